@@ -1,0 +1,202 @@
+/**
+ * The vocabulary of the safety contract (seed 004). Everything here is data:
+ * no I/O, no clock reads. Time always arrives as an argument.
+ */
+
+export const DOMAINS = [
+  'infrastructure',
+  'runtime_services',
+  'application_services',
+  'network_ingress',
+  'golden_signals',
+  'identity_security',
+  'release_configuration',
+  'operator_channels',
+] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ENVIRONMENTS = ['demo', 'staging', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const CONFIDENCES = ['high', 'medium', 'low'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
+
+/** Ordered from least to most dangerous; `human_only` is the family the robot never executes. */
+export const ACTION_CLASSES = ['observe', 'notify', 'contain', 'recover', 'disruptive', 'human_only'] as const;
+export type ActionClass = (typeof ACTION_CLASSES)[number];
+
+export const DECISIONS = ['auto', 'needs_approval', 'human_only', 'denied'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** A Kubernetes-style target: `kind/namespace/name`, or `kind/name` for cluster-scoped objects. */
+export interface Target {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ActionDefinition {
+  id: string;
+  class: ActionClass;
+  displayName: string;
+  description: string;
+  /** What undoes it, or the next fallback when nothing can (shown in approval prompts). */
+  rollback: string;
+  /** What the operator should expect when it runs (shown in approval prompts). */
+  impact: string;
+  /** Whether running it twice with the same input leaves the same state (production auto-contain requires it). */
+  idempotent: boolean;
+  /**
+   * Whether the action changes the managed system or what operators are told (everything but
+   * observe and notify). Confidence, pause, production and never-auto-contain gates apply only to these.
+   */
+  mutating: boolean;
+}
+
+export interface SeverityRule {
+  severity: Severity;
+  /** Human-readable condition from the seed, e.g. "pressure persists > 10m". */
+  when: string;
+}
+
+export interface EvidenceRules {
+  primary: string[];
+  secondary: string[];
+}
+
+/** How one action relates to one incident class: the cells of the seed's policy matrix. */
+export interface ActionBinding {
+  action: string;
+  /**
+   * `auto`: allowed automatically (subject to allowlist, confidence, environment and hard constraints).
+   * `approval`: always needs an authorised human.
+   * `human_only`: the robot may only describe it.
+   */
+  mode: 'auto' | 'approval' | 'human_only';
+  /** For `auto` contain actions: only targets on the allowlist are automatic. */
+  allowlistOnly?: boolean;
+  /** Environments where an `auto` binding is automatic; elsewhere it needs approval. Absent = all. */
+  autoEnvironments?: Environment[];
+  /** What the seed calls it for this class, e.g. "shared dependency restart". */
+  note?: string;
+}
+
+export interface CooldownPolicy {
+  /** Interval between observations of the same incident. */
+  observationSeconds: number;
+  /** Repeats of the same subject and type within this window correlate into one incident. */
+  duplicateSuppressionSeconds: number;
+  /** The same non-disruptive action on the same target is not retried sooner. */
+  sameActionRetrySeconds: number;
+  /** A disruptive action on the same target is not retried sooner. */
+  disruptiveRetrySeconds: number;
+}
+
+export interface IncidentClass {
+  type: string;
+  domain: Domain;
+  displayName: string;
+  description: string;
+  defaultSeverity: Severity;
+  severityRules: SeverityRule[];
+  evidence: EvidenceRules;
+  rootCauseHypotheses: string[];
+  actions: ActionBinding[];
+  /** Exit criteria checked by verification. */
+  exitCriteria: string[];
+  cooldownOverrides?: Partial<CooldownPolicy>;
+  /** Subject type the class is raised on (node, pod, deployment, service, channel, release …). */
+  subjectType: string;
+}
+
+/** A pattern over targets; each part is a glob, absent parts match anything. */
+export interface TargetPattern {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  /** Why it is listed, shown in reasons. */
+  note?: string;
+}
+
+/** A never-auto-contain entry: hard constraint, not tunable by operators. */
+export interface ProtectedTarget extends TargetPattern {
+  /** Actions that stay allowed because they do not touch the protected object itself. */
+  exceptActions?: string[];
+}
+
+export interface AllowlistEntry extends TargetPattern {
+  /** Actions this entry allows automatically. */
+  actions: string[];
+  /** Environments where it applies; absent = all. */
+  environments?: Environment[];
+}
+
+/** The seed's operator rule schema. Operators tune; hard constraints still win. */
+export interface OperatorRule {
+  id: string;
+  name: string;
+  enabled: boolean;
+  domain?: Domain;
+  incidentType: string;
+  environmentScope: Environment[];
+  signalSelector?: Record<string, string>;
+  thresholdExpression?: string;
+  severity?: Severity;
+  notificationPolicy?: { channels?: string[]; mentions?: string[] };
+  allowedActionProfile?: {
+    /** Actions the operator wants automatic; honoured only where the binding is already `auto`. */
+    auto?: string[];
+    /** Actions that must always be approved. */
+    requireApproval?: string[];
+    /** Actions that must never run for this type. */
+    deny?: string[];
+    /** Extra allowlisted targets inside the pre-approved families. */
+    allowlist?: AllowlistEntry[];
+  };
+  cooldownSeconds?: Partial<CooldownPolicy>;
+  suppressionSchedule?: { from: string; to: string }[];
+  /** Disables the incident type entirely in the scoped environments when false. */
+  incidentTypeEnabled?: boolean;
+  owner: string;
+  version: number;
+}
+
+/** A past action on a target, as the cooldown check needs it. */
+export interface ActionRecord {
+  action: string;
+  target: string;
+  incidentType: string;
+  /** Epoch milliseconds the action started. */
+  at: number;
+}
+
+export interface PolicyQuery {
+  incidentType: string;
+  action: string;
+  target?: Target;
+  environment: Environment;
+  confidence: Confidence;
+  /** Epoch milliseconds. */
+  now: number;
+  history?: ActionRecord[];
+  rules?: OperatorRule[];
+  /** Global pause of automatic actions. */
+  paused?: boolean;
+}
+
+export interface CooldownBlock {
+  kind: 'same_action_retry' | 'disruptive_retry';
+  seconds: number;
+  /** Epoch milliseconds when the action becomes possible again. */
+  until: number;
+}
+
+export interface PolicyDecision {
+  decision: Decision;
+  reasons: string[];
+  actionClass: ActionClass;
+  cooldown?: CooldownBlock;
+}

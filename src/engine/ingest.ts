@@ -1,0 +1,169 @@
+/**
+ * Turns one signal into incident state in a single transaction: de-duplicate,
+ * correlate, create/update/reopen/resolve, link parents, enqueue the opening
+ * message. Returns what happened so the engine knows which worker to wake.
+ */
+import { getIncidentClass } from '../../policies/taxonomy.js';
+import { resolveCooldowns } from '../../policies/cooldowns.js';
+import type { Db } from '../store/db.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
+import { enqueue } from '../store/outbox.repo.js';
+import { correlate, PARENT_SUBJECT_TYPES } from './correlation.js';
+import { assertTransition } from './lifecycle.js';
+import type { Incident, Signal } from './model.js';
+import type { EngineSettings } from './settings.js';
+import { subjectType } from './signal.js';
+
+export type IngestOutcome = 'created' | 'correlated' | 'reopened' | 'resolving' | 'duplicate' | 'ignored';
+
+export interface IngestResult {
+  outcome: IngestOutcome;
+  incidentId: number | null;
+  /** Whether the incident's worker has new work. */
+  wake: boolean;
+}
+
+function parseTarget(target: string | undefined): { kind?: string; namespace?: string; name?: string } {
+  if (!target) return {};
+  const parts = target.split('/');
+  if (parts.length === 3) return { kind: parts[0], namespace: parts[1], name: parts[2] };
+  if (parts.length === 2) return { kind: parts[0], name: parts[1] };
+  return {};
+}
+
+function newIncident(signal: Signal, settings: EngineSettings, now: number): Omit<Incident, 'id'> {
+  const cls = getIncidentClass(signal.incidentType);
+  const type = subjectType(signal.subject);
+  const scope = { cluster: signal.cluster, ...parseTarget(signal.target), ...(signal.node ? { node: signal.node } : {}) };
+  if (type === 'node' && !scope.node) scope.node = signal.subject.split('.').slice(2).join('.');
+  return {
+    subject: signal.subject,
+    subjectType: type,
+    cluster: signal.cluster,
+    incidentType: signal.incidentType,
+    domain: cls.domain,
+    severity: signal.severity ?? cls.defaultSeverity,
+    confidence: signal.confidence ?? 'medium',
+    status: 'observed',
+    environment: settings.environment,
+    trigger: signal.trigger,
+    triggerParams: { ...(signal.params ?? {}), ...(signal.summary ? { summary: signal.summary } : {}) },
+    signalSources: [signal.trigger],
+    resourceScope: scope,
+    scopeNode: scope.node ?? null,
+    evidenceSummary: signal.summary ?? `${cls.displayName} observed on ${signal.subject}`,
+    rawEvidenceRefs: signal.id ? [`signal:${signal.id}`] : [],
+    approvalState: 'none',
+    parentId: null,
+    handler: 'taxonomy',
+    handlerState: {},
+    phase: 'analyze',
+    wakeAt: null,
+    occurrences: 1,
+    reopenCount: 0,
+    lastSignalStatus: 'firing',
+    firstSeenAt: signal.observedAt,
+    lastSeenAt: signal.observedAt,
+    resolvedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Must run inside a transaction: the caller owns atomicity. */
+export function ingestSignal(tx: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
+  if (signal.id && !incidentsRepo.claimSignalId(tx, signal.id, now)) {
+    return { outcome: 'duplicate', incidentId: null, wake: false };
+  }
+  const cls = getIncidentClass(signal.incidentType);
+  const windowMs = resolveCooldowns(cls, settings.rules, settings.environment).duplicateSuppressionSeconds * 1000;
+  const latest = incidentsRepo.findLatestBySubject(tx, signal.subject, signal.incidentType);
+  const outcome = correlate(signal, latest, windowMs);
+  const result = apply(tx, signal, outcome, settings, now);
+  if (signal.id && result.incidentId !== null) incidentsRepo.attachSignal(tx, signal.id, result.incidentId);
+  return result;
+}
+
+function apply(tx: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, now: number): IngestResult {
+  switch (outcome.kind) {
+    case 'ignore':
+      return { outcome: 'ignored', incidentId: null, wake: false };
+    case 'update':
+      incidentsRepo.countOccurrence(tx, outcome.incidentId, signal.observedAt);
+      addSource(tx, outcome.incidentId, signal.trigger);
+      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: false };
+    case 'resolve':
+      incidentsRepo.updateIncident(tx, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
+      incidentsRepo.appendEvent(tx, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
+        signalId: signal.id ?? null,
+        status: 'resolved',
+      });
+      return { outcome: 'resolving', incidentId: outcome.incidentId, wake: true };
+    case 'reopen':
+      return reopen(tx, outcome.incidentId, signal, now);
+    case 'create':
+      return create(tx, signal, settings, now);
+  }
+}
+
+function addSource(tx: Db, id: number, trigger: string): void {
+  const incident = incidentsRepo.getIncident(tx, id);
+  if (incident && !incident.signalSources.includes(trigger)) {
+    incidentsRepo.updateIncident(tx, id, { signalSources: [...incident.signalSources, trigger] });
+  }
+}
+
+function reopen(tx: Db, id: number, signal: Signal, now: number): IngestResult {
+  const incident = incidentsRepo.getIncident(tx, id);
+  if (!incident) return { outcome: 'ignored', incidentId: null, wake: false };
+  assertTransition(incident.status, 'observed', id);
+  const reopenCount = incident.reopenCount + 1;
+  incidentsRepo.updateIncident(tx, id, {
+    status: 'observed',
+    phase: 'analyze',
+    wakeAt: null,
+    handlerState: {},
+    resolvedAt: null,
+    reopenCount,
+    occurrences: incident.occurrences + 1,
+    lastSignalStatus: 'firing',
+    lastSeenAt: signal.observedAt,
+    updatedAt: now,
+  });
+  incidentsRepo.appendEvent(tx, id, now, 'reopened', `the problem returned ${Math.round((signal.observedAt - (incident.resolvedAt ?? 0)) / 1000)}s after resolution`, {
+    signalId: signal.id ?? null,
+    reopenCount,
+  });
+  enqueue(tx, { key: `incident:${id}:reopened:${reopenCount}`, kind: 'message', incidentId: id, payload: { type: 'incident_reopened', incidentId: id }, at: now });
+  return { outcome: 'reopened', incidentId: id, wake: true };
+}
+
+function create(tx: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
+  const values = newIncident(signal, settings, now);
+  const id = incidentsRepo.insertIncident(tx, values);
+  incidentsRepo.appendEvent(tx, id, now, 'signal', `${signal.trigger}: ${values.evidenceSummary}`, {
+    signalId: signal.id ?? null,
+    status: 'firing',
+    severity: values.severity,
+  });
+  linkParent(tx, id, values, now);
+  enqueue(tx, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  return { outcome: 'created', incidentId: id, wake: true };
+}
+
+function linkParent(tx: Db, id: number, incident: Omit<Incident, 'id'>, now: number): void {
+  const node = incident.resourceScope.node;
+  if (!node) return;
+  if (PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
+    for (const child of incidentsRepo.adoptOrphansOnNode(tx, incident.cluster, node, id)) {
+      incidentsRepo.appendEvent(tx, child, now, 'parent_linked', `caused by incident ${id} on node ${node}`, { parentId: id });
+      incidentsRepo.appendEvent(tx, id, now, 'parent_linked', `incident ${child} on node ${node} is a consequence`, { childId: child });
+    }
+    return;
+  }
+  const parentId = incidentsRepo.findOpenNodeIncident(tx, incident.cluster, node);
+  if (parentId === undefined) return;
+  incidentsRepo.updateIncident(tx, id, { parentId });
+  incidentsRepo.appendEvent(tx, id, now, 'parent_linked', `caused by incident ${parentId} on node ${node}`, { parentId });
+  incidentsRepo.appendEvent(tx, parentId, now, 'parent_linked', `incident ${id} on node ${node} is a consequence`, { childId: id });
+}

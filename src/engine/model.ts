@@ -1,0 +1,153 @@
+/**
+ * The incident model: the seed's evidence schema (004) plus the issue model
+ * of seed 000 (subject, trigger, parent, handler and handler state).
+ */
+import type { Confidence, Decision, Environment, Severity } from '../../policies/types.js';
+import type { ResourceScope } from '../store/schema.js';
+
+export const INCIDENT_STATUSES = [
+  'observed',
+  'triaged',
+  'contained',
+  'recovering',
+  'resolved',
+  'suppressed',
+  'escalated',
+] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Where the incident's worker stands; separate from the status a human reads. */
+export const WORKER_PHASES = ['analyze', 'plan', 'execute', 'await_approval', 'verify', 'done'] as const;
+export type WorkerPhase = (typeof WORKER_PHASES)[number];
+
+export type ApprovalState = 'none' | 'pending' | 'approved' | 'denied' | 'expired' | 'mixed';
+
+export type SignalStatus = 'firing' | 'resolved';
+
+/** What a detector reports. One signal is one observation; repeats correlate. */
+export interface Signal {
+  /** Source-unique id; a signal id seen before is ignored (at-least-once sources). */
+  id?: string;
+  /** Detector kind: kubernetes_event, metric_threshold, health_check, alertmanager, … */
+  trigger: string;
+  incidentType: string;
+  cluster: string;
+  /** `cluster.type.resource[.subresource]`, e.g. `prod.node.node-40`. */
+  subject: string;
+  status: SignalStatus;
+  observedAt: number;
+  severity?: Severity;
+  /** How sure the detector is; analysis may raise or lower it. */
+  confidence?: Confidence;
+  /** The object the robot would act on, `kind/namespace/name` or `kind/name`. */
+  target?: string;
+  /** Node the resource runs on: links pod incidents to the node incident that causes them. */
+  node?: string;
+  summary?: string;
+  params?: Record<string, unknown>;
+}
+
+export interface Incident {
+  id: number;
+  subject: string;
+  subjectType: string;
+  cluster: string;
+  incidentType: string;
+  domain: string;
+  severity: Severity;
+  confidence: Confidence;
+  status: IncidentStatus;
+  environment: Environment;
+  trigger: string;
+  triggerParams: Record<string, unknown>;
+  signalSources: string[];
+  resourceScope: ResourceScope;
+  /** The node the affected resource runs on (resourceScope.node), indexed for parent links. */
+  scopeNode: string | null;
+  evidenceSummary: string;
+  rawEvidenceRefs: string[];
+  approvalState: ApprovalState;
+  parentId: number | null;
+  handler: string;
+  handlerState: Record<string, unknown>;
+  phase: WorkerPhase;
+  wakeAt: number | null;
+  occurrences: number;
+  reopenCount: number;
+  lastSignalStatus: SignalStatus;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  resolvedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type ActionStatus =
+  | 'ready'
+  | 'awaiting_approval'
+  | 'recommended'
+  | 'denied'
+  | 'started'
+  | 'succeeded'
+  | 'failed'
+  | 'blocked'
+  | 'expired'
+  | 'rejected';
+
+export interface ActionRow {
+  id: number;
+  incidentId: number;
+  actionId: string;
+  actionClass: string;
+  target: string;
+  why: string;
+  decision: Decision;
+  reasons: string[];
+  status: ActionStatus;
+  idempotencyKey: string;
+  before: unknown;
+  after: unknown;
+  result: Record<string, unknown> | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface ApprovalRow {
+  id: number;
+  incidentId: number;
+  actionRowId: number;
+  status: ApprovalStatus;
+  prompt: Record<string, unknown>;
+  requestedAt: number;
+  expiresAt: number;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  reason: string | null;
+}
+
+export type TimelineKind =
+  | 'signal'
+  | 'reopened'
+  | 'transition'
+  | 'analysis'
+  | 'decision'
+  | 'message'
+  | 'approval_requested'
+  | 'approval_decided'
+  | 'action_started'
+  | 'action_finished'
+  | 'verification'
+  | 'escalation'
+  | 'parent_linked';
+
+export interface TimelineEvent {
+  id: number;
+  incidentId: number;
+  at: number;
+  kind: TimelineKind;
+  summary: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,21 @@
+/** The engine's knobs, resolved from config once at start. */
+import type { Environment, OperatorRule } from '../../policies/types.js';
+
+export interface EngineSettings {
+  environment: Environment;
+  rules: OperatorRule[];
+  /** How long an approval request stays open. */
+  approvalTtlMs: number;
+  /** How long each remediation stage may take to clear the condition before the next step or escalation. */
+  stageTimeoutMs: number;
+  /** Longest an executor call may take before it counts as failed. */
+  executeTimeoutMs: number;
+  /** Global pause of automatic actions. */
+  paused: boolean;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

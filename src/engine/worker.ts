@@ -1,0 +1,434 @@
+/**
+ * The per-incident worker of seed 000: analyze → plan → execute → await
+ * approval → verify, one phase per step. Each step reads the incident from
+ * the store, asks the pure handler and policy, and commits its result before
+ * returning, so a process killed at any instant resumes at the last commit.
+ * The only step with an outside effect (the executor call) is bracketed by
+ * an intent record (status `started`, idempotency key) and a result record.
+ */
+import type { Logger } from 'pino';
+import { getAction as getActionDefinition } from '../../policies/actions.js';
+import { getIncidentClass } from '../../policies/taxonomy.js';
+import { evaluatePolicy } from '../../policies/evaluate.js';
+import { resolveCooldowns } from '../../policies/cooldowns.js';
+import type { PolicyDecision, PolicyQuery } from '../../policies/types.js';
+import { parseTarget } from '../../policies/allowlist.js';
+import { formatDuration, renderApprovalPrompt, type ApprovalPrompt } from '../../conversations/approval-prompt.js';
+import type { Db } from '../store/db.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
+import * as actionsRepo from '../store/actions.repo.js';
+import { enqueue, markOutbox } from '../store/outbox.repo.js';
+import { authorize } from './authorize.js';
+import type { Executor, ExecutionResult } from './executor.js';
+import type { Handler, HandlerContext } from './handler.js';
+import { assertTransition, canTransition } from './lifecycle.js';
+import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
+import type { Clock, EngineSettings } from './settings.js';
+
+export interface WorkerDeps {
+  db: Db;
+  executor: Executor;
+  handlers: Record<string, Handler>;
+  settings: EngineSettings;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What the scheduler should do after a step. */
+export type StepOutcome = { next: 'continue' } | { next: 'wait'; wakeAt: number | null } | { next: 'done' };
+
+interface StageState {
+  stage: number;
+  stageStartedAt: number;
+  lastStage: boolean;
+  escalated: boolean;
+}
+
+function stageState(incident: Incident): StageState {
+  const s = incident.handlerState;
+  return {
+    stage: typeof s.stage === 'number' ? s.stage : 0,
+    stageStartedAt: typeof s.stageStartedAt === 'number' ? s.stageStartedAt : incident.createdAt,
+    lastStage: s.lastStage === true,
+    escalated: s.escalated === true,
+  };
+}
+
+/** Runs the incident's current phase once. */
+export async function step(deps: WorkerDeps, incidentId: number): Promise<StepOutcome> {
+  const incident = incidentsRepo.getIncident(deps.db, incidentId);
+  if (!incident) return { next: 'done' };
+  switch (incident.phase) {
+    case 'analyze':
+      return analyze(deps, incident);
+    case 'plan':
+      return plan(deps, incident);
+    case 'execute':
+      return execute(deps, incident);
+    case 'await_approval':
+      return awaitApproval(deps, incident);
+    case 'verify':
+      return verify(deps, incident);
+    case 'done':
+      return { next: 'done' };
+  }
+}
+
+function context(deps: WorkerDeps, incident: Incident): HandlerContext {
+  const st = stageState(incident);
+  return {
+    incident,
+    incidentClass: getIncidentClass(incident.incidentType),
+    actions: actionsRepo.listActions(deps.db, incident.id),
+    stage: st.stage,
+    stageStartedAt: st.stageStartedAt,
+    now: deps.clock.now(),
+  };
+}
+
+function handlerOf(deps: WorkerDeps, incident: Incident): Handler {
+  const handler = deps.handlers[incident.handler];
+  if (!handler) throw new Error(`no handler named ${incident.handler} for incident ${incident.id}`);
+  return handler;
+}
+
+function transition(db: Db, incident: Incident, to: IncidentStatus, now: number, why: string): void {
+  if (incident.status === to) return;
+  assertTransition(incident.status, to, incident.id);
+  incidentsRepo.appendEvent(db, incident.id, now, 'transition', `${incident.status} → ${to}: ${why}`, { from: incident.status, to });
+  incident.status = to;
+}
+
+function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
+  const now = deps.clock.now();
+  const analysis = handlerOf(deps, incident).analyze(context(deps, incident));
+  deps.db.transaction((tx) => {
+    transition(tx, incident, 'triaged', now, 'analysis complete');
+    incidentsRepo.updateIncident(tx, incident.id, {
+      status: incident.status,
+      severity: analysis.severity,
+      confidence: analysis.confidence,
+      evidenceSummary: analysis.summary,
+      rawEvidenceRefs: analysis.evidenceRefs,
+      handlerState: { stage: 0, stageStartedAt: now, lastStage: false, escalated: false },
+      phase: 'plan',
+      updatedAt: now,
+    });
+    incidentsRepo.appendEvent(tx, incident.id, now, 'analysis', analysis.summary, {
+      severity: analysis.severity,
+      confidence: analysis.confidence,
+      hypotheses: analysis.hypotheses,
+    });
+  });
+  return { next: 'continue' };
+}
+
+function policyQuery(deps: WorkerDeps, incident: Incident, actionId: string, target: string, now: number, excludeKey?: string): PolicyQuery {
+  const cooldowns = resolveCooldowns(getIncidentClass(incident.incidentType), deps.settings.rules, deps.settings.environment);
+  const since = now - Math.max(cooldowns.sameActionRetrySeconds, cooldowns.disruptiveRetrySeconds) * 1000;
+  const history = actionsRepo
+    .actionHistory(deps.db, actionId, target, since)
+    .filter((r) => excludeKey === undefined || r.key !== excludeKey);
+  let parsedTarget;
+  try {
+    parsedTarget = target.startsWith('incident/') ? undefined : parseTarget(target);
+  } catch {
+    parsedTarget = undefined;
+  }
+  return {
+    incidentType: incident.incidentType,
+    action: actionId,
+    ...(parsedTarget ? { target: parsedTarget } : {}),
+    environment: deps.settings.environment,
+    confidence: incident.confidence,
+    now,
+    history,
+    rules: deps.settings.rules,
+    paused: deps.settings.paused,
+  };
+}
+
+/** Fail closed: an evaluation error is a denial with the error as its reason. */
+function decide(query: PolicyQuery, actionClass: PolicyDecision['actionClass']): PolicyDecision {
+  try {
+    return evaluatePolicy(query);
+  } catch (error) {
+    return { decision: 'denied', reasons: [`policy evaluation failed: ${(error as Error).message}`], actionClass };
+  }
+}
+
+function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
+  const now = deps.clock.now();
+  const ctx = context(deps, incident);
+  const st = stageState(incident);
+  const planned = handlerOf(deps, incident).plan(ctx);
+  if (planned.actions.length === 0 && st.stage > 0) {
+    escalate(deps, incident, now, 'no further remediation step is available');
+    return { next: 'continue' };
+  }
+  deps.db.transaction((tx) => {
+    for (const p of planned.actions) {
+      const definition = getActionDefinition(p.action);
+      const key = `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`;
+      const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
+      const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
+      const actionRowId = actionsRepo.insertAction(tx, {
+        incidentId: incident.id,
+        actionId: p.action,
+        actionClass: definition.class,
+        target: p.target,
+        why: p.why,
+        decision: decision.decision,
+        reasons: decision.reasons,
+        status,
+        idempotencyKey: key,
+        createdAt: now,
+      });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}`, {
+        actionRowId,
+        action: p.action,
+        target: p.target,
+        decision: decision.decision,
+        reasons: decision.reasons,
+        ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
+      });
+      if (status === 'awaiting_approval') requestApproval(deps, tx, incident, actionRowId, p, now);
+      if (status === 'recommended') {
+        enqueue(tx, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
+      }
+    }
+    incidentsRepo.updateIncident(tx, incident.id, {
+      handlerState: { ...incident.handlerState, lastStage: planned.last },
+      phase: 'execute',
+      updatedAt: now,
+    });
+  });
+  return { next: 'continue' };
+}
+
+function requestApproval(deps: WorkerDeps, tx: Db, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, now: number): void {
+  const definition = getActionDefinition(p.action);
+  const expiresAt = now + deps.settings.approvalTtlMs;
+  const promptBase: Omit<ApprovalPrompt, 'approvalId'> = {
+    incidentId: incident.id,
+    action: p.action,
+    actionName: definition.displayName,
+    target: p.target,
+    whyNow: p.why,
+    expectedImpact: definition.impact,
+    rollback: definition.rollback,
+    expiresAt,
+  };
+  const approvalId = actionsRepo.insertApproval(tx, {
+    incidentId: incident.id,
+    actionRowId,
+    status: 'pending',
+    prompt: promptBase as unknown as Record<string, unknown>,
+    requestedAt: now,
+    expiresAt,
+  });
+  const prompt: ApprovalPrompt = { ...promptBase, approvalId };
+  const text = renderApprovalPrompt(prompt, now);
+  incidentsRepo.appendEvent(tx, incident.id, now, 'approval_requested', text, { approvalId, actionRowId, expiresAt });
+  enqueue(tx, { key: `approval:${approvalId}:requested`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_requested', prompt: { ...prompt }, text }, at: now });
+}
+
+async function execute(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> {
+  const rows = actionsRepo.listActions(deps.db, incident.id);
+  const runnable = rows.filter((a) => a.status === 'ready' || a.status === 'started');
+  for (const row of runnable) await runAction(deps, incident, row);
+  const now = deps.clock.now();
+  const after = actionsRepo.listActions(deps.db, incident.id);
+  const approvals = actionsRepo.listApprovals(deps.db, incident.id);
+  const pending = approvals.filter((a) => a.status === 'pending');
+  const st = stageState(incident);
+  deps.db.transaction((tx) => {
+    const fresh = incidentsRepo.getIncident(tx, incident.id) ?? incident;
+    const succeededThisStage = after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt);
+    if (succeededThisStage.some((a) => a.actionClass === 'recover' || a.actionClass === 'disruptive')) {
+      if (canTransition(fresh.status, 'recovering')) transition(tx, fresh, 'recovering', now, 'recovery action applied');
+    } else if (succeededThisStage.some((a) => a.actionClass === 'contain')) {
+      if (canTransition(fresh.status, 'contained')) transition(tx, fresh, 'contained', now, 'containment applied');
+    }
+    const waiting = pending.length > 0;
+    incidentsRepo.updateIncident(tx, incident.id, {
+      status: fresh.status,
+      approvalState: approvalStateOf(approvals.map((a) => a.status)),
+      phase: waiting ? 'await_approval' : 'verify',
+      wakeAt: waiting ? Math.min(...pending.map((a) => a.expiresAt)) : now,
+      updatedAt: now,
+    });
+  });
+  return { next: 'continue' };
+}
+
+function approvalStateOf(statuses: string[]): ApprovalState {
+  if (statuses.length === 0) return 'none';
+  if (statuses.includes('pending')) return 'pending';
+  const distinct = new Set(statuses);
+  if (distinct.size === 1) return statuses[0] as ApprovalState;
+  return 'mixed';
+}
+
+async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): Promise<void> {
+  const log = deps.logger.child({ incidentId: incident.id, action: row.actionId, target: row.target, key: row.idempotencyKey });
+  const now = deps.clock.now();
+  const approval = actionsRepo.approvalForAction(deps.db, row.id);
+  const definition = getActionDefinition(row.actionId);
+  const request = { idempotencyKey: row.idempotencyKey, incidentId: incident.id, actionId: row.actionId, actionClass: definition.class, target: row.target };
+  const auth = authorize(request, policyQuery(deps, incident, row.actionId, row.target, now, row.idempotencyKey), approval);
+  if (!auth.ok) {
+    // An action interrupted mid-flight may have taken effect; say so rather than pretend it never ran.
+    const status = row.status === 'started' ? 'failed' : 'blocked';
+    deps.db.transaction((tx) => {
+      actionsRepo.updateAction(tx, row.id, { status, reasons: auth.decision.reasons, finishedAt: now, result: { outcome: status, detail: auth.reason } });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'decision', `${row.actionId} on ${row.target} not executed: ${auth.reason}`, { actionRowId: row.id, reasons: auth.decision.reasons });
+    });
+    log.warn({ reason: auth.reason }, 'action not executed at execution-time re-check');
+    return;
+  }
+  if (row.status === 'ready') {
+    deps.db.transaction((tx) => {
+      actionsRepo.updateAction(tx, row.id, { status: 'started', startedAt: now });
+      enqueue(tx, { key: row.idempotencyKey, kind: 'action', incidentId: incident.id, payload: { actionRowId: row.id, action: row.actionId, target: row.target }, at: now });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'action_started', `${row.actionId} on ${row.target}`, { actionRowId: row.id, key: row.idempotencyKey, approvedBy: auth.action.approvedBy });
+    });
+  } else {
+    log.info('resuming an action interrupted by a restart');
+  }
+  let result: ExecutionResult;
+  if (row.actionId === 'notify_operator') {
+    enqueue(deps.db, { key: `${row.idempotencyKey}/message`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_notification', incidentId: incident.id }, at: now });
+    result = { outcome: 'succeeded', detail: 'notification queued for delivery' };
+  } else {
+    result = await withTimeout(deps.executor.execute(auth.action), deps.settings.executeTimeoutMs, `${row.actionId} on ${row.target}`);
+  }
+  const finishedAt = deps.clock.now();
+  deps.db.transaction((tx) => {
+    actionsRepo.updateAction(tx, row.id, {
+      status: result.outcome,
+      before: result.before ?? null,
+      after: result.after ?? null,
+      result: { outcome: result.outcome, detail: result.detail ?? null, alreadyApplied: result.alreadyApplied ?? false },
+      finishedAt,
+    });
+    markOutbox(tx, row.idempotencyKey, result.outcome === 'succeeded' ? 'delivered' : 'failed', finishedAt, result.outcome === 'failed' ? result.detail : undefined);
+    incidentsRepo.appendEvent(tx, incident.id, finishedAt, 'action_finished', `${row.actionId} on ${row.target}: ${result.outcome}${result.detail ? ` (${result.detail})` : ''}`, {
+      actionRowId: row.id,
+      outcome: result.outcome,
+      alreadyApplied: result.alreadyApplied ?? false,
+    });
+  });
+  log.info({ outcome: result.outcome }, 'action finished');
+}
+
+async function withTimeout(promise: Promise<ExecutionResult>, ms: number, what: string): Promise<ExecutionResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<ExecutionResult>((resolve) => {
+    timer = setTimeout(() => resolve({ outcome: 'failed', detail: `${what} timed out after ${ms}ms` }), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.catch((error: unknown): ExecutionResult => ({ outcome: 'failed', detail: `executor error: ${(error as Error).message}` })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function awaitApproval(deps: WorkerDeps, incident: Incident): StepOutcome {
+  const now = deps.clock.now();
+  const approvals = actionsRepo.listApprovals(deps.db, incident.id);
+  const resolved = incident.lastSignalStatus === 'resolved';
+  let expired = 0;
+  deps.db.transaction((tx) => {
+    for (const a of approvals.filter((x) => x.status === 'pending' && (resolved || x.expiresAt <= now))) {
+      const reason = resolved ? 'the incident cleared before a decision' : 'no decision before expiry';
+      if (!actionsRepo.decideApprovalRow(tx, a.id, { status: 'expired', decidedBy: null, decidedAt: now, reason })) continue;
+      actionsRepo.updateAction(tx, a.actionRowId, { status: 'expired', finishedAt: now });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'approval_decided', `approval ${a.id} expired: ${reason}; nothing executed`, { approvalId: a.id, status: 'expired' });
+      enqueue(tx, { key: `approval:${a.id}:expired`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_expired', approvalId: a.id }, at: now });
+      if (!resolved) expired += 1;
+    }
+  });
+  const after = actionsRepo.listApprovals(deps.db, incident.id);
+  const stillPending = after.filter((a) => a.status === 'pending');
+  const ready = actionsRepo.listActions(deps.db, incident.id).some((a) => a.status === 'ready');
+  if (expired > 0 && stillPending.length === 0 && !ready) {
+    escalate(deps, incident, now, `approval expired after ${formatDuration(deps.settings.approvalTtlMs)} without a decision`);
+    return { next: 'continue' };
+  }
+  if (ready || stillPending.length === 0) {
+    incidentsRepo.updateIncident(deps.db, incident.id, {
+      phase: ready ? 'execute' : 'verify',
+      approvalState: approvalStateOf(after.map((a) => a.status)),
+      wakeAt: now,
+      updatedAt: now,
+    });
+    return { next: 'continue' };
+  }
+  const wakeAt = Math.min(...stillPending.map((a) => a.expiresAt));
+  incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt, approvalState: 'pending', updatedAt: now });
+  return { next: 'wait', wakeAt };
+}
+
+function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
+  const now = deps.clock.now();
+  const st = stageState(incident);
+  const verdict = handlerOf(deps, incident).verify(context(deps, incident));
+  if (verdict.outcome === 'resolved') {
+    deps.db.transaction((tx) => {
+      transition(tx, incident, 'resolved', now, verdict.reason);
+      incidentsRepo.updateIncident(tx, incident.id, { status: 'resolved', resolvedAt: now, phase: 'done', wakeAt: null, updatedAt: now });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'verification', `resolved: ${verdict.reason}`, { outcome: 'resolved' });
+      enqueue(tx, { key: `incident:${incident.id}:resolved:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_resolved', incidentId: incident.id }, at: now });
+    });
+    return { next: 'done' };
+  }
+  if (st.escalated) {
+    // Humans own it now; the worker only waits for the condition to clear.
+    incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt: null, updatedAt: now });
+    return { next: 'wait', wakeAt: null };
+  }
+  if (verdict.outcome === 'worse') {
+    escalate(deps, incident, now, verdict.reason);
+    return { next: 'continue' };
+  }
+  const deadline = st.stageStartedAt + deps.settings.stageTimeoutMs;
+  if (now >= deadline) {
+    if (st.lastStage) {
+      escalate(deps, incident, now, `the condition did not clear within ${formatDuration(deps.settings.stageTimeoutMs)} of the last remediation step`);
+      return { next: 'continue' };
+    }
+    deps.db.transaction((tx) => {
+      incidentsRepo.updateIncident(tx, incident.id, {
+        phase: 'plan',
+        handlerState: { ...incident.handlerState, stage: st.stage + 1, stageStartedAt: now },
+        updatedAt: now,
+      });
+      incidentsRepo.appendEvent(tx, incident.id, now, 'verification', `still failing after stage ${st.stage}: planning the next step`, { outcome: 'pending', stage: st.stage });
+    });
+    return { next: 'continue' };
+  }
+  const observation = resolveCooldowns(getIncidentClass(incident.incidentType), deps.settings.rules, deps.settings.environment).observationSeconds * 1000;
+  const wakeAt = Math.min(deadline, now + observation);
+  incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt, updatedAt: now });
+  return { next: 'wait', wakeAt };
+}
+
+function escalate(deps: WorkerDeps, incident: Incident, now: number, reason: string): void {
+  deps.db.transaction((tx) => {
+    transition(tx, incident, 'escalated', now, reason);
+    incidentsRepo.updateIncident(tx, incident.id, {
+      status: 'escalated',
+      phase: 'verify',
+      wakeAt: null,
+      handlerState: { ...incident.handlerState, escalated: true },
+      updatedAt: now,
+    });
+    incidentsRepo.appendEvent(tx, incident.id, now, 'escalation', reason, {});
+    enqueue(tx, { key: `incident:${incident.id}:escalated:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_escalated', incidentId: incident.id, reason }, at: now });
+  });
+  deps.logger.warn({ incidentId: incident.id, reason }, 'incident escalated');
+}

@@ -1,0 +1,66 @@
+/**
+ * Opens the SQLite store. better-sqlite3 and drizzle stay inside src/store/:
+ * the rest of the engine talks to the repositories only.
+ */
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as schema from './schema.js';
+import { RobosreError } from '../errors.js';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface Store {
+  db: Db;
+  path: string;
+  close(): void;
+}
+
+/** Checked-in migrations live at the package root, beside dist/ and src/. */
+const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
+const SOURCE_MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+function migrationsFolder(): string {
+  // Running from dist/src/store the package root is three levels up; from src/store it is two.
+  return import.meta.url.includes('/dist/') ? MIGRATIONS_DIR : SOURCE_MIGRATIONS_DIR;
+}
+
+/**
+ * Opens (creating if needed) the database at `path`, turns on WAL and foreign
+ * keys and applies the checked-in migrations.
+ *
+ * WAL with synchronous=NORMAL survives a killed process (the crash the worker
+ * model is built for); an OS crash may lose the last commits, never corrupt.
+ *
+ * @example const store = openStore('data/robosre.db'); … store.close();
+ */
+export function openStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (cause) {
+    throw new RobosreError('store_error', `cannot open store at ${path}: ${(cause as Error).message}`, { path }, { cause });
+  }
+  const db = drizzle(sqlite, { schema });
+  try {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+  } catch (cause) {
+    sqlite.close();
+    throw new RobosreError('store_error', `cannot migrate store at ${path}: ${(cause as Error).message}`, { path }, { cause });
+  }
+  return {
+    db,
+    path,
+    close: () => {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The durable shape of robosre. Every worker step commits here before the
+ * next one starts, so a crash at any point resumes from these rows alone.
+ * Timestamps are epoch milliseconds; JSON columns hold plain data only.
+ */
+import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const incidents = sqliteTable(
+  'incidents',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subject: text('subject').notNull(),
+    subjectType: text('subject_type').notNull(),
+    cluster: text('cluster').notNull(),
+    incidentType: text('incident_type').notNull(),
+    domain: text('domain').notNull(),
+    severity: text('severity').notNull(),
+    confidence: text('confidence').notNull(),
+    status: text('status').notNull(),
+    environment: text('environment').notNull(),
+    trigger: text('trigger').notNull(),
+    triggerParams: text('trigger_params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    signalSources: text('signal_sources', { mode: 'json' }).$type<string[]>().notNull(),
+    resourceScope: text('resource_scope', { mode: 'json' }).$type<ResourceScope>().notNull(),
+    /** Node the affected resource runs on, kept as a column so node incidents find their children by index. */
+    scopeNode: text('scope_node'),
+    evidenceSummary: text('evidence_summary').notNull(),
+    rawEvidenceRefs: text('raw_evidence_refs', { mode: 'json' }).$type<string[]>().notNull(),
+    approvalState: text('approval_state').notNull(),
+    parentId: integer('parent_id'),
+    handler: text('handler').notNull(),
+    handlerState: text('handler_state', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    phase: text('phase').notNull(),
+    /** When the worker must look again (epoch ms), or null when it waits only for events. */
+    wakeAt: integer('wake_at'),
+    occurrences: integer('occurrences').notNull(),
+    reopenCount: integer('reopen_count').notNull(),
+    lastSignalStatus: text('last_signal_status').notNull(),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('incidents_subject_type').on(t.subject, t.incidentType, t.id),
+    index('incidents_status').on(t.status, t.id),
+    index('incidents_scope_node').on(t.cluster, t.scopeNode),
+  ],
+);
+
+export interface ResourceScope {
+  cluster: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  node?: string;
+}
+
+/** The timeline: every signal, analysis, decision, message, approval and action, in order. */
+export const incidentEvents = sqliteTable(
+  'incident_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    at: integer('at').notNull(),
+    kind: text('kind').notNull(),
+    summary: text('summary').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('incident_events_incident').on(t.incidentId, t.id)],
+);
+
+export const actions = sqliteTable(
+  'actions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    actionId: text('action_id').notNull(),
+    actionClass: text('action_class').notNull(),
+    target: text('target').notNull(),
+    why: text('why').notNull(),
+    decision: text('decision').notNull(),
+    reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
+    /** planned → ready | awaiting_approval | recommended | denied → started → succeeded | failed; or blocked, expired, rejected. */
+    status: text('status').notNull(),
+    /** Recorded before the executor is called; the executor must treat a repeated key as the same action. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    before: text('before', { mode: 'json' }).$type<unknown>(),
+    after: text('after', { mode: 'json' }).$type<unknown>(),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('actions_idempotency_key').on(t.idempotencyKey),
+    index('actions_incident').on(t.incidentId),
+    index('actions_target').on(t.actionId, t.target, t.startedAt),
+  ],
+);
+
+export const approvals = sqliteTable(
+  'approvals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    actionRowId: integer('action_row_id')
+      .notNull()
+      .references(() => actions.id),
+    status: text('status').notNull(),
+    prompt: text('prompt', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    requestedAt: integer('requested_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: integer('decided_at'),
+    reason: text('reason'),
+  },
+  (t) => [uniqueIndex('approvals_action').on(t.actionRowId), index('approvals_status').on(t.status)],
+);
+
+/**
+ * Every outbound message and action intent, written in the same transaction
+ * as the state change that caused it; delivery is at-least-once and the
+ * unique key de-duplicates retries.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    key: text('key').notNull(),
+    kind: text('kind').notNull(),
+    incidentId: integer('incident_id').references(() => incidents.id),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    availableAt: integer('available_at').notNull(),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [uniqueIndex('outbox_key').on(t.key), index('outbox_pending').on(t.status, t.availableAt)],
+);
+
+/** Signal ids already ingested, so an at-least-once source never double-counts. */
+export const signals = sqliteTable('signals', {
+  id: text('id').primaryKey(),
+  incidentId: integer('incident_id').references(() => incidents.id),
+  receivedAt: integer('received_at').notNull(),
+});
