@@ -63,7 +63,7 @@ export const INCIDENT_CLASSES: readonly IncidentClass[] = [
       ...observeAndNotify('collect top evidence'),
       auto('delete_completed_pods', 'delete Succeeded and Failed pods', { allowlistOnly: true }),
       auto('suspend_cronjob', 'suspend allowlisted noisy CronJobs', { allowlistOnly: true }),
-      auto('scale_to_zero', 'scale allowlisted demo workloads down', { allowlistOnly: true }),
+      auto('scale_to_zero', 'scale allowlisted demo workloads down', { allowlistOnly: true, autoEnvironments: ['demo'] }),
       auto('suppress_incident', 'mark incident suppressed for cooldown', { allowlistOnly: true }),
       approval('cordon_node', 'cordon node'),
       approval('reboot_node', 'reboot worker'),

@@ -123,7 +123,7 @@ export interface TargetPattern {
 
 /** A never-auto-contain entry: hard constraint, not tunable by operators. */
 export interface ProtectedTarget extends TargetPattern {
-  /** Actions that stay allowed because they do not touch the protected object itself. */
+  /** Actions this entry does not hold back because they never touch the protected object itself. */
   exceptActions?: string[];
 }
 

@@ -22,6 +22,14 @@ export const REDACT_PATHS = [
   'headers["x-telegram-bot-api-secret-token"]',
 ];
 
+/**
+ * JSON lines for machines; on an interactive terminal (and without an explicit
+ * destination) the same records pretty-printed for the person watching.
+ */
 export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'robosre' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  const options = { level, base: { service: 'robosre' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (!destination && process.stdout.isTTY) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname,service', translateTime: 'HH:MM:ss', singleLine: true } } });
+  }
+  return pino(options, destination);
 }

@@ -38,7 +38,11 @@ export class RecordingExecutor implements Executor {
     for (const entry of readJournal(options.path)) if (!this.applied.has(entry.key)) this.applied.set(entry.key, entry);
   }
 
-  async execute(action: AuthorizedAction): Promise<ExecutionResult> {
+  execute(action: AuthorizedAction): Promise<ExecutionResult> {
+    return Promise.resolve(this.apply(action));
+  }
+
+  private apply(action: AuthorizedAction): ExecutionResult {
     const previous = this.applied.get(action.idempotencyKey);
     if (previous) return { outcome: previous.outcome, alreadyApplied: true, detail: 'already applied under this idempotency key' };
     const outcome = this.options.failing?.includes(action.actionId) ? 'failed' : 'succeeded';

@@ -41,7 +41,7 @@ export function parseSignal(input: unknown): Signal {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(signal)'}: ${i.message}`);
     throw new RobosreError('invalid_signal', `invalid signal: ${problems.join('; ')}`, { problems });
   }
-  return result.data as Signal;
+  return result.data;
 }
 
 /** The subject type is the second segment of `cluster.type.resource`. */

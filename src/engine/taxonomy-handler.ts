@@ -3,7 +3,9 @@
  * class's automatic families (evidence, notification, allowlisted
  * containment); every later stage proposes the next approval-bound action,
  * the way the seed escalates from cleanup to cordon to reboot to replace.
+ * A class with no automatic remedy asks for its first step at once.
  */
+import { getAction } from '../../policies/actions.js';
 import type { ActionBinding, Confidence } from '../../policies/types.js';
 import type { Analysis, Handler, HandlerContext, Plan, PlannedAction, Verification } from './handler.js';
 import type { Incident } from './model.js';
@@ -82,14 +84,19 @@ export const taxonomyHandler: Handler = {
     const bindings = incidentClass.actions.filter((b) => !NOT_PLANNED.has(b.action));
     const automatic = bindings.filter((b) => b.mode === 'auto');
     const ladder = bindings.filter((b) => b.mode === 'approval' && targetsFor(b.action, incident).length > 0);
+    // With nothing the robot may try by itself, waiting a stage before asking a human helps no one.
+    const selfRemedy = automatic.some((b) => getAction(b.action).mutating && targetsFor(b.action, incident).length > 0);
+    const offset = selfRemedy ? 1 : 0;
     if (stage === 0) {
       const why = `${incidentClass.displayName} observed on ${incident.subject}`;
-      return { actions: automatic.flatMap((b) => plannedFor(b, incident, why)), last: ladder.length === 0 };
+      const first = selfRemedy ? [] : (ladder[0] ? plannedFor(ladder[0], incident, `${why}; no automatic remedy is allowed for this class`) : []);
+      return { actions: [...automatic.flatMap((b) => plannedFor(b, incident, why)), ...first], last: ladder.length <= 1 - offset };
     }
-    const step = ladder[stage - 1];
+    const index = stage - offset;
+    const step = ladder[index];
     if (!step) return { actions: [], last: true };
-    const why = `${incidentClass.displayName} on ${incident.subject} persists after ${stage === 1 ? 'automatic containment' : 'the previous step'}`;
-    return { actions: plannedFor(step, incident, why), last: stage >= ladder.length };
+    const why = `${incidentClass.displayName} on ${incident.subject} persists after ${index === 0 ? 'automatic containment' : 'the previous step'}`;
+    return { actions: plannedFor(step, incident, why), last: index >= ladder.length - 1 };
   },
 
   verify({ incident, actions, stageStartedAt }: HandlerContext): Verification {

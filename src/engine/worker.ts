@@ -120,6 +120,7 @@ function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
       hypotheses: analysis.hypotheses,
     });
   });
+  deps.logger.info({ incidentId: incident.id, type: incident.incidentType, subject: incident.subject, severity: analysis.severity, confidence: analysis.confidence }, analysis.summary);
   return { next: 'continue' };
 }
 
@@ -192,6 +193,7 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
         reasons: decision.reasons,
         ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
       });
+      deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
       if (status === 'awaiting_approval') requestApproval(deps, tx, incident, actionRowId, p, now);
       if (status === 'recommended') {
         enqueue(tx, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
@@ -223,13 +225,14 @@ function requestApproval(deps: WorkerDeps, tx: Db, incident: Incident, actionRow
     incidentId: incident.id,
     actionRowId,
     status: 'pending',
-    prompt: promptBase as unknown as Record<string, unknown>,
+    prompt: promptBase,
     requestedAt: now,
     expiresAt,
   });
   const prompt: ApprovalPrompt = { ...promptBase, approvalId };
   const text = renderApprovalPrompt(prompt, now);
   incidentsRepo.appendEvent(tx, incident.id, now, 'approval_requested', text, { approvalId, actionRowId, expiresAt });
+  deps.logger.info({ incidentId: incident.id, approvalId }, text);
   enqueue(tx, { key: `approval:${approvalId}:requested`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_requested', prompt: { ...prompt }, text }, at: now });
 }
 
@@ -319,7 +322,7 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
       alreadyApplied: result.alreadyApplied ?? false,
     });
   });
-  log.info({ outcome: result.outcome }, 'action finished');
+  log.info({ outcome: result.outcome }, `${row.actionId} on ${row.target}: ${result.outcome}`);
 }
 
 async function withTimeout(promise: Promise<ExecutionResult>, ms: number, what: string): Promise<ExecutionResult> {
@@ -384,6 +387,7 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
       incidentsRepo.appendEvent(tx, incident.id, now, 'verification', `resolved: ${verdict.reason}`, { outcome: 'resolved' });
       enqueue(tx, { key: `incident:${incident.id}:resolved:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_resolved', incidentId: incident.id }, at: now });
     });
+    deps.logger.info({ incidentId: incident.id }, `incident ${incident.id} resolved: ${verdict.reason}`);
     return { next: 'done' };
   }
   if (st.escalated) {

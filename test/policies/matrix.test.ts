@@ -176,7 +176,7 @@ describe('reasons name what shaped the decision', () => {
   });
   it('names the allowlist entry, or its absence', () => {
     expect(explain('node_disk_pressure', 'scale_to_zero', 'demo', 'deployment/headlamp/headlamp')).toMatch(/on the allowlist .*headlamp/);
-    expect(explain('node_disk_pressure', 'scale_to_zero', 'staging', 'deployment/headlamp/headlamp')).toMatch(/not on the allowlist for scale_to_zero in staging/);
+    expect(explain('node_disk_pressure', 'scale_to_zero', 'staging', 'deployment/headlamp/headlamp')).toMatch(/scale_to_zero is automatic for node_disk_pressure only in demo/);
     expect(explain('node_disk_pressure', 'delete_completed_pods', 'demo')).toMatch(/no target to match against the allowlist/);
   });
   it('names the environment limit of a restricted binding', () => {
