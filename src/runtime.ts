@@ -26,7 +26,7 @@ export function engineSettings(config: Config): EngineSettings {
 }
 
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
-  const store = openStore(config.store.path);
+  const store = openStore(config.database.path);
   const executor = new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
   return { config, store, engine, logger };

@@ -27,7 +27,7 @@ export function incidentsCommand(): Command {
     .option('--status <status>', 'only incidents in this status', parseStatus)
     .option('--json', 'print JSON')
     .action((opts: { config?: string; status?: IncidentStatus; json?: boolean }) => {
-      const store = openStore(loadConfig(opts.config).store.path);
+      const store = openStore(loadConfig(opts.config).database.path);
       try {
         const list = incidentsRepo.listIncidents(store.db, opts.status ? { status: opts.status } : {});
         if (opts.json) {
@@ -51,7 +51,7 @@ export function incidentCommand(): Command {
     .option('-c, --config <path>', 'YAML or JSON config file')
     .option('--json', 'print JSON')
     .action((id: number, opts: { config?: string; json?: boolean }) => {
-      const store = openStore(loadConfig(opts.config).store.path);
+      const store = openStore(loadConfig(opts.config).database.path);
       try {
         const incident = incidentsRepo.getIncident(store.db, id);
         if (!incident) throw new RobosreError('unknown_incident', `no incident with id ${id}`, { id });

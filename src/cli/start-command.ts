@@ -35,11 +35,11 @@ export function startCommand(): Command {
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
 
-      logger.info({ environment: config.environment, store: config.store.path, executor: config.executor.kind }, 'robosre engine starting');
+      logger.info({ environment: config.environment, database: config.database.path, executor: config.executor.kind }, 'robosre engine starting');
       engine.resume();
       if (config.demo && !opts.signals) {
         logger.info('replaying the built-in demo scenario (set demo: false in a config file to turn it off)');
-        for (const { afterMs, signal } of demoScenario(config.cluster)) {
+        for (const { afterMs, signal } of demoScenario(config.cluster.name)) {
           setTimeout(() => {
             if (!stopping) engine.ingest({ ...signal, observedAt: Date.now() });
           }, afterMs).unref();

@@ -26,10 +26,12 @@ const configSchema = z
   .object({
     environment: z.enum(ENVIRONMENTS).default('demo'),
     cluster: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'cluster must be a DNS label')
-      .default('demo'),
-    store: z.object({ path: z.string().min(1).default('data/robosre.db') }).strict().default({ path: 'data/robosre.db' }),
+      .object({
+        name: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'cluster.name must be a DNS label').default('demo'),
+      })
+      .strict()
+      .default({ name: 'demo' }),
+    database: z.object({ path: z.string().min(1).default('data/robosre.db') }).strict().default({ path: 'data/robosre.db' }),
     executor: z
       .object({
         kind: z.literal('recording').default('recording'),
@@ -85,8 +87,11 @@ export function parseConfig(input: unknown, source = 'config'): Config {
   return { ...result.data, rules };
 }
 
-/** Reads YAML or JSON from `path`, or the embedded default when no path is given. */
-export function loadConfig(path?: string): Config {
+/**
+ * Reads YAML or JSON from `path` (or `ROBOSRE_CONFIG`), or the embedded
+ * default when neither is given.
+ */
+export function loadConfig(path: string | undefined = process.env.ROBOSRE_CONFIG || undefined): Config {
   if (!path) return parseConfig({}, 'embedded default config');
   let text: string;
   try {

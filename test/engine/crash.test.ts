@@ -50,9 +50,9 @@ function writeScenario(): { signals: string; config: string; subjects: Map<strin
     config,
     [
       'environment: demo',
-      'cluster: crash',
+      'cluster: { name: crash }',
       'demo: false',
-      `store: { path: ${join(dir, 'robosre.db')} }`,
+      `database: { path: ${join(dir, 'robosre.db')} }`,
       `executor: { journal: ${join(dir, 'actions.ndjson')} }`,
       'engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s }',
       'log: { level: warn }',

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/config/config.js';
+import { RobosreError } from '../../src/errors.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function problems(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(RobosreError);
+    return (error as RobosreError).context.problems as string[];
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config', () => {
+  it('has an embedded default: demo environment, local SQLite, ten-minute approvals', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ environment: 'demo', cluster: { name: 'demo' }, database: { path: 'data/robosre.db' }, demo: true });
+    expect(c.engine.approvalTtl).toBe(600_000);
+  });
+
+  it('parses durations and reports each problem with its path', () => {
+    expect(parseConfig({ engine: { stageTimeout: '90s' } }).engine.stageTimeout).toBe(90_000);
+    expect(problems({ environment: 'prod', engine: { approvalTtl: 'soon' }, cluster: { name: 'Bad_Name' }, extra: 1 })).toEqual([
+      'environment: Invalid option: expected one of "demo"|"staging"|"production"',
+      'cluster.name: cluster.name must be a DNS label',
+      'engine.approvalTtl: not a duration: "soon" (use e.g. 30s, 10m, 1h, or milliseconds)',
+      '(root): Unrecognized key: "extra"',
+    ]);
+  });
+
+  it('refuses the demo scenario outside the demo environment', () => {
+    expect(problems({ environment: 'production' })).toEqual(['demo: the demo scenario may only run in the demo environment']);
+    expect(parseConfig({ environment: 'production', demo: false }).environment).toBe('production');
+  });
+
+  it('validates operator rules with the policy schema and names the rule', () => {
+    expect(() => parseConfig({ rules: [{ id: 'r1', command: 'rm -rf /' }] })).toThrow(/rules\.0: /);
+  });
+
+  it('makes `robosre start` exit 2 with the message on an invalid file, before touching any store', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'robosre-config-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, `environment: prod\ndatabase: { path: ${join(dir, 'never.db')} }\n`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', file], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`invalid config ${file}: environment:`);
+    expect(existsSync(join(dir, 'never.db'))).toBe(false);
+    expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/cannot read config/);
+  });
+});
