@@ -378,6 +378,20 @@ export const INCIDENT_CLASSES: readonly IncidentClass[] = [
     exitCriteria: ['available replicas equal desired for 5m'],
     subjectType: 'deployment',
   }),
+  {
+    // Alerts no mapping recognises still reach a human instead of being dropped; the robot only observes and tells.
+    type: 'unclassified_alert',
+    domain: 'golden_signals',
+    displayName: 'Unclassified Alert',
+    description: 'An alert from an external alerting system that no mapping assigns to a known incident class.',
+    defaultSeverity: 'warning',
+    severityRules: [{ severity: 'info', when: 'the alert says so' }, { severity: 'warning', when: 'default' }, { severity: 'critical', when: 'the alert says so' }],
+    evidence: { primary: ['the alert itself (labels, annotations, generator URL)'], secondary: [] },
+    rootCauseHypotheses: [],
+    actions: observeAndNotify('collect the alert context'),
+    exitCriteria: ['the alert resolves'],
+    subjectType: 'alert',
+  },
 ];
 
 export const INCIDENT_TYPES: readonly string[] = INCIDENT_CLASSES.map((c) => c.type);

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'invalid_config'
   | 'invalid_signal'
+  | 'invalid_request'
   | 'unknown_incident'
   | 'unknown_approval'
   | 'illegal_transition'

@@ -12,6 +12,7 @@ export interface Runtime {
   store: Store;
   engine: Engine;
   logger: Logger;
+  clock: Clock;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -29,5 +30,5 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
   const store = openStore(config.database.path);
   const executor = new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
-  return { config, store, engine, logger };
+  return { config, store, engine, logger, clock };
 }

@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { RobosreError } from '../errors.js';
 import { PolicyInputError } from '../../policies/errors.js';
 import { startCommand } from './start-command.js';
+import { demoCommand } from './demo-command.js';
+import { configCommand } from './config-command.js';
 import { incidentCommand, incidentsCommand } from './incidents-command.js';
 import { policyCommand } from './policy-command.js';
 
@@ -16,7 +18,7 @@ const program = new Command('robosre')
   .exitOverride()
   .showHelpAfterError(false);
 
-for (const command of [startCommand(), policyCommand(), incidentsCommand(), incidentCommand()]) {
+for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand()]) {
   program.addCommand(command.exitOverride());
 }
 
@@ -26,6 +28,11 @@ try {
   if (error instanceof CommanderError) {
     // Help and version are exits with code 0; everything else commander refuses is a usage error.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof RobosreError && Array.isArray(error.context.problems)) {
+    // One line per problem, each with its path, so a long config is easy to fix.
+    const source = typeof error.context.source === 'string' ? error.context.source : 'input';
+    process.stderr.write(`robosre: invalid ${source}:\n${(error.context.problems as string[]).map((p) => `  ${p}\n`).join('')}`);
+    process.exitCode = 2;
   } else if (error instanceof RobosreError || error instanceof PolicyInputError) {
     process.stderr.write(`robosre: ${error.message}\n`);
     process.exitCode = 2;

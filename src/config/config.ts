@@ -1,7 +1,8 @@
 /**
  * Configuration is parsed once, here, and handed on as a typed value. The
  * embedded default runs the demo environment on a local SQLite file with the
- * recording executor, so `robosre start` works on a fresh machine.
+ * recording executor and the console on port 8080, so `robosre start` works
+ * on a fresh machine.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -11,6 +12,12 @@ import { ENVIRONMENTS } from '../../policies/types.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { parseOperatorRule } from '../../policies/rules.js';
 import { RobosreError } from '../errors.js';
+import { secretSchema } from './secrets.js';
+import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
+import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
+
+export const ROLES = ['viewer', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
@@ -49,8 +56,41 @@ const configSchema = z
       })
       .strict()
       .default({ approvalTtl: 600_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false }),
-    /** Replays the built-in demo scenario at start; only allowed in the demo environment. */
-    demo: z.boolean().default(true),
+    server: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Where people reach the console; used in links sent to chat. */
+        publicUrl: z.url().optional(),
+        /** Largest request body accepted; larger ones get 413. */
+        bodyLimitBytes: z.number().int().positive().max(16 * 2 ** 20).default(2 ** 20),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2 ** 20 }),
+    auth: z
+      .object({
+        tokens: z
+          .array(z.object({ name: z.string().min(1).max(64), token: secretSchema, role: z.enum(ROLES) }).strict())
+          .default([]),
+      })
+      .strict()
+      .default({ tokens: [] }),
+    alertmanager: z
+      .object({
+        /** What Alertmanager's `http_config` sends: nothing, a bearer token, or basic auth. */
+        auth: z
+          .discriminatedUnion('type', [
+            z.object({ type: z.literal('none') }).strict(),
+            z.object({ type: z.literal('bearer'), token: secretSchema }).strict(),
+            z.object({ type: z.literal('basic'), username: z.string().min(1), password: secretSchema }).strict(),
+          ])
+          .default({ type: 'none' })
+          .transform(({ type, ...rest }): ReceiverAuth => ({ kind: type, ...rest }) as ReceiverAuth),
+        /** Operator mappings from alert labels to incident classes, tried before the built-in ones. */
+        mappings: alertMappingsSchema.default([]),
+      })
+      .strict()
+      .default({ auth: { kind: 'none' }, mappings: [] }),
     rules: z.array(z.unknown()).default([]),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
@@ -59,9 +99,14 @@ const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.demo && c.environment !== 'demo') {
-      ctx.addIssue({ code: 'custom', path: ['demo'], message: 'the demo scenario may only run in the demo environment' });
-    }
+    const seen = new Set<string>();
+    c.auth.tokens.forEach((t, i) => {
+      if (t.token.length < 8 && c.environment !== 'demo') {
+        ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', i, 'token'], message: 'tokens must be at least 8 characters outside the demo environment' });
+      }
+      if (seen.has(t.token)) ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', i, 'token'], message: `token of ${t.name} is the same as another person's` });
+      seen.add(t.token);
+    });
   });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -69,7 +114,7 @@ export type Config = Omit<RawConfig, 'rules'> & { rules: OperatorRule[] };
 
 /**
  * Validates a config object; every problem is reported with its path.
- * @example parseConfig({ environment: 'production', demo: false })
+ * @example parseConfig({ environment: 'production', cluster: { name: 'prod-eu' } })
  */
 export function parseConfig(input: unknown, source = 'config'): Config {
   const result = configSchema.safeParse(input ?? {});

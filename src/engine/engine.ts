@@ -5,6 +5,7 @@
  * concurrently. Timed work (approval expiry, observation, stage deadlines) is
  * driven by `wakeAt` in the store, so a restart loses no timer.
  */
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Store } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
@@ -36,7 +37,14 @@ export interface ApprovalDecision {
   reason?: string;
 }
 
+/** Emitted after every committed change to an incident, for live views. */
+export interface EngineEvents {
+  incident: [incidentId: number];
+}
+
 export class Engine {
+  /** Listeners must not throw; they run after the change is committed. */
+  readonly events = new EventEmitter<EngineEvents>();
   private readonly deps: WorkerDeps;
   private readonly running = new Map<number, Promise<void>>();
   private readonly again = new Set<number>();
@@ -68,6 +76,7 @@ export class Engine {
   ingest(signal: Signal): IngestResult {
     const now = this.deps.clock.now();
     const result = this.deps.db.transaction((tx) => ingestSignal(tx, signal, this.deps.settings, now));
+    if (result.incidentId !== null) this.events.emit('incident', result.incidentId);
     if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, now);
     return result;
   }
@@ -97,6 +106,7 @@ export class Engine {
       incidentsRepo.updateIncident(tx, approval.incidentId, { wakeAt: now, updatedAt: now });
       return { ...approval, status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null } satisfies ApprovalRow;
     });
+    this.events.emit('incident', updated.incidentId);
     this.schedule(updated.incidentId, now);
     return updated;
   }
@@ -153,6 +163,7 @@ export class Engine {
       for (;;) {
         if (this.stopped) return;
         const outcome = await step(this.deps, incidentId);
+        this.events.emit('incident', incidentId);
         if (outcome.next === 'continue') continue;
         if (outcome.next === 'wait') this.schedule(incidentId, outcome.wakeAt);
         return;

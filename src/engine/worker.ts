@@ -160,6 +160,11 @@ function decide(query: PolicyQuery, actionClass: PolicyDecision['actionClass']):
 
 function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
+  if (incident.lastSignalStatus === 'resolved') {
+    // The condition cleared before anything was planned: nothing to do but confirm it.
+    incidentsRepo.updateIncident(deps.db, incident.id, { phase: 'verify', wakeAt: now, updatedAt: now });
+    return { next: 'continue' };
+  }
   const ctx = context(deps, incident);
   const st = stageState(incident);
   const planned = handlerOf(deps, incident).plan(ctx);

@@ -1,5 +1,5 @@
 /** Queries on planned and executed actions and their approvals. */
-import { and, eq, gte, inArray, isNotNull } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { actions, approvals, incidents } from './schema.js';
 import type { ActionRow, ApprovalRow } from '../engine/model.js';
@@ -68,4 +68,9 @@ export function decideApprovalRow(
     .returning({ id: approvals.id })
     .all();
   return rows.length > 0;
+}
+
+export function listApprovalsByStatus(db: Tx, status?: ApprovalRow['status'], limit = 200): ApprovalRow[] {
+  const query = db.select().from(approvals);
+  return (status ? query.where(eq(approvals.status, status)) : query).orderBy(desc(approvals.id)).limit(limit).all() as ApprovalRow[];
 }

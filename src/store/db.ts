@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
@@ -17,6 +17,8 @@ export interface Store {
   db: Db;
   path: string;
   close(): void;
+  /** Whether the database is open and every checked-in migration is applied. */
+  ready(): { ok: boolean; detail: string };
 }
 
 /** Checked-in migrations live at the package root, beside dist/ and src/. */
@@ -56,11 +58,19 @@ export function openStore(path: string): Store {
     sqlite.close();
     throw new RobosreError('store_error', `cannot migrate store at ${path}: ${(cause as Error).message}`, { path }, { cause });
   }
+  const expected = (JSON.parse(readFileSync(resolve(migrationsFolder(), 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
   return {
     db,
     path,
     close: () => {
       if (sqlite.open) sqlite.close();
+    },
+    ready: () => {
+      if (!sqlite.open) return { ok: false, detail: 'store is closed' };
+      const applied = (sqlite.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n;
+      return applied >= expected
+        ? { ok: true, detail: `store open, ${applied} migration(s) applied` }
+        : { ok: false, detail: `${applied} of ${expected} migrations applied` };
     },
   };
 }

@@ -19,9 +19,9 @@ function problems(input: unknown): string[] {
 }
 
 describe('config', () => {
-  it('has an embedded default: demo environment, local SQLite, ten-minute approvals', () => {
+  it('has an embedded default: demo environment, local SQLite, console on 8080, ten-minute approvals', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ environment: 'demo', cluster: { name: 'demo' }, database: { path: 'data/robosre.db' }, demo: true });
+    expect(c).toMatchObject({ environment: 'demo', cluster: { name: 'demo' }, database: { path: 'data/robosre.db' }, server: { port: 8080 } });
     expect(c.engine.approvalTtl).toBe(600_000);
   });
 
@@ -35,9 +35,17 @@ describe('config', () => {
     ]);
   });
 
-  it('refuses the demo scenario outside the demo environment', () => {
-    expect(problems({ environment: 'production' })).toEqual(['demo: the demo scenario may only run in the demo environment']);
-    expect(parseConfig({ environment: 'production', demo: false }).environment).toBe('production');
+  it('resolves secrets from the environment or files, naming what is missing but never the value', () => {
+    process.env.ROBOSRE_TEST_TOKEN = 'from-the-environment';
+    const c = parseConfig({ environment: 'production', auth: { tokens: [{ name: 'alice', token: { env: 'ROBOSRE_TEST_TOKEN' }, role: 'approver' }] } });
+    expect(c.auth.tokens[0]!.token).toBe('from-the-environment');
+    expect(problems({ auth: { tokens: [{ name: 'bob', token: { env: 'ROBOSRE_NOT_SET' }, role: 'admin' }, { name: 'carol', token: { file: '/nonexistent/token' }, role: 'viewer' }] } })).toEqual([
+      'auth.tokens.0.token: environment variable ROBOSRE_NOT_SET is not set or empty',
+      'auth.tokens.1.token: cannot read secret file /nonexistent/token: ENOENT',
+    ]);
+    const dup = problems({ environment: 'staging', auth: { tokens: [{ name: 'a', token: 'same-secret-1', role: 'viewer' }, { name: 'b', token: 'same-secret-1', role: 'admin' }] } });
+    expect(dup).toEqual(["auth.tokens.1.token: token of b is the same as another person's"]);
+    expect(dup.join()).not.toContain('same-secret-1');
   });
 
   it('validates operator rules with the policy schema and names the rule', () => {
@@ -50,7 +58,7 @@ describe('config', () => {
     writeFileSync(file, `environment: prod\ndatabase: { path: ${join(dir, 'never.db')} }\n`);
     const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', file], { encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`invalid config ${file}: environment:`);
+    expect(run.stderr).toContain(`invalid config ${file}:\n  environment: Invalid option`);
     expect(existsSync(join(dir, 'never.db'))).toBe(false);
     expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/cannot read config/);
   });

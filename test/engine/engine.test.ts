@@ -213,3 +213,15 @@ describe('signals: bad input', () => {
     expect(incidentsRepo.listIncidents(h.store.db)).toEqual(before);
   });
 });
+
+describe('engine: a condition that clears before the plan', () => {
+  it('plans nothing and resolves', async () => {
+    h = createHarness();
+    const id = h.engine.ingest(diskPressure()).incidentId!;
+    h.engine.ingest(diskPressure({ status: 'resolved' }));
+    await h.settle();
+    expect(incidentsRepo.getIncident(h.store.db, id)!.status).toBe('resolved');
+    expect(actionsRepo.listActions(h.store.db, id)).toEqual([]);
+    expect(h.journal()).toEqual([]);
+  });
+});

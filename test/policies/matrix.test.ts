@@ -28,6 +28,13 @@ const podClass = (target: string): Cell[] => [
 ];
 
 const MATRIX: Record<string, Cell[]> = {
+  // Not in the seed: alerts no mapping recognises. The robot may look and tell, nothing else.
+  unclassified_alert: [
+    ...observeNotify('incident/1'),
+    ['rollout_restart', 'deployment/shop/api', ...same(D)],
+    ['delete_completed_pods', 'namespace/shop', ...same(D)],
+    ['delete_persistent_data', 'persistentvolumeclaim/shop/data', ...same(H)],
+  ],
   node_disk_pressure: [
     ...observeNotify(NODE),
     // auto contain, allowlist only

@@ -1,0 +1,72 @@
+/** The JSON API: incidents, their timelines, approvals and decisions. */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { RobosreError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import { INCIDENT_STATUSES } from '../engine/model.js';
+import type { Clock } from '../engine/settings.js';
+import type { Db } from '../store/db.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
+import * as actionsRepo from '../store/actions.repo.js';
+import type { TokenAuth } from './auth.js';
+import { approvalView, incidentView, timelineView } from './views.js';
+import { sendError } from './errors.js';
+
+export interface ApiDeps {
+  db: Db;
+  engine: Engine;
+  auth: TokenAuth;
+  clock: Clock;
+}
+
+const idParam = z.object({ id: z.coerce.number().int().positive() });
+const listQuery = z.object({ status: z.enum(INCIDENT_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
+const approvalsQuery = z.object({ state: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }).strict();
+const decisionBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`);
+  throw new RobosreError('invalid_request', problems.join('; '), { problems });
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/api/incidents', (request) => {
+    const q = parse(listQuery, request.query, 'query');
+    const list = incidentsRepo.listIncidents(deps.db, { ...(q.status ? { status: q.status } : {}), limit: q.limit ?? 200 });
+    return { incidents: list.map((i) => incidentView(i, actionsRepo.listActions(deps.db, i.id))) };
+  });
+
+  app.get('/api/incidents/:id', (request, reply) => {
+    const { id } = parse(idParam, request.params, 'path');
+    const incident = incidentsRepo.getIncident(deps.db, id);
+    if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
+    return {
+      ...incidentView(incident, actionsRepo.listActions(deps.db, id)),
+      approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now())),
+      timeline: timelineView(incidentsRepo.timeline(deps.db, id)),
+    };
+  });
+
+  app.get('/api/approvals', (request) => {
+    const q = parse(approvalsQuery, request.query, 'query');
+    const now = deps.clock.now();
+    // A pending row past its expiry is expired to the reader even before its worker has noticed.
+    const rows = actionsRepo.listApprovalsByStatus(deps.db, q.state === 'expired' ? undefined : q.state);
+    const views = rows.map((a) => approvalView(a, now));
+    return { approvals: q.state ? views.filter((v) => v.state === q.state) : views };
+  });
+
+  for (const verb of ['approve', 'deny'] as const) {
+    app.post(`/api/approvals/:id/${verb}`, (request, reply) => {
+      const person = deps.auth.require(request, reply, 'approver');
+      if (!person) return reply;
+      const { id } = parse(idParam, request.params, 'path');
+      const body = parse(decisionBody, request.body ?? undefined, 'body');
+      const decided = deps.engine.decideApproval(id, { approve: verb === 'approve', by: person.name, ...(body?.reason ? { reason: body.reason } : {}) });
+      request.log.info({ approvalId: id, by: person.name, decision: verb }, 'approval decided through the API');
+      return { approval: approvalView(decided, deps.clock.now()) };
+    });
+  }
+}

@@ -1,0 +1,457 @@
+/**
+ * The console's browser script, embedded as text so the compiled server
+ * serves it without a copy step (tsc copies no assets). Plain ES2020, no
+ * framework, no build.
+ *
+ * Rules this code keeps, and `test/console/assets.test.ts` checks what it can:
+ * - every piece of server data enters the DOM as a text node or attribute
+ *   value, never as markup (no innerHTML; the CSP also enforces Trusted Types);
+ * - it is written without backticks, `${` or backslashes, so the TS
+ *   template literal holding it is the script byte for byte.
+ */
+export const APP_JS = String.raw`'use strict';
+(function () {
+  var TOKEN_KEY = 'robosre.token';
+  var THROTTLE_BATCH = 10;
+  var KINDS = {
+    signal: 'Signal', reopened: 'Reopened', transition: 'Status', analysis: 'Analysis', decision: 'Decision',
+    message: 'Message', approval_requested: 'Approval requested', approval_decided: 'Approval decided',
+    action_started: 'Action started', action_finished: 'Action finished', verification: 'Verification',
+    escalation: 'Escalated', parent_linked: 'Linked'
+  };
+
+  // Ages and countdowns follow the server's clock: the browser's may be minutes off.
+  var serverTime = Number((document.querySelector('meta[name="robosre-server-time"]') || {}).content);
+  var skew = serverTime > 0 ? serverTime - Date.now() : 0;
+  function now() { return Date.now() + skew; }
+
+  // Untrusted text only ever becomes a text node here, never markup.
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === undefined || value === null || value === false) return;
+      if (name === 'class') el.className = value;
+      else el.setAttribute(name, value === true ? '' : String(value));
+    });
+    appendAll(el, Array.prototype.slice.call(arguments, 2));
+    return el;
+  }
+  function appendAll(el, children) {
+    children.forEach(function (child) {
+      if (child === undefined || child === null || child === false) return;
+      if (Array.isArray(child)) appendAll(el, child);
+      else el.append(child instanceof Node ? child : String(child));
+    });
+  }
+  function fact(label, value) { return [h('dt', {}, label), h('dd', {}, value)]; }
+  function badge(cls, text) { return h('span', { class: 'badge ' + cls }, text); }
+
+  function duration(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + 's';
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + 'm' + (m < 10 && s % 60 ? ' ' + (s % 60) + 's' : '');
+    var hours = Math.floor(m / 60);
+    if (hours < 48) return hours + 'h' + (m % 60 ? ' ' + (m % 60) + 'm' : '');
+    return Math.floor(hours / 24) + 'd';
+  }
+  var timeOnly = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  var dateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  function stamp(iso) {
+    if (!iso) return null;
+    var d = new Date(iso);
+    var today = new Date(now()).toDateString() === d.toDateString();
+    return h('time', { datetime: iso, title: iso }, (today ? timeOnly : dateTime).format(d));
+  }
+  function age(iso) {
+    var since = Date.parse(iso);
+    return h('span', { 'data-since': since }, duration(now() - since));
+  }
+
+  // --- the JSON API -------------------------------------------------------
+  function api(method, path, payload, token) {
+    var headers = { accept: 'application/json' };
+    var bearer = token || sessionStorage.getItem(TOKEN_KEY);
+    if (bearer) headers.authorization = 'Bearer ' + bearer;
+    var init = { method: method, headers: headers, cache: 'no-store' };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(payload);
+    }
+    return fetch(path, init).then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.ok) return data;
+        // The API's own words, verbatim: they say what was refused and why.
+        var message = data && data.error && data.error.message ? data.error.message : 'HTTP ' + res.status;
+        var error = new Error(message);
+        error.status = res.status;
+        throw error;
+      });
+    }, function (cause) {
+      throw new Error('cannot reach robosre: ' + cause.message);
+    });
+  }
+
+  // --- sign-in ------------------------------------------------------------
+  var person = null;
+  var sessionListeners = [];
+  var form = document.getElementById('signin');
+  var tokenInput = document.getElementById('token');
+  var whoami = document.getElementById('whoami');
+  var who = document.getElementById('who');
+  var signinError = document.getElementById('signin-error');
+
+  function showSession(me, error) {
+    person = me;
+    form.hidden = !!me;
+    whoami.hidden = !me;
+    who.textContent = me ? me.name + ' (' + me.role + ')' : '';
+    signinError.textContent = error || '';
+    signinError.hidden = !error;
+    sessionListeners.forEach(function (fn) { fn(); });
+  }
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var token = tokenInput.value.trim();
+    if (!token) return;
+    api('GET', '/api/me', undefined, token).then(function (me) {
+      // sessionStorage: gone when the tab closes, never sent anywhere on its own (unlike a cookie).
+      sessionStorage.setItem(TOKEN_KEY, token);
+      tokenInput.value = '';
+      showSession(me);
+    }, function (error) { showSession(null, error.message); });
+  });
+  document.getElementById('signout').addEventListener('click', function () {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSession(null);
+  });
+  if (sessionStorage.getItem(TOKEN_KEY)) {
+    api('GET', '/api/me').then(function (me) { showSession(me); }, function (error) {
+      if (error.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+      showSession(null, error.message);
+    });
+  }
+
+  // --- live updates ---------------------------------------------------------
+  // Changed ids are gathered while a refresh runs, so a burst costs a few fetches, not one per event.
+  function updater(refreshIds, refreshAll, onError) {
+    var ids = new Set();
+    var all = false;
+    var busy = false;
+    function pump() {
+      if (busy) return;
+      if (!all && ids.size === 0) return;
+      busy = true;
+      var batch = Array.from(ids);
+      var whole = all || batch.length > THROTTLE_BATCH;
+      ids.clear();
+      all = false;
+      (whole ? refreshAll() : refreshIds(batch)).catch(onError).then(function () {
+        busy = false;
+        pump();
+      });
+    }
+    return {
+      id: function (id) { ids.add(id); pump(); },
+      all: function () { all = true; pump(); }
+    };
+  }
+  function listen(update) {
+    var live = document.getElementById('live');
+    var source = new EventSource('/api/events');
+    // Every (re)connection re-reads everything: events sent while disconnected are not replayed.
+    source.addEventListener('open', function () {
+      live.textContent = 'live';
+      live.classList.add('on');
+      update.all();
+    });
+    source.addEventListener('error', function () {
+      live.textContent = 'reconnecting…';
+      live.classList.remove('on');
+    });
+    source.addEventListener('incident', function (event) {
+      var id = JSON.parse(event.data).id;
+      if (typeof id === 'number') update.id(id);
+    });
+  }
+
+  // --- the incident list ------------------------------------------------------
+  function listPage() {
+    var rows = document.getElementById('rows');
+    var message = document.getElementById('list-message');
+    var filter = document.getElementById('status-filter');
+    var known = new Map();
+    var loaded = false;
+    filter.value = new URLSearchParams(location.search).get('status') || '';
+
+    function row(i) {
+      return h('tr', { 'data-id': i.id, 'data-status': i.status },
+        h('td', { class: 'num' }, i.id),
+        h('td', {}, badge('sev-' + i.severity, i.severity)),
+        h('td', {}, i.incidentType),
+        h('td', { class: 'subject' }, h('a', { href: '/incidents/' + i.id }, i.subject)),
+        h('td', {}, badge('st-' + i.status, i.status), i.approvalState === 'pending' ? badge('pending-badge', 'awaiting approval') : null),
+        h('td', {}, age(i.firstSeenAt)),
+        h('td', { class: 'num' }, i.occurrences));
+    }
+    function summarise() {
+      message.textContent = known.size ? '' : filter.value ? 'No ' + filter.value + ' incidents.' : 'No incidents yet: they appear here as soon as robosre sees one.';
+      message.hidden = known.size > 0;
+    }
+    function upsert(i) {
+      var old = known.get(i.id);
+      if (filter.value && i.status !== filter.value) {
+        if (old) old.remove();
+        known.delete(i.id);
+        return;
+      }
+      var tr = row(i);
+      if (old) old.replaceWith(tr);
+      else {
+        tr.classList.add('fresh');
+        // Newest first: before the first row with a smaller id.
+        var next = Array.from(known.keys()).filter(function (id) { return id < i.id; }).sort(function (a, b) { return b - a; })[0];
+        rows.insertBefore(tr, next === undefined ? null : known.get(next));
+      }
+      known.set(i.id, tr);
+    }
+    function refreshAll() {
+      var query = filter.value ? '?status=' + encodeURIComponent(filter.value) : '';
+      return api('GET', '/api/incidents' + query).then(function (data) {
+        var before = new Set(known.keys());
+        known.clear();
+        rows.replaceChildren.apply(rows, data.incidents.map(function (i) {
+          var tr = row(i);
+          if (loaded && !before.has(i.id)) tr.classList.add('fresh');
+          known.set(i.id, tr);
+          return tr;
+        }));
+        loaded = true;
+        summarise();
+      });
+    }
+    function refreshIds(ids) {
+      return Promise.all(ids.map(function (id) {
+        return api('GET', '/api/incidents/' + id).then(upsert, function (error) {
+          if (error.status !== 404) throw error;
+        });
+      })).then(summarise);
+    }
+    var update = updater(refreshIds, refreshAll, function (error) {
+      message.textContent = error.message;
+      message.hidden = false;
+    });
+    filter.addEventListener('change', function () {
+      var url = new URL(location.href);
+      if (filter.value) url.searchParams.set('status', filter.value);
+      else url.searchParams.delete('status');
+      history.replaceState(null, '', url);
+      update.all();
+    });
+    update.all();
+    listen(update);
+  }
+
+  // --- one incident as a thread -------------------------------------------------
+  function incidentPage(id) {
+    var article = document.getElementById('incident');
+    var header = null;
+    var opening = null;
+    var thread = null;
+    var actions = null;
+    var shown = new Set();
+    var approvals = new Map();
+    var cards = new Map();
+    var notes = new Map();
+
+    function effectiveState(a) {
+      return a.state === 'pending' && Date.parse(a.expiresAt) <= now() ? 'expired' : a.state;
+    }
+    function outcome(a, state) {
+      if (state === 'expired') return h('p', { class: 'outcome' }, 'Expired' + (a.reason ? ': ' + a.reason : '') + '. Nothing was executed.');
+      return h('p', { class: 'outcome' }, (state === 'approved' ? 'Approved' : 'Denied') + ' by ' + a.decidedBy + ' at ', stamp(a.decidedAt),
+        a.reason ? ': ' + a.reason : null);
+    }
+    function controls(a, note) {
+      var p = a.prompt || {};
+      if (!person) return h('p', { class: 'muted' }, 'Sign in with an approver token to approve or deny.');
+      var what = (p.actionName || p.action) + ' on ' + p.target;
+      var reason = h('input', { type: 'text', maxlength: 500, placeholder: 'Reason (optional)', 'aria-label': 'Reason for approval ' + a.id });
+      var approve = h('button', { type: 'button', class: 'approve', 'aria-label': 'Approve ' + what }, 'Approve');
+      var deny = h('button', { type: 'button', class: 'deny', 'aria-label': 'Deny ' + what }, 'Deny');
+      function decide(verb) {
+        approve.disabled = true;
+        deny.disabled = true;
+        notes.delete(a.id);
+        note.hidden = true;
+        var text = reason.value.trim();
+        api('POST', '/api/approvals/' + a.id + '/' + verb, text ? { reason: text } : {}).then(function (data) {
+          setApproval(data.approval);
+        }, function (error) {
+          notes.set(a.id, error.message);
+          note.textContent = error.message;
+          note.hidden = false;
+          approve.disabled = false;
+          deny.disabled = false;
+          // Someone else decided, or it expired: show what the server now holds.
+          if (error.status === 409) update.all();
+        });
+      }
+      approve.addEventListener('click', function () { decide('approve'); });
+      deny.addEventListener('click', function () { decide('deny'); });
+      return h('div', { class: 'controls' }, approve, deny, reason);
+    }
+    function card(a) {
+      var p = a.prompt || {};
+      var state = effectiveState(a);
+      var until = Date.parse(a.expiresAt);
+      var note = h('p', { class: 'error', role: 'alert', hidden: !notes.has(a.id) }, notes.get(a.id));
+      return h('section', { class: 'approval', 'data-approval-id': a.id, 'data-state': state, 'data-version': version(a), 'aria-label': 'Approval request ' + a.id },
+        h('h3', {}, 'Approval requested: ' + (p.actionName || p.action)),
+        h('dl', { class: 'facts' },
+          fact('Action', p.actionName ? p.actionName + ' (' + p.action + ')' : p.action),
+          fact('Target', p.target),
+          fact('Why now', p.whyNow),
+          fact('Expected impact', p.expectedImpact),
+          fact('Rollback / fallback', p.rollback),
+          fact('Expires', [stamp(a.expiresAt), ' ', state === 'pending'
+            ? h('span', { class: 'countdown', 'data-until': until }, 'in ' + duration(until - now()))
+            : h('span', { class: 'countdown' }, state === 'expired' ? 'expired' : '')])),
+        state === 'pending' ? controls(a, note) : outcome(a, state),
+        note);
+    }
+    // What a card shows; a card is rebuilt only when this changes, so typing and focus survive updates.
+    function version(a) { return [effectiveState(a), a.decidedBy, a.decidedAt, a.reason].join('|'); }
+    function setApproval(a) {
+      approvals.set(a.id, a);
+      var old = cards.get(a.id);
+      if (old && old.getAttribute('data-version') === version(a)) return;
+      var fresh = card(a);
+      if (old) old.replaceWith(fresh);
+      cards.set(a.id, fresh);
+    }
+    function entry(e) {
+      var data = e.data || {};
+      var resolved = e.kind === 'verification' && data.outcome === 'resolved';
+      var li = h('li', { class: 'entry k-' + e.kind + (resolved ? ' resolved' : ''), 'data-kind': e.kind },
+        h('div', { class: 'entry-head' }, h('span', { class: 'kind' }, resolved ? 'Resolved' : KINDS[e.kind] || e.kind), stamp(e.at)));
+      var approval = e.kind === 'approval_requested' ? approvals.get(data.approvalId) : undefined;
+      if (approval) {
+        if (!cards.has(approval.id)) cards.set(approval.id, card(approval));
+        li.append(cards.get(approval.id));
+      } else li.append(h('p', {}, e.summary));
+      if (Array.isArray(data.reasons) && data.reasons.length) {
+        li.append(h('ul', { 'aria-label': 'Reasons' }, data.reasons.map(function (r) { return h('li', {}, r); })));
+      }
+      if (e.kind === 'analysis' && Array.isArray(data.hypotheses) && data.hypotheses.length) {
+        li.append(h('p', { class: 'muted' }, 'Hypotheses: ' + data.hypotheses.join('; ')));
+      }
+      if (e.kind === 'action_started' && data.approvedBy) li.append(h('p', { class: 'muted' }, 'Approved by ' + data.approvedBy));
+      return li;
+    }
+    function renderHeader(i) {
+      return h('header', {},
+        h('h1', {}, 'Incident #' + i.id + ' ', h('span', { class: 'subject' }, i.subject)),
+        h('p', {}, badge('sev-' + i.severity, i.severity), ' ', badge('st-' + i.status, i.status), ' ',
+          i.approvalState === 'pending' ? badge('pending-badge', 'awaiting approval') : null));
+    }
+    function renderOpening(i) {
+      return h('li', { class: 'entry opening', 'data-kind': 'opening' },
+        h('div', { class: 'entry-head' }, h('span', { class: 'kind' }, 'Opened'), stamp(i.createdAt)),
+        h('p', {}, i.evidenceSummary),
+        h('dl', { class: 'facts' },
+          fact('Severity', badge('sev-' + i.severity, i.severity)),
+          fact('Type', i.incidentType + ' (' + i.domain + ')'),
+          fact('Subject', i.subject),
+          fact('Confidence', i.confidence),
+          fact('Status', i.status),
+          fact('Environment', i.environment + ', cluster ' + i.cluster),
+          fact('Seen', [i.occurrences + ' time(s) via ' + i.signalSources.join(', ') + ', first ', stamp(i.firstSeenAt)]),
+          i.parentId ? fact('Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
+          i.resolvedAt ? fact('Resolved', stamp(i.resolvedAt)) : null));
+    }
+    function renderActions(i) {
+      return h('table', { class: 'actions' },
+        h('caption', { class: 'visually-hidden' }, 'Planned actions'),
+        h('thead', {}, h('tr', {}, ['Action', 'Target', 'Class', 'Decision', 'Status'].map(function (c) { return h('th', { scope: 'col' }, c); }))),
+        h('tbody', {}, i.recommendedActions.map(function (a) {
+          return h('tr', { 'data-action': a.action }, h('td', {}, a.action), h('td', {}, a.target), h('td', {}, a.actionClass), h('td', {}, a.decision), h('td', {}, a.status));
+        })));
+    }
+    function render(i) {
+      i.approvals.forEach(setApproval);
+      if (!thread) {
+        thread = h('ol', { class: 'thread', 'aria-label': 'Incident thread' });
+        header = renderHeader(i);
+        opening = renderOpening(i);
+        actions = renderActions(i);
+        thread.append(opening);
+        article.replaceChildren(header, h('h2', {}, 'Thread'), thread, h('h2', {}, 'Actions'), actions);
+      } else {
+        var next = renderHeader(i);
+        header.replaceWith(next);
+        header = next;
+        next = renderOpening(i);
+        opening.replaceWith(next);
+        opening = next;
+        next = renderActions(i);
+        actions.replaceWith(next);
+        actions = next;
+      }
+      // The timeline only grows: append what is new, keep what is shown (and any focus inside it).
+      i.timeline.forEach(function (e) {
+        if (shown.has(e.id)) return;
+        shown.add(e.id);
+        thread.append(entry(e));
+      });
+      article.setAttribute('aria-busy', 'false');
+      document.title = '#' + i.id + ' ' + i.subject + ' · robosre';
+    }
+    function refresh() {
+      return api('GET', '/api/incidents/' + id).then(render);
+    }
+    var update = updater(function (ids) {
+      return ids.indexOf(id) >= 0 ? refresh() : Promise.resolve();
+    }, refresh, function (error) {
+      var message = document.getElementById('incident-message') || article.appendChild(h('p', { id: 'incident-message', class: 'error', role: 'alert' }));
+      message.textContent = error.message;
+    });
+    sessionListeners.push(function () {
+      // A refusal addressed to the previous person is not news to the next one.
+      notes.clear();
+      cards.forEach(function (old, approvalId) {
+        var fresh = card(approvals.get(approvalId));
+        old.replaceWith(fresh);
+        cards.set(approvalId, fresh);
+      });
+    });
+    // A request that runs out while the page is open shows as expired without waiting for the server.
+    setInterval(function () {
+      approvals.forEach(function (a) {
+        var old = cards.get(a.id);
+        if (old && old.dataset.state === 'pending' && effectiveState(a) === 'expired') setApproval(a);
+      });
+    }, 1000);
+    update.all();
+    listen(update);
+  }
+
+  // One clock for every age and countdown on the page.
+  setInterval(function () {
+    document.querySelectorAll('[data-since]').forEach(function (el) {
+      var text = duration(now() - Number(el.getAttribute('data-since')));
+      if (el.textContent !== text) el.textContent = text;
+    });
+    document.querySelectorAll('[data-until]').forEach(function (el) {
+      var left = Number(el.getAttribute('data-until')) - now();
+      var text = left > 0 ? 'in ' + duration(left) : 'expired';
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }, 1000);
+
+  var page = document.body.getAttribute('data-page');
+  if (page === 'list') listPage();
+  else if (page === 'incident') incidentPage(Number(document.body.getAttribute('data-incident-id')));
+})();
+`;

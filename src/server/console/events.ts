@@ -1,0 +1,114 @@
+/**
+ * Server-Sent Events for the console: one engine listener fans out to every
+ * open stream. The listener is attached while at least one browser is
+ * connected and detached when the last one leaves, so closed tabs leave
+ * nothing behind on the engine's emitter (and a hundred tabs do not trip its
+ * max-listeners warning).
+ */
+import type { ServerResponse } from 'node:http';
+import type { Engine } from '../../engine/engine.js';
+
+export interface EventStreamOptions {
+  /** Least time between two events for the same incident; a burst ends with one trailing event. */
+  throttleMs: number;
+  /** Comment lines keep proxies and load balancers from closing an idle stream. */
+  heartbeatMs: number;
+  /** A client this far behind (bytes buffered) is dropped; its EventSource reconnects and re-reads. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024 };
+
+interface Cooling {
+  timer: NodeJS.Timeout;
+  /** Another change arrived while cooling: send once more when the cool-down ends. */
+  dirty: boolean;
+}
+
+export class EventHub {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly cooling = new Map<number, Cooling>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly onIncident = (id: number): void => this.changed(id);
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
+  ) {}
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Takes over a response whose headers are not yet sent; it stays open until the client leaves or `closeAll`. */
+  add(res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store, no-transform',
+      // nginx buffers responses by default, which would hold events back.
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
+    // Tell EventSource how soon to reconnect after a drop, and flush the headers now.
+    res.write('retry: 3000\n: connected\n\n');
+    res.on('close', () => this.remove(res));
+    this.clients.add(res);
+    if (this.clients.size === 1) {
+      this.engine.events.on('incident', this.onIncident);
+      this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), this.options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** Ends every stream (server shutdown: open streams would otherwise hold `close()` forever). */
+  closeAll(): void {
+    for (const res of [...this.clients]) {
+      res.end();
+      res.socket?.destroy();
+      this.remove(res);
+    }
+  }
+
+  private remove(res: ServerResponse): void {
+    if (!this.clients.delete(res) || this.clients.size > 0) return;
+    this.engine.events.off('incident', this.onIncident);
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    for (const c of this.cooling.values()) clearTimeout(c.timer);
+    this.cooling.clear();
+  }
+
+  /** Leading-edge throttle per incident: the first change goes out at once, a burst collapses to one more. */
+  private changed(id: number): void {
+    const cooling = this.cooling.get(id);
+    if (cooling) {
+      cooling.dirty = true;
+      return;
+    }
+    this.send(id);
+  }
+
+  private send(id: number): void {
+    this.broadcast(`event: incident\ndata: ${JSON.stringify({ id })}\n\n`);
+    const entry: Cooling = {
+      dirty: false,
+      timer: setTimeout(() => {
+        this.cooling.delete(id);
+        if (entry.dirty) this.send(id);
+      }, this.options.throttleMs),
+    };
+    entry.timer.unref();
+    this.cooling.set(id, entry);
+  }
+
+  private broadcast(chunk: string): void {
+    for (const res of [...this.clients]) {
+      if (res.writableLength > this.options.maxBufferedBytes) {
+        res.destroy();
+        this.remove(res);
+        continue;
+      }
+      res.write(chunk);
+    }
+  }
+}

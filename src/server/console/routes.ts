@@ -1,0 +1,125 @@
+/**
+ * The web console: two server-rendered shells (`/` and `/incidents/:id`), the
+ * script and stylesheet they load from `/assets/`, `GET /api/me` for the
+ * sign-in form and `GET /api/events`, the Server-Sent Events stream that
+ * keeps open pages live. Everything else the pages show comes from the JSON
+ * API in `../api.ts`, so the console can do nothing a token holder could not
+ * do with curl.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Engine } from '../../engine/engine.js';
+import type { Clock } from '../../engine/settings.js';
+import type { Db } from '../../store/db.js';
+import * as incidentsRepo from '../../store/incidents.repo.js';
+import type { TokenAuth } from '../auth.js';
+import { APP_JS } from './assets/app.js';
+import { STYLE_CSS } from './assets/style.js';
+import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions } from './events.js';
+import { incidentPage, listPage, missingPage } from './pages.js';
+
+export interface ConsoleDeps {
+  db: Db;
+  engine: Engine;
+  auth: TokenAuth;
+  clock: Clock;
+}
+
+/**
+ * Scripts and styles only from this origin, so an injected `<script>` or
+ * inline handler cannot run even if escaping were ever missed; Trusted Types
+ * make any `innerHTML`-style sink throw; `form-action 'none'` keeps the
+ * sign-in form from ever submitting the token in a URL if the script fails.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
+].join('; ');
+
+const SECURITY_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#14213d"/><circle cx="8" cy="8" r="3.5" fill="#5bd68a"/></svg>';
+
+interface Asset {
+  body: string;
+  type: string;
+  etag: string;
+}
+
+function asset(body: string, type: string): Asset {
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
+/** A Map, not an object: `/assets/__proto__` must not find anything. */
+const ASSETS = new Map<string, Asset>([
+  ['app.js', asset(APP_JS, 'text/javascript; charset=utf-8')],
+  ['style.css', asset(STYLE_CSS, 'text/css; charset=utf-8')],
+  ['icon.svg', asset(ICON_SVG, 'image/svg+xml')],
+]);
+
+const INCIDENT_ID = /^[1-9][0-9]{0,14}$/;
+
+function sendHtml(reply: FastifyReply, status: number, body: string): FastifyReply {
+  // no-store: the shell carries the server time its countdowns start from.
+  return reply.code(status).headers(SECURITY_HEADERS).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamOptions: Partial<EventStreamOptions> = {}): void {
+  const hub = new EventHub(deps.engine, { ...DEFAULT_EVENT_STREAM_OPTIONS, ...streamOptions });
+  // Open event streams never finish on their own; end them so close() does not wait forever.
+  app.addHook('preClose', (done) => {
+    hub.closeAll();
+    done();
+  });
+
+  app.get('/', (_request, reply) => sendHtml(reply, 200, listPage(deps.clock.now())));
+
+  app.get<{ Params: { id: string } }>('/incidents/:id', (request, reply) => {
+    if (!INCIDENT_ID.test(request.params.id)) return reply.callNotFound();
+    const id = Number(request.params.id);
+    const incident = incidentsRepo.getIncident(deps.db, id);
+    const now = deps.clock.now();
+    return incident ? sendHtml(reply, 200, incidentPage(incident, now)) : sendHtml(reply, 404, missingPage(id, now));
+  });
+
+  app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
+    const found = ASSETS.get(request.params.name);
+    if (!found) return reply.callNotFound();
+    // Revalidate every time (a cheap 304): a new release must never run against a stale script.
+    void reply.headers(SECURITY_HEADERS).header('cache-control', 'no-cache').header('etag', found.etag);
+    if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
+    return reply.type(found.type).send(found.body);
+  });
+
+  /** Who a token belongs to, for the sign-in form: `{ name, role }` or 401. */
+  app.get('/api/me', (request, reply) => {
+    const person = deps.auth.require(request, reply, 'viewer');
+    if (!person) return reply;
+    return reply.header('cache-control', 'no-store').send({ name: person.name, role: person.role });
+  });
+
+  /**
+   * `event: incident` / `data: {"id":N}` after each committed change (at most
+   * a few per second per incident). Unauthenticated like the JSON API's
+   * reads; it carries ids only.
+   */
+  app.get('/api/events', { exposeHeadRoute: false }, (_request, reply) => {
+    reply.hijack();
+    hub.add(reply.raw);
+  });
+}

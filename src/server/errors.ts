@@ -1,0 +1,35 @@
+/** One error shape for every endpoint: `{ error: { code, message } }`. */
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { RobosreError, type ErrorCode } from '../errors.js';
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message } });
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  invalid_request: 400,
+  invalid_signal: 400,
+  unknown_incident: 404,
+  unknown_approval: 404,
+  approval_already_decided: 409,
+  illegal_transition: 409,
+};
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | RobosreError | Error, request, reply) => {
+    if (error instanceof RobosreError) {
+      const status = STATUS[error.code] ?? 500;
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      return sendError(reply, status, error.code, error.message);
+    }
+    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendError(reply, 500, 'internal_error', 'internal error; see the server log');
+    }
+    // Fastify's own refusals: malformed JSON (400), body too large (413), wrong media type (415).
+    const code = 'code' in error && typeof error.code === 'string' ? error.code.toLowerCase() : 'bad_request';
+    return sendError(reply, status, code, error.message);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+}

@@ -1,0 +1,68 @@
+/**
+ * The seed's metrics in Prometheus text format. Values are read from the store
+ * at scrape time, so they are exact and survive restarts.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Db } from '../store/db.js';
+import { storeCounts, type StoreCounts } from '../store/metrics.repo.js';
+
+type Scalar = Exclude<keyof StoreCounts, 'byTypeAndStatus' | 'open'>;
+
+const COUNTERS: [string, string, Scalar][] = [
+  ['ops_incidents_resolved_total', 'Incidents currently resolved.', 'resolved'],
+  ['ops_auto_remediations_total', 'Automatic write actions executed.', 'autoRemediations'],
+  ['ops_auto_remediations_failed_total', 'Automatic write actions that failed.', 'autoRemediationsFailed'],
+  ['ops_approvals_requested_total', 'Approval prompts requested.', 'approvalsRequested'],
+  ['ops_approvals_granted_total', 'Approvals granted.', 'approvalsGranted'],
+  ['ops_approvals_denied_total', 'Approvals denied.', 'approvalsDenied'],
+  ['ops_policy_suppressions_total', 'Actions the policy denied or blocked.', 'policySuppressions'],
+  ['ops_chat_delivery_failures_total', 'Failed chat delivery attempts.', 'deliveryFailures'],
+];
+
+export interface Metrics {
+  contentType: string;
+  /** Reads the store once and renders every metric from that one snapshot. */
+  scrape(): Promise<string>;
+}
+
+export function createMetrics(db: Db): Metrics {
+  const registry = new Registry();
+  let snapshot: StoreCounts | undefined;
+  const counts = (): StoreCounts => (snapshot ??= storeCounts(db));
+  new Gauge({
+    name: 'ops_incidents_open_total',
+    help: 'Incidents currently open (observed, triaged, contained, recovering, escalated).',
+    registers: [registry],
+    collect() {
+      this.set(counts().open);
+    },
+  });
+  new Gauge({
+    name: 'ops_incidents_by_type',
+    help: 'Incidents by type and status.',
+    labelNames: ['incident_type', 'status'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of counts().byTypeAndStatus) this.set({ incident_type: row.incidentType, status: row.status }, row.n);
+    },
+  });
+  for (const [name, help, key] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(counts()[key]);
+      },
+    });
+  }
+  return {
+    contentType: registry.contentType,
+    scrape: async () => {
+      snapshot = undefined;
+      return registry.metrics();
+    },
+  };
+}

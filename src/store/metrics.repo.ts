@@ -1,0 +1,50 @@
+/** Counts for /metrics, read from the store so they survive restarts. */
+import { and, count, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { actions, approvals, incidents, outbox } from './schema.js';
+import { OPEN_STATUSES } from '../engine/lifecycle.js';
+
+export interface StoreCounts {
+  open: number;
+  resolved: number;
+  byTypeAndStatus: { incidentType: string; status: string; n: number }[];
+  autoRemediations: number;
+  autoRemediationsFailed: number;
+  approvalsRequested: number;
+  approvalsGranted: number;
+  approvalsDenied: number;
+  policySuppressions: number;
+  deliveryFailures: number;
+}
+
+const MUTATING = ['contain', 'recover', 'disruptive'];
+
+export function storeCounts(db: Db): StoreCounts {
+  const n = (q: { n: number } | undefined): number => q?.n ?? 0;
+  return {
+    open: n(db.select({ n: count() }).from(incidents).where(inArray(incidents.status, [...OPEN_STATUSES])).get()),
+    resolved: n(db.select({ n: count() }).from(incidents).where(eq(incidents.status, 'resolved')).get()),
+    byTypeAndStatus: db
+      .select({ incidentType: incidents.incidentType, status: incidents.status, n: count() })
+      .from(incidents)
+      .groupBy(incidents.incidentType, incidents.status)
+      .all(),
+    autoRemediations: n(
+      db.select({ n: count() }).from(actions).where(and(eq(actions.decision, 'auto'), inArray(actions.actionClass, MUTATING), inArray(actions.status, ['succeeded', 'failed']))).get(),
+    ),
+    autoRemediationsFailed: n(
+      db.select({ n: count() }).from(actions).where(and(eq(actions.decision, 'auto'), inArray(actions.actionClass, MUTATING), eq(actions.status, 'failed'))).get(),
+    ),
+    approvalsRequested: n(db.select({ n: count() }).from(approvals).get()),
+    approvalsGranted: n(db.select({ n: count() }).from(approvals).where(eq(approvals.status, 'approved')).get()),
+    approvalsDenied: n(db.select({ n: count() }).from(approvals).where(eq(approvals.status, 'denied')).get()),
+    policySuppressions: n(db.select({ n: count() }).from(actions).where(inArray(actions.status, ['denied', 'blocked'])).get()),
+    deliveryFailures: n(
+      db
+        .select({ n: sql<number>`coalesce(sum(${outbox.attempts}), 0)` })
+        .from(outbox)
+        .where(and(eq(outbox.kind, 'message'), ne(outbox.status, 'delivered'), sql`${outbox.lastError} is not null`))
+        .get(),
+    ),
+  };
+}

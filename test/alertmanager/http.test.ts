@@ -1,0 +1,138 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
+import { settings } from '../engine/harness.js';
+import { startIntake, waitFor, type Intake, type IntakeOptions } from './intake.js';
+import { firing, resolved, webhook } from './payloads.js';
+
+const TOKEN = 's3cret-token-for-the-receiver';
+const BEARER: ReceiverAuth = { kind: 'bearer', token: TOKEN };
+
+let intake: Intake | undefined;
+afterEach(async () => {
+  await intake?.close();
+  intake = undefined;
+});
+
+async function start(options: Partial<IntakeOptions> = {}): Promise<Intake> {
+  intake = await startIntake({ settings: settings(), auth: BEARER, ...options });
+  return intake;
+}
+
+async function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(intake!.webhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json(), headers: res.headers };
+}
+
+const crash = (pod: string, container = 'app'): ReturnType<typeof firing> =>
+  firing({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod, container, severity: 'warning' });
+
+describe('POST /webhook/alertmanager', () => {
+  it('turns a grouped payload into incidents and answers with what happened', async () => {
+    await start();
+    const res = await post(webhook([crash('api-1'), crash('api-2'), firing({ alertname: 'KubeNodeNotReady', node: 'worker-3', severity: 'critical' })]));
+    expect(res.status).toBe(200);
+    expect(res.json.received).toBe(3);
+    expect(res.json.outcomes).toEqual({ created: 3 });
+    expect(res.json.incidents).toHaveLength(3);
+    const stored = intake!.incidents();
+    expect(stored.map((i) => `${i.incidentType} ${i.subject} ${i.severity}`).sort()).toEqual([
+      'crash_loop_backoff prod.pod.shop.api-1 warning',
+      'crash_loop_backoff prod.pod.shop.api-2 warning',
+      'node_unreachable_or_notready prod.node.worker-3 critical',
+    ]);
+    expect(stored.every((i) => i.trigger === 'alertmanager')).toBe(true);
+  });
+
+  it('ignores resends, correlates repeats on a subject and resolves when the alert does', async () => {
+    await start();
+    const first = await post(webhook([crash('api-1')]));
+    const id = first.json.incidents[0] as number;
+    // Alertmanager resends the whole group when it changes: the old alert again plus the new one.
+    const again = await post(webhook([crash('api-1'), crash('api-1', 'sidecar')]));
+    expect(again.json.outcomes).toEqual({ duplicate: 1, correlated: 1 });
+    expect(again.json.incidents).toEqual([id]);
+    expect(intake!.incidents()).toHaveLength(1);
+    expect(intake!.incidents()[0]!.occurrences).toBe(2);
+    // One container recovers while the other still crashes: the incident stays open.
+    const partly = await post(webhook([resolved(crash('api-1')), crash('api-1', 'sidecar')]));
+    expect(partly.json.outcomes).toEqual({ ignored: 1, duplicate: 1 });
+    const done = await post(webhook([resolved(crash('api-1')), resolved(crash('api-1', 'sidecar'))]));
+    expect(done.json.outcomes).toEqual({ resolving: 2 });
+    await waitFor('the incident to resolve', () => (intake!.incidents()[0]?.status === 'resolved' ? true : undefined));
+    // A new firing after resolution has a new startsAt: it reopens.
+    const back = await post(webhook([crash('api-1', 'app')].map((a) => ({ ...a, startsAt: new Date().toISOString() }))));
+    expect(back.json.outcomes).toEqual({ reopened: 1 });
+    expect(back.json.incidents).toEqual([id]);
+  });
+
+  describe('refuses a malformed body with 400 and stores nothing', () => {
+    const cases: [string, string | object, RegExp][] = [
+      ['malformed JSON', '{"version":"4","alerts":[', /invalid Alertmanager webhook: .*not valid JSON/],
+      ['an empty body', '', /invalid Alertmanager webhook: .*empty/],
+      ['a wrong version', { ...webhook([firing({ alertname: 'A' })]), version: '3' }, /version: unsupported version "3"/],
+      ['an alert without labels', webhook([crash('api-9'), { ...crash('api-8'), labels: undefined as never }]), /alerts\.1\.labels: expected object, received undefined/],
+    ];
+    it.each(cases)('%s', async (_name, body, message) => {
+      await start();
+      await post(webhook([crash('api-1')]));
+      const before = intake!.incidents();
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe('invalid_webhook');
+      expect(res.json.error.message).toMatch(message);
+      expect(intake!.incidents()).toEqual(before);
+    });
+  });
+
+  it('refuses wrong or missing bearer credentials with 401 and a challenge', async () => {
+    await start();
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }, { authorization: TOKEN }]) {
+      const res = await post(webhook([crash('api-1')]), headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+      expect(res.json.error.code).toBe('unauthorized');
+    }
+    expect(intake!.incidents()).toEqual([]);
+    expect((await post(webhook([crash('api-1')]), { authorization: `bearer  ${TOKEN}` })).status).toBe(200);
+  });
+
+  it('checks basic auth as Alertmanager basic_auth sends it', async () => {
+    await start({ auth: { kind: 'basic', username: 'alertmanager', password: 'pa:ss word' } });
+    const basic = (user: string, password: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    expect((await post(webhook([crash('api-1')]), basic('alertmanager', 'wrong'))).status).toBe(401);
+    expect((await post(webhook([crash('api-1')]), basic('someone', 'pa:ss word'))).status).toBe(401);
+    const refused = await post(webhook([crash('api-1')]), { authorization: 'Bearer pa:ss word' });
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect(intake!.incidents()).toEqual([]);
+    expect((await post(webhook([crash('api-1')]), basic('alertmanager', 'pa:ss word'))).status).toBe(200);
+  });
+
+  it('refuses a body over the server limit with 413', async () => {
+    await start();
+    const huge = webhook(Array.from({ length: 3000 }, (_, i) => firing({ alertname: 'Big', n: String(i), filler: 'x'.repeat(400) })));
+    const res = await post(huge);
+    expect(res.status).toBe(413);
+    expect(intake!.incidents()).toEqual([]);
+  });
+
+  it('never writes the credentials to the log', async () => {
+    const sink = new PassThrough();
+    const lines: string[] = [];
+    sink.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    await start({ auth: { kind: 'basic', username: 'alertmanager', password: TOKEN }, logTo: sink });
+    await post(webhook([crash('api-1')]), { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}-wrong`).toString('base64')}` });
+    await post(webhook([crash('api-1')]), { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}`).toString('base64')}` });
+    await post('{"broken', { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}`).toString('base64')}` });
+    await intake!.engine.idle();
+    const log = lines.join('');
+    expect(log).toContain('alertmanager webhook refused');
+    expect(log).toContain('alertmanager webhook ingested');
+    expect(log).not.toContain(TOKEN);
+    expect(log).not.toContain(Buffer.from(`alertmanager:${TOKEN}`).toString('base64'));
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * The console end to end in headless Chromium against the real server: an
+ * incident arrives live, a viewer is refused, an approver approves, and the
+ * executed action shows in the thread and in the JSON API.
+ */
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readJournal } from '../../adapters/executors/recording-executor.js';
+import { parseSignal } from '../../src/engine/signal.js';
+import { consoleApp, createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = tmpdir();
+
+/** Requests the test makes fail on purpose; Chromium logs each as a console error. */
+const EXPECTED_CONSOLE = /Failed to load resource: the server responded with a status of (401|403)/;
+
+interface Server {
+  url: string;
+  t: TestRuntime;
+  app: FastifyInstance;
+}
+
+async function startServer(extra: Record<string, unknown> = {}): Promise<Server> {
+  const t = createTestRuntime(extra);
+  const app = consoleApp(t.runtime, t.config);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, t, app };
+}
+
+describe('web console in Chromium', { timeout: 45_000 }, () => {
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+  let server: Server | undefined;
+  let problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}. The console test needs a headless Chromium: on Debian/Ubuntu run ` +
+          '`sudo apt-get install -y chromium`, or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+      );
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+    if (server) {
+      await server.app.close();
+      await server.t.close();
+      server = undefined;
+    }
+  });
+
+  async function open(path: string): Promise<Page> {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    // Fail on a missing element well inside the test's own timeout, naming the locator.
+    page.setDefaultTimeout(8000);
+    problems = [];
+    // CSP violations, script errors and dialogs (an XSS payload firing) all fail the test.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !EXPECTED_CONSOLE.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await page.goto(`${server!.url}${path}`);
+    // The stream is open before anything is ingested, so "live" means live.
+    await page.locator('#live', { hasText: 'live' }).waitFor();
+    return page;
+  }
+
+  async function signIn(page: Page, token: string, expected: string): Promise<void> {
+    if (await page.locator('#signout').isVisible()) await page.locator('#signout').click();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toBe(expected);
+    expect(await page.locator('#signin').isVisible()).toBe(false);
+  }
+
+  it('shows an incident arrive live, refuses a viewer, and records an approved action', async () => {
+    server = await startServer();
+    const { url, t } = server;
+    const page = await open('/');
+    await page.getByText('No incidents yet').waitFor();
+    // Survives only if the page is never reloaded.
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const row = page.locator(`#rows tr[data-id="${incidentId}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('td').allTextContents()).toEqual([
+      String(incidentId),
+      'warning',
+      'registry_pull_failure',
+      'prod.deployment.shop.frontend',
+      expect.stringMatching(/^(observed|triaged)/),
+      expect.stringMatching(/^\d+s$/),
+      '1',
+    ]);
+    await row.getByText('awaiting approval').waitFor();
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-list.png'), fullPage: true });
+
+    await row.getByRole('link', { name: 'prod.deployment.shop.frontend' }).click();
+    await page.waitForURL(`${url}/incidents/${incidentId}`);
+    await page.locator('#live', { hasText: 'live' }).waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
+
+    // The opening: severity, type, subject, evidence and confidence.
+    const opening = page.locator('[data-kind="opening"]');
+    await opening.getByText('toomanyrequests from registry-1.docker.io').waitFor();
+    await expect.poll(() => opening.locator('dt').allTextContents()).toEqual(expect.arrayContaining(['Severity', 'Type', 'Subject', 'Confidence']));
+    expect(await opening.locator('dd').allTextContents()).toEqual(expect.arrayContaining(['warning', 'high', 'prod.deployment.shop.frontend']));
+
+    // Decisions carry their reasons.
+    const decision = page.locator('[data-kind="decision"]', { hasText: 'patch_image on deployment/shop/frontend: needs_approval' });
+    await decision.getByText('requires approval for patch_image').waitFor();
+
+    // The prompt, all six parts, counting down; signed out there is nothing to press.
+    const card = page.locator('.approval');
+    await card.and(page.locator('[data-state="pending"]')).waitFor();
+    const api = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as { approvals: { id: number; prompt: Record<string, string> }[] };
+    const prompt = api.approvals[0]!.prompt;
+    expect(await card.locator('dt').allTextContents()).toEqual(['Action', 'Target', 'Why now', 'Expected impact', 'Rollback / fallback', 'Expires']);
+    const parts = await card.locator('dd').allTextContents();
+    expect(parts.slice(0, 5)).toEqual([`${prompt.actionName} (patch_image)`, 'deployment/shop/frontend', prompt.whyNow, prompt.expectedImpact, prompt.rollback]);
+    expect(parts[5]).toMatch(/in (9m \d+s|10m)$/);
+    const first = await card.locator('.countdown').textContent();
+    await expect.poll(() => card.locator('.countdown').textContent(), { timeout: 4000 }).not.toBe(first);
+    expect(await card.getByRole('button').count()).toBe(0);
+    await card.getByText('Sign in with an approver token').waitFor();
+
+    // A wrong token is refused with the API's words.
+    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#signin-error', { hasText: 'a valid "Authorization: Bearer <token>" header is required' }).waitFor();
+
+    // A viewer sees the buttons, but the server refuses, and the page says so verbatim.
+    await signIn(page, 'victor-token', 'victor (viewer)');
+    await card.getByRole('button', { name: /^Approve/ }).click();
+    await card.getByRole('alert').filter({ hasText: 'victor is a viewer; this needs the approver role' }).waitFor();
+    expect(await card.getAttribute('data-state')).toBe('pending');
+
+    // An approver approves: the prompt becomes a record, and the action runs.
+    await signIn(page, 'alice-token', 'alice (approver)');
+    expect(await card.getByRole('alert').isHidden()).toBe(true);
+    await card.getByRole('button', { name: 'Approve Patch image reference on deployment/shop/frontend' }).click();
+    const decided = page.locator('.approval[data-state="approved"]');
+    await decided.getByText(/^Approved by alice at /).waitFor();
+    expect(await decided.getByRole('button').count()).toBe(0);
+    const finished = page.locator('[data-kind="action_finished"]', { hasText: 'patch_image on deployment/shop/frontend: succeeded' });
+    await finished.waitFor();
+    await page.locator('[data-kind="action_started"]', { hasText: 'patch_image' }).getByText('Approved by alice').waitFor();
+    await page.locator('tr[data-action="patch_image"] td', { hasText: 'succeeded' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-incident.png'), fullPage: true });
+
+    // The same facts through the JSON API and in the executor's journal.
+    const after = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
+      executedActions: { action: string; status: string }[];
+      approvals: { state: string; decidedBy: string }[];
+    };
+    expect(after.executedActions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'patch_image', status: 'succeeded' })]));
+    expect(after.approvals[0]).toMatchObject({ state: 'approved', decidedBy: 'alice' });
+    expect(readJournal(t.config.executor.journal).filter((e) => e.action === 'patch_image')).toEqual([
+      expect.objectContaining({ approvedBy: 'alice', outcome: 'succeeded' }),
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('renders hostile subjects and summaries as text', async () => {
+    server = await startServer();
+    const payload = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+    const subject = 'prod.deployment.<img/src=x/onerror=alert(3)>';
+    const { incidentId } = server.t.runtime.engine.ingest(parseSignal(pullFailure({ subject, summary: payload })));
+    await server.t.runtime.engine.idle();
+
+    const list = await open('/');
+    await list.locator(`#rows tr[data-id="${incidentId}"]`).getByText(subject).waitFor();
+    expect(await list.locator('main img, main script').count()).toBe(0);
+
+    await list.goto(`${server.url}/incidents/${incidentId}`);
+    await list.locator('[data-kind="opening"]').getByText(payload).waitFor();
+    expect(await list.locator('h1 .subject').textContent()).toBe(subject);
+    expect(await list.title()).toBe(`#${incidentId} ${subject} · robosre`);
+    expect(await list.locator('main img, main script').count()).toBe(0);
+    await list.screenshot({ path: join(SCREENSHOTS, 'robosre-console-hostile.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('shows an approval that ran out as expired, with no buttons', async () => {
+    server = await startServer({ engine: { approvalTtl: '3s' } });
+    const { incidentId } = server.t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const page = await open(`/incidents/${incidentId}`);
+    await signIn(page, 'alice-token', 'alice (approver)');
+    const card = page.locator('.approval');
+    await card.getByRole('button', { name: /^Approve/ }).waitFor();
+    await page.locator('.approval[data-state="expired"]').getByText(/^Expired/).waitFor({ timeout: 8000 });
+    expect(await card.getByRole('button').count()).toBe(0);
+    expect(await card.locator('.countdown').textContent()).toBe('expired');
+    // The server's side of it arrives live: the expiry and the escalation.
+    await page.locator('[data-kind="escalation"]').waitFor({ timeout: 8000 });
+    await page.locator('.approval[data-state="expired"]').getByText('no decision before expiry').waitFor();
+    expect(problems).toEqual([]);
+  });
+});

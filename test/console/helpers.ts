@@ -1,0 +1,122 @@
+/** A real runtime on a temp SQLite file, and a small Server-Sent Events reader for the console tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { get, type ClientRequest, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { parseConfig, type Config } from '../../src/config/config.js';
+import type { Signal } from '../../src/engine/model.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { registerApi } from '../../src/server/api.js';
+import { TokenAuth } from '../../src/server/auth.js';
+import { registerConsole } from '../../src/server/console/routes.js';
+import type { EventStreamOptions } from '../../src/server/console/events.js';
+import { installErrorHandler } from '../../src/server/errors.js';
+
+export const TOKENS = [
+  { name: 'alice', token: 'alice-token', role: 'approver' as const },
+  { name: 'victor', token: 'victor-token', role: 'viewer' as const },
+];
+
+export interface TestRuntime {
+  dir: string;
+  config: Config;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/** `extra` adds config keys, e.g. `{ engine: { approvalTtl: '3s' } }`. */
+export function createTestRuntime(extra: Record<string, unknown> = {}): TestRuntime {
+  const dir = mkdtempSync(join(tmpdir(), 'robosre-console-'));
+  const config = parseConfig({
+    ...extra,
+    database: { path: join(dir, 'robosre.db') },
+    executor: { journal: join(dir, 'actions.ndjson') },
+    auth: { tokens: TOKENS },
+  });
+  const runtime = createRuntime(config, createLogger('silent'));
+  return {
+    dir,
+    config,
+    runtime,
+    close: async () => {
+      await runtime.engine.stop();
+      runtime.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The console with the JSON API beside it, as `buildServer` composes them, with tunable stream timings. */
+export function consoleApp(runtime: Runtime, config: Config, stream: Partial<EventStreamOptions> = {}): FastifyInstance {
+  const app = Fastify({ forceCloseConnections: 'idle' });
+  installErrorHandler(app);
+  const deps = { db: runtime.store.db, engine: runtime.engine, auth: new TokenAuth(config.auth.tokens), clock: runtime.clock };
+  registerApi(app, deps);
+  registerConsole(app, deps, stream);
+  return app;
+}
+
+export function pullFailure(overrides: Partial<Signal> = {}): Signal {
+  return {
+    trigger: 'kubernetes_event',
+    incidentType: 'registry_pull_failure',
+    cluster: 'prod',
+    subject: 'prod.deployment.shop.frontend',
+    status: 'firing',
+    observedAt: Date.now(),
+    confidence: 'high',
+    target: 'deployment/shop/frontend',
+    summary: 'ErrImagePull: toomanyrequests from registry-1.docker.io for shop/frontend:2.4.1',
+    ...overrides,
+  };
+}
+
+export interface SseClient {
+  response: IncomingMessage;
+  /** Everything received so far. */
+  text(): string;
+  waitFor(predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>;
+  ended: Promise<void>;
+  close(): void;
+}
+
+export async function openEvents(url: string): Promise<SseClient> {
+  let received = '';
+  let request: ClientRequest | undefined;
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    request = get(`${url}/api/events`, resolve);
+    request.on('error', reject);
+  });
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => {
+    received += chunk;
+  });
+  const ended = new Promise<void>((resolve) => {
+    response.on('close', resolve);
+    response.on('error', () => resolve());
+  });
+  return {
+    response,
+    text: () => received,
+    ended,
+    waitFor: async (predicate, timeoutMs = 3000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(received)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for the event stream; received so far:\n${received}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return received;
+    },
+    close: () => request?.destroy(),
+  };
+}
+
+export async function until(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

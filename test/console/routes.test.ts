@@ -1,0 +1,154 @@
+/** The console's server side: shells, headers, assets, /api/me and the event stream (no browser). */
+import { Script } from 'node:vm';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { APP_JS } from '../../src/server/console/assets/app.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/server/console/routes.js';
+import { escapeHtml } from '../../src/server/console/pages.js';
+import { consoleApp, createTestRuntime, openEvents, pullFailure, until, type TestRuntime } from './helpers.js';
+
+const XSS = '<img src=x onerror="document.title=1">';
+
+describe('console routes', () => {
+  let t: TestRuntime;
+  let app: FastifyInstance;
+  let url: string;
+
+  beforeEach(async () => {
+    t = createTestRuntime();
+    app = consoleApp(t.runtime, t.config, { throttleMs: 200, heartbeatMs: 100 });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await t.close();
+  });
+
+  it('serves the list shell with a strict CSP and no inline script, style or handler', async () => {
+    const res = await app.inject({ method: 'GET', url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.body).toContain('<script src="/assets/app.js" defer></script>');
+    expect(res.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(res.body).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
+  });
+
+  it('renders an incident shell with the subject escaped, and 404s for unknown or malformed ids', async () => {
+    const { incidentId } = t.runtime.engine.ingest(pullFailure({ subject: `prod.deployment.shop.${XSS}` }));
+    const res = await app.inject({ method: 'GET', url: `/incidents/${incidentId}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('<img');
+    expect(res.body).toContain('&lt;img src=x onerror=&quot;document.title=1&quot;&gt;');
+    expect(res.body).toContain(`data-incident-id="${incidentId}"`);
+
+    const missing = await app.inject({ method: 'GET', url: '/incidents/999' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('No incident #999');
+    for (const bad of ['/incidents/abc', '/incidents/0', '/incidents/1e3', '/incidents/99999999999999999999']) {
+      const res404 = await app.inject({ method: 'GET', url: bad });
+      expect(res404.statusCode, bad).toBe(404);
+      expect(res404.json()).toMatchObject({ error: { code: 'not_found' } });
+    }
+  });
+
+  it('escapes every HTML-significant character', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('serves the assets with types and ETags, and nothing else under /assets', async () => {
+    const js = await app.inject({ method: 'GET', url: '/assets/app.js' });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.body).toBe(APP_JS);
+    const again = await app.inject({ method: 'GET', url: '/assets/app.js', headers: { 'if-none-match': String(js.headers.etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    const css = await app.inject({ method: 'GET', url: '/assets/style.css' });
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    for (const name of ['nope.js', '__proto__', 'constructor', '..%2Froutes.ts']) {
+      expect((await app.inject({ method: 'GET', url: `/assets/${name}` })).statusCode, name).toBe(404);
+    }
+  });
+
+  it('ships a script that parses and never writes markup', () => {
+    expect(() => new Script(APP_JS)).not.toThrow();
+    // The TS template literal holding the script must be the script verbatim.
+    expect(APP_JS).not.toMatch(/[`\\]|\$\{/);
+    expect(APP_JS).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it('GET /api/me names the token holder, or answers 401 in the API error shape', async () => {
+    const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: 'Bearer alice-token' } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({ name: 'alice', role: 'approver' });
+    expect(me.headers['cache-control']).toBe('no-store');
+    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: 'alice-token' }]) {
+      const res = await app.inject({ method: 'GET', url: '/api/me', headers });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+    }
+  });
+
+  it('streams one event per committed change, throttled per incident, with heartbeats', async () => {
+    const client = await openEvents(url);
+    expect(client.response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    await client.waitFor((s) => s.includes(': connected'));
+
+    const { incidentId } = t.runtime.engine.ingest(pullFailure());
+    await client.waitFor((s) => s.includes(`event: incident\ndata: {"id":${incidentId}}\n\n`));
+
+    // A burst of 50 changes to one incident: the first goes out at once, the rest collapse into one trailing event.
+    await t.runtime.engine.idle();
+    await new Promise((r) => setTimeout(r, 300));
+    const before = client.text().split('event: incident').length;
+    for (let i = 0; i < 50; i += 1) t.runtime.engine.events.emit('incident', 4242);
+    await client.waitFor((s) => s.split('data: {"id":4242}').length - 1 === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(client.text().split('data: {"id":4242}').length - 1).toBe(2);
+    expect(client.text().split('event: incident').length - before).toBe(2);
+
+    await client.waitFor((s) => s.includes(': heartbeat'));
+    client.close();
+  });
+
+  it('detaches from the engine when the last client leaves (no listener leak)', async () => {
+    const emitter = t.runtime.engine.events;
+    const baseline = emitter.listenerCount('incident');
+    const clients = await Promise.all([openEvents(url), openEvents(url), openEvents(url)]);
+    await Promise.all(clients.map((c) => c.waitFor((s) => s.includes(': connected'))));
+    expect(emitter.listenerCount('incident')).toBe(baseline + 1);
+
+    clients[0].close();
+    clients[1].close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(emitter.listenerCount('incident')).toBe(baseline + 1);
+    emitter.emit('incident', 7);
+    await clients[2].waitFor((s) => s.includes('data: {"id":7}'));
+
+    clients[2].close();
+    await until(() => emitter.listenerCount('incident') === baseline, 3000, 'the stream listener to be removed');
+
+    // Reconnect and leave a hundred times: still one listener at most, none afterwards.
+    for (let i = 0; i < 100; i += 1) {
+      const c = await openEvents(url);
+      await c.waitFor((s) => s.includes(': connected'));
+      c.close();
+    }
+    await until(() => emitter.listenerCount('incident') === baseline, 3000, 'every stream listener to be removed');
+  });
+
+  it('ends open streams when the server closes, so shutdown does not hang', async () => {
+    const client = await openEvents(url);
+    await client.waitFor((s) => s.includes(': connected'));
+    const started = Date.now();
+    await app.close();
+    await client.ended;
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(t.runtime.engine.events.listenerCount('incident')).toBe(0);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * The HTTP API on a real server (fastify listening on loopback) over a real
+ * engine and SQLite file: incidents, timelines, approvals with roles and
+ * conflicts, metrics, health, and bad input.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { buildServer } from '../../src/server/server.js';
+import { readJournal } from '../../adapters/executors/recording-executor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'robosre-api-'));
+let runtime: Runtime;
+let app: FastifyInstance;
+let base: string;
+
+const TOKENS = { alice: 'alice-token-1', bob: 'bob-token-22', victor: 'victor-token' };
+
+beforeAll(async () => {
+  const config = parseConfig({
+    database: { path: join(dir, 'api.db') },
+    executor: { journal: join(dir, 'actions.ndjson') },
+    server: { bodyLimitBytes: 64 * 1024 },
+    auth: {
+      tokens: [
+        { name: 'alice', token: TOKENS.alice, role: 'approver' },
+        { name: 'bob', token: TOKENS.bob, role: 'admin' },
+        { name: 'victor', token: TOKENS.victor, role: 'viewer' },
+      ],
+    },
+  });
+  runtime = createRuntime(config, createLogger('silent'));
+  app = buildServer({ runtime, config, logger: createLogger('silent') });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await runtime.engine.stop();
+  runtime.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  const res = await fetch(`${base}${path}`, { ...init, headers });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // metrics and other text bodies
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function pullFailure(n: number) {
+  return {
+    trigger: 'kubernetes_event',
+    incidentType: 'registry_pull_failure',
+    cluster: 'demo',
+    subject: `demo.deployment.shop.frontend-${n}`,
+    status: 'firing' as const,
+    observedAt: Date.now(),
+    confidence: 'high' as const,
+    target: `deployment/shop/frontend-${n}`,
+  };
+}
+
+async function pendingApprovalFor(incidentId: number): Promise<number> {
+  return waitFor(async () => {
+    const { body } = await call('/api/approvals?state=pending');
+    return (body.approvals as { id: number; incidentId: number }[]).find((a) => a.incidentId === incidentId)?.id;
+  }, `an approval for incident ${incidentId}`);
+}
+
+describe('health', () => {
+  it('is live and ready once the store is migrated', async () => {
+    expect((await call('/healthz')).status).toBe(200);
+    const ready = await call('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.detail).toMatch(/migration\(s\) applied/);
+  });
+});
+
+describe('incidents', () => {
+  it('lists newest first, filters by status, and shows one incident with its timeline', async () => {
+    const a = runtime.engine.ingest(pullFailure(1)).incidentId!;
+    const b = runtime.engine.ingest(pullFailure(2)).incidentId!;
+    await runtime.engine.idle();
+    const list = await call('/api/incidents');
+    expect(list.status).toBe(200);
+    const ids = (list.body.incidents as { id: number }[]).map((i) => i.id);
+    expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
+    const one = await call(`/api/incidents/${a}`);
+    expect(one.body).toMatchObject({ id: a, incidentType: 'registry_pull_failure', domain: 'release_configuration', cluster: 'demo', status: 'triaged', approvalState: 'pending' });
+    for (const key of ['subject', 'severity', 'confidence', 'environment', 'signalSources', 'resourceScope', 'evidenceSummary', 'occurrences', 'parentId', 'executedActions', 'createdAt', 'updatedAt']) {
+      expect(one.body).toHaveProperty(key);
+    }
+    expect(one.body.recommendedActions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'patch_image', actionClass: 'recover', decision: 'needs_approval', target: `deployment/shop/frontend-1` })]),
+    );
+    expect((one.body.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(expect.arrayContaining(['signal', 'analysis', 'decision', 'approval_requested', 'action_finished']));
+    const triaged = await call('/api/incidents?status=triaged');
+    expect((triaged.body.incidents as { status: string }[]).every((i) => i.status === 'triaged')).toBe(true);
+  });
+
+  it('answers bad ids and filters with 4xx and a message naming the problem', async () => {
+    expect(await call('/api/incidents/999999')).toMatchObject({ status: 404, body: { error: { code: 'unknown_incident' } } });
+    expect(await call('/api/incidents/abc')).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: expect.stringContaining('path.id') } } });
+    expect(await call('/api/incidents?status=burning')).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('query.status') } } });
+  });
+});
+
+describe('approvals', () => {
+  it('refuses without a token, refuses a viewer, lets an approver decide once, and answers 409 after', async () => {
+    const incident = runtime.engine.ingest(pullFailure(3)).incidentId!;
+    const approval = await pendingApprovalFor(incident);
+    const anonymous = await call(`/api/approvals/${approval}/approve`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/Bearer/);
+    expect(await call(`/api/approvals/${approval}/approve`, { method: 'POST', token: 'wrong-token' })).toMatchObject({ status: 401 });
+    expect(await call(`/api/approvals/${approval}/approve`, { method: 'POST', token: TOKENS.victor })).toMatchObject({
+      status: 403,
+      body: { error: { message: 'victor is a viewer; this needs the approver role' } },
+    });
+    const ok = await call(`/api/approvals/${approval}/approve`, { method: 'POST', token: TOKENS.alice });
+    expect(ok).toMatchObject({ status: 200, body: { approval: { state: 'approved', decidedBy: 'alice' } } });
+    const again = await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.bob, body: JSON.stringify({ reason: 'late' }), headers: { 'content-type': 'application/json' } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: 'approval_already_decided', message: expect.stringContaining('approved') } } });
+    await waitFor(async () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
+    const executed = (await call(`/api/incidents/${incident}`)).body.executedActions as { action: string; status: string }[];
+    expect(executed).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'patch_image', status: 'succeeded' })]));
+  });
+
+  it('executes once when two approvers press at the same moment', async () => {
+    const incident = runtime.engine.ingest(pullFailure(4)).incidentId!;
+    const approval = await pendingApprovalFor(incident);
+    const [one, two] = await Promise.all([
+      call(`/api/approvals/${approval}/approve`, { method: 'POST', token: TOKENS.alice }),
+      call(`/api/approvals/${approval}/approve`, { method: 'POST', token: TOKENS.bob }),
+    ]);
+    expect([one.status, two.status].sort()).toEqual([200, 409]);
+    await runtime.engine.idle();
+    await waitFor(async () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
+    expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'patch_image')).toHaveLength(1);
+  });
+
+  it('refuses a malformed decision body and an oversized one without changing anything', async () => {
+    const incident = runtime.engine.ingest(pullFailure(5)).incidentId!;
+    const approval = await pendingApprovalFor(incident);
+    const json = { 'content-type': 'application/json' };
+    expect(await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.alice, headers: json, body: '{"reason":' })).toMatchObject({ status: 400 });
+    expect(await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ reason: 'x', command: 'rm' }) })).toMatchObject({ status: 400 });
+    expect(await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ reason: 'x'.repeat(100_000) }) })).toMatchObject({ status: 413 });
+    const still = await call('/api/approvals?state=pending');
+    expect((still.body.approvals as { id: number }[]).some((a) => a.id === approval)).toBe(true);
+  });
+
+  it('keeps serving under a flood of malformed requests', async () => {
+    const junk = Array.from({ length: 200 }, (_, i) =>
+      fetch(`${base}/api/approvals/${i}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.alice}` }, body: '{{{' }).then((r) => r.status),
+    );
+    const statuses = await Promise.all(junk);
+    expect(statuses.every((s) => s === 400)).toBe(true);
+    expect((await call('/healthz')).status).toBe(200);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes the seed metric names with values from the store', async () => {
+    const { status, body, headers } = await call('/metrics');
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toMatch(/text\/plain/);
+    for (const name of [
+      'ops_incidents_open_total',
+      'ops_incidents_resolved_total',
+      'ops_incidents_by_type',
+      'ops_auto_remediations_total',
+      'ops_auto_remediations_failed_total',
+      'ops_approvals_requested_total',
+      'ops_approvals_granted_total',
+      'ops_approvals_denied_total',
+      'ops_policy_suppressions_total',
+      'ops_chat_delivery_failures_total',
+    ]) {
+      expect(body).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    }
+    const granted = /^ops_approvals_granted_total (\d+)$/m.exec(body as string);
+    expect(Number(granted?.[1])).toBeGreaterThanOrEqual(2);
+    expect(body).toMatch(/^ops_incidents_by_type\{incident_type="registry_pull_failure",status="[a-z]+"\} \d+$/m);
+  });
+});
