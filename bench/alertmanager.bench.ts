@@ -11,7 +11,7 @@ import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
-import type { AuthorizedAction, ExecutionResult, Executor } from '../src/engine/executor.js';
+import type { ExecutionResult, Executor } from '../src/engine/executor.js';
 import type { EngineSettings } from '../src/engine/settings.js';
 import { ALERTMANAGER_BIN, startAlertmanager, type PostableAlert } from '../test/alertmanager/alertmanager-process.js';
 import { startIntake, waitFor, type Intake } from '../test/alertmanager/intake.js';
@@ -34,7 +34,7 @@ interface Row {
 /** In memory, as in the engine bench: the recording executor's fsync per action would measure the disk. */
 class CountingExecutor implements Executor {
   count = 0;
-  execute(_action: AuthorizedAction): Promise<ExecutionResult> {
+  execute(): Promise<ExecutionResult> {
     this.count += 1;
     return Promise.resolve({ outcome: 'succeeded' });
   }

@@ -5,15 +5,8 @@
  * Secrets are compared in constant time and never logged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 
-export const receiverAuthSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('none') }).strict(),
-  z.object({ kind: z.literal('bearer'), token: z.string().min(1) }).strict(),
-  z.object({ kind: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) }).strict(),
-]);
-
-export type ReceiverAuth = z.infer<typeof receiverAuthSchema>;
+export type ReceiverAuth = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
 
 /** Hashing first gives equal-length buffers, so the comparison leaks neither content nor length. */
 function same(presented: string, expected: string): boolean {

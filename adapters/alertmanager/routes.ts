@@ -1,8 +1,11 @@
 /**
  * `POST /webhook/alertmanager`: Alertmanager's webhook receiver. The whole
  * batch is validated and mapped before the first signal is ingested, so a
- * bad payload changes nothing. Alertmanager retries 5xx and drops 4xx, which
- * is the split wanted: a store failure is retried, a malformed body is not.
+ * bad payload changes nothing. Alertmanager records a notification only on
+ * 2xx and sends the group again otherwise (5xx at once with backoff, any
+ * failure at the next group_interval): a store failure heals by itself, and
+ * an alert no rule can map must never become a 400 (it falls to the
+ * unclassified class instead).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -76,6 +79,9 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
       const result = deps.engine.ingest(signal);
       outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
       if (result.incidentId !== null) incidents.add(result.incidentId);
+    }
+    if (payload.truncatedAlerts) {
+      log.warn({ groupKey: payload.groupKey, truncated: payload.truncatedAlerts }, "Alertmanager's max_alerts left alerts out of this notification");
     }
     log.debug({ receiver: payload.receiver, groupKey: payload.groupKey, received: payload.alerts.length, outcomes }, 'alertmanager webhook ingested');
     return { received: payload.alerts.length, incidents: [...incidents], outcomes };

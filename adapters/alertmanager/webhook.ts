@@ -16,7 +16,6 @@ export class WebhookError extends Error {
 
 const labels = z.record(z.string(), z.string());
 
-/** Go's zero time (`0001-01-01T00:00:00Z`) is what Alertmanager writes for "unset". */
 const timestamp = z.iso.datetime({ offset: true });
 
 const alertSchema = z.object({
@@ -24,6 +23,7 @@ const alertSchema = z.object({
   labels,
   annotations: labels.optional(),
   startsAt: timestamp.refine((t) => Date.parse(t) >= 0, 'must be a real time, not the zero time'),
+  // A firing alert's end is often Go's zero time (`0001-01-01T00:00:00Z`), Alertmanager's "unset".
   endsAt: timestamp.optional(),
   generatorURL: z.string().optional(),
   // The alert's identity across resends; signal ids are built from it.

@@ -31,6 +31,10 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     logController: new LogController({ disableRequestLogging: true }),
   });
   installErrorHandler(app);
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
+  });
   const auth = new TokenAuth(config.auth.tokens);
   const metrics = createMetrics(runtime.store.db);
 

@@ -19,13 +19,20 @@ async function start(options: Partial<IntakeOptions> = {}): Promise<Intake> {
   return intake;
 }
 
-async function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): Promise<{ status: number; json: any; headers: Headers }> {
+interface Answer {
+  received: number;
+  incidents: number[];
+  outcomes: Record<string, number>;
+  error: { code: string; message: string };
+}
+
+async function post(body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): Promise<{ status: number; json: Answer; headers: Headers }> {
   const res = await fetch(intake!.webhookUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, json: await res.json(), headers: res.headers };
+  return { status: res.status, json: (await res.json()) as Answer, headers: res.headers };
 }
 
 const crash = (pod: string, container = 'app'): ReturnType<typeof firing> =>
@@ -51,7 +58,7 @@ describe('POST /webhook/alertmanager', () => {
   it('ignores resends, correlates repeats on a subject and resolves when the alert does', async () => {
     await start();
     const first = await post(webhook([crash('api-1')]));
-    const id = first.json.incidents[0] as number;
+    const id = first.json.incidents[0]!;
     // Alertmanager resends the whole group when it changes: the old alert again plus the new one.
     const again = await post(webhook([crash('api-1'), crash('api-1', 'sidecar')]));
     expect(again.json.outcomes).toEqual({ duplicate: 1, correlated: 1 });
@@ -91,7 +98,7 @@ describe('POST /webhook/alertmanager', () => {
 
   it('refuses wrong or missing bearer credentials with 401 and a challenge', async () => {
     await start();
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }, { authorization: TOKEN }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }, { authorization: TOKEN }]) {
       const res = await post(webhook([crash('api-1')]), headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { RecordingExecutor } from '../../adapters/executors/recording-executor.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
@@ -62,7 +62,10 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   });
   const ingested: Intake['ingested'] = [];
   const statuses: number[] = [];
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }), bodyLimit: BODY_LIMIT, forceCloseConnections: true });
+  // Typed as fastify's logger so the instance is a plain FastifyInstance, as the server's is.
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  // Request logging stays on, so the credentials test also covers fastify's own lines.
+  const app = Fastify({ loggerInstance: httpLogger, bodyLimit: BODY_LIMIT, forceCloseConnections: true });
   installErrorHandler(app);
   app.addHook('onResponse', (_request, reply, done) => {
     statuses.push(reply.statusCode);

@@ -3,7 +3,7 @@
  * empty directory shows incidents, policy decisions, an automatic containment
  * and an approval prompt within a minute, and stops cleanly on SIGTERM.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,16 +12,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const cwd = mkdtempSync(join(tmpdir(), 'robosre-demo-'));
-afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+let child: ChildProcess | undefined;
+afterAll(() => {
+  // A failed assertion must not leave a demo server running.
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(cwd, { recursive: true, force: true });
+});
 
 describe('robosre demo', () => {
   it('serves the scenario through the real pipeline and shuts down gracefully', async () => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'demo', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'demo', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = demo;
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    demo.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const url = await new Promise<string>((done, fail) => {
       const timer = setTimeout(() => fail(new Error(`no banner; stderr: ${stderr}`)), 30_000);
-      createInterface({ input: child.stdout }).on('line', (line) => {
+      createInterface({ input: demo.stdout }).on('line', (line) => {
         const msg = line.startsWith('{') ? String((JSON.parse(line) as { msg?: unknown }).msg) : line;
         const match = /open (http:\/\/\S+) and sign in with the token "demo"/.exec(msg);
         if (match?.[1]) {
@@ -51,8 +57,8 @@ describe('robosre demo', () => {
     expect(pending.approvals.length).toBeGreaterThan(0);
     expect(Object.keys(pending.approvals[0]!.prompt)).toEqual(expect.arrayContaining(['action', 'target', 'whyNow', 'expectedImpact', 'rollback', 'expiresAt']));
 
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+    demo.kill('SIGTERM');
+    const code = await new Promise<number | null>((done) => demo.once('exit', (c) => done(c)));
     expect(code, stderr).toBe(0);
   }, 90_000);
 });

@@ -11,7 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readJournal } from '../../adapters/executors/recording-executor.js';
 import { parseSignal } from '../../src/engine/signal.js';
-import { consoleApp, createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
+import { buildServer } from '../../src/server/server.js';
+import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = tmpdir();
@@ -25,9 +26,10 @@ interface Server {
   app: FastifyInstance;
 }
 
+/** The real server, as `robosre start` builds it, on a temp SQLite file. */
 async function startServer(extra: Record<string, unknown> = {}): Promise<Server> {
   const t = createTestRuntime(extra);
-  const app = consoleApp(t.runtime, t.config);
+  const app = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, t, app };
 }
@@ -154,6 +156,7 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await card.getByRole('button', { name: /^Approve/ }).click();
     await card.getByRole('alert').filter({ hasText: 'victor is a viewer; this needs the approver role' }).waitFor();
     expect(await card.getAttribute('data-state')).toBe('pending');
+    await card.screenshot({ path: join(SCREENSHOTS, 'robosre-console-refused.png') });
 
     // An approver approves: the prompt becomes a record, and the action runs.
     await signIn(page, 'alice-token', 'alice (approver)');

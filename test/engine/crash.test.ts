@@ -103,7 +103,7 @@ describe('crash safety', () => {
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const dbPath = join(dir, 'robosre.db');
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     while (!settled(dbPath, subjects.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     child.kill('SIGTERM');
     await exited(child);
@@ -128,5 +128,5 @@ describe('crash safety', () => {
     } finally {
       store.close();
     }
-  }, 240_000);
+  }, 420_000);
 });

@@ -12,7 +12,10 @@
 export const APP_JS = String.raw`'use strict';
 (function () {
   var TOKEN_KEY = 'robosre.token';
+  // Past this many changed incidents at once, one list read is cheaper than one read each.
   var THROTTLE_BATCH = 10;
+  // The JSON API's default page: the list never shows more.
+  var LIST_LIMIT = 200;
   var KINDS = {
     signal: 'Signal', reopened: 'Reopened', transition: 'Status', analysis: 'Analysis', decision: 'Decision',
     message: 'Message', approval_requested: 'Approval requested', approval_decided: 'Approval decided',
@@ -215,6 +218,11 @@ export const APP_JS = String.raw`'use strict';
         rows.insertBefore(tr, next === undefined ? null : known.get(next));
       }
       known.set(i.id, tr);
+      // Keep a long-open page to the API's page size: drop the oldest rows.
+      Array.from(known.keys()).sort(function (a, b) { return b - a; }).slice(LIST_LIMIT).forEach(function (old) {
+        known.get(old).remove();
+        known.delete(old);
+      });
     }
     function refreshAll() {
       var query = filter.value ? '?status=' + encodeURIComponent(filter.value) : '';
@@ -247,6 +255,8 @@ export const APP_JS = String.raw`'use strict';
       if (filter.value) url.searchParams.set('status', filter.value);
       else url.searchParams.delete('status');
       history.replaceState(null, '', url);
+      // A different filter is a different list, not a list of new arrivals.
+      loaded = false;
       update.all();
     });
     update.all();
@@ -348,6 +358,8 @@ export const APP_JS = String.raw`'use strict';
         li.append(h('p', { class: 'muted' }, 'Hypotheses: ' + data.hypotheses.join('; ')));
       }
       if (e.kind === 'action_started' && data.approvedBy) li.append(h('p', { class: 'muted' }, 'Approved by ' + data.approvedBy));
+      var other = Number(data.parentId || data.childId);
+      if (e.kind === 'parent_linked' && other > 0) li.append(h('p', {}, h('a', { href: '/incidents/' + other }, 'Open incident #' + other)));
       return li;
     }
     function renderHeader(i) {
