@@ -6,9 +6,7 @@
  * from push to the incident committed. Loopback only; every loop is bounded.
  * `--write` replaces the "## Alertmanager intake" section of bench/results.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem, type as osType } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
 import type { ExecutionResult, Executor } from '../src/engine/executor.js';
@@ -16,6 +14,7 @@ import type { EngineSettings } from '../src/engine/settings.js';
 import { ALERTMANAGER_BIN, startAlertmanager, type PostableAlert } from '../test/alertmanager/alertmanager-process.js';
 import { startIntake, waitFor, type Intake } from '../test/alertmanager/intake.js';
 import { firing, webhook } from '../test/alertmanager/payloads.js';
+import { machine, writeSection } from './report.js';
 
 const TOKEN = 'bench-bearer-token';
 const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false };
@@ -131,10 +130,6 @@ async function throughAlertmanager(name: string, count: number, batchesPerSecond
   });
 }
 
-function machine(): string {
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node ${process.version}`;
-}
 
 function section(rows: Row[]): string {
   const line = (r: Row): string =>
@@ -163,19 +158,6 @@ function section(rows: Row[]): string {
   ].join('\n');
 }
 
-/** Replaces our section (up to the next `## ` heading) or appends it; the rest of the file is left as it was. */
-function writeSection(path: string, text: string): void {
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const start = current.indexOf('## Alertmanager intake');
-  if (start < 0) {
-    writeFileSync(path, `${current.trimEnd()}${current ? '\n\n' : ''}${text}`);
-    return;
-  }
-  const next = current.indexOf('\n## ', start + 1);
-  const rest = next < 0 ? '' : current.slice(next + 1);
-  writeFileSync(path, `${current.slice(0, start)}${text}${rest ? `\n${rest}` : ''}`);
-}
-
 if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`Alertmanager not found at ${ALERTMANAGER_BIN}: apt-get install -y prometheus-alertmanager`);
 const rows = [
   ...(await direct()),
@@ -184,4 +166,4 @@ const rows = [
 ];
 const text = section(rows);
 process.stdout.write(text);
-if (process.argv.includes('--write')) writeSection(join(import.meta.dirname, 'results.md'), text);
+if (process.argv.includes('--write')) writeSection('## Alertmanager intake', text);

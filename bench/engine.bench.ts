@@ -3,13 +3,14 @@
  * (ingest only, and with their workers run to completion), and the latency
  * from a signal to its committed incident. Writes bench/results.md.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir, type as osType, release } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../src/engine/engine.js';
 import type { AuthorizedAction, ExecutionResult, Executor } from '../src/engine/executor.js';
 import type { Signal } from '../src/engine/model.js';
+import { machine, writeSection } from './report.js';
 import { createLogger } from '../src/log.js';
 import { openStore } from '../src/store/db.js';
 
@@ -97,13 +98,11 @@ const results = [
   await run('new incidents, workers run to containment/approval (2 000)', 2_000, 2_000, true),
 ];
 
-const cpu = cpus()[0]?.model ?? 'unknown cpu';
-const machine = `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osType()} ${release()}, Node ${process.version}`;
 const rows = results.map((r) => `| ${r.name} | ${r.signals} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} |`);
 const report = [
-  '# Engine benchmark',
+  '## Engine',
   '',
-  `Machine: ${machine}. Run: ${new Date().toISOString().slice(0, 10)} with \`npm run bench\`.`,
+  `Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 10)} with \`npm run bench\`.`,
   '',
   'Latency is from `engine.ingest(signal)` being called to its transaction committed (WAL, synchronous=NORMAL) on a real SQLite file.',
   'Throughput counts signals from first ingest to the last (and, where stated, until every worker is idle). Workers run in the same',
@@ -115,4 +114,4 @@ const report = [
   '',
 ].join('\n');
 process.stdout.write(report);
-if (process.argv.includes('--write')) writeFileSync(join(import.meta.dirname, 'results.md'), report);
+if (process.argv.includes('--write')) writeSection('## Engine', report);

@@ -82,7 +82,8 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
   if (!ENVIRONMENTS.includes(query.environment)) throw new PolicyInputError('invalid_query', `unknown environment "${String(query.environment)}"`);
   if (!CONFIDENCES.includes(query.confidence)) throw new PolicyInputError('invalid_query', `unknown confidence "${String(query.confidence)}"`);
   if (!Number.isFinite(query.now)) throw new PolicyInputError('invalid_query', `now must be epoch milliseconds, got ${String(query.now)}`);
-  const reasons = [`${incidentClass.type} (${incidentClass.domain}): ${action.id} is a ${action.class} action`];
+  const article = action.class === 'observe' ? 'an' : 'a';
+  const reasons = [`${incidentClass.type} (${incidentClass.domain}): ${action.id} is ${article} ${action.class} action`];
   const result = (decision: Decision): PolicyDecision => ({ decision, reasons, actionClass: action.class });
   const binding = incidentClass.actions.find((b) => b.action === action.id);
 

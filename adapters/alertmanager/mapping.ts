@@ -12,7 +12,7 @@ import { RobosreError } from '../../src/errors.js';
 import type { Signal } from '../../src/engine/model.js';
 import { parseSignal } from '../../src/engine/signal.js';
 import { DEFAULTS } from './defaults.js';
-import { compileTemplate, type Labels } from './template.js';
+import { compileTemplate, labelValue, type Labels } from './template.js';
 import type { WebhookAlert } from './webhook.js';
 
 /** In a rule, `generic` means "an unclassified alert, but with a subject I choose". */
@@ -83,7 +83,12 @@ export class AlertMappingError extends Error {
   }
 }
 
-const SEVERITY: Record<string, Severity> = { critical: 'critical', warning: 'warning', info: 'info', none: 'info' };
+const SEVERITY = new Map<string, Severity>([
+  ['critical', 'critical'],
+  ['warning', 'warning'],
+  ['info', 'info'],
+  ['none', 'info'],
+]);
 
 const regexCache = new Map<string, RegExp>();
 function anchored(source: string): RegExp {
@@ -96,8 +101,8 @@ function anchored(source: string): RegExp {
 }
 
 function matches(rule: AlertMapping, labels: Labels): boolean {
-  for (const [name, value] of Object.entries(rule.match ?? {})) if ((labels[name] ?? '') !== value) return false;
-  for (const [name, source] of Object.entries(rule.matchRegex ?? {})) if (!anchored(source).test(labels[name] ?? '')) return false;
+  for (const [name, value] of Object.entries(rule.match ?? {})) if (labelValue(labels, name) !== value) return false;
+  for (const [name, source] of Object.entries(rule.matchRegex ?? {})) if (!anchored(source).test(labelValue(labels, name))) return false;
   return true;
 }
 
@@ -107,8 +112,9 @@ function segment(value: string): string {
 }
 
 function unclassifiedResource(labels: Labels): string {
-  const name = segment(labels.alertname ?? '') || 'unnamed';
-  return labels.namespace ? `${name}.${segment(labels.namespace)}` : name;
+  const name = segment(labelValue(labels, 'alertname')) || 'unnamed';
+  const namespace = labelValue(labels, 'namespace');
+  return namespace ? `${name}.${segment(namespace)}` : name;
 }
 
 function observedAt(alert: WebhookAlert): number {
@@ -118,14 +124,14 @@ function observedAt(alert: WebhookAlert): number {
 
 function summaryOf(alert: WebhookAlert): string {
   const a = alert.annotations ?? {};
-  const text = a.summary ?? a.description ?? a.message;
-  const line = `${alert.labels.alertname ?? 'alert'}${text ? `: ${text}` : ''}`;
+  const text = labelValue(a, 'summary') || labelValue(a, 'description') || labelValue(a, 'message');
+  const line = `${labelValue(alert.labels, 'alertname') || 'alert'}${text ? `: ${text}` : ''}`;
   return line.length > 2000 ? `${line.slice(0, 1999)}…` : line;
 }
 
 /** The fields every signal from one alert shares, whichever rule maps it. */
 function base(alert: WebhookAlert, cluster: string, mapping: string): Omit<Signal, 'incidentType' | 'subject'> {
-  const severity = SEVERITY[(alert.labels.severity ?? '').toLowerCase()];
+  const severity = SEVERITY.get(labelValue(alert.labels, 'severity').toLowerCase());
   return {
     // A resend of the same firing alert repeats this id and is dropped; a new firing has a new startsAt.
     id: `am:${alert.fingerprint}:${alert.startsAt}:${alert.status}`,

@@ -23,6 +23,11 @@ export class TemplateError extends Error {
 
 export type Labels = Readonly<Record<string, string>>;
 
+/** Own labels only: `constructor` or `toString` must read as absent, not as Object's methods. */
+export function labelValue(labels: Labels, name: string): string {
+  return Object.hasOwn(labels, name) ? (labels[name] ?? '') : '';
+}
+
 type Arg = { label: string } | { literal: string };
 type Part = string | { args: Arg[]; stripPort: boolean };
 
@@ -65,7 +70,7 @@ function stripPort(address: string): string {
 
 function evaluate(part: Exclude<Part, string>, labels: Labels): string {
   for (const arg of part.args) {
-    const value = 'literal' in arg ? arg.literal : (labels[arg.label] ?? '');
+    const value = 'literal' in arg ? arg.literal : labelValue(labels, arg.label);
     if (value !== '') return part.stripPort ? stripPort(value) : value;
   }
   return '';

@@ -21,9 +21,10 @@ export interface ServerOptions {
 }
 
 export function buildServer({ runtime, config, logger }: ServerOptions): FastifyInstance {
+  // pino's Logger is a FastifyBaseLogger; naming the type keeps fastify's generics at their defaults.
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
   const app: FastifyInstance = Fastify({
-    // pino's Logger is a FastifyBaseLogger at run time; the declared generics differ only in pino's own extras.
-    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: httpLogger,
     bodyLimit: config.server.bodyLimitBytes,
     // Requests in flight are finished on close; idle keep-alive sockets are not waited for.
     forceCloseConnections: 'idle',

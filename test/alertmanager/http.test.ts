@@ -81,6 +81,7 @@ describe('POST /webhook/alertmanager', () => {
     const cases: [string, string | object, RegExp][] = [
       ['malformed JSON', '{"version":"4","alerts":[', /invalid Alertmanager webhook: .*not valid JSON/],
       ['an empty body', '', /invalid Alertmanager webhook: .*empty/],
+      ['a prototype-poisoning key', '{"version":"4","alerts":[{"labels":{"__proto__":{"severity":"critical"}}}]}', /invalid Alertmanager webhook: .*not valid JSON/],
       ['a wrong version', { ...webhook([firing({ alertname: 'A' })]), version: '3' }, /version: unsupported version "3"/],
       ['an alert without labels', webhook([crash('api-9'), { ...crash('api-8'), labels: undefined as never }]), /alerts\.1\.labels: expected object, received undefined/],
     ];
@@ -127,7 +128,7 @@ describe('POST /webhook/alertmanager', () => {
     expect(intake!.incidents()).toEqual([]);
   });
 
-  it('never writes the credentials to the log', async () => {
+  it('logs refusals and truncation, never the credentials', async () => {
     const sink = new PassThrough();
     const lines: string[] = [];
     sink.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
@@ -135,10 +136,12 @@ describe('POST /webhook/alertmanager', () => {
     await post(webhook([crash('api-1')]), { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}-wrong`).toString('base64')}` });
     await post(webhook([crash('api-1')]), { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}`).toString('base64')}` });
     await post('{"broken', { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}`).toString('base64')}` });
+    await post({ ...webhook([crash('api-2')]), truncatedAlerts: 7 }, { authorization: `Basic ${Buffer.from(`alertmanager:${TOKEN}`).toString('base64')}` });
     await intake!.engine.idle();
     const log = lines.join('');
     expect(log).toContain('alertmanager webhook refused');
     expect(log).toContain('alertmanager webhook ingested');
+    expect(log).toContain("max_alerts left alerts out");
     expect(log).not.toContain(TOKEN);
     expect(log).not.toContain(Buffer.from(`alertmanager:${TOKEN}`).toString('base64'));
   });

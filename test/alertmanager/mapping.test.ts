@@ -191,6 +191,14 @@ describe('unknown alerts', () => {
     expect(mapAlert(firing({ team: 'shop' }), [], 'prod').subject).toBe('prod.alert.unnamed');
   });
 
+  it('read only the alert\'s own labels, whatever their names and values', () => {
+    const signal = mapAlert(firing({ alertname: 'toString', severity: 'constructor', namespace: '__proto__' }), [], 'prod');
+    expect(signal).toMatchObject({ incidentType: 'unclassified_alert', subject: 'prod.alert.toString.__proto__' });
+    expect(signal.severity).toBeUndefined();
+    const rule: AlertMapping = { match: { alertname: 'X', constructor: '' }, incidentType: 'generic', subject: { type: 'alert', resource: '{{ or $labels.toString "none" }}' } };
+    expect(mapAlert(firing({ alertname: 'X' }), [rule], 'prod').subject).toBe('prod.alert.none');
+  });
+
   it('fail loudly only when the configured cluster name cannot start a subject', () => {
     expect(() => mapAlert(firing({ alertname: 'X' }), [], 'Bad Cluster!')).toThrow(AlertMappingError);
   });

@@ -51,7 +51,6 @@ function writeScenario(): { signals: string; config: string; subjects: Map<strin
     [
       'environment: demo',
       'cluster: { name: crash }',
-      'demo: false',
       `database: { path: ${join(dir, 'robosre.db')} }`,
       `executor: { journal: ${join(dir, 'actions.ndjson')} }`,
       'engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s }',

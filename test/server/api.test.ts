@@ -46,7 +46,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted on shape, not typed
+type Json = any;
+
+async function call(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
   const res = await fetch(`${base}${path}`, { ...init, headers });
@@ -144,7 +147,7 @@ describe('approvals', () => {
     expect(ok).toMatchObject({ status: 200, body: { approval: { state: 'approved', decidedBy: 'alice' } } });
     const again = await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.bob, body: JSON.stringify({ reason: 'late' }), headers: { 'content-type': 'application/json' } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'approval_already_decided', message: expect.stringContaining('approved') } } });
-    await waitFor(async () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
+    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
     const executed = (await call(`/api/incidents/${incident}`)).body.executedActions as { action: string; status: string }[];
     expect(executed).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'patch_image', status: 'succeeded' })]));
   });
@@ -158,7 +161,7 @@ describe('approvals', () => {
     ]);
     expect([one.status, two.status].sort()).toEqual([200, 409]);
     await runtime.engine.idle();
-    await waitFor(async () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
+    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
     expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'patch_image')).toHaveLength(1);
   });
 
