@@ -62,4 +62,27 @@ describe('config', () => {
     expect(existsSync(join(dir, 'never.db'))).toBe(false);
     expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/cannot read config/);
   });
+
+  it('`robosre config validate` prints every problem on its own line with its path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'robosre-validate-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'environment: staging\ncluster: { name: eu-1 }\nauth: { tokens: [{ name: alice, token: { env: ROBOSRE_VALIDATE_TOKEN }, role: approver }] }\n');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'environment: staging\nserver: { port: 99999 }\nauth: { tokens: [{ name: alice, token: { env: ROBOSRE_UNSET_TOKEN }, role: boss }] }\n');
+    const cli = (file: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'config', 'validate', file], {
+        encoding: 'utf8',
+        env: { ...process.env, ROBOSRE_VALIDATE_TOKEN: 'a-long-enough-token' },
+      });
+    const ok = cli(good);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`${good}: valid (environment staging, cluster eu-1, 1 token(s), 0 rule(s))`);
+    const refused = cli(bad);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split('\n').filter((l) => l.startsWith('  '))).toEqual([
+      '  server.port: Too big: expected number to be <=65535',
+      '  auth.tokens.0.token: environment variable ROBOSRE_UNSET_TOKEN is not set or empty',
+      '  auth.tokens.0.role: Invalid option: expected one of "viewer"|"approver"|"admin"',
+    ]);
+  });
 });
