@@ -75,7 +75,7 @@ export class Engine {
   /** Validated signal in, incident state out; the worker is woken when there is new work. */
   ingest(signal: Signal): IngestResult {
     const now = this.deps.clock.now();
-    const result = this.deps.db.transaction((tx) => ingestSignal(tx, signal, this.deps.settings, now));
+    const result = this.deps.db.transaction(() => ingestSignal(this.deps.db, signal, this.deps.settings, now));
     if (result.incidentId !== null) this.events.emit('incident', result.incidentId);
     if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, now);
     return result;
@@ -87,23 +87,24 @@ export class Engine {
    */
   decideApproval(approvalId: number, decision: ApprovalDecision): ApprovalRow {
     const now = this.deps.clock.now();
-    const updated = this.deps.db.transaction((tx) => {
-      const approval = actionsRepo.getApproval(tx, approvalId);
+    const updated = this.deps.db.transaction(() => {
+      const db = this.deps.db;
+      const approval = actionsRepo.getApproval(db, approvalId);
       if (!approval) throw new RobosreError('unknown_approval', `no approval with id ${approvalId}`, { approvalId });
       if (approval.status !== 'pending' || approval.expiresAt <= now) {
         const state = approval.status === 'pending' ? 'expired' : approval.status;
         throw new RobosreError('approval_already_decided', `approval ${approvalId} is ${state}; it cannot be decided again`, { approvalId, status: state });
       }
       const status = decision.approve ? 'approved' : 'denied';
-      actionsRepo.decideApprovalRow(tx, approvalId, { status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null });
-      actionsRepo.updateAction(tx, approval.actionRowId, decision.approve ? { status: 'ready' } : { status: 'rejected', finishedAt: now });
-      incidentsRepo.appendEvent(tx, approval.incidentId, now, 'approval_decided', `approval ${approvalId} ${status} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ''}`, {
+      actionsRepo.decideApprovalRow(db, approvalId, { status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null });
+      actionsRepo.updateAction(db, approval.actionRowId, decision.approve ? { status: 'ready' } : { status: 'rejected', finishedAt: now });
+      incidentsRepo.appendEvent(db, approval.incidentId, now, 'approval_decided', `approval ${approvalId} ${status} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ''}`, {
         approvalId,
         status,
         by: decision.by,
       });
-      enqueue(tx, { key: `approval:${approvalId}:decided`, kind: 'message', incidentId: approval.incidentId, payload: { type: 'approval_decided', approvalId, status, by: decision.by }, at: now });
-      incidentsRepo.updateIncident(tx, approval.incidentId, { wakeAt: now, updatedAt: now });
+      enqueue(db, { key: `approval:${approvalId}:decided`, kind: 'message', incidentId: approval.incidentId, payload: { type: 'approval_decided', approvalId, status, by: decision.by }, at: now });
+      incidentsRepo.updateIncident(db, approval.incidentId, { wakeAt: now, updatedAt: now });
       return { ...approval, status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null } satisfies ApprovalRow;
     });
     this.events.emit('incident', updated.incidentId);

@@ -70,55 +70,55 @@ function newIncident(signal: Signal, settings: EngineSettings, now: number): Omi
   };
 }
 
-/** Must run inside a transaction: the caller owns atomicity. */
-export function ingestSignal(tx: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
-  if (signal.id && !incidentsRepo.claimSignalId(tx, signal.id, now)) {
+/** Must run inside a transaction on the root `db` (`db.transaction(() => ingestSignal(db, …))`): the caller owns atomicity. */
+export function ingestSignal(db: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
+  if (signal.id && !incidentsRepo.claimSignalId(db, signal.id, now)) {
     return { outcome: 'duplicate', incidentId: null, wake: false };
   }
   const cls = getIncidentClass(signal.incidentType);
   const windowMs = resolveCooldowns(cls, settings.rules, settings.environment).duplicateSuppressionSeconds * 1000;
-  const latest = incidentsRepo.findLatestBySubject(tx, signal.subject, signal.incidentType);
+  const latest = incidentsRepo.findLatestBySubject(db, signal.subject, signal.incidentType);
   const outcome = correlate(signal, latest, windowMs);
-  const result = apply(tx, signal, outcome, settings, now);
-  if (signal.id && result.incidentId !== null) incidentsRepo.attachSignal(tx, signal.id, result.incidentId);
+  const result = apply(db, signal, outcome, settings, now);
+  if (signal.id && result.incidentId !== null) incidentsRepo.attachSignal(db, signal.id, result.incidentId);
   return result;
 }
 
-function apply(tx: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, now: number): IngestResult {
+function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, now: number): IngestResult {
   switch (outcome.kind) {
     case 'ignore':
       return { outcome: 'ignored', incidentId: null, wake: false };
     case 'update':
-      incidentsRepo.countOccurrence(tx, outcome.incidentId, signal.observedAt);
-      addSource(tx, outcome.incidentId, signal.trigger);
+      incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt);
+      addSource(db, outcome.incidentId, signal.trigger);
       return { outcome: 'correlated', incidentId: outcome.incidentId, wake: false };
     case 'resolve':
-      incidentsRepo.updateIncident(tx, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
-      incidentsRepo.appendEvent(tx, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
+      incidentsRepo.updateIncident(db, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
+      incidentsRepo.appendEvent(db, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
         signalId: signal.id ?? null,
         status: 'resolved',
       });
       return { outcome: 'resolving', incidentId: outcome.incidentId, wake: true };
     case 'reopen':
-      return reopen(tx, outcome.incidentId, signal, now);
+      return reopen(db, outcome.incidentId, signal, now);
     case 'create':
-      return create(tx, signal, settings, now);
+      return create(db, signal, settings, now);
   }
 }
 
-function addSource(tx: Db, id: number, trigger: string): void {
-  const incident = incidentsRepo.getIncident(tx, id);
+function addSource(db: Db, id: number, trigger: string): void {
+  const incident = incidentsRepo.getIncident(db, id);
   if (incident && !incident.signalSources.includes(trigger)) {
-    incidentsRepo.updateIncident(tx, id, { signalSources: [...incident.signalSources, trigger] });
+    incidentsRepo.updateIncident(db, id, { signalSources: [...incident.signalSources, trigger] });
   }
 }
 
-function reopen(tx: Db, id: number, signal: Signal, now: number): IngestResult {
-  const incident = incidentsRepo.getIncident(tx, id);
+function reopen(db: Db, id: number, signal: Signal, now: number): IngestResult {
+  const incident = incidentsRepo.getIncident(db, id);
   if (!incident) return { outcome: 'ignored', incidentId: null, wake: false };
   assertTransition(incident.status, 'observed', id);
   const reopenCount = incident.reopenCount + 1;
-  incidentsRepo.updateIncident(tx, id, {
+  incidentsRepo.updateIncident(db, id, {
     status: 'observed',
     phase: 'analyze',
     wakeAt: null,
@@ -130,40 +130,40 @@ function reopen(tx: Db, id: number, signal: Signal, now: number): IngestResult {
     lastSeenAt: signal.observedAt,
     updatedAt: now,
   });
-  incidentsRepo.appendEvent(tx, id, now, 'reopened', `the problem returned ${Math.round((signal.observedAt - (incident.resolvedAt ?? 0)) / 1000)}s after resolution`, {
+  incidentsRepo.appendEvent(db, id, now, 'reopened', `the problem returned ${Math.round((signal.observedAt - (incident.resolvedAt ?? 0)) / 1000)}s after resolution`, {
     signalId: signal.id ?? null,
     reopenCount,
   });
-  enqueue(tx, { key: `incident:${id}:reopened:${reopenCount}`, kind: 'message', incidentId: id, payload: { type: 'incident_reopened', incidentId: id }, at: now });
+  enqueue(db, { key: `incident:${id}:reopened:${reopenCount}`, kind: 'message', incidentId: id, payload: { type: 'incident_reopened', incidentId: id }, at: now });
   return { outcome: 'reopened', incidentId: id, wake: true };
 }
 
-function create(tx: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
+function create(db: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
   const values = newIncident(signal, settings, now);
-  const id = incidentsRepo.insertIncident(tx, values);
-  incidentsRepo.appendEvent(tx, id, now, 'signal', `${signal.trigger}: ${values.evidenceSummary}`, {
+  const id = incidentsRepo.insertIncident(db, values);
+  incidentsRepo.appendEvent(db, id, now, 'signal', `${signal.trigger}: ${values.evidenceSummary}`, {
     signalId: signal.id ?? null,
     status: 'firing',
     severity: values.severity,
   });
-  linkParent(tx, id, values, now);
-  enqueue(tx, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  linkParent(db, id, values, now);
+  enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
   return { outcome: 'created', incidentId: id, wake: true };
 }
 
-function linkParent(tx: Db, id: number, incident: Omit<Incident, 'id'>, now: number): void {
+function linkParent(db: Db, id: number, incident: Omit<Incident, 'id'>, now: number): void {
   const node = incident.resourceScope.node;
   if (!node) return;
   if (PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
-    for (const child of incidentsRepo.adoptOrphansOnNode(tx, incident.cluster, node, id)) {
-      incidentsRepo.appendEvent(tx, child, now, 'parent_linked', `caused by incident ${id} on node ${node}`, { parentId: id });
-      incidentsRepo.appendEvent(tx, id, now, 'parent_linked', `incident ${child} on node ${node} is a consequence`, { childId: child });
+    for (const child of incidentsRepo.adoptOrphansOnNode(db, incident.cluster, node, id)) {
+      incidentsRepo.appendEvent(db, child, now, 'parent_linked', `caused by incident ${id} on node ${node}`, { parentId: id });
+      incidentsRepo.appendEvent(db, id, now, 'parent_linked', `incident ${child} on node ${node} is a consequence`, { childId: child });
     }
     return;
   }
-  const parentId = incidentsRepo.findOpenNodeIncident(tx, incident.cluster, node);
+  const parentId = incidentsRepo.findOpenNodeIncident(db, incident.cluster, node);
   if (parentId === undefined) return;
-  incidentsRepo.updateIncident(tx, id, { parentId });
-  incidentsRepo.appendEvent(tx, id, now, 'parent_linked', `caused by incident ${parentId} on node ${node}`, { parentId });
-  incidentsRepo.appendEvent(tx, parentId, now, 'parent_linked', `incident ${id} on node ${node} is a consequence`, { childId: id });
+  incidentsRepo.updateIncident(db, id, { parentId });
+  incidentsRepo.appendEvent(db, id, now, 'parent_linked', `caused by incident ${parentId} on node ${node}`, { parentId });
+  incidentsRepo.appendEvent(db, parentId, now, 'parent_linked', `incident ${id} on node ${node} is a consequence`, { childId: id });
 }

@@ -102,9 +102,9 @@ function transition(db: Db, incident: Incident, to: IncidentStatus, now: number,
 function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
   const analysis = handlerOf(deps, incident).analyze(context(deps, incident));
-  deps.db.transaction((tx) => {
-    transition(tx, incident, 'triaged', now, 'analysis complete');
-    incidentsRepo.updateIncident(tx, incident.id, {
+  deps.db.transaction(() => {
+    transition(deps.db, incident, 'triaged', now, 'analysis complete');
+    incidentsRepo.updateIncident(deps.db, incident.id, {
       status: incident.status,
       severity: analysis.severity,
       confidence: analysis.confidence,
@@ -114,7 +114,7 @@ function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
       phase: 'plan',
       updatedAt: now,
     });
-    incidentsRepo.appendEvent(tx, incident.id, now, 'analysis', analysis.summary, {
+    incidentsRepo.appendEvent(deps.db, incident.id, now, 'analysis', analysis.summary, {
       severity: analysis.severity,
       confidence: analysis.confidence,
       hypotheses: analysis.hypotheses,
@@ -172,13 +172,13 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
     escalate(deps, incident, now, 'no further remediation step is available');
     return { next: 'continue' };
   }
-  deps.db.transaction((tx) => {
+  deps.db.transaction(() => {
     for (const p of planned.actions) {
       const definition = getActionDefinition(p.action);
       const key = `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`;
       const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
       const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
-      const actionRowId = actionsRepo.insertAction(tx, {
+      const actionRowId = actionsRepo.insertAction(deps.db, {
         incidentId: incident.id,
         actionId: p.action,
         actionClass: definition.class,
@@ -190,7 +190,7 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
         idempotencyKey: key,
         createdAt: now,
       });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}`, {
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}`, {
         actionRowId,
         action: p.action,
         target: p.target,
@@ -199,12 +199,12 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
         ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
       });
       deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
-      if (status === 'awaiting_approval') requestApproval(deps, tx, incident, actionRowId, p, now);
+      if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, now);
       if (status === 'recommended') {
-        enqueue(tx, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
+        enqueue(deps.db, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
       }
     }
-    incidentsRepo.updateIncident(tx, incident.id, {
+    incidentsRepo.updateIncident(deps.db, incident.id, {
       handlerState: { ...incident.handlerState, lastStage: planned.last },
       phase: 'execute',
       updatedAt: now,
@@ -213,7 +213,7 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
   return { next: 'continue' };
 }
 
-function requestApproval(deps: WorkerDeps, tx: Db, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, now: number): void {
+function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, now: number): void {
   const definition = getActionDefinition(p.action);
   const expiresAt = now + deps.settings.approvalTtlMs;
   const promptBase: Omit<ApprovalPrompt, 'approvalId'> = {
@@ -226,7 +226,7 @@ function requestApproval(deps: WorkerDeps, tx: Db, incident: Incident, actionRow
     rollback: definition.rollback,
     expiresAt,
   };
-  const approvalId = actionsRepo.insertApproval(tx, {
+  const approvalId = actionsRepo.insertApproval(deps.db, {
     incidentId: incident.id,
     actionRowId,
     status: 'pending',
@@ -236,9 +236,9 @@ function requestApproval(deps: WorkerDeps, tx: Db, incident: Incident, actionRow
   });
   const prompt: ApprovalPrompt = { ...promptBase, approvalId };
   const text = renderApprovalPrompt(prompt, now);
-  incidentsRepo.appendEvent(tx, incident.id, now, 'approval_requested', text, { approvalId, actionRowId, expiresAt });
+  incidentsRepo.appendEvent(deps.db, incident.id, now, 'approval_requested', text, { approvalId, actionRowId, expiresAt });
   deps.logger.info({ incidentId: incident.id, approvalId }, text);
-  enqueue(tx, { key: `approval:${approvalId}:requested`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_requested', prompt: { ...prompt }, text }, at: now });
+  enqueue(deps.db, { key: `approval:${approvalId}:requested`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_requested', prompt: { ...prompt }, text }, at: now });
 }
 
 async function execute(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> {
@@ -250,16 +250,16 @@ async function execute(deps: WorkerDeps, incident: Incident): Promise<StepOutcom
   const approvals = actionsRepo.listApprovals(deps.db, incident.id);
   const pending = approvals.filter((a) => a.status === 'pending');
   const st = stageState(incident);
-  deps.db.transaction((tx) => {
-    const fresh = incidentsRepo.getIncident(tx, incident.id) ?? incident;
+  deps.db.transaction(() => {
+    const fresh = incidentsRepo.getIncident(deps.db, incident.id) ?? incident;
     const succeededThisStage = after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt);
     if (succeededThisStage.some((a) => a.actionClass === 'recover' || a.actionClass === 'disruptive')) {
-      if (canTransition(fresh.status, 'recovering')) transition(tx, fresh, 'recovering', now, 'recovery action applied');
+      if (canTransition(fresh.status, 'recovering')) transition(deps.db, fresh, 'recovering', now, 'recovery action applied');
     } else if (succeededThisStage.some((a) => a.actionClass === 'contain')) {
-      if (canTransition(fresh.status, 'contained')) transition(tx, fresh, 'contained', now, 'containment applied');
+      if (canTransition(fresh.status, 'contained')) transition(deps.db, fresh, 'contained', now, 'containment applied');
     }
     const waiting = pending.length > 0;
-    incidentsRepo.updateIncident(tx, incident.id, {
+    incidentsRepo.updateIncident(deps.db, incident.id, {
       status: fresh.status,
       approvalState: approvalStateOf(approvals.map((a) => a.status)),
       phase: waiting ? 'await_approval' : 'verify',
@@ -288,18 +288,18 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
   if (!auth.ok) {
     // An action interrupted mid-flight may have taken effect; say so rather than pretend it never ran.
     const status = row.status === 'started' ? 'failed' : 'blocked';
-    deps.db.transaction((tx) => {
-      actionsRepo.updateAction(tx, row.id, { status, reasons: auth.decision.reasons, finishedAt: now, result: { outcome: status, detail: auth.reason } });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'decision', `${row.actionId} on ${row.target} not executed: ${auth.reason}`, { actionRowId: row.id, reasons: auth.decision.reasons });
+    deps.db.transaction(() => {
+      actionsRepo.updateAction(deps.db, row.id, { status, reasons: auth.decision.reasons, finishedAt: now, result: { outcome: status, detail: auth.reason } });
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${row.actionId} on ${row.target} not executed: ${auth.reason}`, { actionRowId: row.id, reasons: auth.decision.reasons });
     });
     log.warn({ reason: auth.reason }, 'action not executed at execution-time re-check');
     return;
   }
   if (row.status === 'ready') {
-    deps.db.transaction((tx) => {
-      actionsRepo.updateAction(tx, row.id, { status: 'started', startedAt: now });
-      enqueue(tx, { key: row.idempotencyKey, kind: 'action', incidentId: incident.id, payload: { actionRowId: row.id, action: row.actionId, target: row.target }, at: now });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'action_started', `${row.actionId} on ${row.target}`, { actionRowId: row.id, key: row.idempotencyKey, approvedBy: auth.action.approvedBy });
+    deps.db.transaction(() => {
+      actionsRepo.updateAction(deps.db, row.id, { status: 'started', startedAt: now });
+      enqueue(deps.db, { key: row.idempotencyKey, kind: 'action', incidentId: incident.id, payload: { actionRowId: row.id, action: row.actionId, target: row.target }, at: now });
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'action_started', `${row.actionId} on ${row.target}`, { actionRowId: row.id, key: row.idempotencyKey, approvedBy: auth.action.approvedBy });
     });
   } else {
     log.info('resuming an action interrupted by a restart');
@@ -312,16 +312,16 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
     result = await withTimeout(deps.executor.execute(auth.action), deps.settings.executeTimeoutMs, `${row.actionId} on ${row.target}`);
   }
   const finishedAt = deps.clock.now();
-  deps.db.transaction((tx) => {
-    actionsRepo.updateAction(tx, row.id, {
+  deps.db.transaction(() => {
+    actionsRepo.updateAction(deps.db, row.id, {
       status: result.outcome,
       before: result.before ?? null,
       after: result.after ?? null,
       result: { outcome: result.outcome, detail: result.detail ?? null, alreadyApplied: result.alreadyApplied ?? false },
       finishedAt,
     });
-    markOutbox(tx, row.idempotencyKey, result.outcome === 'succeeded' ? 'delivered' : 'failed', finishedAt, result.outcome === 'failed' ? result.detail : undefined);
-    incidentsRepo.appendEvent(tx, incident.id, finishedAt, 'action_finished', `${row.actionId} on ${row.target}: ${result.outcome}${result.detail ? ` (${result.detail})` : ''}`, {
+    markOutbox(deps.db, row.idempotencyKey, result.outcome === 'succeeded' ? 'delivered' : 'failed', finishedAt, result.outcome === 'failed' ? result.detail : undefined);
+    incidentsRepo.appendEvent(deps.db, incident.id, finishedAt, 'action_finished', `${row.actionId} on ${row.target}: ${result.outcome}${result.detail ? ` (${result.detail})` : ''}`, {
       actionRowId: row.id,
       outcome: result.outcome,
       alreadyApplied: result.alreadyApplied ?? false,
@@ -350,13 +350,13 @@ function awaitApproval(deps: WorkerDeps, incident: Incident): StepOutcome {
   const approvals = actionsRepo.listApprovals(deps.db, incident.id);
   const resolved = incident.lastSignalStatus === 'resolved';
   let expired = 0;
-  deps.db.transaction((tx) => {
+  deps.db.transaction(() => {
     for (const a of approvals.filter((x) => x.status === 'pending' && (resolved || x.expiresAt <= now))) {
       const reason = resolved ? 'the incident cleared before a decision' : 'no decision before expiry';
-      if (!actionsRepo.decideApprovalRow(tx, a.id, { status: 'expired', decidedBy: null, decidedAt: now, reason })) continue;
-      actionsRepo.updateAction(tx, a.actionRowId, { status: 'expired', finishedAt: now });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'approval_decided', `approval ${a.id} expired: ${reason}; nothing executed`, { approvalId: a.id, status: 'expired' });
-      enqueue(tx, { key: `approval:${a.id}:expired`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_expired', approvalId: a.id }, at: now });
+      if (!actionsRepo.decideApprovalRow(deps.db, a.id, { status: 'expired', decidedBy: null, decidedAt: now, reason })) continue;
+      actionsRepo.updateAction(deps.db, a.actionRowId, { status: 'expired', finishedAt: now });
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'approval_decided', `approval ${a.id} expired: ${reason}; nothing executed`, { approvalId: a.id, status: 'expired' });
+      enqueue(deps.db, { key: `approval:${a.id}:expired`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_expired', approvalId: a.id }, at: now });
       if (!resolved) expired += 1;
     }
   });
@@ -386,11 +386,11 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
   const st = stageState(incident);
   const verdict = handlerOf(deps, incident).verify(context(deps, incident));
   if (verdict.outcome === 'resolved') {
-    deps.db.transaction((tx) => {
-      transition(tx, incident, 'resolved', now, verdict.reason);
-      incidentsRepo.updateIncident(tx, incident.id, { status: 'resolved', resolvedAt: now, phase: 'done', wakeAt: null, updatedAt: now });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'verification', `resolved: ${verdict.reason}`, { outcome: 'resolved' });
-      enqueue(tx, { key: `incident:${incident.id}:resolved:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_resolved', incidentId: incident.id }, at: now });
+    deps.db.transaction(() => {
+      transition(deps.db, incident, 'resolved', now, verdict.reason);
+      incidentsRepo.updateIncident(deps.db, incident.id, { status: 'resolved', resolvedAt: now, phase: 'done', wakeAt: null, updatedAt: now });
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'verification', `resolved: ${verdict.reason}`, { outcome: 'resolved' });
+      enqueue(deps.db, { key: `incident:${incident.id}:resolved:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_resolved', incidentId: incident.id }, at: now });
     });
     deps.logger.info({ incidentId: incident.id }, `incident ${incident.id} resolved: ${verdict.reason}`);
     return { next: 'done' };
@@ -410,13 +410,13 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
       escalate(deps, incident, now, `the condition did not clear within ${formatDuration(deps.settings.stageTimeoutMs)} of the last remediation step`);
       return { next: 'continue' };
     }
-    deps.db.transaction((tx) => {
-      incidentsRepo.updateIncident(tx, incident.id, {
+    deps.db.transaction(() => {
+      incidentsRepo.updateIncident(deps.db, incident.id, {
         phase: 'plan',
         handlerState: { ...incident.handlerState, stage: st.stage + 1, stageStartedAt: now },
         updatedAt: now,
       });
-      incidentsRepo.appendEvent(tx, incident.id, now, 'verification', `still failing after stage ${st.stage}: planning the next step`, { outcome: 'pending', stage: st.stage });
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'verification', `still failing after stage ${st.stage}: planning the next step`, { outcome: 'pending', stage: st.stage });
     });
     return { next: 'continue' };
   }
@@ -427,17 +427,17 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
 }
 
 function escalate(deps: WorkerDeps, incident: Incident, now: number, reason: string): void {
-  deps.db.transaction((tx) => {
-    transition(tx, incident, 'escalated', now, reason);
-    incidentsRepo.updateIncident(tx, incident.id, {
+  deps.db.transaction(() => {
+    transition(deps.db, incident, 'escalated', now, reason);
+    incidentsRepo.updateIncident(deps.db, incident.id, {
       status: 'escalated',
       phase: 'verify',
       wakeAt: null,
       handlerState: { ...incident.handlerState, escalated: true },
       updatedAt: now,
     });
-    incidentsRepo.appendEvent(tx, incident.id, now, 'escalation', reason, {});
-    enqueue(tx, { key: `incident:${incident.id}:escalated:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_escalated', incidentId: incident.id, reason }, at: now });
+    incidentsRepo.appendEvent(deps.db, incident.id, now, 'escalation', reason, {});
+    enqueue(deps.db, { key: `incident:${incident.id}:escalated:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_escalated', incidentId: incident.id, reason }, at: now });
   });
   deps.logger.warn({ incidentId: incident.id, reason }, 'incident escalated');
 }

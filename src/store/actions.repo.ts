@@ -1,55 +1,83 @@
 /** Queries on planned and executed actions and their approvals. */
-import { and, desc, eq, gte, inArray, isNotNull } from 'drizzle-orm';
-import type { Db } from './db.js';
+import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
+import { preparedPerDb, type Db } from './db.js';
 import { actions, approvals, incidents } from './schema.js';
 import type { ActionRow, ApprovalRow } from '../engine/model.js';
 import type { ActionRecord } from '../../policies/types.js';
 
-type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
-
 export type NewAction = Omit<ActionRow, 'id' | 'before' | 'after' | 'result' | 'startedAt' | 'finishedAt'>;
 
-export function insertAction(db: Tx, values: NewAction): number {
-  return db.insert(actions).values(values).returning({ id: actions.id }).get().id;
-}
+const p = sql.placeholder;
 
-export function updateAction(db: Tx, id: number, patch: Partial<Omit<ActionRow, 'id'>>): void {
-  db.update(actions).set(patch).where(eq(actions.id, id)).run();
-}
-
-export function getAction(db: Tx, id: number): ActionRow | undefined {
-  return db.select().from(actions).where(eq(actions.id, id)).get() as ActionRow | undefined;
-}
-
-export function listActions(db: Tx, incidentId: number): ActionRow[] {
-  return db.select().from(actions).where(eq(actions.incidentId, incidentId)).orderBy(actions.id).all() as ActionRow[];
-}
-
-/** Started actions on a target since `since`, in the shape the policy's cooldown check reads. */
-export function actionHistory(db: Tx, actionId: string, target: string, since: number): (ActionRecord & { key: string })[] {
-  return db
+/** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
+const statements = preparedPerDb((db) => ({
+  insertAction: db
+    .insert(actions)
+    .values({
+      incidentId: p('incidentId'),
+      actionId: p('actionId'),
+      actionClass: p('actionClass'),
+      target: p('target'),
+      why: p('why'),
+      decision: p('decision'),
+      reasons: p('reasons'),
+      status: p('status'),
+      idempotencyKey: p('idempotencyKey'),
+      createdAt: p('createdAt'),
+    })
+    .returning({ id: actions.id })
+    .prepare(),
+  listActions: db.select().from(actions).where(eq(actions.incidentId, p('incidentId'))).orderBy(actions.id).prepare(),
+  actionHistory: db
     .select({ action: actions.actionId, target: actions.target, incidentType: incidents.incidentType, at: actions.startedAt, key: actions.idempotencyKey })
     .from(actions)
     .innerJoin(incidents, eq(actions.incidentId, incidents.id))
-    .where(and(eq(actions.actionId, actionId), eq(actions.target, target), isNotNull(actions.startedAt), gte(actions.startedAt, since)))
-    .all()
+    .where(and(eq(actions.actionId, p('actionId')), eq(actions.target, p('target')), isNotNull(actions.startedAt), gte(actions.startedAt, p('since'))))
+    .prepare(),
+  approvalForAction: db.select().from(approvals).where(eq(approvals.actionRowId, p('actionRowId'))).prepare(),
+  listApprovals: db.select().from(approvals).where(eq(approvals.incidentId, p('incidentId'))).orderBy(approvals.id).prepare(),
+}));
+
+export function insertAction(db: Db, values: NewAction): number {
+  const { incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, createdAt } = values;
+  const row = statements(db).insertAction.get({ incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, createdAt });
+  if (!row) throw new Error('insert into actions returned no row');
+  return row.id;
+}
+
+export function updateAction(db: Db, id: number, patch: Partial<Omit<ActionRow, 'id'>>): void {
+  db.update(actions).set(patch).where(eq(actions.id, id)).run();
+}
+
+export function getAction(db: Db, id: number): ActionRow | undefined {
+  return db.select().from(actions).where(eq(actions.id, id)).get() as ActionRow | undefined;
+}
+
+export function listActions(db: Db, incidentId: number): ActionRow[] {
+  return statements(db).listActions.all({ incidentId }) as ActionRow[];
+}
+
+/** Started actions on a target since `since`, in the shape the policy's cooldown check reads. */
+export function actionHistory(db: Db, actionId: string, target: string, since: number): (ActionRecord & { key: string })[] {
+  return statements(db)
+    .actionHistory.all({ actionId, target, since })
     .map((r) => ({ ...r, at: r.at ?? 0 }));
 }
 
-export function insertApproval(db: Tx, values: Omit<ApprovalRow, 'id' | 'decidedBy' | 'decidedAt' | 'reason'>): number {
+export function insertApproval(db: Db, values: Omit<ApprovalRow, 'id' | 'decidedBy' | 'decidedAt' | 'reason'>): number {
   return db.insert(approvals).values(values).returning({ id: approvals.id }).get().id;
 }
 
-export function getApproval(db: Tx, id: number): ApprovalRow | undefined {
+export function getApproval(db: Db, id: number): ApprovalRow | undefined {
   return db.select().from(approvals).where(eq(approvals.id, id)).get() as ApprovalRow | undefined;
 }
 
-export function approvalForAction(db: Tx, actionRowId: number): ApprovalRow | undefined {
-  return db.select().from(approvals).where(eq(approvals.actionRowId, actionRowId)).get() as ApprovalRow | undefined;
+export function approvalForAction(db: Db, actionRowId: number): ApprovalRow | undefined {
+  return statements(db).approvalForAction.get({ actionRowId }) as ApprovalRow | undefined;
 }
 
-export function listApprovals(db: Tx, incidentId: number): ApprovalRow[] {
-  return db.select().from(approvals).where(eq(approvals.incidentId, incidentId)).orderBy(approvals.id).all() as ApprovalRow[];
+export function listApprovals(db: Db, incidentId: number): ApprovalRow[] {
+  return statements(db).listApprovals.all({ incidentId }) as ApprovalRow[];
 }
 
 /**
@@ -57,7 +85,7 @@ export function listApprovals(db: Tx, incidentId: number): ApprovalRow[] {
  * so two deciders racing cannot both win.
  */
 export function decideApprovalRow(
-  db: Tx,
+  db: Db,
   id: number,
   patch: Pick<ApprovalRow, 'status' | 'decidedBy' | 'decidedAt' | 'reason'>,
 ): boolean {
@@ -70,7 +98,7 @@ export function decideApprovalRow(
   return rows.length > 0;
 }
 
-export function listApprovalsByStatus(db: Tx, status?: ApprovalRow['status'], limit = 200): ApprovalRow[] {
+export function listApprovalsByStatus(db: Db, status?: ApprovalRow['status'], limit = 200): ApprovalRow[] {
   const query = db.select().from(approvals);
   return (status ? query.where(eq(approvals.status, status)) : query).orderBy(desc(approvals.id)).limit(limit).all() as ApprovalRow[];
 }

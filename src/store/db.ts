@@ -74,3 +74,24 @@ export function openStore(path: string): Store {
     },
   };
 }
+
+/**
+ * Builds a repository's prepared statements once per root database, on first use.
+ *
+ * drizzle otherwise rebuilds and re-prepares the SQL on every call, which dominated
+ * the engine's profile. Statements are keyed by the root `Db` (not a transaction
+ * object): better-sqlite3 has one connection, so a statement prepared on the root db
+ * and run inside `db.transaction(() => …)` is part of that transaction. The WeakMap
+ * lets a closed store's statements go with it.
+ */
+export function preparedPerDb<T>(build: (db: Db) => T): (db: Db) => T {
+  const cache = new WeakMap<Db, T>();
+  return (db) => {
+    let statements = cache.get(db);
+    if (statements === undefined) {
+      statements = build(db);
+      cache.set(db, statements);
+    }
+    return statements;
+  };
+}

@@ -1,6 +1,6 @@
 /** Queries on incidents, their timeline and ingested signal ids. Rules live in the engine. */
 import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
-import type { Db } from './db.js';
+import { preparedPerDb, type Db } from './db.js';
 import { incidentEvents, incidents, signals } from './schema.js';
 import type { Incident, IncidentStatus, TimelineEvent, TimelineKind } from '../engine/model.js';
 import type { CorrelationCandidate } from '../engine/correlation.js';
@@ -9,45 +9,65 @@ import { OPEN_STATUSES } from '../engine/lifecycle.js';
 export type NewIncident = Omit<Incident, 'id'>;
 export type IncidentPatch = Partial<Omit<Incident, 'id' | 'createdAt'>>;
 
-type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
 
-export function findLatestBySubject(db: Tx, subject: string, incidentType: string): CorrelationCandidate | undefined {
-  return db
+const p = sql.placeholder;
+
+/** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
+const statements = preparedPerDb((db) => ({
+  findLatestBySubject: db
     .select({ id: incidents.id, status: incidents.status, resolvedAt: incidents.resolvedAt })
     .from(incidents)
-    .where(and(eq(incidents.subject, subject), eq(incidents.incidentType, incidentType)))
+    .where(and(eq(incidents.subject, p('subject')), eq(incidents.incidentType, p('incidentType'))))
     .orderBy(desc(incidents.id))
     .limit(1)
-    .get() as CorrelationCandidate | undefined;
+    .prepare(),
+  getIncident: db.select().from(incidents).where(eq(incidents.id, p('id'))).prepare(),
+  countOccurrence: db
+    .update(incidents)
+    .set({
+      occurrences: sql`${incidents.occurrences} + 1`,
+      lastSeenAt: sql`max(${incidents.lastSeenAt}, ${p('seenAt')})`,
+      lastSignalStatus: 'firing',
+      updatedAt: sql`${p('seenAt')}`,
+    })
+    .where(eq(incidents.id, p('id')))
+    .prepare(),
+  appendEvent: db
+    .insert(incidentEvents)
+    .values({ incidentId: p('incidentId'), at: p('at'), kind: p('kind'), summary: p('summary'), data: p('data') })
+    .prepare(),
+  claimSignalId: db
+    .insert(signals)
+    .values({ id: p('id'), receivedAt: p('at') })
+    .onConflictDoNothing()
+    .returning({ id: signals.id })
+    .prepare(),
+  attachSignal: db.update(signals).set({ incidentId: sql`${p('incidentId')}` }).where(eq(signals.id, p('id'))).prepare(),
+}));
+
+export function findLatestBySubject(db: Db, subject: string, incidentType: string): CorrelationCandidate | undefined {
+  return statements(db).findLatestBySubject.get({ subject, incidentType }) as CorrelationCandidate | undefined;
 }
 
-export function getIncident(db: Tx, id: number): Incident | undefined {
-  return db.select().from(incidents).where(eq(incidents.id, id)).get() as Incident | undefined;
+export function getIncident(db: Db, id: number): Incident | undefined {
+  return statements(db).getIncident.get({ id }) as Incident | undefined;
 }
 
-export function insertIncident(db: Tx, values: NewIncident): number {
+export function insertIncident(db: Db, values: NewIncident): number {
   const row = db.insert(incidents).values(values).returning({ id: incidents.id }).get();
   return row.id;
 }
 
-export function updateIncident(db: Tx, id: number, patch: IncidentPatch): void {
+export function updateIncident(db: Db, id: number, patch: IncidentPatch): void {
   db.update(incidents).set(patch).where(eq(incidents.id, id)).run();
 }
 
 /** Counts a repeat without loading the row: the hot path of correlation. */
-export function countOccurrence(db: Tx, id: number, seenAt: number): void {
-  db.update(incidents)
-    .set({
-      occurrences: sql`${incidents.occurrences} + 1`,
-      lastSeenAt: sql`max(${incidents.lastSeenAt}, ${seenAt})`,
-      lastSignalStatus: 'firing',
-      updatedAt: seenAt,
-    })
-    .where(eq(incidents.id, id))
-    .run();
+export function countOccurrence(db: Db, id: number, seenAt: number): void {
+  statements(db).countOccurrence.run({ id, seenAt });
 }
 
-export function listIncidents(db: Tx, filter: { status?: IncidentStatus; limit?: number } = {}): Incident[] {
+export function listIncidents(db: Db, filter: { status?: IncidentStatus; limit?: number } = {}): Incident[] {
   const query = db.select().from(incidents);
   const filtered = filter.status ? query.where(eq(incidents.status, filter.status)) : query;
   return filtered
@@ -57,11 +77,11 @@ export function listIncidents(db: Tx, filter: { status?: IncidentStatus; limit?:
 }
 
 /** Incidents whose worker has not finished: what a restart must resume. */
-export function listUnfinished(db: Tx): Incident[] {
+export function listUnfinished(db: Db): Incident[] {
   return db.select().from(incidents).where(ne(incidents.phase, 'done')).orderBy(incidents.id).all() as Incident[];
 }
 
-export function findOpenNodeIncident(db: Tx, cluster: string, node: string): number | undefined {
+export function findOpenNodeIncident(db: Db, cluster: string, node: string): number | undefined {
   const row = db
     .select({ id: incidents.id })
     .from(incidents)
@@ -80,7 +100,7 @@ export function findOpenNodeIncident(db: Tx, cluster: string, node: string): num
 }
 
 /** Makes a new node incident the parent of the open incidents already seen on that node. */
-export function adoptOrphansOnNode(db: Tx, cluster: string, node: string, parentId: number): number[] {
+export function adoptOrphansOnNode(db: Db, cluster: string, node: string, parentId: number): number[] {
   return db
     .update(incidents)
     .set({ parentId })
@@ -99,17 +119,17 @@ export function adoptOrphansOnNode(db: Tx, cluster: string, node: string, parent
 }
 
 export function appendEvent(
-  db: Tx,
+  db: Db,
   incidentId: number,
   at: number,
   kind: TimelineKind,
   summary: string,
   data: Record<string, unknown> = {},
 ): void {
-  db.insert(incidentEvents).values({ incidentId, at, kind, summary, data }).run();
+  statements(db).appendEvent.run({ incidentId, at, kind, summary, data });
 }
 
-export function timeline(db: Tx, incidentId: number): TimelineEvent[] {
+export function timeline(db: Db, incidentId: number): TimelineEvent[] {
   return db
     .select()
     .from(incidentEvents)
@@ -119,11 +139,10 @@ export function timeline(db: Tx, incidentId: number): TimelineEvent[] {
 }
 
 /** Records a signal id; false when it was ingested before. */
-export function claimSignalId(db: Tx, id: string, at: number): boolean {
-  const inserted = db.insert(signals).values({ id, receivedAt: at }).onConflictDoNothing().returning({ id: signals.id }).all();
-  return inserted.length > 0;
+export function claimSignalId(db: Db, id: string, at: number): boolean {
+  return statements(db).claimSignalId.all({ id, at }).length > 0;
 }
 
-export function attachSignal(db: Tx, id: string, incidentId: number): void {
-  db.update(signals).set({ incidentId }).where(eq(signals.id, id)).run();
+export function attachSignal(db: Db, id: string, incidentId: number): void {
+  statements(db).attachSignal.run({ id, incidentId });
 }

@@ -1,9 +1,7 @@
 /** The outbox: outbound intents written with the state change that caused them. */
-import { and, asc, eq, lte } from 'drizzle-orm';
-import type { Db } from './db.js';
+import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { preparedPerDb, type Db } from './db.js';
 import { outbox } from './schema.js';
-
-type Tx = Pick<Db, 'select' | 'insert' | 'update'>;
 
 export type OutboxKind = 'message' | 'action';
 export type OutboxStatus = 'pending' | 'delivered' | 'failed';
@@ -22,34 +20,43 @@ export interface OutboxEntry {
   lastError: string | null;
 }
 
-/** Inserts once per key; a retried step that enqueues the same key again changes nothing. */
-export function enqueue(
-  db: Tx,
-  entry: { key: string; kind: OutboxKind; incidentId: number | null; payload: Record<string, unknown>; at: number },
-): void {
-  db.insert(outbox)
+const p = sql.placeholder;
+
+/** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
+const statements = preparedPerDb((db) => ({
+  enqueue: db
+    .insert(outbox)
     .values({
-      key: entry.key,
-      kind: entry.kind,
-      incidentId: entry.incidentId,
-      payload: entry.payload,
+      key: p('key'),
+      kind: p('kind'),
+      incidentId: p('incidentId'),
+      payload: p('payload'),
       status: 'pending',
       attempts: 0,
-      availableAt: entry.at,
-      createdAt: entry.at,
+      availableAt: p('at'),
+      createdAt: p('at'),
     })
     .onConflictDoNothing()
-    .run();
+    .prepare(),
+}));
+
+/** Inserts once per key; a retried step that enqueues the same key again changes nothing. */
+export function enqueue(
+  db: Db,
+  entry: { key: string; kind: OutboxKind; incidentId: number | null; payload: Record<string, unknown>; at: number },
+): void {
+  const { key, kind, incidentId, payload, at } = entry;
+  statements(db).enqueue.run({ key, kind, incidentId, payload, at });
 }
 
-export function markOutbox(db: Tx, key: string, status: OutboxStatus, at: number, error?: string): void {
+export function markOutbox(db: Db, key: string, status: OutboxStatus, at: number, error?: string): void {
   db.update(outbox)
     .set({ status, deliveredAt: status === 'delivered' ? at : null, lastError: error ?? null })
     .where(eq(outbox.key, key))
     .run();
 }
 
-export function pendingOutbox(db: Tx, now: number, limit = 100): OutboxEntry[] {
+export function pendingOutbox(db: Db, now: number, limit = 100): OutboxEntry[] {
   return db
     .select()
     .from(outbox)
@@ -59,6 +66,6 @@ export function pendingOutbox(db: Tx, now: number, limit = 100): OutboxEntry[] {
     .all() as OutboxEntry[];
 }
 
-export function outboxFor(db: Tx, incidentId: number): OutboxEntry[] {
+export function outboxFor(db: Db, incidentId: number): OutboxEntry[] {
   return db.select().from(outbox).where(eq(outbox.incidentId, incidentId)).orderBy(asc(outbox.id)).all() as OutboxEntry[];
 }
