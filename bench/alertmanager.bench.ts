@@ -6,6 +6,7 @@
  * from push to the incident committed. Loopback only; every loop is bounded.
  * `--write` replaces the "## Alertmanager intake" section of bench/results.md.
  */
+import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
@@ -17,7 +18,7 @@ import { firing, webhook } from '../test/alertmanager/payloads.js';
 import { machine, writeSection } from './report.js';
 
 const TOKEN = 'bench-bearer-token';
-const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false };
+const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, approvals: DEFAULT_APPROVAL_RULES };
 const NAMESPACES = 40;
 
 interface Row {

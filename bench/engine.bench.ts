@@ -3,6 +3,7 @@
  * (ingest only, and with their workers run to completion), and the latency
  * from a signal to its committed incident. Writes bench/results.md.
  */
+import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ function setup(): { engine: Engine; close: () => Promise<void> } {
   const engine = new Engine({
     store,
     executor: new CountingExecutor(),
-    settings: { environment: 'demo', rules: [], approvalTtlMs: 600_000, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false },
+    settings: { environment: 'demo', rules: [], approvalTtlMs: 600_000, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, approvals: DEFAULT_APPROVAL_RULES },
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });

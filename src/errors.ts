@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'unknown_approval'
   | 'illegal_transition'
   | 'approval_already_decided'
+  | 'approval_refused'
+  | 'already_acknowledged'
+  | 'invalid_silence'
   | 'store_error';
 
 export class RobosreError extends Error {

@@ -23,6 +23,7 @@ export function engineSettings(config: Config): EngineSettings {
     stageTimeoutMs: config.engine.stageTimeout,
     executeTimeoutMs: config.engine.executeTimeout,
     paused: config.engine.paused,
+    approvals: config.approvals,
   };
 }
 

@@ -15,9 +15,11 @@ import { RobosreError } from '../errors.js';
 import { secretSchema } from './secrets.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
+import { ROLES } from '../../conversations/people.js';
+import { CHAT_CHANNELS } from '../../conversations/channel.js';
+import { SEVERITIES } from '../../policies/types.js';
 
-export const ROLES = ['viewer', 'approver', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../../conversations/people.js';
 
 const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
   if (typeof value === 'number') return value;
@@ -91,6 +93,65 @@ const configSchema = z
       })
       .strict()
       .default({ auth: { kind: 'none' }, mappings: [] }),
+    /** People and the ids each platform knows them by, so one person is one approver on every channel. */
+    people: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(64),
+            role: z.enum(ROLES),
+            telegram: z.union([z.string(), z.number().int()]).transform(String).optional(),
+            slack: z.string().min(1).optional(),
+            whatsapp: z.string().regex(/^\+[1-9]\d{6,14}$/, 'a WhatsApp number in E.164 form, e.g. +15551234567').optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    approvals: z
+      .object({
+        forbidSelfApproval: z.boolean().default(true),
+        twoApproversForDisruptiveInProduction: z.boolean().default(true),
+      })
+      .strict()
+      .default({ forbidSelfApproval: true, twoApproversForDisruptiveInProduction: true }),
+    channels: z
+      .object({
+        telegram: z
+          .object({
+            botToken: secretSchema,
+            chatId: z.union([z.number().int(), z.string().regex(/^(-?\d+|@\w{5,})$/, 'a numeric chat id or @channelusername')]),
+            apiRoot: z.url().refine((u) => !u.endsWith('/'), 'apiRoot must not end with "/"').default('https://api.telegram.org'),
+            mode: z.enum(['polling', 'webhook']).default('polling'),
+            /** Checked against X-Telegram-Bot-Api-Secret-Token in webhook mode. */
+            webhookSecret: secretSchema.optional(),
+            approvers: z.array(z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String)).default([]),
+            /** One forum topic per incident when the chat is a forum. */
+            topics: z.boolean().default(true),
+            /** Least spacing between messages to the chat; Telegram allows about 1/s per chat and 20/min per group. */
+            minInterval: duration.optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    /** Chat channels in failover order, per severity; the console always comes last. */
+    routing: z
+      .object({
+        default: z.array(z.enum(CHAT_CHANNELS)).optional(),
+        ...Object.fromEntries(SEVERITIES.map((s) => [s, z.array(z.enum(CHAT_CHANNELS)).optional()])),
+      })
+      .strict()
+      .default({}),
+    delivery: z
+      .object({
+        /** A channel that keeps failing transiently this long is treated as down and the conversation moves on. */
+        failoverAfter: duration.default(60_000),
+        /** How often a down channel is tried again. */
+        probeInterval: duration.default(30_000),
+      })
+      .strict()
+      .default({ failoverAfter: 60_000, probeInterval: 30_000 }),
     rules: z.array(z.unknown()).default([]),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
@@ -106,6 +167,22 @@ const configSchema = z
       }
       if (seen.has(t.token)) ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', i, 'token'], message: `token of ${t.name} is the same as another person's` });
       seen.add(t.token);
+    });
+    if (c.channels.telegram?.mode === 'webhook' && !c.channels.telegram.webhookSecret) {
+      ctx.addIssue({ code: 'custom', path: ['channels', 'telegram', 'webhookSecret'], message: 'webhook mode needs a webhookSecret' });
+    }
+    if (c.channels.telegram?.mode === 'webhook' && !c.server.publicUrl) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'publicUrl'], message: 'Telegram webhook mode needs server.publicUrl' });
+    }
+    for (const [route, names] of Object.entries(c.routing)) {
+      (names as string[] | undefined)?.forEach((name, i) => {
+        if (!(name in c.channels)) ctx.addIssue({ code: 'custom', path: ['routing', route, i], message: `channel "${name}" is not configured under channels` });
+      });
+    }
+    const names = new Set<string>();
+    c.people.forEach((person, i) => {
+      if (names.has(person.name)) ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `"${person.name}" is listed twice` });
+      names.add(person.name);
     });
   });
 

@@ -15,10 +15,15 @@ import { RobosreError } from '../errors.js';
 import type { Executor } from './executor.js';
 import type { Handler } from './handler.js';
 import { ingestSignal, type IngestResult } from './ingest.js';
-import type { ApprovalRow, Signal, WorkerPhase } from './model.js';
+import type { ApprovalRow, Incident, Signal, WorkerPhase } from './model.js';
+import * as kvRepo from '../store/kv.repo.js';
+import { castVote } from '../../conversations/approval-votes.js';
+import { formatDuration } from '../../conversations/approval-prompt.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
 import { step, type WorkerDeps } from './worker.js';
+
+const PAUSE_KEY = 'automatic_actions_paused';
 
 const IMMEDIATE_PHASES: readonly WorkerPhase[] = ['analyze', 'plan', 'execute'];
 
@@ -33,9 +38,15 @@ export interface EngineOptions {
 
 export interface ApprovalDecision {
   approve: boolean;
+  /** The person: their configured name, or `<channel>:<platform id>`. */
   by: string;
+  /** Where the decision came from: console, telegram, slack, whatsapp. */
+  channel?: string;
   reason?: string;
 }
+
+/** A decision that settled the approval, or a vote that still waits for another approver. */
+export type DecisionResult = { approval: ApprovalRow; settled: true } | { approval: ApprovalRow; settled: false; approvals: number; required: number };
 
 /** Emitted after every committed change to an incident, for live views. */
 export interface EngineEvents {
@@ -52,6 +63,9 @@ export class Engine {
   private stopped = false;
 
   constructor(private readonly options: EngineOptions) {
+    // A pause set from chat or the API outlives the process; config only sets the first value.
+    const stored = kvRepo.get<{ paused: boolean }>(options.store.db, PAUSE_KEY);
+    if (stored) options.settings = { ...options.settings, paused: stored.paused };
     this.deps = {
       db: options.store.db,
       executor: options.executor,
@@ -82,20 +96,38 @@ export class Engine {
   }
 
   /**
-   * Records a human decision on a pending approval. Deciding twice, or after
-   * expiry, is refused; the policy is checked again when the action runs.
+   * Records a person's decision on a pending approval. Deciding twice, after
+   * expiry, or approving one's own request (when forbidden) is refused; a
+   * disruptive action in production may need a second, distinct approver.
+   * The policy is checked again when the action runs.
    */
-  decideApproval(approvalId: number, decision: ApprovalDecision): ApprovalRow {
+  decideApproval(approvalId: number, decision: ApprovalDecision): DecisionResult {
     const now = this.deps.clock.now();
-    const updated = this.deps.db.transaction(() => {
+    const result = this.deps.db.transaction((): DecisionResult => {
       const db = this.deps.db;
       const approval = actionsRepo.getApproval(db, approvalId);
       if (!approval) throw new RobosreError('unknown_approval', `no approval with id ${approvalId}`, { approvalId });
-      if (approval.status !== 'pending' || approval.expiresAt <= now) {
-        const state = approval.status === 'pending' ? 'expired' : approval.status;
-        throw new RobosreError('approval_already_decided', `approval ${approvalId} is ${state}; it cannot be decided again`, { approvalId, status: state });
+      const vote = decision.approve ? 'approve' : 'deny';
+      const cast = castVote({ approval, votes: actionsRepo.votesFor(db, approvalId), person: decision.by, vote, now, rules: this.deps.settings.approvals });
+      if (!cast.ok) {
+        const code = cast.refusal === 'expired' || cast.refusal === 'already_decided' ? 'approval_already_decided' : 'approval_refused';
+        throw new RobosreError(code, `approval ${approval.code} cannot be ${decision.approve ? 'approved' : 'denied'} by ${decision.by}: ${cast.message}`, {
+          approvalId,
+          refusal: cast.refusal,
+          status: approval.status === 'pending' && approval.expiresAt <= now ? 'expired' : approval.status,
+        });
       }
-      const status = decision.approve ? 'approved' : 'denied';
+      actionsRepo.insertVote(db, { approvalId, person: decision.by, channel: decision.channel ?? 'console', vote, at: now });
+      if (cast.outcome === 'recorded') {
+        incidentsRepo.appendEvent(db, approval.incidentId, now, 'approval_decided', `approval ${approval.code}: ${decision.by} approved (${cast.approvals} of ${cast.required})`, {
+          approvalId,
+          status: 'pending',
+          by: decision.by,
+        });
+        enqueue(db, { key: `approval:${approvalId}:vote:${decision.by}`, kind: 'message', incidentId: approval.incidentId, payload: { type: 'approval_vote_recorded', approvalId }, at: now });
+        return { approval, settled: false, approvals: cast.approvals, required: cast.required };
+      }
+      const status = cast.outcome;
       actionsRepo.decideApprovalRow(db, approvalId, { status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null });
       actionsRepo.updateAction(db, approval.actionRowId, decision.approve ? { status: 'ready' } : { status: 'rejected', finishedAt: now });
       incidentsRepo.appendEvent(db, approval.incidentId, now, 'approval_decided', `approval ${approvalId} ${status} by ${decision.by}${decision.reason ? `: ${decision.reason}` : ''}`, {
@@ -105,10 +137,56 @@ export class Engine {
       });
       enqueue(db, { key: `approval:${approvalId}:decided`, kind: 'message', incidentId: approval.incidentId, payload: { type: 'approval_decided', approvalId, status, by: decision.by }, at: now });
       incidentsRepo.updateIncident(db, approval.incidentId, { wakeAt: now, updatedAt: now });
-      return { ...approval, status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null } satisfies ApprovalRow;
+      return { approval: { ...approval, status, decidedBy: decision.by, decidedAt: now, reason: decision.reason ?? null }, settled: true };
     });
-    this.events.emit('incident', updated.incidentId);
-    this.schedule(updated.incidentId, now);
+    this.events.emit('incident', result.approval.incidentId);
+    if (result.settled) this.schedule(result.approval.incidentId, now);
+    return result;
+  }
+
+  /** Someone takes the incident in hand; every channel's status line says who. */
+  acknowledge(incidentId: number, by: string): Incident {
+    return this.humanUpdate(incidentId, (incident, now) => {
+      if (incident.acknowledgedBy) throw new RobosreError('already_acknowledged', `incident ${incidentId} was already acknowledged by ${incident.acknowledgedBy}`, { incidentId });
+      incidentsRepo.updateIncident(this.deps.db, incidentId, { acknowledgedBy: by, acknowledgedAt: now, updatedAt: now });
+      incidentsRepo.appendEvent(this.deps.db, incidentId, now, 'decision', `acknowledged by ${by}`, { by });
+      enqueue(this.deps.db, { key: `incident:${incidentId}:ack:${incident.reopenCount}`, kind: 'message', incidentId, payload: { type: 'incident_acknowledged', by }, at: now });
+    });
+  }
+
+  /** Holds back chat updates until `until`; approval prompts and the resolution still go out. */
+  silence(incidentId: number, until: number, by: string): Incident {
+    return this.humanUpdate(incidentId, (incident, now) => {
+      if (until <= now) throw new RobosreError('invalid_silence', 'a silence must end in the future', { incidentId });
+      incidentsRepo.updateIncident(this.deps.db, incidentId, { silencedUntil: until, updatedAt: now });
+      incidentsRepo.appendEvent(this.deps.db, incidentId, now, 'decision', `updates silenced by ${by} for ${formatDuration(until - now)}`, { by, until });
+      enqueue(this.deps.db, { key: `incident:${incidentId}:silence:${now}`, kind: 'message', incidentId, payload: { type: 'incident_silenced', by, until }, at: now });
+    });
+  }
+
+  /** Stops (or allows again) every automatic action at once; survives restarts. */
+  setPaused(paused: boolean, by: string): void {
+    const now = this.deps.clock.now();
+    kvRepo.put(this.deps.db, PAUSE_KEY, { paused, by, at: now }, now);
+    this.deps.settings.paused = paused;
+    this.options.logger.warn({ by, paused }, paused ? 'automatic actions paused' : 'automatic actions resumed');
+  }
+
+  /** Whether automatic actions are paused, and by whom. */
+  pauseState(): { paused: boolean; by: string | null; at: number | null } {
+    const stored = kvRepo.get<{ paused: boolean; by: string; at: number }>(this.deps.db, PAUSE_KEY);
+    return stored ?? { paused: this.deps.settings.paused, by: null, at: null };
+  }
+
+  private humanUpdate(incidentId: number, apply: (incident: Incident, now: number) => void): Incident {
+    const now = this.deps.clock.now();
+    const updated = this.deps.db.transaction(() => {
+      const incident = incidentsRepo.getIncident(this.deps.db, incidentId);
+      if (!incident) throw new RobosreError('unknown_incident', `no incident with id ${incidentId}`, { incidentId });
+      apply(incident, now);
+      return incidentsRepo.getIncident(this.deps.db, incidentId)!;
+    });
+    this.events.emit('incident', incidentId);
     return updated;
   }
 

@@ -78,6 +78,9 @@ export interface Incident {
   firstSeenAt: number;
   lastSeenAt: number;
   resolvedAt: number | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+  silencedUntil: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -119,6 +122,10 @@ export interface ApprovalRow {
   id: number;
   incidentId: number;
   actionRowId: number;
+  /** Short code people type in chat. */
+  code: string;
+  requiredApprovals: number;
+  requestedBy: string;
   status: ApprovalStatus;
   prompt: Record<string, unknown>;
   requestedAt: number;

@@ -1,5 +1,6 @@
 /** The engine's knobs, resolved from config once at start. */
 import type { Environment, OperatorRule } from '../../policies/types.js';
+import type { ApprovalRules } from '../../conversations/approval-votes.js';
 
 export interface EngineSettings {
   environment: Environment;
@@ -10,8 +11,9 @@ export interface EngineSettings {
   stageTimeoutMs: number;
   /** Longest an executor call may take before it counts as failed. */
   executeTimeoutMs: number;
-  /** Global pause of automatic actions. */
+  /** Global pause of automatic actions; the engine keeps it current when people pause or resume. */
   paused: boolean;
+  approvals: ApprovalRules;
 }
 
 export interface Clock {

@@ -14,6 +14,7 @@ import { resolveCooldowns } from '../../policies/cooldowns.js';
 import type { PolicyDecision, PolicyQuery } from '../../policies/types.js';
 import { parseTarget } from '../../policies/allowlist.js';
 import { formatDuration, renderApprovalPrompt, type ApprovalPrompt } from '../../conversations/approval-prompt.js';
+import { requiredApprovals } from '../../conversations/approval-votes.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
@@ -96,6 +97,10 @@ function transition(db: Db, incident: Incident, to: IncidentStatus, now: number,
   if (incident.status === to) return;
   assertTransition(incident.status, to, incident.id);
   incidentsRepo.appendEvent(db, incident.id, now, 'transition', `${incident.status} → ${to}: ${why}`, { from: incident.status, to });
+  // Resolution, escalation and reopening carry their own messages; these only move the status line.
+  if (to === 'contained' || to === 'recovering') {
+    enqueue(db, { key: `incident:${incident.id}:status:${to}:${now}`, kind: 'message', incidentId: incident.id, payload: { type: 'status_changed', status: to }, at: now });
+  }
   incident.status = to;
 }
 
@@ -226,9 +231,11 @@ function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: numb
     rollback: definition.rollback,
     expiresAt,
   };
-  const approvalId = actionsRepo.insertApproval(deps.db, {
+  const { id: approvalId, code } = actionsRepo.insertApproval(deps.db, {
     incidentId: incident.id,
     actionRowId,
+    requiredApprovals: requiredApprovals(deps.settings.approvals, deps.settings.environment, definition.class),
+    requestedBy: 'robosre',
     status: 'pending',
     prompt: promptBase,
     requestedAt: now,
@@ -236,7 +243,7 @@ function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: numb
   });
   const prompt: ApprovalPrompt = { ...promptBase, approvalId };
   const text = renderApprovalPrompt(prompt, now);
-  incidentsRepo.appendEvent(deps.db, incident.id, now, 'approval_requested', text, { approvalId, actionRowId, expiresAt });
+  incidentsRepo.appendEvent(deps.db, incident.id, now, 'approval_requested', text, { approvalId, code, actionRowId, expiresAt });
   deps.logger.info({ incidentId: incident.id, approvalId }, text);
   enqueue(deps.db, { key: `approval:${approvalId}:requested`, kind: 'message', incidentId: incident.id, payload: { type: 'approval_requested', prompt: { ...prompt }, text }, at: now });
 }
@@ -326,6 +333,9 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
       outcome: result.outcome,
       alreadyApplied: result.alreadyApplied ?? false,
     });
+    if (row.actionId !== 'notify_operator') {
+      enqueue(deps.db, { key: `${row.idempotencyKey}/finished`, kind: 'message', incidentId: incident.id, payload: { type: 'action_finished', actionRowId: row.id }, at: finishedAt });
+    }
   });
   log.info({ outcome: result.outcome }, `${row.actionId} on ${row.target}: ${result.outcome}`);
 }

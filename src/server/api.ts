@@ -64,9 +64,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       if (!person) return reply;
       const { id } = parse(idParam, request.params, 'path');
       const body = parse(decisionBody, request.body ?? undefined, 'body');
-      const decided = deps.engine.decideApproval(id, { approve: verb === 'approve', by: person.name, ...(body?.reason ? { reason: body.reason } : {}) });
-      request.log.info({ approvalId: id, by: person.name, decision: verb }, 'approval decided through the API');
-      return { approval: approvalView(decided, deps.clock.now()) };
+      const decided = deps.engine.decideApproval(id, { approve: verb === 'approve', by: person.name, channel: 'console', ...(body?.reason ? { reason: body.reason } : {}) });
+      request.log.info({ approvalId: id, by: person.name, decision: verb, settled: decided.settled }, 'approval vote through the API');
+      const view = approvalView(decided.approval, deps.clock.now());
+      return decided.settled ? { approval: view } : { approval: view, votes: { approvals: decided.approvals, required: decided.required } };
     });
   }
 }

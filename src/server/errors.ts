@@ -12,6 +12,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   unknown_incident: 404,
   unknown_approval: 404,
   approval_already_decided: 409,
+  approval_refused: 403,
+  already_acknowledged: 409,
+  invalid_silence: 400,
   illegal_transition: 409,
 };
 

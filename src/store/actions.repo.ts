@@ -1,8 +1,9 @@
 /** Queries on planned and executed actions and their approvals. */
 import { and, desc, eq, gte, inArray, isNotNull, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
-import { actions, approvals, incidents } from './schema.js';
+import { actions, approvalVotes, approvals, incidents } from './schema.js';
 import type { ActionRow, ApprovalRow } from '../engine/model.js';
+import { newApprovalCode } from '../../conversations/codes.js';
 import type { ActionRecord } from '../../policies/types.js';
 
 export type NewAction = Omit<ActionRow, 'id' | 'before' | 'after' | 'result' | 'startedAt' | 'finishedAt'>;
@@ -64,8 +65,29 @@ export function actionHistory(db: Db, actionId: string, target: string, since: n
     .map((r) => ({ ...r, at: r.at ?? 0 }));
 }
 
-export function insertApproval(db: Db, values: Omit<ApprovalRow, 'id' | 'decidedBy' | 'decidedAt' | 'reason'>): number {
-  return db.insert(approvals).values(values).returning({ id: approvals.id }).get().id;
+/** Inserts a pending approval under a fresh short code; returns its id and code. */
+export function insertApproval(db: Db, values: Omit<ApprovalRow, 'id' | 'code' | 'decidedBy' | 'decidedAt' | 'reason'>): { id: number; code: string } {
+  let code = newApprovalCode();
+  while (approvalByCode(db, code)) code = newApprovalCode();
+  const id = db.insert(approvals).values({ ...values, code }).returning({ id: approvals.id }).get().id;
+  return { id, code };
+}
+
+export function approvalByCode(db: Db, code: string): ApprovalRow | undefined {
+  return db.select().from(approvals).where(eq(approvals.code, code)).get() as ApprovalRow | undefined;
+}
+
+export function votesFor(db: Db, approvalId: number): Array<{ person: string; channel: string; vote: 'approve' | 'deny'; at: number }> {
+  return db.select().from(approvalVotes).where(eq(approvalVotes.approvalId, approvalId)).orderBy(approvalVotes.id).all() as Array<{
+    person: string;
+    channel: string;
+    vote: 'approve' | 'deny';
+    at: number;
+  }>;
+}
+
+export function insertVote(db: Db, vote: { approvalId: number; person: string; channel: string; vote: 'approve' | 'deny'; at: number }): void {
+  db.insert(approvalVotes).values(vote).run();
 }
 
 export function getApproval(db: Db, id: number): ApprovalRow | undefined {

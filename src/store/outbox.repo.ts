@@ -69,3 +69,18 @@ export function pendingOutbox(db: Db, now: number, limit = 100): OutboxEntry[] {
 export function outboxFor(db: Db, incidentId: number): OutboxEntry[] {
   return db.select().from(outbox).where(eq(outbox.incidentId, incidentId)).orderBy(asc(outbox.id)).all() as OutboxEntry[];
 }
+
+/** Messages not yet routed to a channel, oldest first. */
+export function pendingMessages(db: Db, limit = 100): OutboxEntry[] {
+  return db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.kind, 'message'), eq(outbox.status, 'pending')))
+    .orderBy(asc(outbox.id))
+    .limit(limit)
+    .all() as OutboxEntry[];
+}
+
+export function outboxEntry(db: Db, key: string): OutboxEntry | undefined {
+  return db.select().from(outbox).where(eq(outbox.key, key)).get() as OutboxEntry | undefined;
+}

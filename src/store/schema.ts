@@ -39,6 +39,11 @@ export const incidents = sqliteTable(
     firstSeenAt: integer('first_seen_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
     resolvedAt: integer('resolved_at'),
+    /** Who took the incident in hand; shown on every channel's status line. */
+    acknowledgedBy: text('acknowledged_by'),
+    acknowledgedAt: integer('acknowledged_at'),
+    /** Chat updates are held back until then (approval prompts and the resolution still go out). */
+    silencedUntil: integer('silenced_until'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -114,6 +119,12 @@ export const approvals = sqliteTable(
     actionRowId: integer('action_row_id')
       .notNull()
       .references(() => actions.id),
+    /** Short code people type in chat ("approve 7F3K"). */
+    code: text('code').notNull(),
+    /** Distinct people who must approve: two for disruptive actions in production when so configured. */
+    requiredApprovals: integer('required_approvals').notNull().default(1),
+    /** The person whose request created the action, or `robosre`; self-approval may be forbidden. */
+    requestedBy: text('requested_by').notNull().default('robosre'),
     status: text('status').notNull(),
     prompt: text('prompt', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     requestedAt: integer('requested_at').notNull(),
@@ -122,7 +133,27 @@ export const approvals = sqliteTable(
     decidedAt: integer('decided_at'),
     reason: text('reason'),
   },
-  (t) => [uniqueIndex('approvals_action').on(t.actionRowId), index('approvals_status').on(t.status)],
+  (t) => [
+    uniqueIndex('approvals_action').on(t.actionRowId),
+    uniqueIndex('approvals_code').on(t.code),
+    index('approvals_status').on(t.status),
+  ],
+);
+
+/** One person's vote on an approval; a second vote by the same person is refused by the key. */
+export const approvalVotes = sqliteTable(
+  'approval_votes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    approvalId: integer('approval_id')
+      .notNull()
+      .references(() => approvals.id),
+    person: text('person').notNull(),
+    channel: text('channel').notNull(),
+    vote: text('vote').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [uniqueIndex('approval_votes_person').on(t.approvalId, t.person)],
 );
 
 /**
@@ -153,4 +184,87 @@ export const signals = sqliteTable('signals', {
   id: text('id').primaryKey(),
   incidentId: integer('incident_id').references(() => incidents.id),
   receivedAt: integer('received_at').notNull(),
+});
+
+/** One conversation per incident and channel, with the platform's handle of its root message. */
+export const threads = sqliteTable(
+  'threads',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    channel: text('channel').notNull(),
+    handle: text('handle', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('threads_incident_channel').on(t.incidentId, t.channel)],
+);
+
+/**
+ * A message of the outbox on one channel, with its receipt. `sending` is
+ * committed before the platform call and `sent` right after, so a restart
+ * knows which calls may have reached the platform.
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    outboxKey: text('outbox_key').notNull(),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    channel: text('channel').notNull(),
+    /** open | reply | prompt | edit_root | edit_prompt */
+    op: text('op').notNull(),
+    approvalId: integer('approval_id'),
+    /** pending | sending | sent | failed | superseded | moved */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull(),
+    notBefore: integer('not_before').notNull(),
+    firstAttemptAt: integer('first_attempt_at'),
+    /** A send that may have reached the platform before a crash and was sent again. */
+    ambiguous: integer('ambiguous', { mode: 'boolean' }).notNull().default(false),
+    lastError: text('last_error'),
+    ref: text('ref', { mode: 'json' }).$type<Record<string, unknown>>(),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [
+    uniqueIndex('deliveries_key').on(t.outboxKey, t.channel, t.op),
+    index('deliveries_queue').on(t.channel, t.status, t.id),
+    index('deliveries_incident').on(t.incidentId, t.id),
+  ],
+);
+
+/** Whether a channel can deliver, and why not; survives restarts so failover does too. */
+export const channelState = sqliteTable('channel_state', {
+  channel: text('channel').primaryKey(),
+  healthy: integer('healthy', { mode: 'boolean' }).notNull(),
+  since: integer('since').notNull(),
+  reason: text('reason'),
+  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+});
+
+/** Every command and press from a chat, allowed or refused. */
+export const audit = sqliteTable(
+  'audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    channel: text('channel').notNull(),
+    identity: text('identity'),
+    person: text('person'),
+    input: text('input').notNull(),
+    outcome: text('outcome').notNull(),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('audit_at').on(t.at)],
+);
+
+/** Small durable settings changed at run time: the global pause, the button-signing key. */
+export const kv = sqliteTable('kv', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).$type<unknown>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
 });

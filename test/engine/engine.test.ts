@@ -151,7 +151,7 @@ describe('engine: approvals, escalation and execution-time checks', () => {
     const cordon = h.journal().filter((e) => e.action === 'cordon_node');
     expect(cordon).toEqual([expect.objectContaining({ target: 'node/worker-1', approvedBy: 'alice' })]);
     expect(incidentsRepo.getIncident(h.store.db, incidentId)!.status).toBe('recovering');
-    expect(() => h.engine.decideApproval(approvalId, { approve: false, by: 'bob' })).toThrow(/approved; it cannot be decided again/);
+    expect(() => h.engine.decideApproval(approvalId, { approve: false, by: 'bob' })).toThrow(/it is already approved/);
   });
 
   it('lets the approval expire, executes nothing and escalates', async () => {

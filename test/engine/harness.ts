@@ -1,4 +1,5 @@
 /** A real engine on a real SQLite file in a temp dir, with the recording executor and a controllable clock. */
+import { DEFAULT_APPROVAL_RULES } from '../../conversations/approval-votes.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ export function settings(overrides: Partial<EngineSettings> = {}): EngineSetting
     stageTimeoutMs: 10 * 60_000,
     executeTimeoutMs: 30_000,
     paused: false,
+    approvals: DEFAULT_APPROVAL_RULES,
     ...overrides,
   };
 }

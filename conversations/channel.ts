@@ -1,0 +1,100 @@
+/**
+ * What a chat channel is to the rest of robosre: a place to open a thread,
+ * reply in it and edit what was posted, and a source of people's commands
+ * and button presses. Adapters implement it with their SDK; nothing here
+ * knows one. Messages travel in a channel-agnostic shape that each adapter
+ * renders to its own markup (and escapes).
+ */
+
+export const CHAT_CHANNELS = ['telegram', 'slack', 'whatsapp'] as const;
+export type ChatChannelName = (typeof CHAT_CHANNELS)[number];
+/** The console renders from the store and is always reachable: the last channel of every route. */
+export type ChannelName = ChatChannelName | 'console';
+
+/** A message before any platform markup. All strings are plain text. */
+export interface ChatMessage {
+  /** The headline, e.g. "CRITICAL · node_disk_pressure · prod.node.worker-1". */
+  title: string;
+  /** A root message's status line, kept current by edits. */
+  status?: string;
+  /** Paragraphs. */
+  body: string[];
+  /** Label/value pairs, in order. */
+  fields: ChatField[];
+  /** Decision buttons; an edit without buttons removes them. */
+  buttons: ChatButton[];
+  /** A last line, e.g. a link to the incident in the console. */
+  footer?: string;
+}
+
+export interface ChatField {
+  label: string;
+  value: string;
+}
+
+export interface ChatButton {
+  decision: 'approve' | 'deny';
+  label: string;
+  /** Opaque, signed, at most 64 bytes: what the platform hands back on a press. */
+  token: string;
+  /** A confirmation question where the platform can ask one (disruptive actions). */
+  confirm?: string;
+}
+
+/** Where a posted message lives on its platform; JSON-serialisable and opaque outside the adapter. */
+export type MessageRef = Record<string, string | number>;
+
+/** A conversation on one channel: the root message, and the topic where the platform has them. */
+export interface ThreadHandle {
+  root: MessageRef;
+}
+
+/**
+ * How a platform call ended, classified for the delivery loop:
+ * `retry` errors are transient (rate limits, 5xx, timeouts) and wait `afterMs`
+ * when the platform says so; `channel` errors mean this channel cannot
+ * deliver anything now (bot blocked or removed, bad token, unknown chat) and
+ * the conversation fails over; `message` errors concern this one message.
+ */
+export type SendOutcome<T> =
+  | { ok: true; value: T; unchanged?: boolean }
+  | { ok: false; kind: 'retry'; error: string; afterMs?: number }
+  | { ok: false; kind: 'channel'; error: string }
+  | { ok: false; kind: 'message'; error: string };
+
+/** A person as a channel knows them. */
+export interface ChannelIdentity {
+  channel: ChannelName;
+  /** The platform's stable id: Telegram user id, Slack user id, WhatsApp number. */
+  id: string;
+  /** What the platform shows, for messages and the audit trail. */
+  display: string;
+}
+
+/** The answer to a command or a press, shown to the person who sent it. */
+export interface InboundReply {
+  ok: boolean;
+  text: string;
+}
+
+/** What adapters call when people write or press; implemented once, for every channel. */
+export interface InboundHandler {
+  command(from: ChannelIdentity, text: string): Promise<InboundReply>;
+  button(from: ChannelIdentity, token: string): Promise<InboundReply>;
+  /** Input refused before it reached the grammar (unknown chat, malformed update); recorded for audit. */
+  refused(from: ChannelIdentity | null, reason: string, detail?: Record<string, unknown>): void;
+}
+
+export interface ChatChannel {
+  readonly name: ChatChannelName;
+  /** Least time between two writes to this channel's conversation, from the platform's published limits. */
+  readonly minIntervalMs: number;
+  openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>>;
+  reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
+  edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
+  /** A cheap call that fails the way a send would; used to notice recovery. */
+  probe(): Promise<SendOutcome<null>>;
+  /** Starts receiving commands and presses. */
+  start(inbound: InboundHandler): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,172 @@
+/**
+ * The message set of an incident, channel-agnostic: the root message with
+ * its status line, the updates posted as replies in its thread, approval
+ * prompts before and after a decision, and the digest that replaces a flood.
+ * Pure: the delivery loop loads the cards from the store and passes the time.
+ */
+import type { ChatButton, ChatMessage } from './channel.js';
+import { formatDuration, renderApprovalPrompt, type ApprovalPrompt } from './approval-prompt.js';
+
+/** What the root message shows of an incident. */
+export interface IncidentCard {
+  id: number;
+  severity: string;
+  incidentType: string;
+  className: string;
+  subject: string;
+  status: string;
+  evidenceSummary: string;
+  occurrences: number;
+  acknowledgedBy: string | null;
+  silencedUntil: number | null;
+  /** What the robot did, one line each. */
+  done: string[];
+  /** What it will do or waits for, one line each. */
+  next: string[];
+  /** The incident's page in the console, when a public URL is configured. */
+  link?: string;
+}
+
+export interface PromptCard {
+  code: string;
+  prompt: ApprovalPrompt;
+  /** pending | approved | denied | expired */
+  status: string;
+  requiredApprovals: number;
+  votes: ReadonlyArray<{ person: string; vote: 'approve' | 'deny'; at: number }>;
+  decidedAt: number | null;
+  reason: string | null;
+  /** Disruptive actions ask "are you sure?" where the platform can. */
+  disruptive: boolean;
+}
+
+/** One change worth a reply in the thread. */
+export type ThreadUpdate =
+  | { kind: 'reopened'; occurrences: number }
+  | { kind: 'action'; action: string; target: string; outcome: string; detail: string | null }
+  | { kind: 'recommendation'; action: string; target: string }
+  | { kind: 'resolved' }
+  | { kind: 'escalated'; reason: string }
+  | { kind: 'acknowledged'; by: string }
+  | { kind: 'silenced'; by: string; until: number }
+  | { kind: 'decided'; code: string; action: string; target: string; status: string; by: string | null; reason: string | null }
+  | { kind: 'moved'; from: string; reason: string }
+  | { kind: 'resumed'; elsewhere: string; missed: number };
+
+const SEVERITY_MARK: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
+
+/** "Status: contained · acknowledged by alice · updates silenced for 25m" */
+export function statusLine(card: IncidentCard, now: number): string {
+  const parts = [`Status: ${card.status}`];
+  if (card.acknowledgedBy) parts.push(`acknowledged by ${card.acknowledgedBy}`);
+  if (card.silencedUntil !== null && card.silencedUntil > now) parts.push(`updates silenced for ${formatDuration(card.silencedUntil - now)}`);
+  return parts.join(' · ');
+}
+
+/**
+ * @example rootMessage(card, now).title // "🔴 CRITICAL · Node disk pressure · prod.node.worker-1"
+ */
+export function rootMessage(card: IncidentCard, now: number): ChatMessage {
+  const fields = [
+    { label: 'Incident', value: `#${card.id} (${card.incidentType})` },
+    { label: 'Subject', value: card.subject },
+  ];
+  if (card.occurrences > 1) fields.push({ label: 'Occurrences', value: String(card.occurrences) });
+  if (card.done.length > 0) fields.push({ label: 'Robot did', value: card.done.join('; ') });
+  fields.push({ label: 'Robot will', value: card.next.length > 0 ? card.next.join('; ') : 'observe and report' });
+  return {
+    title: `${SEVERITY_MARK[card.severity] ?? ''} ${card.severity.toUpperCase()} · ${card.className} · ${card.subject}`.trim(),
+    status: statusLine(card, now),
+    body: [card.evidenceSummary],
+    fields,
+    buttons: [],
+    ...(card.link ? { footer: card.link } : {}),
+  };
+}
+
+/**
+ * The six parts of seed 004's prompt, with buttons while it is pending and
+ * the outcome (who, when) once it is not.
+ */
+export function promptMessage(card: PromptCard, tokens: { approve: string; deny: string } | null, now: number): ChatMessage {
+  const p = card.prompt;
+  const pending = card.status === 'pending' && p.expiresAt > now;
+  const fields = [
+    { label: 'Action', value: `${p.actionName} (${p.action})` },
+    { label: 'Target', value: p.target },
+    { label: 'Why now', value: p.whyNow },
+    { label: 'Expected impact', value: p.expectedImpact },
+    { label: 'Rollback/fallback', value: p.rollback },
+    { label: pending ? 'Expires in' : 'Expiry', value: pending ? formatDuration(p.expiresAt - now) : new Date(p.expiresAt).toISOString() },
+  ];
+  const approvals = card.votes.filter((v) => v.vote === 'approve');
+  if (card.requiredApprovals > 1) fields.push({ label: 'Approvals', value: `${approvals.length} of ${card.requiredApprovals}${approvals.length ? ` (${approvals.map((v) => v.person).join(', ')})` : ''}` });
+  const buttons: ChatButton[] =
+    pending && tokens
+      ? [
+          { decision: 'approve', label: 'Approve', token: tokens.approve, ...(card.disruptive ? { confirm: `${p.actionName} on ${p.target} is disruptive. Approve it?` } : {}) },
+          { decision: 'deny', label: 'Deny', token: tokens.deny },
+        ]
+      : [];
+  return {
+    title: `Approval ${card.code} · incident #${p.incidentId}`,
+    status: pending ? `Waiting for approval · reply "approve ${card.code}" or "deny ${card.code} <reason>"` : outcomeLine(card, now),
+    body: [pending ? renderApprovalPrompt(p, now) : `Robot SRE asked to ${p.actionName.toLowerCase()} ${p.target}.`],
+    fields,
+    buttons,
+  };
+}
+
+function outcomeLine(card: PromptCard, now: number): string {
+  const at = card.decidedAt !== null ? ` at ${clock(card.decidedAt)}` : '';
+  switch (card.status) {
+    case 'approved':
+      return `✅ Approved by ${card.votes.filter((v) => v.vote === 'approve').map((v) => v.person).join(' and ')}${at}`;
+    case 'denied': {
+      const by = card.votes.find((v) => v.vote === 'deny')?.person ?? 'someone';
+      return `⛔ Denied by ${by}${at}${card.reason ? `: ${card.reason}` : ''}`;
+    }
+    default:
+      return `⌛ Expired${card.decidedAt !== null || card.prompt.expiresAt <= now ? ` at ${clock(Math.min(card.decidedAt ?? Infinity, card.prompt.expiresAt))}` : ''} without a decision; nothing was executed`;
+  }
+}
+
+/** The text of one reply in the thread. */
+export function updateText(update: ThreadUpdate, now: number): string {
+  switch (update.kind) {
+    case 'reopened':
+      return `Reopened: the problem is back (${update.occurrences} occurrences so far).`;
+    case 'action':
+      return `${update.outcome === 'succeeded' ? 'Done' : 'Failed'}: ${update.action} on ${update.target}${update.detail ? ` — ${update.detail}` : ''}.`;
+    case 'recommendation':
+      return `Needs a human: ${update.action} on ${update.target} is never done by the robot.`;
+    case 'resolved':
+      return '✅ Resolved: the condition has cleared.';
+    case 'escalated':
+      return `Escalated to humans: ${update.reason}.`;
+    case 'acknowledged':
+      return `Acknowledged by ${update.by}.`;
+    case 'silenced':
+      return `Updates silenced by ${update.by} for ${formatDuration(update.until - now)}; approval requests and the resolution will still be posted.`;
+    case 'decided':
+      return `Approval ${update.code} (${update.action} on ${update.target}) ${update.status}${update.by ? ` by ${update.by}` : ''}${update.reason ? `: ${update.reason}` : ''}.`;
+    case 'moved':
+      return `Continued here: ${update.from} could not deliver (${update.reason}).`;
+    case 'resumed':
+      return `Resumed here after ${update.elsewhere} carried the conversation; ${update.missed} update${update.missed === 1 ? '' : 's'} were posted there meanwhile.`;
+  }
+}
+
+/** A one-line reply. */
+export function textMessage(text: string): ChatMessage {
+  return { title: text, body: [], fields: [], buttons: [] };
+}
+
+/** Several updates in one message, when the thread changes faster than the channel may be written to. */
+export function digestMessage(updates: readonly string[]): ChatMessage {
+  return { title: `${updates.length} updates`, body: updates.map((u) => `• ${u}`), fields: [], buttons: [] };
+}
+
+function clock(at: number): string {
+  return `${new Date(at).toISOString().slice(11, 16)} UTC`;
+}

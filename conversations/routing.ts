@@ -1,0 +1,86 @@
+/**
+ * Which channel carries an incident's conversation, and which deliveries a
+ * message of the outbox becomes. Channels are tried in the configured order
+ * for the incident's severity; the console closes every route because it
+ * reads the store and cannot fail to deliver.
+ */
+import type { ChannelName, ChatChannelName } from './channel.js';
+
+export type Routes = Partial<Record<'default' | 'info' | 'warning' | 'critical', ChatChannelName[]>>;
+
+export type DeliveryOp = 'open' | 'reply' | 'prompt' | 'edit_root' | 'edit_prompt';
+
+/** The outbox message types, and what each becomes in a thread. */
+export type MessageType =
+  | 'incident_opened'
+  | 'incident_reopened'
+  | 'approval_requested'
+  | 'approval_decided'
+  | 'approval_expired'
+  | 'approval_vote_recorded'
+  | 'action_finished'
+  | 'human_only_recommendation'
+  | 'incident_notification'
+  | 'status_changed'
+  | 'incident_resolved'
+  | 'incident_escalated'
+  | 'incident_acknowledged'
+  | 'incident_silenced'
+  | 'conversation_moved'
+  | 'conversation_resumed';
+
+export interface MessagePlan {
+  /** A new message in the conversation, on the active channel. */
+  post: 'open' | 'reply' | 'prompt' | null;
+  /** The approval prompt is edited where it was posted. */
+  editPrompt: boolean;
+  /** The root's status line is refreshed on every channel that has the thread. */
+  editRoot: boolean;
+  /** Still posted while the incident's updates are silenced. */
+  evenWhenSilenced: boolean;
+}
+
+const PLANS: Record<MessageType, MessagePlan> = {
+  incident_opened: { post: 'open', editPrompt: false, editRoot: false, evenWhenSilenced: true },
+  approval_requested: { post: 'prompt', editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  approval_decided: { post: null, editPrompt: true, editRoot: true, evenWhenSilenced: true },
+  approval_expired: { post: null, editPrompt: true, editRoot: true, evenWhenSilenced: true },
+  approval_vote_recorded: { post: null, editPrompt: true, editRoot: false, evenWhenSilenced: true },
+  status_changed: { post: null, editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  incident_notification: { post: null, editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  incident_reopened: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: false },
+  action_finished: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: false },
+  human_only_recommendation: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: false },
+  incident_acknowledged: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: false },
+  incident_silenced: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  incident_resolved: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  incident_escalated: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  conversation_moved: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
+  conversation_resumed: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
+};
+
+export function planFor(type: string): MessagePlan | undefined {
+  return PLANS[type as MessageType];
+}
+
+/** The route for a severity: its own list, else the default list, else every configured chat channel; then the console. */
+export function routeFor(routes: Routes, configured: readonly ChatChannelName[], severity: string): ChannelName[] {
+  const chat = routes[severity as keyof Routes] ?? routes.default ?? configured;
+  return [...chat.filter((c) => configured.includes(c)), 'console'];
+}
+
+/** The first channel of the route that can deliver now. */
+export function activeChannel(route: readonly ChannelName[], healthy: (channel: ChannelName) => boolean): ChannelName {
+  return route.find((c) => c === 'console' || healthy(c)) ?? 'console';
+}
+
+/**
+ * When to try a failed send again: the platform's own `retry_after` when it
+ * gives one, otherwise exponential backoff from half a second to a minute,
+ * with jitter so that retries of many messages do not arrive together.
+ */
+export function retryDelay(attempts: number, afterMs: number | undefined, random: () => number): number {
+  if (afterMs !== undefined) return afterMs;
+  const base = Math.min(60_000, 500 * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base / 2 + random() * (base / 2));
+}

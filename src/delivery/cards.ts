@@ -1,0 +1,103 @@
+/** Loads what the conversation messages show from the store: the incident card, prompt cards, thread updates. */
+import { getAction as actionDefinition } from '../../policies/actions.js';
+import { getIncidentClass } from '../../policies/taxonomy.js';
+import type { ApprovalPrompt } from '../../conversations/approval-prompt.js';
+import type { IncidentCard, PromptCard, ThreadUpdate } from '../../conversations/messages.js';
+import type { Db } from '../store/db.js';
+import * as actionsRepo from '../store/actions.repo.js';
+import type { Incident } from '../engine/model.js';
+
+export function incidentCard(db: Db, incident: Incident, publicUrl: string | undefined): IncidentCard {
+  const actions = actionsRepo.listActions(db, incident.id);
+  const approvals = actionsRepo.listApprovals(db, incident.id);
+  const done: string[] = [];
+  const next: string[] = [];
+  for (const a of actions) {
+    if (a.actionId === 'collect_evidence' || a.actionId === 'notify_operator') continue;
+    const what = `${a.actionId} on ${a.target}`;
+    if (a.status === 'succeeded') done.push(what);
+    else if (a.status === 'failed') done.push(`${what} (failed)`);
+    else if (a.status === 'ready' || a.status === 'started') next.push(what);
+    else if (a.status === 'awaiting_approval') {
+      const code = approvals.find((x) => x.actionRowId === a.id)?.code;
+      next.push(`${what} once approved${code ? ` (${code})` : ''}`);
+    } else if (a.status === 'recommended') next.push(`recommend ${what} to a human`);
+  }
+  return {
+    id: incident.id,
+    severity: incident.severity,
+    incidentType: incident.incidentType,
+    className: classNameOf(incident.incidentType),
+    subject: incident.subject,
+    status: incident.status,
+    evidenceSummary: incident.evidenceSummary,
+    occurrences: incident.occurrences,
+    acknowledgedBy: incident.acknowledgedBy,
+    silencedUntil: incident.silencedUntil,
+    done,
+    next,
+    ...(publicUrl ? { link: `${publicUrl.replace(/\/$/, '')}/incidents/${incident.id}` } : {}),
+  };
+}
+
+export function promptCard(db: Db, approvalId: number): PromptCard | undefined {
+  const approval = actionsRepo.getApproval(db, approvalId);
+  if (!approval) return undefined;
+  const prompt = { ...(approval.prompt as Omit<ApprovalPrompt, 'approvalId'>), approvalId };
+  return {
+    code: approval.code,
+    prompt,
+    status: approval.status,
+    requiredApprovals: approval.requiredApprovals,
+    votes: actionsRepo.votesFor(db, approvalId),
+    decidedAt: approval.decidedAt,
+    reason: approval.reason,
+    disruptive: definitionClass(prompt.action) === 'disruptive',
+  };
+}
+
+/** The reply an outbox message of the `post: 'reply'` kind stands for. */
+export function threadUpdate(db: Db, incident: Incident, payload: Record<string, unknown>): ThreadUpdate | undefined {
+  switch (payload.type) {
+    case 'incident_reopened':
+      return { kind: 'reopened', occurrences: incident.occurrences };
+    case 'action_finished': {
+      const row = actionsRepo.getAction(db, Number(payload.actionRowId));
+      if (!row) return undefined;
+      const detail = typeof row.result?.detail === 'string' ? row.result.detail : null;
+      return { kind: 'action', action: row.actionId, target: row.target, outcome: row.status, detail };
+    }
+    case 'human_only_recommendation':
+      return { kind: 'recommendation', action: String(payload.action), target: String(payload.target) };
+    case 'incident_resolved':
+      return { kind: 'resolved' };
+    case 'incident_escalated':
+      return { kind: 'escalated', reason: typeof payload.reason === 'string' ? payload.reason : 'remediation did not clear the condition' };
+    case 'incident_acknowledged':
+      return { kind: 'acknowledged', by: String(payload.by) };
+    case 'incident_silenced':
+      return { kind: 'silenced', by: String(payload.by), until: Number(payload.until) };
+    case 'conversation_moved':
+      return { kind: 'moved', from: String(payload.from), reason: String(payload.reason) };
+    case 'conversation_resumed':
+      return { kind: 'resumed', elsewhere: String(payload.elsewhere), missed: Number(payload.missed) };
+    default:
+      return undefined;
+  }
+}
+
+function classNameOf(type: string): string {
+  try {
+    return getIncidentClass(type).displayName;
+  } catch {
+    return type;
+  }
+}
+
+function definitionClass(action: string): string | undefined {
+  try {
+    return actionDefinition(action).class;
+  } catch {
+    return undefined;
+  }
+}

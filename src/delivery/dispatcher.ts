@@ -1,0 +1,410 @@
+/**
+ * Durable delivery of every conversation message. Messages wait in the
+ * outbox (written with the state change that caused them); routing turns
+ * each into deliveries on the incident's active channel, and one sender per
+ * channel writes them in order, paced to the platform's limits. A delivery
+ * is marked `sending` before the platform call and `sent` right after, so a
+ * restart resends only what may not have arrived. A channel that cannot
+ * deliver (refused, or failing past the failover deadline) is marked down:
+ * its queued messages move to the next channel of the route, a
+ * chatops_delivery_failure incident is raised, and a probe brings the
+ * channel back when it recovers.
+ */
+import type { Logger } from 'pino';
+import type { ChannelName, ChatChannel, ChatMessage, MessageRef, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import { signButton } from '../../conversations/button-token.js';
+import { digestMessage, promptMessage, rootMessage, textMessage, updateText } from '../../conversations/messages.js';
+import { activeChannel, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
+import type { Store, Db } from '../store/db.js';
+import * as deliveriesRepo from '../store/deliveries.repo.js';
+import type { Delivery } from '../store/deliveries.repo.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
+import { enqueue, markOutbox, outboxEntry, pendingMessages, type OutboxEntry } from '../store/outbox.repo.js';
+import type { Engine } from '../engine/engine.js';
+import type { Incident } from '../engine/model.js';
+import type { Clock } from '../engine/settings.js';
+import { incidentCard, promptCard, threadUpdate } from './cards.js';
+
+export interface DispatcherOptions {
+  store: Store;
+  engine: Engine;
+  channels: readonly ChatChannel[];
+  routes: Routes;
+  cluster: string;
+  clock: Clock;
+  logger: Logger;
+  /** A channel failing transiently for this long is treated as down. */
+  failoverAfterMs: number;
+  probeIntervalMs: number;
+  publicUrl?: string;
+  buttonKey: Buffer;
+  random?: () => number;
+}
+
+/** Replies queued beyond this many for one incident go out as one digest. */
+const DIGEST_FROM = 3;
+const DIGEST_MAX = 20;
+
+interface ChannelRuntime {
+  channel: ChatChannel;
+  busy: Promise<void> | null;
+  lastWriteAt: number;
+  nextProbeAt: number;
+}
+
+export class Dispatcher {
+  private readonly db: Db;
+  private readonly runtimes = new Map<string, ChannelRuntime>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private stopped = false;
+  private readonly onIncident = (): void => this.kick();
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.db = options.store.db;
+    for (const channel of options.channels) this.runtimes.set(channel.name, { channel, busy: null, lastWriteAt: 0, nextProbeAt: 0 });
+  }
+
+  start(): void {
+    const interrupted = this.db.transaction(() => deliveriesRepo.reopenInterrupted(this.db));
+    if (interrupted.length > 0) this.options.logger.warn({ count: interrupted.length }, 'deliveries interrupted by a restart are sent again');
+    this.options.engine.events.on('incident', this.onIncident);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.engine.events.off('incident', this.onIncident);
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all([...this.runtimes.values()].map((r) => r.busy ?? Promise.resolve()));
+  }
+
+  /** Resolves when nothing is queued that could be sent now. */
+  async idle(): Promise<void> {
+    for (;;) {
+      this.pump();
+      const busy = [...this.runtimes.values()].map((r) => r.busy).filter((b): b is Promise<void> => b !== null);
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+    }
+  }
+
+  /** Chat channels that cannot deliver now. */
+  downChannels(): string[] {
+    return [...this.runtimes.keys()].filter((name) => !this.healthy(name));
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    this.routePending();
+    const now = this.options.clock.now();
+    for (const [name, rt] of this.runtimes) {
+      if (rt.busy) continue;
+      if (!this.healthy(name)) {
+        if (now >= rt.nextProbeAt) rt.busy = this.probe(rt).finally(() => this.done(rt));
+        else this.wakeAt(rt.nextProbeAt);
+        continue;
+      }
+      const head = deliveriesRepo.headOf(this.db, name);
+      if (!head) continue;
+      const due = Math.max(head.notBefore, rt.lastWriteAt + rt.channel.minIntervalMs);
+      if (due > now) {
+        this.wakeAt(due);
+        continue;
+      }
+      rt.busy = this.sendHead(rt, head).finally(() => this.done(rt));
+    }
+  }
+
+  private done(rt: ChannelRuntime): void {
+    rt.busy = null;
+    this.kick();
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - this.options.clock.now()),
+    );
+    this.timer.unref?.();
+  }
+
+  private healthy(channel: string): boolean {
+    return deliveriesRepo.channelHealth(this.db, channel)?.healthy ?? true;
+  }
+
+  // ── routing: outbox → deliveries ────────────────────────────────────────
+
+  private routePending(): void {
+    for (;;) {
+      const entries = pendingMessages(this.db);
+      if (entries.length === 0) return;
+      for (const entry of entries) this.db.transaction(() => this.routeEntry(entry));
+    }
+  }
+
+  private routeEntry(entry: OutboxEntry): void {
+    const now = this.options.clock.now();
+    const incident = entry.incidentId === null ? undefined : incidentsRepo.getIncident(this.db, entry.incidentId);
+    const plan = planFor(String(entry.payload.type));
+    if (!incident || !plan) {
+      markOutbox(this.db, entry.key, 'delivered', now);
+      return;
+    }
+    const approvalId = typeof entry.payload.approvalId === 'number' ? entry.payload.approvalId : typeof entry.payload.prompt === 'object' ? Number((entry.payload.prompt as { approvalId: number }).approvalId) : null;
+    if (plan.post) {
+      const silenced = !plan.evenWhenSilenced && incident.silencedUntil !== null && incident.silencedUntil > now;
+      const channel = this.post(incident, entry, plan.post, approvalId, silenced, now);
+      const text = this.summary(incident, entry, now);
+      if (text) incidentsRepo.appendEvent(this.db, incident.id, now, 'message', `${text} → ${silenced ? 'held back (silenced)' : channel}`, { outboxKey: entry.key, channel, silenced });
+    }
+    if (plan.editPrompt && approvalId !== null) {
+      for (const d of deliveriesRepo.promptDeliveries(this.db, approvalId)) {
+        deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: d.channel, op: 'edit_prompt', approvalId, at: now, ...(d.channel === 'console' ? { status: 'sent' } : {}) });
+      }
+    }
+    if (plan.editRoot) {
+      for (const t of deliveriesRepo.threadsOf(this.db, incident.id)) {
+        deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: t.channel, op: 'edit_root', at: now });
+      }
+    }
+    markOutbox(this.db, entry.key, 'delivered', now);
+  }
+
+  /** Queues a new message on the incident's active channel, opening the thread there first when needed. */
+  private post(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, silenced: boolean, now: number): ChannelName {
+    const route = routeFor(this.options.routes, [...this.runtimes.keys()] as ChatChannel['name'][], incident.severity);
+    const channel = activeChannel(route, (c) => this.healthy(c));
+    if (channel === 'console') {
+      deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'sent', at: now });
+      return channel;
+    }
+    if (silenced) {
+      deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'silenced', at: now });
+      return channel;
+    }
+    if (op !== 'open') this.ensureThread(incident, channel, now);
+    deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, at: now });
+    return channel;
+  }
+
+  private ensureThread(incident: Incident, channel: ChannelName, now: number): void {
+    const hasThread = deliveriesRepo.getThread(this.db, incident.id, channel) !== undefined;
+    if (!hasThread && !deliveriesRepo.hasOpenDelivery(this.db, incident.id, channel)) {
+      deliveriesRepo.insertDelivery(this.db, { outboxKey: `incident:${incident.id}:opened`, incidentId: incident.id, channel, op: 'open', at: now });
+      return;
+    }
+    const last = deliveriesRepo.lastPostChannel(this.db, incident.id);
+    if (hasThread && last !== undefined && last !== channel) {
+      // The conversation comes back to a thread it left: say where it went meanwhile.
+      const missed = deliveriesRepo.countPostsSince(this.db, incident.id, last, deliveriesRepo.lastPostIdOn(this.db, incident.id, channel));
+      const key = `incident:${incident.id}:resumed:${channel}:${now}`;
+      enqueue(this.db, { key, kind: 'message', incidentId: incident.id, payload: { type: 'conversation_resumed', elsewhere: last, missed }, at: now });
+      deliveriesRepo.insertDelivery(this.db, { outboxKey: key, incidentId: incident.id, channel, op: 'reply', at: now });
+      markOutbox(this.db, key, 'delivered', now);
+    }
+  }
+
+  private summary(incident: Incident, entry: OutboxEntry, now: number): string | undefined {
+    if (entry.payload.type === 'incident_opened') return `Opened the conversation: ${incident.evidenceSummary}`;
+    if (entry.payload.type === 'approval_requested') return `Asked for approval: ${typeof entry.payload.text === 'string' ? entry.payload.text : ''}`;
+    const update = threadUpdate(this.db, incident, entry.payload);
+    return update ? updateText(update, now) : undefined;
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────
+
+  private async sendHead(rt: ChannelRuntime, head: Delivery): Promise<void> {
+    const now = this.options.clock.now();
+    const batch = this.batchFor(head);
+    if (batch.length === 0) return;
+    this.db.transaction(() => {
+      for (const d of batch) deliveriesRepo.updateDelivery(this.db, d.id, { status: 'sending', attempts: d.attempts + 1, firstAttemptAt: d.firstAttemptAt ?? now });
+    });
+    let outcome: SendOutcome<MessageRef | ThreadHandle | null>;
+    try {
+      outcome = await this.perform(rt.channel, batch);
+    } catch (error) {
+      outcome = { ok: false, kind: 'retry', error: `adapter error: ${(error as Error).message}` };
+    }
+    rt.lastWriteAt = this.options.clock.now();
+    this.settle(rt, batch, outcome);
+  }
+
+  /** The head alone, or with the replies queued behind it for the same incident as one digest; stale root edits are dropped. */
+  private batchFor(head: Delivery): Delivery[] {
+    const queue = deliveriesRepo.openOn(this.db, head.channel);
+    if (head.op === 'edit_root' && queue.some((d) => d.id > head.id && d.op === 'edit_root' && d.incidentId === head.incidentId)) {
+      deliveriesRepo.updateDelivery(this.db, head.id, { status: 'superseded' });
+      return [];
+    }
+    if (head.op !== 'reply') return [head];
+    const replies = queue.filter((d) => d.op === 'reply' && d.incidentId === head.incidentId).slice(0, DIGEST_MAX);
+    return replies.length >= DIGEST_FROM ? replies : [head];
+  }
+
+  private async perform(channel: ChatChannel, batch: Delivery[]): Promise<SendOutcome<MessageRef | ThreadHandle | null>> {
+    const head = batch[0]!;
+    const now = this.options.clock.now();
+    const incident = incidentsRepo.getIncident(this.db, head.incidentId);
+    if (!incident) return { ok: false, kind: 'message', error: `incident ${head.incidentId} is gone` };
+    const thread = deliveriesRepo.getThread(this.db, incident.id, channel.name);
+    const root = (): ChatMessage => rootMessage(incidentCard(this.db, incident, this.options.publicUrl), now);
+    switch (head.op) {
+      case 'open':
+        if (thread) return { ok: true, value: thread.handle as unknown as ThreadHandle, unchanged: true };
+        return channel.openThread(root());
+      case 'edit_root':
+        if (!thread) return { ok: true, value: null, unchanged: true };
+        return channel.edit((thread.handle as unknown as ThreadHandle).root, root());
+      case 'reply': {
+        if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
+        const texts = batch.map((d) => this.replyText(incident, d, now)).filter((t): t is string => t !== undefined);
+        if (texts.length === 0) return { ok: true, value: null, unchanged: true };
+        return channel.reply(thread.handle as unknown as ThreadHandle, texts.length === 1 ? textMessage(texts[0]!) : digestMessage(texts));
+      }
+      case 'prompt': {
+        if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
+        const card = head.approvalId === null ? undefined : promptCard(this.db, head.approvalId);
+        if (!card) return { ok: false, kind: 'message', error: `approval ${head.approvalId} is gone` };
+        return channel.reply(thread.handle as unknown as ThreadHandle, promptMessage(card, this.tokens(card.code), now));
+      }
+      case 'edit_prompt': {
+        const posted = deliveriesRepo.promptDeliveries(this.db, head.approvalId ?? -1).find((d) => d.channel === channel.name && d.status === 'sent' && d.ref);
+        const card = head.approvalId === null ? undefined : promptCard(this.db, head.approvalId);
+        if (!posted?.ref || !card) return { ok: true, value: null, unchanged: true };
+        return channel.edit(posted.ref as MessageRef, promptMessage(card, this.tokens(card.code), now));
+      }
+    }
+  }
+
+  private replyText(incident: Incident, d: Delivery, now: number): string | undefined {
+    const entry = outboxEntry(this.db, d.outboxKey);
+    const update = entry ? threadUpdate(this.db, incident, entry.payload) : undefined;
+    return update ? updateText(update, now) : undefined;
+  }
+
+  private tokens(code: string): { approve: string; deny: string } {
+    return {
+      approve: signButton(this.options.buttonKey, { approvalCode: code, decision: 'approve' }),
+      deny: signButton(this.options.buttonKey, { approvalCode: code, decision: 'deny' }),
+    };
+  }
+
+  private settle(rt: ChannelRuntime, batch: Delivery[], outcome: SendOutcome<MessageRef | ThreadHandle | null>): void {
+    const now = this.options.clock.now();
+    const head = batch[0]!;
+    const log = this.options.logger.child({ channel: rt.channel.name, incidentId: head.incidentId, op: head.op });
+    if (outcome.ok) {
+      this.db.transaction(() => {
+        if (head.op === 'open' && outcome.value && !outcome.unchanged) {
+          deliveriesRepo.insertThread(this.db, { incidentId: head.incidentId, channel: rt.channel.name, handle: outcome.value as unknown as Record<string, unknown>, createdAt: now });
+        }
+        const ref = head.op === 'open' ? ((outcome.value as ThreadHandle | null)?.root ?? null) : (outcome.value as MessageRef | null);
+        for (const d of batch) deliveriesRepo.updateDelivery(this.db, d.id, { status: 'sent', sentAt: now, lastError: null, ...(ref ? { ref } : {}) });
+      });
+      if (batch.length > 1) log.info({ count: batch.length }, 'updates sent as one digest');
+      return;
+    }
+    const first = head.firstAttemptAt ?? now;
+    if (outcome.kind === 'message') {
+      log.error({ error: outcome.error }, 'the platform refused a message');
+      this.db.transaction(() => {
+        for (const d of batch) deliveriesRepo.updateDelivery(this.db, d.id, { status: 'failed', lastError: outcome.error });
+      });
+      return;
+    }
+    if (outcome.kind === 'retry' && now - first < this.options.failoverAfterMs) {
+      const delay = retryDelay(head.attempts + 1, outcome.afterMs, this.options.random ?? Math.random);
+      log.warn({ error: outcome.error, retryInMs: delay }, 'delivery failed; will retry');
+      this.db.transaction(() => {
+        for (const d of batch) deliveriesRepo.updateDelivery(this.db, d.id, { status: 'pending', notBefore: now + delay, lastError: outcome.error, firstAttemptAt: first });
+      });
+      return;
+    }
+    const reason = outcome.kind === 'retry' ? `still failing after ${Math.round((now - first) / 1000)}s: ${outcome.error}` : outcome.error;
+    this.db.transaction(() => {
+      for (const d of batch) deliveriesRepo.updateDelivery(this.db, d.id, { status: 'pending', lastError: outcome.error });
+    });
+    this.channelDown(rt, reason);
+  }
+
+  // ── failover ────────────────────────────────────────────────────────────
+
+  private channelDown(rt: ChannelRuntime, reason: string): void {
+    const now = this.options.clock.now();
+    const name = rt.channel.name;
+    this.options.logger.error({ channel: name, reason }, 'channel cannot deliver; conversations fail over');
+    rt.nextProbeAt = now + this.options.probeIntervalMs;
+    this.db.transaction(() => {
+      deliveriesRepo.setChannelHealth(this.db, { channel: name, healthy: false, since: now, reason, data: {} });
+      const moved = deliveriesRepo.openOn(this.db, name).filter((d) => d.op === 'open' || d.op === 'reply' || d.op === 'prompt');
+      const incidents = [...new Set(moved.map((d) => d.incidentId))];
+      for (const incidentId of incidents) {
+        const incident = incidentsRepo.getIncident(this.db, incidentId);
+        if (!incident) continue;
+        const key = `incident:${incidentId}:moved:${name}:${now}`;
+        enqueue(this.db, { key, kind: 'message', incidentId, payload: { type: 'conversation_moved', from: name, reason }, at: now });
+        this.routeEntry(outboxEntry(this.db, key)!);
+        for (const d of moved.filter((m) => m.incidentId === incidentId)) {
+          deliveriesRepo.updateDelivery(this.db, d.id, { status: 'moved' });
+          if (d.op === 'open') continue;
+          const entry = outboxEntry(this.db, d.outboxKey);
+          if (entry) this.post(incident, entry, d.op as 'reply' | 'prompt', d.approvalId, false, now);
+        }
+      }
+    });
+    this.options.engine.ingest({
+      id: `chatops:${name}:down:${now}`,
+      trigger: 'chat_delivery',
+      incidentType: 'chatops_delivery_failure',
+      cluster: this.options.cluster,
+      subject: `${this.options.cluster}.chatops.${name}`,
+      status: 'firing',
+      observedAt: now,
+      severity: 'warning',
+      confidence: 'high',
+      summary: `${name} cannot deliver: ${reason}`,
+      params: { channel: name, reason },
+    });
+  }
+
+  private async probe(rt: ChannelRuntime): Promise<void> {
+    const name = rt.channel.name;
+    let outcome: SendOutcome<null>;
+    try {
+      outcome = await rt.channel.probe();
+    } catch (error) {
+      outcome = { ok: false, kind: 'retry', error: (error as Error).message };
+    }
+    const now = this.options.clock.now();
+    if (!outcome.ok) {
+      rt.nextProbeAt = now + this.options.probeIntervalMs;
+      return;
+    }
+    this.options.logger.info({ channel: name }, 'channel delivers again; conversations resume there');
+    deliveriesRepo.setChannelHealth(this.db, { channel: name, healthy: true, since: now, reason: null, data: {} });
+    this.options.engine.ingest({
+      id: `chatops:${name}:up:${now}`,
+      trigger: 'chat_delivery',
+      incidentType: 'chatops_delivery_failure',
+      cluster: this.options.cluster,
+      subject: `${this.options.cluster}.chatops.${name}`,
+      status: 'resolved',
+      observedAt: now,
+      summary: `${name} delivers again`,
+    });
+  }
+}
