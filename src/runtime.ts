@@ -1,16 +1,28 @@
-/** Wires config into a running engine: store, executor, logger. The only place that does. */
+/** Wires config into a running engine: store, executor, channels, delivery, logger. The only place that does. */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RecordingExecutor } from '../adapters/executors/recording-executor.js';
+import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
+import type { ChatChannel } from '../conversations/channel.js';
+import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
+import { ChatCommands } from './delivery/chat-commands.js';
+import { Dispatcher } from './delivery/dispatcher.js';
 import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
 import { systemClock } from './engine/settings.js';
 import { openStore, type Store } from './store/db.js';
+import * as kvRepo from './store/kv.repo.js';
 
 export interface Runtime {
   config: Config;
   store: Store;
   engine: Engine;
+  channels: ChatChannel[];
+  /** Telegram, when configured; its webhook route is mounted by the server. */
+  telegram: TelegramChannel | null;
+  dispatcher: Dispatcher;
+  commands: ChatCommands;
   logger: Logger;
   clock: Clock;
 }
@@ -27,9 +39,86 @@ export function engineSettings(config: Config): EngineSettings {
   };
 }
 
+export function directory(config: Config): Directory {
+  return {
+    people: config.people.map(({ name, role, ...ids }) => ({ name, role, identities: ids })),
+    channelApprovers: { telegram: config.channels.telegram?.approvers ?? [] },
+  };
+}
+
+/** Telegram's published guidance: about one message a second per chat, twenty a minute in a group. */
+function telegramInterval(chatId: number | string): number {
+  return typeof chatId === 'number' && chatId < 0 ? 3_000 : 1_000;
+}
+
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
   const executor = new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
-  return { config, store, engine, logger, clock };
+  const tg = config.channels.telegram;
+  const telegram = tg
+    ? new TelegramChannel({
+        botToken: tg.botToken,
+        chatId: tg.chatId,
+        apiRoot: tg.apiRoot,
+        mode: tg.mode,
+        topics: tg.topics,
+        minIntervalMs: tg.minInterval ?? telegramInterval(tg.chatId),
+        timeoutMs: config.delivery.requestTimeout,
+        logger: logger.child({ channel: 'telegram' }),
+        ...(tg.webhookSecret ? { webhookSecret: tg.webhookSecret } : {}),
+        ...(config.server.publicUrl ? { webhookUrl: `${config.server.publicUrl.replace(/\/$/, '')}/telegram/webhook` } : {}),
+      })
+    : null;
+  const channels: ChatChannel[] = telegram ? [telegram] : [];
+  const buttonKey = buttonSigningKey(store, clock);
+  const dispatcher = new Dispatcher({
+    store,
+    engine,
+    channels,
+    routes: config.routing,
+    cluster: config.cluster.name,
+    clock,
+    logger: logger.child({ component: 'delivery' }),
+    failoverAfterMs: config.delivery.failoverAfter,
+    probeIntervalMs: config.delivery.probeInterval,
+    buttonKey,
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+  });
+  const commands = new ChatCommands({
+    db: store.db,
+    engine,
+    directory: directory(config),
+    buttonKey,
+    clock,
+    logger: logger.child({ component: 'chat' }),
+    ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
+  });
+  return { config, store, engine, channels, telegram, dispatcher, commands, logger, clock };
+}
+
+/** Buttons issued before a restart must still verify: the key lives in the store, created once. */
+function buttonSigningKey(store: Store, clock: Clock): Buffer {
+  const stored = kvRepo.get<string>(store.db, 'button_signing_key');
+  if (stored) return Buffer.from(stored, 'base64');
+  const key = randomBytes(32);
+  kvRepo.put(store.db, 'button_signing_key', key.toString('base64'), clock.now());
+  return key;
+}
+
+/** Starts delivery and the channels' inbound side; a channel that cannot start is logged and failed over by delivery. */
+export async function startConversations(runtime: Runtime): Promise<void> {
+  runtime.dispatcher.start();
+  for (const channel of runtime.channels) {
+    try {
+      await channel.start(runtime.commands);
+    } catch (error) {
+      runtime.logger.error({ err: error, channel: channel.name }, 'channel could not start receiving; sending continues with failover');
+    }
+  }
+}
+
+export async function stopConversations(runtime: Runtime): Promise<void> {
+  await Promise.all(runtime.channels.map((c) => c.stop().catch(() => undefined)));
+  await runtime.dispatcher.stop();
 }

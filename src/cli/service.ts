@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, startConversations, stopConversations } from '../runtime.js';
 import { buildServer } from '../server/server.js';
 import type { ScenarioStep } from '../demo/scenario.js';
 import { readSignals } from './signal-stream.js';
@@ -31,6 +31,7 @@ export async function runService({ config, logger, signals, scenario, banner }: 
     stopping = true;
     logger.info({ reason }, 'stopping: finishing in-flight requests and worker steps');
     await app.close();
+    await stopConversations(runtime);
     await runtime.engine.stop();
     runtime.store.close();
     logger.info('stopped');
@@ -40,6 +41,7 @@ export async function runService({ config, logger, signals, scenario, banner }: 
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   runtime.engine.resume();
+  await startConversations(runtime);
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const url = config.server.publicUrl ?? address.replace('0.0.0.0', 'localhost');
   logger.info({ url, environment: config.environment, database: config.database.path }, banner ? banner(url) : `robosre listening on ${url}`);

@@ -149,9 +149,11 @@ const configSchema = z
         failoverAfter: duration.default(60_000),
         /** How often a down channel is tried again. */
         probeInterval: duration.default(30_000),
+        /** Longest one platform call may take before it counts as a transient failure. */
+        requestTimeout: duration.default(10_000),
       })
       .strict()
-      .default({ failoverAfter: 60_000, probeInterval: 30_000 }),
+      .default({ failoverAfter: 60_000, probeInterval: 30_000, requestTimeout: 10_000 }),
     rules: z.array(z.unknown()).default([]),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })

@@ -54,6 +54,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     auth: config.alertmanager.auth,
     logger,
   });
+  runtime.telegram?.registerWebhookIfEnabled(app);
   registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock });
   return app;
 }

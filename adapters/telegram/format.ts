@@ -1,0 +1,41 @@
+/**
+ * ChatMessage → Telegram HTML. Every literal `<`, `>` and `&` is escaped (the
+ * only entities Telegram knows besides `&quot;`), and the text is kept under
+ * the 4096-character limit by trimming the body, never the markup.
+ */
+import type { ChatMessage } from '../../conversations/channel.js';
+
+const LIMIT = 4096;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** @example toHtml({ title: 'A < B', body: [], fields: [], buttons: [] }) // "<b>A &lt; B</b>" */
+export function toHtml(message: ChatMessage): string {
+  const head = [`<b>${escapeHtml(message.title)}</b>`];
+  if (message.status) head.push(`<i>${escapeHtml(message.status)}</i>`);
+  const fields = message.fields.map((f) => `<b>${escapeHtml(f.label)}:</b> ${escapeHtml(f.value)}`);
+  const footer = message.footer ? [escapeHtml(message.footer)] : [];
+  const fixed = [...head, ...fields, ...footer].join('\n').length + 2;
+  let room = LIMIT - fixed - 1;
+  const body: string[] = [];
+  for (const paragraph of message.body) {
+    if (room <= 1) break;
+    const cut = paragraph.length + 1 > room ? `${paragraph.slice(0, Math.max(0, room - 2))}…` : paragraph;
+    const escaped = escapeHtml(cut);
+    body.push(escaped);
+    // Escaping grows the text; count what is actually sent.
+    room -= escaped.length + 1;
+  }
+  return [...head, ...body, ...fields, ...footer].filter((l) => l.length > 0).join('\n').slice(0, LIMIT);
+}
+
+export interface InlineKeyboard {
+  inline_keyboard: Array<Array<{ text: string; callback_data: string }>>;
+}
+
+/** Buttons on one row; an empty keyboard removes the buttons of an edited message. */
+export function toKeyboard(message: ChatMessage): InlineKeyboard {
+  return { inline_keyboard: message.buttons.length ? [message.buttons.map((b) => ({ text: b.decision === 'approve' ? `✅ ${b.label}` : `⛔ ${b.label}`, callback_data: b.token }))] : [] };
+}

@@ -1,0 +1,196 @@
+/**
+ * Telegram as a robosre channel, on grammY. One configured chat carries the
+ * conversations: each incident is a root message (or a forum topic when the
+ * chat is a forum) and everything after it replies in that thread. Commands
+ * and button presses are taken only from that chat; callback data is a
+ * signed token checked by the shared handler.
+ */
+import { Bot, webhookCallback, type Context } from 'grammy';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type {
+  ChannelIdentity,
+  ChatChannel,
+  ChatMessage,
+  InboundHandler,
+  MessageRef,
+  SendOutcome,
+  ThreadHandle,
+} from '../../conversations/channel.js';
+import { classify } from './errors.js';
+import { escapeHtml, toHtml, toKeyboard } from './format.js';
+
+export interface TelegramChannelOptions {
+  botToken: string;
+  chatId: number | string;
+  apiRoot: string;
+  mode: 'polling' | 'webhook';
+  /** Public URL of robosre's webhook endpoint, in webhook mode. */
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** One forum topic per incident when the chat is a forum. */
+  topics: boolean;
+  minIntervalMs: number;
+  /** Longest a Bot API call may take before it counts as failed. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/** Path of the webhook route on robosre's own server. */
+export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
+
+export class TelegramChannel implements ChatChannel {
+  readonly name = 'telegram' as const;
+  readonly minIntervalMs: number;
+  private readonly bot: Bot;
+  private chatId: number | string;
+  private isForum: boolean | null = null;
+  private polling: Promise<void> | null = null;
+
+  constructor(private readonly options: TelegramChannelOptions) {
+    this.chatId = options.chatId;
+    this.minIntervalMs = options.minIntervalMs;
+    this.bot = new Bot(options.botToken, { client: { apiRoot: options.apiRoot, timeoutSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)) } });
+  }
+
+  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
+    return this.call(async () => {
+      let topic: number | undefined;
+      if (this.options.topics && (await this.forum())) {
+        topic = (await this.bot.api.createForumTopic(this.chatId, message.title.slice(0, 128))).message_thread_id;
+      }
+      const sent = await this.bot.api.sendMessage(this.chatId, toHtml(message), {
+        parse_mode: 'HTML',
+        reply_markup: toKeyboard(message),
+        link_preview_options: { is_disabled: true },
+        ...(topic !== undefined ? { message_thread_id: topic } : {}),
+      });
+      return { root: { chatId: sent.chat.id, messageId: sent.message_id, ...(topic !== undefined ? { topicId: topic } : {}) } };
+    });
+  }
+
+  async reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    return this.call(async () => {
+      const root = thread.root;
+      const sent = await this.bot.api.sendMessage(this.chatId, toHtml(message), {
+        parse_mode: 'HTML',
+        reply_markup: toKeyboard(message),
+        link_preview_options: { is_disabled: true },
+        // A deleted root must not stop the conversation.
+        reply_parameters: { message_id: Number(root.messageId), allow_sending_without_reply: true },
+        ...(root.topicId !== undefined ? { message_thread_id: Number(root.topicId) } : {}),
+      });
+      return { chatId: sent.chat.id, messageId: sent.message_id };
+    });
+  }
+
+  async edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    return this.call(async () => {
+      await this.bot.api.editMessageText(this.chatId, Number(ref.messageId), toHtml(message), {
+        parse_mode: 'HTML',
+        reply_markup: toKeyboard(message),
+        link_preview_options: { is_disabled: true },
+      });
+      return ref;
+    });
+  }
+
+  async probe(): Promise<SendOutcome<null>> {
+    // getChat fails with 403 for a bot that was blocked or removed, and posts nothing.
+    return this.call(async () => {
+      await this.bot.api.getChat(this.chatId);
+      return null;
+    });
+  }
+
+  async start(inbound: InboundHandler): Promise<void> {
+    this.install(inbound);
+    await this.bot.init();
+    if (this.options.mode === 'webhook') {
+      await this.bot.api.setWebhook(this.options.webhookUrl!, { secret_token: this.options.webhookSecret!, allowed_updates: ['message', 'callback_query'] });
+      return;
+    }
+    // bot.start() resolves only when polling stops; errors it cannot recover from (401, 409) end up here.
+    this.polling = this.bot.start({ allowed_updates: ['message', 'callback_query'] }).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'Telegram polling stopped');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.polling) {
+      await this.bot.stop();
+      await this.polling;
+    }
+  }
+
+  /** Mounts the webhook-mode endpoint; grammY checks X-Telegram-Bot-Api-Secret-Token and answers 401 when it is wrong. */
+  registerWebhookIfEnabled(app: FastifyInstance): void {
+    if (this.options.mode !== 'webhook') return;
+    const handle = webhookCallback(this.bot, 'fastify', { secretToken: this.options.webhookSecret! });
+    app.post(TELEGRAM_WEBHOOK_PATH, (request, reply) => handle(request, reply));
+  }
+
+  private install(inbound: InboundHandler): void {
+    const ours = (ctx: Context): boolean => ctx.chat !== undefined && String(ctx.chat.id) === String(this.chatId);
+    this.bot.on('message:text', async (ctx) => {
+      const from = identity(ctx);
+      if (!ours(ctx)) {
+        inbound.refused(from, 'command from a chat that is not configured', { chatId: ctx.chat.id });
+        return;
+      }
+      const reply = await inbound.command(from!, ctx.message.text);
+      await ctx.reply(escapeHtml(reply.text).slice(0, 4096), { parse_mode: 'HTML', reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } });
+    });
+    this.bot.on('callback_query:data', async (ctx) => {
+      const from = identity(ctx);
+      if (!ours(ctx)) {
+        inbound.refused(from, 'button press from a chat that is not configured', { chatId: ctx.chat?.id ?? null });
+        await ctx.answerCallbackQuery({ text: 'This chat is not configured for robosre.', show_alert: true });
+        return;
+      }
+      const reply = await inbound.button(from!, ctx.callbackQuery.data);
+      await ctx.answerCallbackQuery({ text: reply.text.slice(0, 200), show_alert: !reply.ok });
+    });
+    this.bot.on('callback_query', async (ctx) => {
+      inbound.refused(identity(ctx), 'button press without data');
+      await ctx.answerCallbackQuery();
+    });
+    this.bot.catch((error) => {
+      this.options.logger.error({ err: error.error, updateId: error.ctx.update.update_id }, 'Telegram update failed');
+    });
+  }
+
+  private async forum(): Promise<boolean> {
+    if (this.isForum === null) {
+      const chat = await this.bot.api.getChat(this.chatId);
+      this.isForum = 'is_forum' in chat && chat.is_forum === true;
+    }
+    return this.isForum;
+  }
+
+  /** Runs a Bot API call, follows a group's upgrade to a supergroup once, and classifies failures. */
+  private async call<T>(work: () => Promise<T>): Promise<SendOutcome<T>> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return { ok: true, value: await work() };
+      } catch (error) {
+        const c = classify<T>(error);
+        if (c.ok) return c;
+        if (c.kind === 'migrated' && attempt === 0) {
+          this.options.logger.warn({ from: this.chatId, to: c.chatId }, 'the Telegram group became a supergroup; following it (update channels.telegram.chatId)');
+          this.chatId = c.chatId;
+          continue;
+        }
+        if (c.kind === 'not_modified') return { ok: true, value: undefined as T, unchanged: true };
+        if (c.kind === 'migrated') return { ok: false, kind: 'channel', error: c.error };
+        return c;
+      }
+    }
+  }
+}
+
+function identity(ctx: Context): ChannelIdentity | null {
+  const user = ctx.from;
+  if (!user) return null;
+  return { channel: 'telegram', id: String(user.id), display: user.username ? `@${user.username}` : user.first_name };
+}
