@@ -9,7 +9,8 @@ import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import type { TokenAuth } from './auth.js';
-import { approvalView, incidentView, timelineView } from './views.js';
+import * as deliveriesRepo from '../store/deliveries.repo.js';
+import { approvalView, channelView, incidentView, receiptView, timelineView } from './views.js';
 import { sendError } from './errors.js';
 
 export interface ApiDeps {
@@ -17,6 +18,8 @@ export interface ApiDeps {
   engine: Engine;
   auth: TokenAuth;
   clock: Clock;
+  /** Configured chat channels, by name. */
+  channels: readonly string[];
 }
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
@@ -42,10 +45,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const { id } = parse(idParam, request.params, 'path');
     const incident = incidentsRepo.getIncident(deps.db, id);
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
+    const deliveries = deliveriesRepo.deliveriesFor(deps.db, id);
     return {
       ...incidentView(incident, actionsRepo.listActions(deps.db, id)),
-      approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now())),
-      timeline: timelineView(incidentsRepo.timeline(deps.db, id)),
+      approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now(), actionsRepo.votesFor(deps.db, a.id))),
+      timeline: timelineView(incidentsRepo.timeline(deps.db, id), deliveries),
+      deliveries: deliveries.map(receiptView),
     };
   });
 
@@ -57,6 +62,24 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const views = rows.map((a) => approvalView(a, now));
     return { approvals: q.state ? views.filter((v) => v.state === q.state) : views };
   });
+
+  /** Chat channels and whether they deliver; `allChatChannelsDown` drives the console's banner. */
+  app.get('/api/channels', () => {
+    const channels = deps.channels.map((name) => channelView(name, deliveriesRepo.channelHealth(deps.db, name)));
+    const active = incidentsRepo.listIncidents(deps.db, { limit: 1000 }).some((i) => i.status !== 'resolved' && i.status !== 'suppressed');
+    return { channels, allChatChannelsDown: channels.length > 0 && channels.every((c) => !c.healthy) && active };
+  });
+
+  /** The global pause of automatic actions. */
+  app.get('/api/pause', () => deps.engine.pauseState());
+  for (const [path, paused] of [['/api/pause', true], ['/api/resume', false]] as const) {
+    app.post(path, (request, reply) => {
+      const person = deps.auth.require(request, reply, 'approver');
+      if (!person) return reply;
+      deps.engine.setPaused(paused, person.name);
+      return deps.engine.pauseState();
+    });
+  }
 
   for (const verb of ['approve', 'deny'] as const) {
     app.post(`/api/approvals/:id/${verb}`, (request, reply) => {

@@ -46,7 +46,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
 
-  registerApi(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock });
+  registerApi(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock, channels: runtime.channels.map((c) => c.name) });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

@@ -1,5 +1,6 @@
 /** The API's JSON shapes (camelCase, ISO times), built from store rows. */
 import type { ActionRow, ApprovalRow, Incident, TimelineEvent } from '../engine/model.js';
+import type { ChannelHealth, Delivery } from '../store/deliveries.repo.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -49,6 +50,9 @@ export function incidentView(incident: Incident, actions: ActionRow[]) {
         result: a.result,
       })),
     approvalState: incident.approvalState,
+    acknowledgedBy: incident.acknowledgedBy,
+    acknowledgedAt: iso(incident.acknowledgedAt),
+    silencedUntil: iso(incident.silencedUntil),
     firstSeenAt: iso(incident.firstSeenAt),
     lastSeenAt: iso(incident.lastSeenAt),
     resolvedAt: iso(incident.resolvedAt),
@@ -57,13 +61,17 @@ export function incidentView(incident: Incident, actions: ActionRow[]) {
   };
 }
 
-export function approvalView(approval: ApprovalRow, now: number) {
+export function approvalView(approval: ApprovalRow, now: number, votes: ReadonlyArray<{ person: string; channel: string; vote: string; at: number }> = []) {
   const expired = approval.status === 'pending' && approval.expiresAt <= now;
   return {
     id: approval.id,
+    code: approval.code,
     incidentId: approval.incidentId,
     actionId: approval.actionRowId,
     state: expired ? 'expired' : approval.status,
+    requiredApprovals: approval.requiredApprovals,
+    requestedBy: approval.requestedBy,
+    votes: votes.map((v) => ({ person: v.person, channel: v.channel, vote: v.vote, at: iso(v.at) })),
     prompt: approval.prompt,
     requestedAt: iso(approval.requestedAt),
     expiresAt: iso(approval.expiresAt),
@@ -73,6 +81,19 @@ export function approvalView(approval: ApprovalRow, now: number) {
   };
 }
 
-export function timelineView(events: TimelineEvent[]) {
-  return events.map((e) => ({ id: e.id, at: iso(e.at), kind: e.kind, summary: e.summary, data: e.data }));
+/** Timeline entries; a message carries its delivery receipts, one per channel and operation. */
+export function timelineView(events: TimelineEvent[], deliveries: Delivery[] = []) {
+  return events.map((e) => {
+    const key = e.kind === 'message' ? e.data.outboxKey : undefined;
+    const receipts = typeof key === 'string' ? deliveries.filter((d) => d.outboxKey === key).map(receiptView) : undefined;
+    return { id: e.id, at: iso(e.at), kind: e.kind, summary: e.summary, data: e.data, ...(receipts ? { receipts } : {}) };
+  });
+}
+
+export function receiptView(d: Delivery) {
+  return { channel: d.channel, op: d.op, status: d.status, attempts: d.attempts, ambiguous: d.ambiguous, lastError: d.lastError, sentAt: iso(d.sentAt) };
+}
+
+export function channelView(name: string, health: ChannelHealth | undefined) {
+  return { name, healthy: health?.healthy ?? true, since: iso(health?.since ?? null), reason: health?.reason ?? null };
 }
