@@ -333,7 +333,8 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
       outcome: result.outcome,
       alreadyApplied: result.alreadyApplied ?? false,
     });
-    if (row.actionId !== 'notify_operator') {
+    // Evidence collection and the notification itself are not news in the thread.
+    if (definition.class !== 'observe' && definition.class !== 'notify') {
       enqueue(deps.db, { key: `${row.idempotencyKey}/finished`, kind: 'message', incidentId: incident.id, payload: { type: 'action_finished', actionRowId: row.id }, at: finishedAt });
     }
   });
