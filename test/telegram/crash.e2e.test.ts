@@ -1,0 +1,136 @@
+/**
+ * Kills a real `robosre start` process with SIGKILL while it is delivering
+ * to the Bot API emulator (which lives in this process and survives), then
+ * restarts it on the same store, many times; finally checks that every
+ * message reached the chat and none twice. Telegram has no idempotency key
+ * for sendMessage, so a kill between Telegram accepting a message and the
+ * receipt's commit can only be resent: those resends are flagged
+ * `ambiguous`, and the test allows a duplicate for them and nothing else.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/db.js';
+import { deliveriesFor } from '../../src/store/deliveries.repo.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
+import { pendingMessages } from '../../src/store/outbox.repo.js';
+import { TelegramEmulator } from './bot-api-emulator.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const KILLS = 20;
+const INCIDENTS = 40;
+const CHAT = -100777;
+const dir = mkdtempSync(join(tmpdir(), 'robosre-tg-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+function writeFiles(emu: TelegramEmulator): { config: string; signals: string } {
+  const lines = Array.from({ length: INCIDENTS }, (_, n) =>
+    JSON.stringify({ id: `crash-${n}`, trigger: 'kubernetes_event', cluster: 'tg', status: 'firing', observedAt: Date.now(), incidentType: 'crash_loop_backoff', subject: `tg.pod.shop.api-${n}`, target: `deployment/shop/api-${n}`, confidence: 'high' }),
+  );
+  const signals = join(dir, 'signals.ndjson');
+  writeFileSync(signals, `${lines.join('\n')}\n`);
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'environment: demo',
+      'cluster: { name: tg }',
+      `database: { path: ${join(dir, 'robosre.db')} }`,
+      `executor: { journal: ${join(dir, 'actions.ndjson')} }`,
+      'server: { port: 0, host: 127.0.0.1 }',
+      'engine: { stageTimeout: 10m, approvalTtl: 10m }',
+      `channels: { telegram: { botToken: "${emu.token}", chatId: ${CHAT}, apiRoot: "${emu.apiRoot}", minInterval: 20, topics: false } }`,
+      'log: { level: warn }',
+    ].join('\n'),
+  );
+  return { config, signals };
+}
+
+function start(config: string, signals: string): ReturnType<typeof spawn> {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', config, '--signals', signals], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function exited(child: ReturnType<typeof spawn>): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done();
+    else child.once('exit', () => done());
+  });
+}
+
+function drained(dbPath: string): boolean {
+  const store = openStore(dbPath);
+  try {
+    const incidents = incidentsRepo.listIncidents(store.db, { limit: 1000 });
+    if (incidents.length < INCIDENTS || pendingMessages(store.db).length > 0) return false;
+    return incidents.every((i) => deliveriesFor(store.db, i.id).every((d) => d.status !== 'pending' && d.status !== 'sending'));
+  } finally {
+    store.close();
+  }
+}
+
+describe('delivery crash safety', () => {
+  it(`delivers every message after ${KILLS} SIGKILLs mid-delivery, duplicates only where a resend was ambiguous`, async () => {
+    const emu = await TelegramEmulator.start();
+    emu.addChat({ id: CHAT, type: 'supergroup', title: 'crash' });
+    try {
+      const { config, signals } = writeFiles(emu);
+      const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
+      const random = rng(seed);
+      let killedMidDelivery = 0;
+      for (let k = 0; k < KILLS; k += 1) {
+        const child = start(config, signals);
+        const before = emu.calls.length;
+        await new Promise((r) => setTimeout(r, 700 + random() * 900));
+        if (emu.calls.length > before) killedMidDelivery += 1;
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+      const child = start(config, signals);
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const dbPath = join(dir, 'robosre.db');
+      const deadline = Date.now() + 120_000;
+      while (!drained(dbPath) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      child.kill('SIGTERM');
+      await exited(child);
+
+      const store = openStore(dbPath);
+      try {
+        const incidents = incidentsRepo.listIncidents(store.db, { limit: 1000 });
+        expect(incidents, `seed ${seed}`).toHaveLength(INCIDENTS);
+        const deliveries = incidents.flatMap((i) => deliveriesFor(store.db, i.id));
+        const posts = deliveries.filter((d) => d.op === 'open' || d.op === 'reply' || d.op === 'prompt');
+        expect(posts.filter((d) => d.status !== 'sent').map((d) => `${d.outboxKey} ${d.status} ${d.lastError}`), `undelivered, seed ${seed}: ${stderr}`).toEqual([]);
+        // Every incident's thread was opened exactly once in the chat.
+        expect(incidents.every((i) => posts.some((d) => d.incidentId === i.id && d.op === 'open'))).toBe(true);
+        const refs = posts.map((d) => String(d.ref?.messageId));
+        expect(new Set(refs).size, 'two receipts point at one message').toBe(refs.length);
+        const inChat = emu.messages(CHAT);
+        const extra = inChat.length - posts.length;
+        const ambiguous = posts.filter((d) => d.ambiguous).length;
+        expect(extra, `seed ${seed}: ${extra} extra messages, ${ambiguous} ambiguous resends, ${killedMidDelivery} kills mid-delivery`).toBeGreaterThanOrEqual(0);
+        expect(extra, `seed ${seed}: duplicates beyond the ambiguous resends`).toBeLessThanOrEqual(ambiguous);
+        // Every message robosre recorded as sent is in the chat, once.
+        const ids = new Set(inChat.map((m) => String(m.messageId)));
+        expect(refs.every((r) => ids.has(r))).toBe(true);
+        expect(killedMidDelivery, 'the kills must land while messages are being delivered').toBeGreaterThan(KILLS / 2);
+      } finally {
+        store.close();
+      }
+    } finally {
+      await emu.close();
+    }
+  }, 300_000);
+});
