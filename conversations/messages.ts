@@ -48,7 +48,7 @@ export type ThreadUpdate =
   | { kind: 'resolved' }
   | { kind: 'escalated'; reason: string }
   | { kind: 'acknowledged'; by: string }
-  | { kind: 'silenced'; by: string; until: number }
+  | { kind: 'silenced'; by: string; durationMs: number }
   | { kind: 'decided'; code: string; action: string; target: string; status: string; by: string | null; reason: string | null }
   | { kind: 'moved'; from: string; reason: string }
   | { kind: 'resumed'; elsewhere: string; missed: number };
@@ -147,7 +147,7 @@ export function updateText(update: ThreadUpdate, now: number): string {
     case 'acknowledged':
       return `Acknowledged by ${update.by}.`;
     case 'silenced':
-      return `Updates silenced by ${update.by} for ${formatDuration(update.until - now)}; approval requests and the resolution will still be posted.`;
+      return `Updates silenced by ${update.by} for ${formatDuration(update.durationMs)}; approval requests and the resolution will still be posted.`;
     case 'decided':
       return `Approval ${update.code} (${update.action} on ${update.target}) ${update.status}${update.by ? ` by ${update.by}` : ''}${update.reason ? `: ${update.reason}` : ''}.`;
     case 'moved':

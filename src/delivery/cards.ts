@@ -57,7 +57,8 @@ export function promptCard(db: Db, approvalId: number): PromptCard | undefined {
 }
 
 /** The reply an outbox message of the `post: 'reply'` kind stands for. */
-export function threadUpdate(db: Db, incident: Incident, payload: Record<string, unknown>): ThreadUpdate | undefined {
+export function threadUpdate(db: Db, incident: Incident, entry: { payload: Record<string, unknown>; createdAt: number }): ThreadUpdate | undefined {
+  const payload = entry.payload;
   switch (payload.type) {
     case 'incident_reopened':
       return { kind: 'reopened', occurrences: incident.occurrences };
@@ -76,7 +77,7 @@ export function threadUpdate(db: Db, incident: Incident, payload: Record<string,
     case 'incident_acknowledged':
       return { kind: 'acknowledged', by: String(payload.by) };
     case 'incident_silenced':
-      return { kind: 'silenced', by: String(payload.by), until: Number(payload.until) };
+      return { kind: 'silenced', by: String(payload.by), durationMs: Number(payload.until) - entry.createdAt };
     case 'conversation_moved':
       return { kind: 'moved', from: String(payload.from), reason: String(payload.reason) };
     case 'conversation_resumed':

@@ -220,7 +220,7 @@ export class Dispatcher {
   private summary(incident: Incident, entry: OutboxEntry, now: number): string | undefined {
     if (entry.payload.type === 'incident_opened') return `Opened the conversation: ${incident.evidenceSummary}`;
     if (entry.payload.type === 'approval_requested') return `Asked for approval: ${typeof entry.payload.text === 'string' ? entry.payload.text : ''}`;
-    const update = threadUpdate(this.db, incident, entry.payload);
+    const update = threadUpdate(this.db, incident, entry);
     return update ? updateText(update, now) : undefined;
   }
 
@@ -292,7 +292,7 @@ export class Dispatcher {
 
   private replyText(incident: Incident, d: Delivery, now: number): string | undefined {
     const entry = outboxEntry(this.db, d.outboxKey);
-    const update = entry ? threadUpdate(this.db, incident, entry.payload) : undefined;
+    const update = entry ? threadUpdate(this.db, incident, entry) : undefined;
     return update ? updateText(update, now) : undefined;
   }
 

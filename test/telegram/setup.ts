@@ -20,7 +20,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(overrides: Record<string, unknown> = {}): Promise<World> {
+/** `telegram` is merged into channels.telegram, whose token and apiRoot point at the emulator. */
+export async function startWorld(overrides: Record<string, unknown> = {}, telegram: Record<string, unknown> = {}): Promise<World> {
   const emu = await TelegramEmulator.start();
   emu.addChat({ id: CHAT, type: 'supergroup', title: 'ops' });
   const dir = mkdtempSync(join(tmpdir(), 'robosre-tg-'));
@@ -33,7 +34,7 @@ export async function startWorld(overrides: Record<string, unknown> = {}): Promi
       { name: 'alice', role: 'approver', telegram: ALICE.id },
       { name: 'bob', role: 'approver', telegram: BOB.id },
     ],
-    channels: { telegram: { botToken: emu.token, chatId: CHAT, apiRoot: emu.apiRoot, approvers: [ALICE.id, BOB.id], minInterval: 1, topics: false } },
+    channels: { telegram: { botToken: emu.token, chatId: CHAT, apiRoot: emu.apiRoot, approvers: [ALICE.id, BOB.id], minInterval: 1, topics: false, ...telegram } },
     delivery: { failoverAfter: '1500ms', probeInterval: '200ms', requestTimeout: '1s' },
     ...overrides,
   });
