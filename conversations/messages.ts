@@ -132,7 +132,7 @@ function outcomeLine(card: PromptCard, now: number): string {
 }
 
 /** The text of one reply in the thread. */
-export function updateText(update: ThreadUpdate, now: number): string {
+export function updateText(update: ThreadUpdate): string {
   switch (update.kind) {
     case 'reopened':
       return `Reopened: the problem is back (${update.occurrences} occurrences so far).`;

@@ -167,7 +167,7 @@ export class Dispatcher {
     if (plan.post) {
       const silenced = !plan.evenWhenSilenced && incident.silencedUntil !== null && incident.silencedUntil > now;
       const channel = this.post(incident, entry, plan.post, approvalId, silenced, now);
-      const text = this.summary(incident, entry, now);
+      const text = this.summary(incident, entry);
       if (text) incidentsRepo.appendEvent(this.db, incident.id, now, 'message', `${text} → ${silenced ? 'held back (silenced)' : channel}`, { outboxKey: entry.key, channel, silenced });
     }
     if (plan.editPrompt && approvalId !== null) {
@@ -217,11 +217,11 @@ export class Dispatcher {
     }
   }
 
-  private summary(incident: Incident, entry: OutboxEntry, now: number): string | undefined {
+  private summary(incident: Incident, entry: OutboxEntry): string | undefined {
     if (entry.payload.type === 'incident_opened') return `Opened the conversation: ${incident.evidenceSummary}`;
     if (entry.payload.type === 'approval_requested') return `Asked for approval: ${typeof entry.payload.text === 'string' ? entry.payload.text : ''}`;
     const update = threadUpdate(this.db, incident, entry);
-    return update ? updateText(update, now) : undefined;
+    return update ? updateText(update) : undefined;
   }
 
   // ── sending ─────────────────────────────────────────────────────────────
@@ -271,7 +271,7 @@ export class Dispatcher {
         return channel.edit((thread.handle as unknown as ThreadHandle).root, root());
       case 'reply': {
         if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
-        const texts = batch.map((d) => this.replyText(incident, d, now)).filter((t): t is string => t !== undefined);
+        const texts = batch.map((d) => this.replyText(incident, d)).filter((t): t is string => t !== undefined);
         if (texts.length === 0) return { ok: true, value: null, unchanged: true };
         return channel.reply(thread.handle as unknown as ThreadHandle, texts.length === 1 ? textMessage(texts[0]!) : digestMessage(texts));
       }
@@ -290,10 +290,10 @@ export class Dispatcher {
     }
   }
 
-  private replyText(incident: Incident, d: Delivery, now: number): string | undefined {
+  private replyText(incident: Incident, d: Delivery): string | undefined {
     const entry = outboxEntry(this.db, d.outboxKey);
     const update = entry ? threadUpdate(this.db, incident, entry) : undefined;
-    return update ? updateText(update, now) : undefined;
+    return update ? updateText(update) : undefined;
   }
 
   private tokens(code: string): { approve: string; deny: string } {
