@@ -20,6 +20,8 @@ export interface EmulatedMessage {
   keyboard: unknown[][];
   edits: number;
   date: number;
+  /** When the emulator accepted it, epoch ms (for latency measurements). */
+  receivedAt: number;
 }
 
 export type Fault =
@@ -264,6 +266,7 @@ export class TelegramEmulator {
       keyboard: keyboardOf(p.reply_markup),
       edits: 0,
       date: now(),
+      receivedAt: Date.now(),
     };
     this.sent.set(`${chat.id}:${message.messageId}`, message);
     return ok(this.messageObject(message));
