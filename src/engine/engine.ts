@@ -21,7 +21,7 @@ import { castVote } from '../../conversations/approval-votes.js';
 import { formatDuration } from '../../conversations/approval-prompt.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
-import { step, type WorkerDeps } from './worker.js';
+import { planAction, step, type WorkerDeps } from './worker.js';
 
 const PAUSE_KEY = 'automatic_actions_paused';
 
@@ -141,6 +141,36 @@ export class Engine {
     });
     this.events.emit('incident', result.approval.incidentId);
     if (result.settled) this.schedule(result.approval.incidentId, now);
+    return result;
+  }
+
+  /**
+   * A person asks the robot to do an action on an open incident. It goes
+   * through the same policy as the robot's own plan: auto runs, approval
+   * waits for someone else (self-approval may be forbidden), human-only and
+   * denied are recorded and refused.
+   */
+  requestAction(incidentId: number, request: { action: string; target: string; why: string; by: string }): { actionRowId: number; status: string } {
+    const now = this.deps.clock.now();
+    const result = this.deps.db.transaction(() => {
+      const incident = incidentsRepo.getIncident(this.deps.db, incidentId);
+      if (!incident) throw new RobosreError('unknown_incident', `no incident with id ${incidentId}`, { incidentId });
+      if (incident.status === 'resolved' || incident.status === 'suppressed') {
+        throw new RobosreError('illegal_transition', `incident ${incidentId} is ${incident.status}; actions are requested on open incidents`, { incidentId });
+      }
+      const key = `incident-${incidentId}/r${incident.reopenCount}/requested/${request.by}/${request.action}/${request.target}/${now}`;
+      let status: string;
+      try {
+        status = planAction(this.deps, incident, request, key, request.by, now);
+      } catch (cause) {
+        throw new RobosreError('invalid_request', (cause as Error).message, { incidentId }, { cause });
+      }
+      const phase = status === 'ready' ? 'execute' : status === 'awaiting_approval' ? 'await_approval' : incident.phase;
+      incidentsRepo.updateIncident(this.deps.db, incidentId, { phase, wakeAt: now, updatedAt: now });
+      return { actionRowId: actionsRepo.listActions(this.deps.db, incidentId).find((a) => a.idempotencyKey === key)!.id, status };
+    });
+    this.events.emit('incident', incidentId);
+    this.schedule(incidentId, now);
     return result;
   }
 

@@ -179,35 +179,7 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
   }
   deps.db.transaction(() => {
     for (const p of planned.actions) {
-      const definition = getActionDefinition(p.action);
-      const key = `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`;
-      const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
-      const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
-      const actionRowId = actionsRepo.insertAction(deps.db, {
-        incidentId: incident.id,
-        actionId: p.action,
-        actionClass: definition.class,
-        target: p.target,
-        why: p.why,
-        decision: decision.decision,
-        reasons: decision.reasons,
-        status,
-        idempotencyKey: key,
-        createdAt: now,
-      });
-      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}`, {
-        actionRowId,
-        action: p.action,
-        target: p.target,
-        decision: decision.decision,
-        reasons: decision.reasons,
-        ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
-      });
-      deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
-      if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, now);
-      if (status === 'recommended') {
-        enqueue(deps.db, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
-      }
+      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
       handlerState: { ...incident.handlerState, lastStage: planned.last },
@@ -218,7 +190,45 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
   return { next: 'continue' };
 }
 
-function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, now: number): void {
+/**
+ * Records one action with the policy's decision, and what follows from it:
+ * an approval request, or a recommendation to humans. `requestedBy` is
+ * `robosre` for the handler's plan, or the person who asked for it.
+ */
+export function planAction(deps: WorkerDeps, incident: Incident, p: { action: string; target: string; why: string }, key: string, requestedBy: string, now: number): ActionRow['status'] {
+  const definition = getActionDefinition(p.action);
+  const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
+  const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
+  const actionRowId = actionsRepo.insertAction(deps.db, {
+    incidentId: incident.id,
+    actionId: p.action,
+    actionClass: definition.class,
+    target: p.target,
+    why: p.why,
+    decision: decision.decision,
+    reasons: decision.reasons,
+    status,
+    idempotencyKey: key,
+    createdAt: now,
+  });
+  incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}${requestedBy === 'robosre' ? '' : ` (requested by ${requestedBy})`}`, {
+    actionRowId,
+    action: p.action,
+    target: p.target,
+    decision: decision.decision,
+    reasons: decision.reasons,
+    requestedBy,
+    ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
+  });
+  deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision, requestedBy }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
+  if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, requestedBy, now);
+  if (status === 'recommended') {
+    enqueue(deps.db, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
+  }
+  return status;
+}
+
+function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, requestedBy: string, now: number): void {
   const definition = getActionDefinition(p.action);
   const expiresAt = now + deps.settings.approvalTtlMs;
   const promptBase: Omit<ApprovalPrompt, 'approvalId'> = {
@@ -235,7 +245,7 @@ function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: numb
     incidentId: incident.id,
     actionRowId,
     requiredApprovals: requiredApprovals(deps.settings.approvals, deps.settings.environment, definition.class),
-    requestedBy: 'robosre',
+    requestedBy,
     status: 'pending',
     prompt: promptBase,
     requestedAt: now,

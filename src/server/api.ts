@@ -25,6 +25,7 @@ export interface ApiDeps {
 const idParam = z.object({ id: z.coerce.number().int().positive() });
 const listQuery = z.object({ status: z.enum(INCIDENT_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
 const approvalsQuery = z.object({ state: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }).strict();
+const actionBody = z.object({ action: z.string().min(1).max(64), target: z.string().min(1).max(253), why: z.string().min(1).max(500) }).strict();
 const decisionBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -61,6 +62,17 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const rows = actionsRepo.listApprovalsByStatus(deps.db, q.state === 'expired' ? undefined : q.state);
     const views = rows.map((a) => approvalView(a, now));
     return { approvals: q.state ? views.filter((v) => v.state === q.state) : views };
+  });
+
+  /** A person asks for an action; the policy decides as for the robot's own plan, and they may not approve it themselves. */
+  app.post('/api/incidents/:id/actions', (request, reply) => {
+    const person = deps.auth.require(request, reply, 'approver');
+    if (!person) return reply;
+    const { id } = parse(idParam, request.params, 'path');
+    const body = parse(actionBody, request.body, 'body');
+    const requested = deps.engine.requestAction(id, { ...body, by: person.name });
+    const approval = actionsRepo.approvalForAction(deps.db, requested.actionRowId);
+    return reply.code(202).send({ ...requested, ...(approval ? { approval: approvalView(approval, deps.clock.now()) } : {}) });
   });
 
   /** Chat channels and whether they deliver; `allChatChannelsDown` drives the console's banner. */

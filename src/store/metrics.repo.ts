@@ -1,7 +1,7 @@
 /** Counts for /metrics, read from the store so they survive restarts. */
-import { and, count, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
-import { actions, approvals, incidents, outbox } from './schema.js';
+import { actions, approvals, deliveries, incidents } from './schema.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
 
 export interface StoreCounts {
@@ -39,11 +39,11 @@ export function storeCounts(db: Db): StoreCounts {
     approvalsGranted: n(db.select({ n: count() }).from(approvals).where(eq(approvals.status, 'approved')).get()),
     approvalsDenied: n(db.select({ n: count() }).from(approvals).where(eq(approvals.status, 'denied')).get()),
     policySuppressions: n(db.select({ n: count() }).from(actions).where(inArray(actions.status, ['denied', 'blocked'])).get()),
+    // Every attempt fails except the last one of a delivery that was sent.
     deliveryFailures: n(
       db
-        .select({ n: sql<number>`coalesce(sum(${outbox.attempts}), 0)` })
-        .from(outbox)
-        .where(and(eq(outbox.kind, 'message'), ne(outbox.status, 'delivered'), sql`${outbox.lastError} is not null`))
+        .select({ n: sql<number>`coalesce(sum(${deliveries.attempts}) - sum(case when ${deliveries.status} = 'sent' and ${deliveries.attempts} > 0 then 1 else 0 end), 0)` })
+        .from(deliveries)
         .get(),
     ),
   };

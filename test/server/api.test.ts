@@ -165,6 +165,32 @@ describe('approvals', () => {
     expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'patch_image')).toHaveLength(1);
   });
 
+  it('lets a person request an action, refuses their own approval of it, and runs it once someone else approves', async () => {
+    const incident = runtime.engine.ingest(pullFailure(5)).incidentId!;
+    await pendingApprovalFor(incident);
+    const json = { 'content-type': 'application/json' };
+    const asViewer = await call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.victor, headers: json, body: JSON.stringify({ action: 'rollout_restart', target: 'deployment/shop/frontend-5', why: 'stuck pods' }) });
+    expect(asViewer.status).toBe(403);
+    const unknown = await call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'reboot_everything', target: 'deployment/shop/frontend-5', why: 'x' }) });
+    expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: expect.stringMatching(/unknown action "reboot_everything"/) } } });
+    const requested = await call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'patch_pull_secret', target: 'deployment/shop/frontend-5', why: 'registry credentials were renewed' }) });
+    expect(requested).toMatchObject({ status: 202, body: { status: 'awaiting_approval', approval: { state: 'pending', requestedBy: 'alice', code: expect.stringMatching(/^[0-9A-Z]{4}$/) } } });
+    const approvalId = requested.body.approval.id as number;
+    const self = await call(`/api/approvals/${approvalId}/approve`, { method: 'POST', token: TOKENS.alice });
+    expect(self).toMatchObject({ status: 403, body: { error: { code: 'approval_refused', message: expect.stringMatching(/alice requested this action and may not approve it/) } } });
+    expect((await call(`/api/approvals/${approvalId}/approve`, { method: 'POST', token: TOKENS.bob })).status).toBe(200);
+    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_pull_secret') ? true : undefined), 'the requested action');
+    const timeline = (await call(`/api/incidents/${incident}`)).body.timeline as { kind: string; summary: string }[];
+    expect(timeline.some((e) => e.kind === 'decision' && /patch_pull_secret on deployment\/shop\/frontend-5: needs_approval \(requested by alice\)/.test(e.summary))).toBe(true);
+  });
+
+  it('pauses and resumes automatic actions for approvers only, and remembers it', async () => {
+    expect((await call('/api/pause', { method: 'POST', token: TOKENS.victor })).status).toBe(403);
+    expect(await call('/api/pause', { method: 'POST', token: TOKENS.alice })).toMatchObject({ status: 200, body: { paused: true, by: 'alice' } });
+    expect((await call('/api/pause')).body).toMatchObject({ paused: true, by: 'alice' });
+    expect(await call('/api/resume', { method: 'POST', token: TOKENS.bob })).toMatchObject({ status: 200, body: { paused: false, by: 'bob' } });
+  });
+
   it('refuses a malformed decision body and an oversized one without changing anything', async () => {
     const incident = runtime.engine.ingest(pullFailure(5)).incidentId!;
     const approval = await pendingApprovalFor(incident);

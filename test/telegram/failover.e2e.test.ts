@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deliveriesFor, channelHealth } from '../../src/store/deliveries.repo.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { outboxFor } from '../../src/store/outbox.repo.js';
+import { storeCounts } from '../../src/store/metrics.repo.js';
 import { signal } from '../engine/harness.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { CHAT, startWorld, type World } from './setup.js';
@@ -40,6 +41,7 @@ describe('delivery failover', () => {
     w.emu.setFault({ kind: 'blocked' });
     await waitFor('telegram marked down', () => (channelHealth(db, 'telegram')?.healthy === false ? true : undefined));
     expect(channelHealth(db, 'telegram')!.reason).toMatch(/403 Forbidden: bot was blocked by the user/);
+    expect(storeCounts(db).deliveryFailures).toBeGreaterThanOrEqual(2);
     const chatops = await waitFor('a chatops_delivery_failure incident', () => incidentsRepo.listIncidents(db).find((i) => i.incidentType === 'chatops_delivery_failure'));
     expect(chatops.subject).toBe('prod.chatops.telegram');
     await waitFor('the acknowledgement carried by the console', () =>
