@@ -20,7 +20,7 @@ import { TelegramEmulator } from './bot-api-emulator.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const KILLS = 20;
-const INCIDENTS = 40;
+const INCIDENTS = 100;
 const CHAT = -100777;
 const dir = mkdtempSync(join(tmpdir(), 'robosre-tg-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -89,13 +89,19 @@ describe('delivery crash safety', () => {
       const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
       const random = rng(seed);
       let killedMidDelivery = 0;
+      const writes = (): number => emu.calls.filter((c) => c.method === 'sendmessage' || c.method === 'editmessagetext').length;
       for (let k = 0; k < KILLS; k += 1) {
         const child = start(config, signals);
-        const before = emu.calls.length;
-        await new Promise((r) => setTimeout(r, 700 + random() * 900));
-        if (emu.calls.length > before) killedMidDelivery += 1;
+        // Kill only once this run is writing to the chat (start-up time varies with load), at a random point after.
+        const before = writes();
+        const deadline = Date.now() + 20_000;
+        while (writes() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, random() * 300));
+        const writing = writes() > before;
         child.kill('SIGKILL');
         await exited(child);
+        if (!writing) break;
+        killedMidDelivery += 1;
       }
       const child = start(config, signals);
       let stderr = '';
