@@ -117,6 +117,13 @@ describe('Telegram conversation', () => {
     expect(await ask(ALICE, 'frobnicate')).toMatch(/unknown command "frobnicate"[\s\S]*approve <code\|incident>/);
     expect(await ask(ALICE, `ack ${incidentId}`)).toBe(`Incident #${incidentId} acknowledged by alice.`);
     await waitFor('the status line to show the acknowledgement', () => (/acknowledged by alice/.test(w.emu.messages(CHAT)[0]!.text) ? true : undefined));
+    expect(await ask(ALICE, `silence ${incidentId} 2h`)).toBe(`Updates of incident #${incidentId} silenced for 2h.`);
+    expect(await ask(ALICE, `silence ${incidentId} forever`)).toMatch(/"forever" is not a duration/);
+    expect(await ask(ALICE, 'pause')).toMatch(/^Automatic actions paused by alice/);
+    expect(w.runtime.engine.pauseState()).toMatchObject({ paused: true, by: 'alice' });
+    expect(await ask(ALICE, 'resume')).toMatch(/^Automatic actions allowed again/);
+    expect(w.runtime.engine.pauseState().paused).toBe(false);
+    expect(await ask(ALICE, 'approve 9999')).toMatch(/no incident #9999/);
     expect(await ask(ALICE, `deny ${approval.code.toLowerCase()} not during the sale`)).toMatch(/^Denied/);
     expect(actionsRepo.getApproval(w.runtime.store.db, approval.id)).toMatchObject({ status: 'denied', reason: 'not during the sale', decidedBy: 'alice' });
   });
