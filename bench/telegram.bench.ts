@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { channelHealth, deliveriesFor } from '../src/store/deliveries.repo.js';
 import * as incidentsRepo from '../src/store/incidents.repo.js';
 import { signal } from '../test/engine/harness.js';
-import { CHAT, startWorld, type World } from '../test/telegram/setup.js';
+import { CHAT, startWorld, type World } from '../test/chat/world.js';
 import { machine, writeSection } from './report.js';
 
 interface Row {
@@ -41,7 +41,7 @@ function drained(w: World): boolean {
 }
 
 async function throughput(incidents: number): Promise<Row> {
-  const w = await startWorld({ log: { level: 'silent' } }, { minInterval: 1 });
+  const w = await startWorld({ config: { log: { level: 'silent' } }, telegram: { minInterval: 1 } });
   try {
     const start = performance.now();
     for (let n = 0; n < incidents; n += 1) w.runtime.engine.ingest(crash(n, 'burst'));
@@ -57,7 +57,7 @@ async function throughput(incidents: number): Promise<Row> {
 }
 
 async function latency(incidents: number, everyMs: number): Promise<Row> {
-  const w = await startWorld({ log: { level: 'silent' } }, { minInterval: 1 });
+  const w = await startWorld({ config: { log: { level: 'silent' } }, telegram: { minInterval: 1 } });
   try {
     const sentAt = new Map<string, number>();
     const start = performance.now();
@@ -82,7 +82,7 @@ async function latency(incidents: number, everyMs: number): Promise<Row> {
 async function failover(kind: 'blocked' | 'server_error', failoverAfterMs: number, runs: number): Promise<Row> {
   const times: number[] = [];
   for (let r = 0; r < runs; r += 1) {
-    const w = await startWorld({ log: { level: 'silent' }, delivery: { failoverAfter: failoverAfterMs, probeInterval: '1h', requestTimeout: '1s' } }, { minInterval: 1 });
+    const w = await startWorld({ config: { log: { level: 'silent' }, delivery: { failoverAfter: failoverAfterMs, probeInterval: '1h', requestTimeout: '1s' } }, telegram: { minInterval: 1 } });
     try {
       const id = w.runtime.engine.ingest(crash(r, 'fo')).incidentId!;
       await until('the root', () => w.emu.messages(CHAT).length > 0);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RecordingExecutor } from '../adapters/executors/recording-executor.js';
 import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
+import { SlackChannel } from '../adapters/slack/slack-channel.js';
 import type { ChatChannel } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
@@ -19,8 +20,9 @@ export interface Runtime {
   store: Store;
   engine: Engine;
   channels: ChatChannel[];
-  /** Telegram, when configured; its webhook route is mounted by the server. */
+  /** Telegram and Slack, when configured; their HTTP routes are mounted by the server. */
   telegram: TelegramChannel | null;
+  slack: SlackChannel | null;
   dispatcher: Dispatcher;
   commands: ChatCommands;
   logger: Logger;
@@ -42,7 +44,7 @@ export function engineSettings(config: Config): EngineSettings {
 export function directory(config: Config): Directory {
   return {
     people: config.people.map(({ name, role, ...ids }) => ({ name, role, identities: ids })),
-    channelApprovers: { telegram: config.channels.telegram?.approvers ?? [] },
+    channelApprovers: { telegram: config.channels.telegram?.approvers ?? [], slack: config.channels.slack?.approvers ?? [] },
   };
 }
 
@@ -70,7 +72,21 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(config.server.publicUrl ? { webhookUrl: `${config.server.publicUrl.replace(/\/$/, '')}/telegram/webhook` } : {}),
       })
     : null;
-  const channels: ChatChannel[] = telegram ? [telegram] : [];
+  const sl = config.channels.slack;
+  const slack = sl
+    ? new SlackChannel({
+        botToken: sl.botToken,
+        signingSecret: sl.signingSecret,
+        channel: sl.channel,
+        apiUrl: sl.apiUrl,
+        socketMode: sl.socketMode,
+        minIntervalMs: sl.minInterval ?? 1_000,
+        timeoutMs: config.delivery.requestTimeout,
+        logger: logger.child({ channel: 'slack' }),
+        ...(sl.appToken ? { appToken: sl.appToken } : {}),
+      })
+    : null;
+  const channels: ChatChannel[] = [telegram, slack].filter((c): c is TelegramChannel | SlackChannel => c !== null);
   const buttonKey = buttonSigningKey(store, clock);
   const dispatcher = new Dispatcher({
     store,
@@ -94,7 +110,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     logger: logger.child({ component: 'chat' }),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
-  return { config, store, engine, channels, telegram, dispatcher, commands, logger, clock };
+  return { config, store, engine, channels, telegram, slack, dispatcher, commands, logger, clock };
 }
 
 /** Buttons issued before a restart must still verify: the key lives in the store, created once. */

@@ -132,6 +132,22 @@ const configSchema = z
           })
           .strict()
           .optional(),
+        slack: z
+          .object({
+            botToken: secretSchema,
+            signingSecret: secretSchema,
+            /** Channel id (C… or G…), where incident threads are posted. */
+            channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123456'),
+            apiUrl: z.url().refine((u) => u.endsWith('/'), 'apiUrl must end with "/"').default('https://slack.com/api/'),
+            approvers: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123456')).default([]),
+            /** Socket Mode instead of the /slack/events endpoint, for clusters without public ingress. */
+            socketMode: z.boolean().default(false),
+            appToken: secretSchema.optional(),
+            /** Least spacing between messages; Slack allows about one message a second per channel. */
+            minInterval: duration.optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -175,6 +191,9 @@ const configSchema = z
     }
     if (c.channels.telegram?.mode === 'webhook' && !c.server.publicUrl) {
       ctx.addIssue({ code: 'custom', path: ['server', 'publicUrl'], message: 'Telegram webhook mode needs server.publicUrl' });
+    }
+    if (c.channels.slack?.socketMode && !c.channels.slack.appToken) {
+      ctx.addIssue({ code: 'custom', path: ['channels', 'slack', 'appToken'], message: 'Socket Mode needs an app-level token (xapp-…)' });
     }
     for (const [route, names] of Object.entries(c.routing)) {
       (names as string[] | undefined)?.forEach((name, i) => {

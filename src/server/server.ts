@@ -55,6 +55,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     logger,
   });
   runtime.telegram?.registerWebhookIfEnabled(app);
+  runtime.slack?.registerRoutes(app);
   registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock });
   return app;
 }

@@ -9,7 +9,7 @@ import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { auditTrail } from '../../src/store/deliveries.repo.js';
 import { diskPressure } from '../engine/harness.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { ALICE, BOB, CHAT, MALLORY, startWorld, type World } from './setup.js';
+import { ALICE, BOB, CHAT, MALLORY, startWorld, type World } from '../chat/world.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -90,7 +90,7 @@ describe('Telegram conversation', () => {
   });
 
   it('does nothing when a press comes after expiry, and marks the prompt expired', async () => {
-    world = await startWorld({ engine: { approvalTtl: 1500 } });
+    world = await startWorld({ config: { engine: { approvalTtl: 1500 } } });
     const w = world;
     const { prompt, approval, approveData } = await incidentWithPrompt(w);
     await waitFor('the prompt marked expired', () => w.emu.messages(CHAT).find((m) => m.messageId === prompt.messageId && /Expired/.test(m.text)));

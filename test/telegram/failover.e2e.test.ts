@@ -10,7 +10,7 @@ import { outboxFor } from '../../src/store/outbox.repo.js';
 import { storeCounts } from '../../src/store/metrics.repo.js';
 import { signal } from '../engine/harness.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { CHAT, startWorld, type World } from './setup.js';
+import { CHAT, startWorld, type World } from '../chat/world.js';
 
 let world: World | undefined;
 afterEach(async () => {

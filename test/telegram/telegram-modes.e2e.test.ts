@@ -10,7 +10,7 @@ import { auditTrail } from '../../src/store/deliveries.repo.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 import { diskPressure, signal } from '../engine/harness.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { ALICE, BOB, CHAT, startWorld, type World } from './setup.js';
+import { ALICE, BOB, CHAT, startWorld, type World } from '../chat/world.js';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -22,7 +22,7 @@ type Button = { text: string; callback_data: string };
 
 describe('Telegram: approvals in production', () => {
   it('needs two distinct approvers for a disruptive action and shows the count on the prompt', async () => {
-    world = await startWorld({ environment: 'production', engine: { stageTimeout: 400 } });
+    world = await startWorld({ config: { environment: 'production', engine: { stageTimeout: 400 } } });
     const w = world;
     const incidentId = w.runtime.engine.ingest(signal({ incidentType: 'node_unreachable_or_notready', subject: 'prod.node.worker-7', target: 'node/worker-7', confidence: 'high', observedAt: Date.now() })).incidentId!;
     const cordon = await waitFor('the cordon prompt', () => w.emu.messages(CHAT).find((m) => /Target: node\/worker-7/.test(m.text) && /cordon_node/.test(m.text) && m.keyboard.length));
@@ -50,7 +50,7 @@ describe('Telegram: approvals in production', () => {
 
 describe('Telegram: threads and pacing', () => {
   it('opens one forum topic per incident when the chat is a forum', async () => {
-    world = await startWorld({}, { topics: true });
+    world = await startWorld({ config: {}, telegram: { topics: true } });
     const w = world;
     // The configured chat becomes a forum before anything is sent (robosre asks getChat on its first thread).
     w.emu.addChat({ id: CHAT, type: 'supergroup', title: 'ops', isForum: true });
@@ -69,7 +69,7 @@ describe('Telegram: threads and pacing', () => {
   });
 
   it('sends one digest instead of a flood when updates outpace the chat', async () => {
-    world = await startWorld({}, { minInterval: 1500 });
+    world = await startWorld({ config: {}, telegram: { minInterval: 1500 } });
     const w = world;
     // Three automatic containments finish while the chat still waits out its pacing after the root.
     const incidentId = w.runtime.engine.ingest(diskPressure({ observedAt: Date.now() })).incidentId!;
@@ -106,7 +106,7 @@ describe('Telegram: threads and pacing', () => {
 
 describe('Telegram: webhook mode', () => {
   it('registers the webhook with a secret and takes updates only with the matching header', async () => {
-    world = await startWorld({ server: { publicUrl: 'https://robosre.example.com' } }, { mode: 'webhook', webhookSecret: 'hook-secret_1' });
+    world = await startWorld({ config: { server: { publicUrl: 'https://robosre.example.com' } }, telegram: { mode: 'webhook', webhookSecret: 'hook-secret_1' } });
     const w = world;
     const set = w.emu.calls.find((c) => c.method === 'setwebhook')!;
     expect(set.params).toMatchObject({ url: 'https://robosre.example.com/telegram/webhook', secret_token: 'hook-secret_1' });

@@ -1,0 +1,122 @@
+/**
+ * Slack as a robosre channel, on Bolt. Each incident is a root message in
+ * the configured channel and everything after it replies in its thread
+ * (`thread_ts`); the root is kept current with chat.update. People drive it
+ * with `/sre <command>` (answered ephemerally within Slack's 3 seconds) and
+ * the Approve/Deny buttons of a prompt.
+ */
+import { App as BoltApp } from '@slack/bolt';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ChannelIdentity, ChatChannel, ChatMessage, InboundHandler, MessageRef, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import { APPROVE_ACTION, DENY_ACTION, toSlack } from './blocks.js';
+import { classify } from './errors.js';
+import { FastifySlackReceiver } from './fastify-receiver.js';
+
+export interface SlackChannelOptions {
+  botToken: string;
+  signingSecret: string;
+  /** Channel id, e.g. C0123456. */
+  channel: string;
+  /** Web API root, with its trailing slash. */
+  apiUrl: string;
+  /** Socket Mode for clusters without public ingress (needs an app-level token). */
+  socketMode: boolean;
+  appToken?: string;
+  minIntervalMs: number;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+const ACTION_IDS = new RegExp(`^(${APPROVE_ACTION}|${DENY_ACTION})$`);
+
+export class SlackChannel implements ChatChannel {
+  readonly name = 'slack' as const;
+  readonly minIntervalMs: number;
+  private readonly app: BoltApp;
+  private readonly receiver: FastifySlackReceiver | null;
+
+  constructor(private readonly options: SlackChannelOptions) {
+    this.minIntervalMs = options.minIntervalMs;
+    this.receiver = options.socketMode ? null : new FastifySlackReceiver({ signingSecret: options.signingSecret, logger: options.logger });
+    // Retries belong to robosre's durable delivery (which honours Retry-After and fails over), not to the SDK's in-memory queue.
+    const clientOptions = { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: options.timeoutMs };
+    this.app = options.socketMode
+      ? new BoltApp({ token: options.botToken, appToken: options.appToken!, socketMode: true, clientOptions, tokenVerificationEnabled: false })
+      : new BoltApp({ token: options.botToken, receiver: this.receiver!, clientOptions, tokenVerificationEnabled: false });
+  }
+
+  /** Mounts /slack/events on robosre's server (not in Socket Mode). */
+  registerRoutes(server: FastifyInstance): void {
+    this.receiver?.register(server);
+  }
+
+  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
+    return this.call(async () => {
+      const posted = await this.app.client.chat.postMessage({ channel: this.options.channel, ...toSlack(message), unfurl_links: false });
+      return { root: { channel: String(posted.channel), ts: String(posted.ts) } };
+    });
+  }
+
+  async reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    return this.call(async () => {
+      const posted = await this.app.client.chat.postMessage({ channel: String(thread.root.channel), thread_ts: String(thread.root.ts), ...toSlack(message), unfurl_links: false });
+      return { channel: String(posted.channel), ts: String(posted.ts) };
+    });
+  }
+
+  async edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    return this.call(async () => {
+      await this.app.client.chat.update({ channel: String(ref.channel), ts: String(ref.ts), ...toSlack(message) });
+      return ref;
+    });
+  }
+
+  async probe(): Promise<SendOutcome<null>> {
+    return this.call(async () => {
+      await this.app.client.conversations.info({ channel: this.options.channel });
+      return null;
+    });
+  }
+
+  async start(inbound: InboundHandler): Promise<void> {
+    this.app.command('/sre', async ({ command, ack, respond }) => {
+      const from: ChannelIdentity = { channel: 'slack', id: command.user_id, display: command.user_name };
+      const name = command.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+      if (name === 'incidents' || name === 'status') {
+        // Listings can be long: acknowledge at once, answer through response_url.
+        await ack({ response_type: 'ephemeral', text: 'Looking…' });
+        const reply = await inbound.command(from, command.text || 'help');
+        await respond({ response_type: 'ephemeral', replace_original: true, text: reply.text });
+        return;
+      }
+      const reply = await inbound.command(from, command.text || 'help');
+      await ack({ response_type: 'ephemeral', text: reply.text });
+    });
+    this.app.action(ACTION_IDS, async ({ ack, body, action, respond }) => {
+      await ack();
+      const from: ChannelIdentity = { channel: 'slack', id: body.user.id, display: 'username' in body.user ? String(body.user.username) : body.user.id };
+      const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
+      const reply = await inbound.button(from, value);
+      await respond({ response_type: 'ephemeral', replace_original: false, text: reply.text });
+    });
+    this.app.error(async (error) => {
+      this.options.logger.error({ err: error }, 'Slack handler failed');
+      return Promise.resolve();
+    });
+    await this.app.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.app.stop();
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<SendOutcome<T>> {
+    try {
+      return { ok: true, value: await work() };
+    } catch (error) {
+      return classify<T>(error);
+    }
+  }
+}
+

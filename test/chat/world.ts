@@ -1,0 +1,97 @@
+/**
+ * A real runtime (store, engine, dispatcher, the grammY and Bolt channels,
+ * the HTTP server) talking to the platform emulators, for end-to-end tests
+ * and benchmarks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { readJournal } from '../../adapters/executors/recording-executor.js';
+import { parseConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';
+import { buildServer } from '../../src/server/server.js';
+import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
+import { SlackEmulator } from '../slack/slack-emulator.js';
+
+export const CHAT = -1001234;
+export const SLACK_CHANNEL = 'C0OPS';
+export const SLACK_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
+export const ALICE = { id: 111, first_name: 'Alice', username: 'alice' };
+export const BOB = { id: 222, first_name: 'Bob', username: 'bob' };
+export const MALLORY = { id: 999, first_name: 'Mallory' };
+export const SLACK_ALICE = 'U0ALICE';
+export const SLACK_BOB = 'U0BOB';
+export const SLACK_EVE = 'U0EVE';
+
+export interface WorldOptions {
+  /** Config keys merged over the defaults. */
+  config?: Record<string, unknown>;
+  /** Merged into channels.telegram; `false` leaves Telegram out. */
+  telegram?: Record<string, unknown> | false;
+  /** Merged into channels.slack; `false` (the default) leaves Slack out. */
+  slack?: Record<string, unknown> | false;
+}
+
+export interface World {
+  emu: TelegramEmulator;
+  slack: SlackEmulator;
+  runtime: Runtime;
+  /** robosre's own HTTP server, listening on loopback. */
+  server: FastifyInstance;
+  url: string;
+  journal(): string[];
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const emu = await TelegramEmulator.start();
+  emu.addChat({ id: CHAT, type: 'supergroup', title: 'ops' });
+  const slack = await SlackEmulator.start();
+  slack.addChannel(SLACK_CHANNEL);
+  const dir = mkdtempSync(join(tmpdir(), 'robosre-chat-'));
+  const channels: Record<string, unknown> = {};
+  if (options.telegram !== false) {
+    channels.telegram = { botToken: emu.token, chatId: CHAT, apiRoot: emu.apiRoot, approvers: [ALICE.id, BOB.id], minInterval: 1, topics: false, ...(options.telegram ?? {}) };
+  }
+  if (options.slack) {
+    channels.slack = { botToken: slack.botToken, signingSecret: SLACK_SECRET, channel: SLACK_CHANNEL, apiUrl: slack.apiUrl, approvers: [SLACK_ALICE, SLACK_BOB], minInterval: 1, ...options.slack };
+  }
+  const config = parseConfig({
+    environment: 'demo',
+    cluster: { name: 'prod' },
+    database: { path: join(dir, 'robosre.db') },
+    executor: { journal: join(dir, 'actions.ndjson') },
+    server: { host: '127.0.0.1', port: 0 },
+    people: [
+      { name: 'alice', role: 'approver', telegram: ALICE.id, slack: SLACK_ALICE },
+      { name: 'bob', role: 'approver', telegram: BOB.id, slack: SLACK_BOB },
+    ],
+    channels,
+    delivery: { failoverAfter: '1500ms', probeInterval: '200ms', requestTimeout: '1s' },
+    ...options.config,
+  });
+  const runtime = createRuntime(config, createLogger('silent'));
+  const server = buildServer({ runtime, config, logger: runtime.logger });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  runtime.engine.resume();
+  await startConversations(runtime);
+  return {
+    emu,
+    slack,
+    runtime,
+    server,
+    url,
+    journal: () => readJournal(config.executor.journal).map((e) => `${e.action} ${e.target}`),
+    close: async () => {
+      await server.close();
+      await stopConversations(runtime);
+      await runtime.engine.stop();
+      runtime.store.close();
+      await emu.close();
+      await slack.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
