@@ -25,6 +25,10 @@ export interface ChatMessage {
   buttons: ChatButton[];
   /** A last line, e.g. a link to the incident in the console. */
   footer?: string;
+  /** The incident's severity, for channels that choose recipients by it. */
+  severity?: string;
+  /** The short code people type to decide this prompt, for channels without buttons. */
+  code?: string;
 }
 
 export interface ChatField {
@@ -77,6 +81,11 @@ export interface InboundReply {
   text: string;
 }
 
+/** Delivery outcomes the platform reports after accepting a message (WhatsApp status callbacks). */
+export interface ReceiptHandler {
+  receipt(channel: ChatChannelName, platformId: string, outcome: { delivered: true } | { delivered: false; error: string }): void;
+}
+
 /** What adapters call when people write or press; implemented once, for every channel. */
 export interface InboundHandler {
   command(from: ChannelIdentity, text: string): Promise<InboundReply>;
@@ -89,12 +98,14 @@ export interface ChatChannel {
   readonly name: ChatChannelName;
   /** Least time between two writes to this channel's conversation, from the platform's published limits. */
   readonly minIntervalMs: number;
+  /** Whether posted messages can be edited in place; if not, decisions are posted as replies and root edits skipped. */
+  readonly canEdit: boolean;
   openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>>;
   reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   /** A cheap call that fails the way a send would; used to notice recovery. */
   probe(): Promise<SendOutcome<null>>;
-  /** Starts receiving commands and presses. */
-  start(inbound: InboundHandler): Promise<void>;
+  /** Starts receiving commands, presses and delivery receipts. */
+  start(inbound: InboundHandler, receipts: ReceiptHandler): Promise<void>;
   stop(): Promise<void>;
 }

@@ -80,6 +80,7 @@ export function rootMessage(card: IncidentCard, now: number): ChatMessage {
     body: [card.evidenceSummary],
     fields,
     buttons: [],
+    severity: card.severity,
     ...(card.link ? { footer: card.link } : {}),
   };
 }
@@ -114,6 +115,7 @@ export function promptMessage(card: PromptCard, tokens: { approve: string; deny:
     body: [pending ? renderApprovalPrompt(p, now) : `Robot SRE asked to ${p.actionName.toLowerCase()} ${p.target}.`],
     fields,
     buttons,
+    code: card.code,
   };
 }
 

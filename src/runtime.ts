@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { RecordingExecutor } from '../adapters/executors/recording-executor.js';
 import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
 import { SlackChannel } from '../adapters/slack/slack-channel.js';
+import { WhatsAppChannel, type SessionWindows } from '../adapters/whatsapp/whatsapp-channel.js';
 import type { ChatChannel } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
@@ -23,6 +24,7 @@ export interface Runtime {
   /** Telegram and Slack, when configured; their HTTP routes are mounted by the server. */
   telegram: TelegramChannel | null;
   slack: SlackChannel | null;
+  whatsapp: WhatsAppChannel | null;
   dispatcher: Dispatcher;
   commands: ChatCommands;
   logger: Logger;
@@ -44,7 +46,7 @@ export function engineSettings(config: Config): EngineSettings {
 export function directory(config: Config): Directory {
   return {
     people: config.people.map(({ name, role, ...ids }) => ({ name, role, identities: ids })),
-    channelApprovers: { telegram: config.channels.telegram?.approvers ?? [], slack: config.channels.slack?.approvers ?? [] },
+    channelApprovers: { telegram: config.channels.telegram?.approvers ?? [], slack: config.channels.slack?.approvers ?? [], whatsapp: config.channels.whatsapp?.approvers ?? [] },
   };
 }
 
@@ -86,7 +88,23 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(sl.appToken ? { appToken: sl.appToken } : {}),
       })
     : null;
-  const channels: ChatChannel[] = [telegram, slack].filter((c): c is TelegramChannel | SlackChannel => c !== null);
+  const wa = config.channels.whatsapp;
+  const whatsapp = wa
+    ? new WhatsAppChannel({
+        accountSid: wa.accountSid,
+        authToken: wa.authToken,
+        from: wa.from,
+        recipients: wa.recipients,
+        knownNumbers: [...new Set([...wa.recipients.map((r) => r.number), ...wa.approvers, ...config.people.flatMap((p) => (p.whatsapp ? [p.whatsapp] : []))])],
+        templates: wa.templates,
+        publicUrl: config.server.publicUrl!.replace(/\/$/, ''),
+        windows: sessionWindows(store, clock),
+        minIntervalMs: wa.minInterval ?? 1_000,
+        logger: logger.child({ channel: 'whatsapp' }),
+        ...(wa.apiBaseUrl ? { apiBaseUrl: wa.apiBaseUrl } : {}),
+      })
+    : null;
+  const channels: ChatChannel[] = [telegram, slack, whatsapp].filter((c): c is TelegramChannel | SlackChannel | WhatsAppChannel => c !== null);
   const buttonKey = buttonSigningKey(store, clock);
   const dispatcher = new Dispatcher({
     store,
@@ -110,7 +128,15 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     logger: logger.child({ component: 'chat' }),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
-  return { config, store, engine, channels, telegram, slack, dispatcher, commands, logger, clock };
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, logger, clock };
+}
+
+/** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */
+function sessionWindows(store: Store, clock: Clock): SessionWindows {
+  return {
+    lastInbound: (number) => kvRepo.get<number>(store.db, `whatsapp_window:${number}`),
+    touch: (number, at) => kvRepo.put(store.db, `whatsapp_window:${number}`, at, clock.now()),
+  };
 }
 
 /** Buttons issued before a restart must still verify: the key lives in the store, created once. */
@@ -127,7 +153,7 @@ export async function startConversations(runtime: Runtime): Promise<void> {
   runtime.dispatcher.start();
   for (const channel of runtime.channels) {
     try {
-      await channel.start(runtime.commands);
+      await channel.start(runtime.commands, runtime.dispatcher);
     } catch (error) {
       runtime.logger.error({ err: error, channel: channel.name }, 'channel could not start receiving; sending continues with failover');
     }

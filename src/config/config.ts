@@ -31,6 +31,9 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
   return parsed;
 });
 
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
+const contentSid = z.string().regex(/^HX[0-9a-f]{32}$/, 'a Twilio Content SID (HX + 32 hex digits)');
+
 const configSchema = z
   .object({
     environment: z.enum(ENVIRONMENTS).default('demo'),
@@ -148,6 +151,24 @@ const configSchema = z
           })
           .strict()
           .optional(),
+        whatsapp: z
+          .object({
+            accountSid: z.string().regex(/^AC[0-9a-f]{32}$/, 'a Twilio account SID (AC + 32 hex digits)'),
+            authToken: secretSchema,
+            /** The WhatsApp sender registered with Twilio. */
+            from: e164,
+            /** Who is messaged, from which severity up. */
+            recipients: z.array(z.object({ number: e164, minSeverity: z.enum(SEVERITIES).default('warning') }).strict()).min(1),
+            /** Numbers that may approve, deny, ack, silence, pause and resume. */
+            approvers: z.array(e164).default([]),
+            /** Approved templates (ContentSid HX…) used outside the 24-hour window; two variables each. */
+            templates: z.object({ notification: contentSid, approval: contentSid }).strict(),
+            /** Twilio API origin, e.g. a proxy; reached through a custom HTTP client. */
+            apiBaseUrl: z.url().optional(),
+            minInterval: duration.optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -191,6 +212,9 @@ const configSchema = z
     }
     if (c.channels.telegram?.mode === 'webhook' && !c.server.publicUrl) {
       ctx.addIssue({ code: 'custom', path: ['server', 'publicUrl'], message: 'Telegram webhook mode needs server.publicUrl' });
+    }
+    if (c.channels.whatsapp && !c.server.publicUrl) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'publicUrl'], message: 'WhatsApp needs server.publicUrl: Twilio signs webhooks over it and posts status callbacks to it' });
     }
     if (c.channels.slack?.socketMode && !c.channels.slack.appToken) {
       ctx.addIssue({ code: 'custom', path: ['channels', 'slack', 'appToken'], message: 'Socket Mode needs an app-level token (xapp-…)' });

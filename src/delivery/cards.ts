@@ -78,6 +78,13 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'acknowledged', by: String(payload.by) };
     case 'incident_silenced':
       return { kind: 'silenced', by: String(payload.by), durationMs: Number(payload.until) - entry.createdAt };
+    case 'approval_decided':
+    case 'approval_expired': {
+      const approval = actionsRepo.getApproval(db, Number(payload.approvalId));
+      if (!approval) return undefined;
+      const p = approval.prompt as { action?: string; target?: string };
+      return { kind: 'decided', code: approval.code, action: String(p.action), target: String(p.target), status: approval.status, by: approval.decidedBy, reason: approval.reason };
+    }
     case 'conversation_moved':
       return { kind: 'moved', from: String(payload.from), reason: String(payload.reason) };
     case 'conversation_resumed':

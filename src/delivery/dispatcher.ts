@@ -11,7 +11,7 @@
  * channel back when it recovers.
  */
 import type { Logger } from 'pino';
-import type { ChannelName, ChatChannel, ChatMessage, MessageRef, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import type { ChannelName, ChatChannel, ChatChannelName, ChatMessage, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { signButton } from '../../conversations/button-token.js';
 import { digestMessage, promptMessage, rootMessage, textMessage, updateText } from '../../conversations/messages.js';
 import { activeChannel, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
@@ -52,7 +52,7 @@ interface ChannelRuntime {
   nextProbeAt: number;
 }
 
-export class Dispatcher {
+export class Dispatcher implements ReceiptHandler {
   private readonly db: Db;
   private readonly runtimes = new Map<string, ChannelRuntime>();
   private timer: NodeJS.Timeout | null = null;
@@ -141,6 +141,31 @@ export class Dispatcher {
     this.timer.unref?.();
   }
 
+  private canEdit(channel: string): boolean {
+    return this.runtimes.get(channel)?.channel.canEdit ?? true;
+  }
+
+  /**
+   * A platform's later word on a message it accepted: delivered, or failed
+   * (WhatsApp's `failed`/`undelivered` callbacks). A failure sends the
+   * message on along the route, as a refused send would have.
+   */
+  receipt(channel: ChatChannelName, platformId: string, outcome: { delivered: true } | { delivered: false; error: string }): void {
+    const rt = this.runtimes.get(channel);
+    const delivery = deliveriesRepo.byPlatformId(this.db, channel, platformId);
+    if (!rt || !delivery) {
+      this.options.logger.warn({ channel, platformId }, 'receipt for a message robosre does not know');
+      return;
+    }
+    if (outcome.delivered) {
+      if (delivery.status === 'sent') deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'delivered' });
+      return;
+    }
+    deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: outcome.error });
+    if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${outcome.error}`);
+    this.kick();
+  }
+
   private healthy(channel: string): boolean {
     return deliveriesRepo.channelHealth(this.db, channel)?.healthy ?? true;
   }
@@ -172,12 +197,17 @@ export class Dispatcher {
     }
     if (plan.editPrompt && approvalId !== null) {
       for (const d of deliveriesRepo.promptDeliveries(this.db, approvalId)) {
-        deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: d.channel, op: 'edit_prompt', approvalId, at: now, ...(d.channel === 'console' ? { status: 'sent' } : {}) });
+        if (this.canEdit(d.channel)) {
+          deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: d.channel, op: 'edit_prompt', approvalId, at: now, ...(d.channel === 'console' ? { status: 'sent' } : {}) });
+        } else if (threadUpdate(this.db, incident, entry)) {
+          // Where a prompt cannot be edited, its outcome follows it as a reply.
+          deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: d.channel, op: 'reply', approvalId, at: now });
+        }
       }
     }
     if (plan.editRoot) {
       for (const t of deliveriesRepo.threadsOf(this.db, incident.id)) {
-        deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: t.channel, op: 'edit_root', at: now });
+        if (this.canEdit(t.channel)) deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel: t.channel, op: 'edit_root', at: now });
       }
     }
     markOutbox(this.db, entry.key, 'delivered', now);
@@ -282,7 +312,7 @@ export class Dispatcher {
         return channel.reply(thread.handle as unknown as ThreadHandle, promptMessage(card, this.tokens(card.code), now));
       }
       case 'edit_prompt': {
-        const posted = deliveriesRepo.promptDeliveries(this.db, head.approvalId ?? -1).find((d) => d.channel === channel.name && d.status === 'sent' && d.ref);
+        const posted = deliveriesRepo.promptDeliveries(this.db, head.approvalId ?? -1).find((d) => d.channel === channel.name && (d.status === 'sent' || d.status === 'delivered') && d.ref);
         const card = head.approvalId === null ? undefined : promptCard(this.db, head.approvalId);
         if (!posted?.ref || !card) return { ok: true, value: null, unchanged: true };
         return channel.edit(posted.ref as MessageRef, promptMessage(card, this.tokens(card.code), now));

@@ -56,6 +56,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   });
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
+  runtime.whatsapp?.registerRoutes(app);
   registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock });
   return app;
 }

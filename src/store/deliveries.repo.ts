@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { audit, channelState, deliveries, threads } from './schema.js';
 
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'superseded' | 'moved' | 'silenced';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'superseded' | 'moved' | 'silenced';
 
 export interface Delivery {
   id: number;
@@ -92,6 +92,16 @@ export function reopenInterrupted(db: Db): Delivery[] {
     updateDelivery(db, row.id, { status: 'pending', ...(send ? { ambiguous: true } : {}) });
   }
   return rows;
+}
+
+/** The delivery whose platform reference names this message id (WhatsApp keeps one SID per recipient). */
+export function byPlatformId(db: Db, channel: string, platformId: string): Delivery | undefined {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.channel, channel), sql`${deliveries.ref} like ${`%${platformId.replace(/[%_]/g, '')}%`}`))
+    .orderBy(desc(deliveries.id))
+    .get() as Delivery | undefined;
 }
 
 export function deliveriesFor(db: Db, incidentId: number): Delivery[] {

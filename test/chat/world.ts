@@ -14,6 +14,7 @@ import { createRuntime, startConversations, stopConversations, type Runtime } fr
 import { buildServer } from '../../src/server/server.js';
 import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
 import { SlackEmulator } from '../slack/slack-emulator.js';
+import { TwilioEmulator } from '../whatsapp/twilio-api-emulator.js';
 
 export const CHAT = -1001234;
 export const SLACK_CHANNEL = 'C0OPS';
@@ -24,6 +25,14 @@ export const MALLORY = { id: 999, first_name: 'Mallory' };
 export const SLACK_ALICE = 'U0ALICE';
 export const SLACK_BOB = 'U0BOB';
 export const SLACK_EVE = 'U0EVE';
+export const WA_FROM = '+15550000000';
+export const WA_ALICE = '+15551110001';
+export const WA_BOB = '+15552220002';
+export const WA_CAROL = '+15553330003';
+export const WA_STRANGER = '+15559990009';
+export const TEMPLATES = { notification: `HX${'a'.repeat(32)}`, approval: `HX${'b'.repeat(32)}` };
+/** The public URL robosre is configured with; Twilio signs over it. The emulator reaches it at the real address. */
+export const PUBLIC_URL = 'https://robosre.example.test';
 
 export interface WorldOptions {
   /** Config keys merged over the defaults. */
@@ -32,11 +41,14 @@ export interface WorldOptions {
   telegram?: Record<string, unknown> | false;
   /** Merged into channels.slack; `false` (the default) leaves Slack out. */
   slack?: Record<string, unknown> | false;
+  /** Merged into channels.whatsapp; `false` (the default) leaves WhatsApp out. */
+  whatsapp?: Record<string, unknown> | false;
 }
 
 export interface World {
   emu: TelegramEmulator;
   slack: SlackEmulator;
+  twilio: TwilioEmulator;
   runtime: Runtime;
   /** robosre's own HTTP server, listening on loopback. */
   server: FastifyInstance;
@@ -50,6 +62,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   emu.addChat({ id: CHAT, type: 'supergroup', title: 'ops' });
   const slack = await SlackEmulator.start();
   slack.addChannel(SLACK_CHANNEL);
+  const twilio = await TwilioEmulator.start();
+  twilio.addTemplate(TEMPLATES.notification);
+  twilio.addTemplate(TEMPLATES.approval);
   const dir = mkdtempSync(join(tmpdir(), 'robosre-chat-'));
   const channels: Record<string, unknown> = {};
   if (options.telegram !== false) {
@@ -58,15 +73,28 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   if (options.slack) {
     channels.slack = { botToken: slack.botToken, signingSecret: SLACK_SECRET, channel: SLACK_CHANNEL, apiUrl: slack.apiUrl, approvers: [SLACK_ALICE, SLACK_BOB], minInterval: 1, ...options.slack };
   }
+  if (options.whatsapp) {
+    channels.whatsapp = {
+      accountSid: twilio.accountSid,
+      authToken: twilio.authToken,
+      from: WA_FROM,
+      recipients: [{ number: WA_ALICE, minSeverity: 'info' }, { number: WA_CAROL, minSeverity: 'critical' }],
+      approvers: [WA_ALICE, WA_BOB],
+      templates: TEMPLATES,
+      apiBaseUrl: twilio.baseUrl,
+      minInterval: 1,
+      ...options.whatsapp,
+    };
+  }
   const config = parseConfig({
     environment: 'demo',
     cluster: { name: 'prod' },
     database: { path: join(dir, 'robosre.db') },
     executor: { journal: join(dir, 'actions.ndjson') },
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, publicUrl: PUBLIC_URL },
     people: [
-      { name: 'alice', role: 'approver', telegram: ALICE.id, slack: SLACK_ALICE },
-      { name: 'bob', role: 'approver', telegram: BOB.id, slack: SLACK_BOB },
+      { name: 'alice', role: 'approver', telegram: ALICE.id, slack: SLACK_ALICE, whatsapp: WA_ALICE },
+      { name: 'bob', role: 'approver', telegram: BOB.id, slack: SLACK_BOB, whatsapp: WA_BOB },
     ],
     channels,
     delivery: { failoverAfter: '1500ms', probeInterval: '200ms', requestTimeout: '1s' },
@@ -75,11 +103,13 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const runtime = createRuntime(config, createLogger('silent'));
   const server = buildServer({ runtime, config, logger: runtime.logger });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  twilio.reachVia(PUBLIC_URL, url);
   runtime.engine.resume();
   await startConversations(runtime);
   return {
     emu,
     slack,
+    twilio,
     runtime,
     server,
     url,
@@ -91,6 +121,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       runtime.store.close();
       await emu.close();
       await slack.close();
+      await twilio.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,180 @@
+/**
+ * WhatsApp as a robosre channel, through Twilio. WhatsApp has no threads or
+ * edits: an incident's "thread" is the set of recipients chosen by its
+ * severity, every update is a new message to them, and a decision is
+ * reported as a reply. Inside a recipient's 24-hour session window messages
+ * are free-form; outside it only an approved template may be sent, so the
+ * channel picks the template itself and never risks error 63016. Replies
+ * (`APPROVE 7F3K`) and quick-reply taps go through the shared grammar.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import twilio from 'twilio';
+import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import { BaseUrlHttpClient } from './base-url-client.js';
+import { classify } from './errors.js';
+import { toWhatsAppText } from './format.js';
+
+export const WHATSAPP_INBOUND_PATH = '/twilio/whatsapp';
+export const WHATSAPP_STATUS_PATH = '/twilio/status';
+const WINDOW_MS = 24 * 3_600_000;
+const SEVERITY_RANK: Record<string, number> = { info: 0, warning: 1, critical: 2 };
+
+export interface WhatsAppRecipient {
+  number: string;
+  /** The least severe incident this person is messaged about. */
+  minSeverity: 'info' | 'warning' | 'critical';
+}
+
+/** Where the channel remembers when each number last wrote (it opens the 24-hour window). */
+export interface SessionWindows {
+  lastInbound(number: string): number | undefined;
+  touch(number: string, at: number): void;
+}
+
+export interface WhatsAppChannelOptions {
+  accountSid: string;
+  authToken: string;
+  /** The sender, +E164. */
+  from: string;
+  recipients: WhatsAppRecipient[];
+  /** Numbers allowed to write to robosre at all (recipients and approvers). */
+  knownNumbers: string[];
+  /** Approved templates for use outside the 24-hour window: two variables each (headline, details / code). */
+  templates: { notification: string; approval: string };
+  /** robosre's public URL: signatures are computed over it, and status callbacks are addressed to it. */
+  publicUrl: string;
+  apiBaseUrl?: string;
+  windows: SessionWindows;
+  minIntervalMs: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class WhatsAppChannel implements ChatChannel {
+  readonly name = 'whatsapp' as const;
+  readonly canEdit = false;
+  readonly minIntervalMs: number;
+  private readonly client: twilio.Twilio;
+  private inbound: InboundHandler | null = null;
+  private receipts: ReceiptHandler | null = null;
+
+  constructor(private readonly options: WhatsAppChannelOptions) {
+    this.minIntervalMs = options.minIntervalMs;
+    this.client = twilio(options.accountSid, options.authToken, options.apiBaseUrl ? { httpClient: new BaseUrlHttpClient(options.apiBaseUrl) } : {});
+  }
+
+  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
+    const rank = SEVERITY_RANK[message.severity ?? 'warning'] ?? 1;
+    const to = this.options.recipients.filter((r) => rank >= SEVERITY_RANK[r.minSeverity]!).map((r) => r.number);
+    if (to.length === 0) return { ok: true, value: { root: { to: '', sids: '' } } };
+    const sent = await this.sendAll(to, message);
+    return sent.ok ? { ok: true, value: { root: sent.value } } : sent;
+  }
+
+  async reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    const to = String(thread.root.to).split(',').filter(Boolean);
+    if (to.length === 0) return { ok: true, value: { to: '', sids: '' } };
+    return this.sendAll(to, message);
+  }
+
+  edit(): Promise<SendOutcome<MessageRef>> {
+    return Promise.resolve({ ok: false, kind: 'message', error: 'WhatsApp messages cannot be edited' });
+  }
+
+  async probe(): Promise<SendOutcome<null>> {
+    try {
+      await this.client.api.v2010.accounts(this.options.accountSid).fetch();
+      return { ok: true, value: null };
+    } catch (error) {
+      return classify(error);
+    }
+  }
+
+  start(inbound: InboundHandler, receipts: ReceiptHandler): Promise<void> {
+    this.inbound = inbound;
+    this.receipts = receipts;
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Mounts the inbound-message and status-callback webhooks, with their form parser scoped to them. */
+  registerRoutes(server: FastifyInstance): void {
+    void server.register((scope, _opts, done) => {
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, next) => next(null, Object.fromEntries(new URLSearchParams(body as string))));
+      scope.post(WHATSAPP_INBOUND_PATH, (request, reply) => this.onInbound(request, reply));
+      scope.post(WHATSAPP_STATUS_PATH, (request, reply) => this.onStatus(request, reply));
+      done();
+    });
+  }
+
+  /** Every recipient gets the message; the reference keeps one SID per recipient, in order. */
+  private async sendAll(to: string[], message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+    const sids: string[] = [];
+    for (const number of to) {
+      try {
+        const created = await this.client.messages.create({
+          from: `whatsapp:${this.options.from}`,
+          to: `whatsapp:${number}`,
+          statusCallback: `${this.options.publicUrl}${WHATSAPP_STATUS_PATH}`,
+          ...this.content(number, message),
+        });
+        sids.push(created.sid);
+      } catch (error) {
+        // Recipients already messaged would get this message again on a retry; accept that over losing it for the rest.
+        return classify(error);
+      }
+    }
+    return { ok: true, value: { to: to.join(','), sids: sids.join(',') } };
+  }
+
+  private content(number: string, message: ChatMessage): { body: string } | { contentSid: string; contentVariables: string } {
+    const now = this.options.now?.() ?? Date.now();
+    const last = this.options.windows.lastInbound(number);
+    if (last !== undefined && now - last < WINDOW_MS) return { body: toWhatsAppText(message) };
+    const headline = message.title.slice(0, 200);
+    if (message.code) return { contentSid: this.options.templates.approval, contentVariables: JSON.stringify({ 1: `${headline}: ${message.body[0] ?? ''}`.slice(0, 900), 2: message.code }) };
+    return { contentSid: this.options.templates.notification, contentVariables: JSON.stringify({ 1: headline, 2: (message.status ?? message.body[0] ?? '').slice(0, 900) }) };
+  }
+
+  private verified(request: FastifyRequest, path: string): boolean {
+    const signature = request.headers['x-twilio-signature'];
+    const params = (request.body ?? {}) as Record<string, string>;
+    return typeof signature === 'string' && twilio.validateRequest(this.options.authToken, signature, `${this.options.publicUrl}${path}`, params);
+  }
+
+  private async onInbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (!this.verified(request, WHATSAPP_INBOUND_PATH)) {
+      this.options.logger.warn('WhatsApp webhook refused: X-Twilio-Signature missing or wrong');
+      return reply.code(403).send({ error: { code: 'invalid_signature', message: 'X-Twilio-Signature does not match' } });
+    }
+    const params = request.body as Record<string, string>;
+    const number = String(params.From ?? '').replace(/^whatsapp:/, '');
+    const twiml = new twilio.twiml.MessagingResponse();
+    if (!this.inbound) return reply.code(503).send();
+    const from = { channel: 'whatsapp' as const, id: number, display: params.ProfileName ?? number };
+    if (!this.options.knownNumbers.includes(number)) {
+      this.inbound.refused(from, 'WhatsApp message from a number that is not configured');
+      return reply.type('text/xml').send(twiml.toString());
+    }
+    this.options.windows.touch(number, this.options.now?.() ?? Date.now());
+    // A quick-reply tap carries its payload ("APPROVE 7F3K"); typed replies carry the text.
+    const text = params.ButtonPayload || params.Body || 'help';
+    const answer = await this.inbound.command(from, text);
+    twiml.message(answer.text.slice(0, 1600));
+    return reply.type('text/xml').send(twiml.toString());
+  }
+
+  private onStatus(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    if (!this.verified(request, WHATSAPP_STATUS_PATH)) return reply.code(403).send({ error: { code: 'invalid_signature', message: 'X-Twilio-Signature does not match' } });
+    const params = request.body as Record<string, string>;
+    const sid = params.MessageSid ?? '';
+    const status = params.MessageStatus ?? '';
+    if (status === 'delivered' || status === 'read') this.receipts?.receipt('whatsapp', sid, { delivered: true });
+    if (status === 'failed' || status === 'undelivered') this.receipts?.receipt('whatsapp', sid, { delivered: false, error: `${status}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}` });
+    return reply.code(204).send();
+  }
+}
