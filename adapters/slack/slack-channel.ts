@@ -33,6 +33,7 @@ const ACTION_IDS = new RegExp(`^(${APPROVE_ACTION}|${DENY_ACTION})$`);
 export class SlackChannel implements ChatChannel {
   readonly name = 'slack' as const;
   readonly minIntervalMs: number;
+  readonly canEdit = true;
   private readonly app: BoltApp;
   private readonly receiver: FastifySlackReceiver | null;
 

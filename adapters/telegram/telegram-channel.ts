@@ -42,6 +42,7 @@ export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 export class TelegramChannel implements ChatChannel {
   readonly name = 'telegram' as const;
   readonly minIntervalMs: number;
+  readonly canEdit = true;
   private readonly bot: Bot;
   private chatId: number | string;
   private isForum: boolean | null = null;
