@@ -396,18 +396,22 @@ export class Dispatcher implements ReceiptHandler {
         }
       }
     });
+    this.chatopsSignal(name, 'firing', now, `${name} cannot deliver: ${reason}`);
+  }
+
+  /** The chatops_delivery_failure incident of a channel follows its health. */
+  private chatopsSignal(name: string, status: 'firing' | 'resolved', now: number, summary: string): void {
     this.options.engine.ingest({
-      id: `chatops:${name}:down:${now}`,
+      id: `chatops:${name}:${status}:${now}`,
       trigger: 'chat_delivery',
       incidentType: 'chatops_delivery_failure',
       cluster: this.options.cluster,
       subject: `${this.options.cluster}.chatops.${name}`,
-      status: 'firing',
+      status,
       observedAt: now,
-      severity: 'warning',
-      confidence: 'high',
-      summary: `${name} cannot deliver: ${reason}`,
-      params: { channel: name, reason },
+      summary,
+      params: { channel: name },
+      ...(status === 'firing' ? { severity: 'warning' as const, confidence: 'high' as const } : {}),
     });
   }
 
@@ -426,15 +430,6 @@ export class Dispatcher implements ReceiptHandler {
     }
     this.options.logger.info({ channel: name }, 'channel delivers again; conversations resume there');
     deliveriesRepo.setChannelHealth(this.db, { channel: name, healthy: true, since: now, reason: null, data: {} });
-    this.options.engine.ingest({
-      id: `chatops:${name}:up:${now}`,
-      trigger: 'chat_delivery',
-      incidentType: 'chatops_delivery_failure',
-      cluster: this.options.cluster,
-      subject: `${this.options.cluster}.chatops.${name}`,
-      status: 'resolved',
-      observedAt: now,
-      summary: `${name} delivers again`,
-    });
+    this.chatopsSignal(name, 'resolved', now, `${name} delivers again`);
   }
 }

@@ -3,37 +3,25 @@
  * times, restarting it on the same store each time, and checks that no
  * incident is lost and no action ran twice.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, rng, startRobosre, writeRun } from '../support/robosre-process.js';
 import { readJournal } from '../../adapters/executors/recording-executor.js';
 import { openStore } from '../../src/store/db.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const KILLS = 50;
 const dir = mkdtempSync(join(tmpdir(), 'robosre-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A deterministic pseudo-random sequence, so a failing run can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 function writeScenario(): { signals: string; config: string; subjects: Map<string, number> } {
-  const lines: string[] = [];
+  const lines: object[] = [];
   const subjects = new Map<string, number>();
   const add = (s: Record<string, unknown>): void => {
-    lines.push(JSON.stringify({ trigger: 'kubernetes_event', cluster: 'crash', status: 'firing', observedAt: Date.now(), ...s }));
+    lines.push({ trigger: 'kubernetes_event', cluster: 'crash', status: 'firing', observedAt: Date.now(), ...s });
     subjects.set(s.subject as string, (subjects.get(s.subject as string) ?? 0) + 1);
   };
   for (let n = 0; n < 6; n += 1) {
@@ -43,35 +31,7 @@ function writeScenario(): { signals: string; config: string; subjects: Map<strin
     }
     add({ id: `redis-${n}`, incidentType: 'runtime_dependency_outage', subject: `crash.service.platform.redis-${n}`, confidence: 'high', target: `deployment/platform/redis-${n}` });
   }
-  const signals = join(dir, 'signals.ndjson');
-  writeFileSync(signals, `${lines.join('\n')}\n`);
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    [
-      'environment: demo',
-      'cluster: { name: crash }',
-      `database: { path: ${join(dir, 'robosre.db')} }`,
-      `executor: { journal: ${join(dir, 'actions.ndjson')} }`,
-      'engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s }',
-      'log: { level: warn }',
-    ].join('\n'),
-  );
-  return { signals, config, subjects };
-}
-
-function startEngine(config: string, signals: string): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', config, '--signals', signals], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
-function exited(child: ReturnType<typeof spawn>): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done();
-    else child.once('exit', () => done());
-  });
+  return { ...writeRun(dir, lines, 'crash', ['engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s }']), subjects };
 }
 
 /** Every incident escalated or resolved with no step left to run: the robot has done all it may. */
@@ -92,13 +52,13 @@ describe('crash safety', () => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
     const random = rng(seed);
     for (let k = 0; k < KILLS; k += 1) {
-      const child = startEngine(config, signals);
+      const child = startRobosre(config, signals);
       await new Promise((r) => setTimeout(r, 150 + random() * 1200));
       child.kill('SIGKILL');
       await exited(child);
     }
     // A last, uninterrupted run finishes what is left.
-    const child = startEngine(config, signals);
+    const child = startRobosre(config, signals);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const dbPath = join(dir, 'robosre.db');

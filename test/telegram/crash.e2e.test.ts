@@ -7,67 +7,44 @@
  * receipt's commit can only be resent: those resends are flagged
  * `ambiguous`, and the test allows a duplicate for them and nothing else.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, rng, startRobosre, writeRun } from '../support/robosre-process.js';
 import { openStore } from '../../src/store/db.js';
 import { deliveriesFor } from '../../src/store/deliveries.repo.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { pendingMessages } from '../../src/store/outbox.repo.js';
 import { TelegramEmulator } from './bot-api-emulator.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const KILLS = 20;
 const INCIDENTS = 100;
 const CHAT = -100777;
 const dir = mkdtempSync(join(tmpdir(), 'robosre-tg-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function writeFiles(emu: TelegramEmulator): { config: string; signals: string } {
-  const lines = Array.from({ length: INCIDENTS }, (_, n) =>
-    JSON.stringify({ id: `crash-${n}`, trigger: 'kubernetes_event', cluster: 'tg', status: 'firing', observedAt: Date.now(), incidentType: 'crash_loop_backoff', subject: `tg.pod.shop.api-${n}`, target: `deployment/shop/api-${n}`, confidence: 'high' }),
-  );
-  const signals = join(dir, 'signals.ndjson');
-  writeFileSync(signals, `${lines.join('\n')}\n`);
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    [
-      'environment: demo',
-      'cluster: { name: tg }',
-      `database: { path: ${join(dir, 'robosre.db')} }`,
-      `executor: { journal: ${join(dir, 'actions.ndjson')} }`,
-      'server: { port: 0, host: 127.0.0.1 }',
-      'engine: { stageTimeout: 10m, approvalTtl: 10m }',
-      `channels: { telegram: { botToken: "${emu.token}", chatId: ${CHAT}, apiRoot: "${emu.apiRoot}", minInterval: 20, topics: false } }`,
-      'log: { level: warn }',
-    ].join('\n'),
-  );
-  return { config, signals };
+  const signals = Array.from({ length: INCIDENTS }, (_, n) => ({
+    id: `crash-${n}`,
+    trigger: 'kubernetes_event',
+    cluster: 'tg',
+    status: 'firing',
+    observedAt: Date.now(),
+    incidentType: 'crash_loop_backoff',
+    subject: `tg.pod.shop.api-${n}`,
+    target: `deployment/shop/api-${n}`,
+    confidence: 'high',
+  }));
+  return writeRun(dir, signals, 'tg', [
+    'server: { port: 0, host: 127.0.0.1 }',
+    'engine: { stageTimeout: 10m, approvalTtl: 10m }',
+    `channels: { telegram: { botToken: "${emu.token}", chatId: ${CHAT}, apiRoot: "${emu.apiRoot}", minInterval: 20, topics: false } }`,
+  ]);
 }
 
-function start(config: string, signals: string): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'start', '--config', config, '--signals', signals], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-}
 
-function exited(child: ReturnType<typeof spawn>): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done();
-    else child.once('exit', () => done());
-  });
-}
 
 function drained(dbPath: string): boolean {
   const store = openStore(dbPath);
@@ -91,7 +68,7 @@ describe('delivery crash safety', () => {
       let killedMidDelivery = 0;
       const writes = (): number => emu.calls.filter((c) => c.method === 'sendmessage' || c.method === 'editmessagetext').length;
       for (let k = 0; k < KILLS; k += 1) {
-        const child = start(config, signals);
+        const child = startRobosre(config, signals);
         // Kill only once this run is writing to the chat (start-up time varies with load), at a random point after.
         const before = writes();
         const deadline = Date.now() + 20_000;
@@ -103,7 +80,7 @@ describe('delivery crash safety', () => {
         if (!writing) break;
         killedMidDelivery += 1;
       }
-      const child = start(config, signals);
+      const child = startRobosre(config, signals);
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const dbPath = join(dir, 'robosre.db');
