@@ -76,6 +76,42 @@ describe('Slack conversation', () => {
     expect(auditTrail(w.runtime.store.db).some((a) => a.channel === 'slack' && a.outcome === 'unauthorised' && a.identity === SLACK_EVE)).toBe(true);
   });
 
+  it('runs every command of the grammar from /sre', async () => {
+    world = await slackWorld();
+    const w = world;
+    const { incidentId, code } = await promptFor(w);
+    const say = async (text: string): Promise<string> => {
+      const before = w.slack.responses.length;
+      const res = await command(w, SLACK_ALICE, text);
+      expect(res.status).toBe(200);
+      const acked = JSON.parse(res.body) as { text: string };
+      if (acked.text !== 'Looking…') return acked.text;
+      return String((await waitFor(`the answer to ${text}`, () => w.slack.responses[before])).body.text);
+    };
+    expect(await say(`status ${incidentId}`)).toContain(`Pending approval ${code}`);
+    expect(await say(`ack ${incidentId}`)).toBe(`Incident #${incidentId} acknowledged by alice.`);
+    expect(await say(`silence ${incidentId} 45m`)).toBe(`Updates of incident #${incidentId} silenced for 45m.`);
+    expect(await say('pause')).toMatch(/^Automatic actions paused by alice/);
+    expect(w.runtime.engine.pauseState().paused).toBe(true);
+    expect(await say('resume')).toMatch(/^Automatic actions allowed again/);
+    expect(await say(`deny ${code} not now`)).toMatch(new RegExp(`^Denied ${code}`));
+    expect(actionsRepo.approvalByCode(w.runtime.store.db, code)).toMatchObject({ status: 'denied', reason: 'not now' });
+    expect(await say('')).toContain('Commands:');
+  });
+
+  it('asks for confirmation before approving a disruptive action', async () => {
+    world = await slackWorld({ environment: 'production', engine: { stageTimeout: 400 } });
+    const w = world;
+    w.runtime.engine.ingest({ trigger: 'kubernetes_event', incidentType: 'node_unreachable_or_notready', cluster: 'prod', subject: 'prod.node.worker-7', target: 'node/worker-7', status: 'firing', confidence: 'high', observedAt: Date.now() });
+    const cordon = await waitFor('the cordon prompt', () => w.slack.messages(SLACK_CHANNEL).find((m) => /cordon_node/.test(blockText(m)) && buttonsOf(m).size > 0));
+    expect(buttonsOf(cordon).get('robosre_approve')!.confirm).toBe(false);
+    const approve = buttonsOf(cordon).get('robosre_approve')!.value;
+    await postSigned(`${w.url}/slack/events`, SLACK_SECRET, buttonPressBody({ userId: SLACK_ALICE, message: cordon, actionId: 'robosre_approve', value: approve, responseUrl: w.slack.responseUrl() }));
+    const reboot = await waitFor('the reboot prompt', () => w.slack.messages(SLACK_CHANNEL).find((m) => /reboot_node/.test(blockText(m)) && buttonsOf(m).size > 0));
+    expect(buttonsOf(reboot).get('robosre_approve')!.confirm).toBe(true);
+    expect(buttonsOf(reboot).get('robosre_deny')!.confirm).toBe(false);
+  });
+
   it('decides with the buttons, answering the presser ephemerally', async () => {
     world = await slackWorld();
     const w = world;
@@ -96,8 +132,8 @@ describe('Slack conversation', () => {
     const body = slashCommandBody({ userId: SLACK_ALICE, channelId: SLACK_CHANNEL, text: `approve ${code}`, responseUrl: w.slack.responseUrl() });
     const now = Math.floor(Date.now() / 1000);
     expect((await postSigned(`${w.url}/slack/events`, 'not-the-secret', body)).status).toBe(401);
-    expect((await postSigned(`${w.url}/slack/events`, SLACK_SECRET, body, { timestamp: now - 301 })).status).toBe(401);
-    expect((await postSigned(`${w.url}/slack/events`, SLACK_SECRET, body, { timestamp: now + 301 })).status).toBe(401);
+    expect((await postSigned(`${w.url}/slack/events`, SLACK_SECRET, body, { timestamp: now - 330 })).status).toBe(401);
+    expect((await postSigned(`${w.url}/slack/events`, SLACK_SECRET, body, { timestamp: now + 330 })).status).toBe(401);
     const unsigned = await fetch(`${w.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
     expect(unsigned.status).toBe(401);
     const huge = await postSigned(`${w.url}/slack/events`, SLACK_SECRET, `${body}&text=${'x'.repeat(2 * 1024 * 1024)}`);

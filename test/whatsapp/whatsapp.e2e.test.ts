@@ -70,6 +70,22 @@ describe('WhatsApp', () => {
     expect(w.journal().filter((j) => j.startsWith(String(first!.prompt.action)))).toHaveLength(1);
   });
 
+  it('runs every command of the grammar from WhatsApp replies', async () => {
+    world = await waWorld();
+    const w = world;
+    const incidentId = w.runtime.engine.ingest(diskPressure({ confidence: 'low', observedAt: Date.now() })).incidentId!;
+    await waitFor('a prompt', () => w.twilio.messages(WA_ALICE).find((m) => m.contentSid === TEMPLATES.approval));
+    const code = actionsRepo.listApprovals(w.runtime.store.db, incidentId)[0]!.code;
+    expect((await say(w, WA_ALICE, 'INCIDENTS')).text).toContain(`#${incidentId} WARNING node_disk_pressure`);
+    expect((await say(w, WA_ALICE, `ACK ${incidentId}`)).text).toBe(`Incident #${incidentId} acknowledged by alice.`);
+    expect((await say(w, WA_ALICE, `SILENCE ${incidentId} 1h`)).text).toBe(`Updates of incident #${incidentId} silenced for 1h.`);
+    expect((await say(w, WA_ALICE, 'PAUSE')).text).toMatch(/^Automatic actions paused by alice/);
+    expect((await say(w, WA_ALICE, 'RESUME')).text).toMatch(/^Automatic actions allowed again/);
+    expect((await say(w, WA_ALICE, `DENY ${code} too risky`)).text).toMatch(new RegExp(`^Denied ${code}`));
+    expect(actionsRepo.approvalByCode(w.runtime.store.db, code)).toMatchObject({ status: 'denied', reason: 'too risky' });
+    expect((await say(w, WA_ALICE, 'HELP')).text).toContain('Commands:');
+  });
+
   it('refuses unsigned and mis-signed webhooks and numbers it does not know, and audits them', async () => {
     world = await waWorld();
     const w = world;
