@@ -14,6 +14,8 @@ export interface EmulatedMessage {
   messageId: number;
   chatId: number;
   text: string;
+  /** For photos: the uploaded bytes' size, or the URL / file_id given. */
+  photo?: { bytes: number } | { reference: string };
   parseMode: string | null;
   replyTo: number | null;
   threadId: number | null;
@@ -202,6 +204,8 @@ export class TelegramEmulator {
       }
       case 'sendmessage':
         return this.sendMessage(p);
+      case 'sendphoto':
+        return this.sendPhoto(p);
       case 'editmessagetext':
       case 'editmessagereplymarkup':
         return this.edit(method, p);
@@ -270,6 +274,25 @@ export class TelegramEmulator {
     };
     this.sent.set(`${chat.id}:${message.messageId}`, message);
     return ok(this.messageObject(message));
+  }
+
+  private sendPhoto(p: Record<string, unknown>): Reply {
+    const chat = this.chats.get(Number(p.chat_id));
+    if (!chat) return error(400, 'Bad Request: chat not found');
+    const caption = typeof p.caption === 'string' ? p.caption : '';
+    if (stripHtml(caption, p.parse_mode).length > 1024) return error(400, 'Bad Request: message caption is too long');
+    let photo: EmulatedMessage['photo'];
+    if (p.photo instanceof Buffer) photo = { bytes: p.photo.length };
+    else if (typeof p.photo === 'string' && p.photo.startsWith('attach://')) {
+      const part = p[p.photo.slice('attach://'.length)];
+      if (!(part instanceof Buffer)) return error(400, 'Bad Request: wrong file identifier/HTTP URL specified');
+      photo = { bytes: part.length };
+    } else if (typeof p.photo === 'string' && p.photo.length > 0) photo = { reference: p.photo };
+    else return error(400, 'Bad Request: there is no photo in the request');
+    if ('bytes' in photo && photo.bytes > 10 * 2 ** 20) return error(400, 'Bad Request: file is too big');
+    const message: EmulatedMessage = { messageId: chat.nextMessageId++, chatId: chat.id, text: stripHtml(caption, p.parse_mode), photo, parseMode: typeof p.parse_mode === 'string' ? p.parse_mode : null, replyTo: null, threadId: null, keyboard: [], edits: 0, date: now(), receivedAt: Date.now() };
+    this.sent.set(`${chat.id}:${message.messageId}`, message);
+    return ok({ ...this.messageObject(message), photo: [{ file_id: `photo-${message.messageId}`, file_unique_id: `u${message.messageId}`, width: 800, height: 600 }] });
   }
 
   private edit(method: string, p: Record<string, unknown>): Reply {
@@ -342,13 +365,42 @@ function send(res: ServerResponse, reply: Reply): void {
 async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  const raw = body.toString('utf8');
   const query = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
   const type = req.headers['content-type'] ?? '';
   if (raw.length === 0) return decodeNested(query);
   if (type.startsWith('application/json')) return { ...query, ...(JSON.parse(raw) as Record<string, unknown>) };
   if (type.startsWith('application/x-www-form-urlencoded')) return decodeNested({ ...query, ...Object.fromEntries(new URLSearchParams(raw)) });
+  if (type.startsWith('multipart/form-data')) return { ...decodeNested(query), ...parseMultipart(body, type) };
   throw new Error(`unsupported content type ${type}`);
+}
+
+/**
+ * A lenient multipart/form-data reader: grammY writes part headers in lower
+ * case and file names unquoted (a strict parser drops such parts). File
+ * parts come back as Buffers, fields as decoded values.
+ */
+function parseMultipart(body: Buffer, type: string): Record<string, unknown> {
+  const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2];
+  if (!boundary) throw new Error('multipart without boundary');
+  const out: Record<string, unknown> = {};
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = body.indexOf(delimiter);
+  while (start >= 0) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next < 0) break;
+    const part = body.subarray(start + delimiter.length + 2, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    if (split >= 0) {
+      const headers = part.subarray(0, split).toString('utf8');
+      const content = part.subarray(split + 4);
+      const name = /name="?([^";\r\n]+)"?/i.exec(headers)?.[1];
+      if (name) out[name] = /filename=/i.test(headers) ? Buffer.from(content) : decodeNested({ [name]: content.toString('utf8') })[name];
+    }
+    start = next;
+  }
+  return out;
 }
 
 function decodeNested(params: Record<string, string>): Record<string, unknown> {
