@@ -13,6 +13,8 @@ import { readJournal } from '../../adapters/executors/recording-executor.js';
 import { parseSignal } from '../../src/engine/signal.js';
 import { buildServer } from '../../src/server/server.js';
 import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
+import * as actionsRepo from '../../src/store/actions.repo.js';
+import { setChannelHealth } from '../../src/store/deliveries.repo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = tmpdir();
@@ -218,6 +220,33 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     // The server's side of it arrives live: the expiry and the escalation.
     await page.locator('[data-kind="escalation"]').waitFor({ timeout: 8000 });
     await page.locator('.approval[data-state="expired"]').getByText('no decision before expiry').waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a banner while every chat channel is down, approval codes, and where each message went', async () => {
+    // A Telegram channel is configured but never started: the dispatcher alone decides where messages go.
+    server = await startServer({ channels: { telegram: { botToken: '123:abc', chatId: 42, apiRoot: 'http://127.0.0.1:9' } } });
+    const { t } = server;
+    const db = t.runtime.store.db;
+    setChannelHealth(db, { channel: 'telegram', healthy: false, since: Date.now(), reason: '403 Forbidden: bot was blocked by the user', data: {} });
+    t.runtime.dispatcher.start();
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const page = await open(`/incidents/${incidentId}`);
+    const banner = page.locator('#banner');
+    await banner.getByText('All chat channels are down').waitFor();
+    await banner.getByText('telegram: 403 Forbidden: bot was blocked by the user').waitFor();
+
+    const code = actionsRepo.listApprovals(db, incidentId)[0]!.code;
+    await page.locator('.approval h3', { hasText: `Approval ${code} requested` }).waitFor();
+    const opened = page.locator('[data-kind="message"]', { hasText: 'Opened the conversation' });
+    await opened.locator('.receipt', { hasText: 'console · thread sent' }).waitFor();
+
+    t.runtime.engine.setPaused(true, 'alice');
+    setChannelHealth(db, { channel: 'telegram', healthy: true, since: Date.now(), reason: null, data: {} });
+    t.runtime.engine.ingest(parseSignal(pullFailure()));
+    await expect.poll(() => banner.isHidden(), { timeout: 8000 }).toBe(true);
+    await page.locator('#paused', { hasText: 'Automatic actions are paused by alice.' }).waitFor();
+    await t.runtime.dispatcher.stop();
     expect(problems).toEqual([]);
   });
 });

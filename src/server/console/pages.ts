@@ -50,6 +50,8 @@ function layout({ title, page, now, body, incidentId }: Layout): string {
     <p id="signin-error" class="error" role="alert" hidden></p>
   </div>
 </header>
+<div id="banner" class="banner" role="alert" hidden></div>
+<p id="paused" class="paused" role="status" hidden></p>
 <main id="main" tabindex="-1">
 ${body}
 </main>

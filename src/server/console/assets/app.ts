@@ -160,6 +160,28 @@ export const APP_JS = String.raw`'use strict';
       all: function () { all = true; pump(); }
     };
   }
+  // The banner when no chat channel can deliver, and the pause line; re-read at most every 2 s.
+  var statusTimer = null;
+  function refreshStatus() {
+    return Promise.all([api('GET', '/api/channels'), api('GET', '/api/pause')]).then(function (r) {
+      var channels = r[0];
+      var pause = r[1];
+      var banner = document.getElementById('banner');
+      if (channels.allChatChannelsDown) {
+        banner.replaceChildren(h('strong', {}, 'All chat channels are down'), ' — this console is the only channel carrying incidents.',
+          h('ul', {}, channels.channels.map(function (c) { return h('li', {}, c.name + ': ' + (c.reason || 'down')); })));
+        banner.hidden = false;
+      } else banner.hidden = true;
+      var paused = document.getElementById('paused');
+      paused.textContent = pause.paused ? 'Automatic actions are paused' + (pause.by ? ' by ' + pause.by : '') + '.' : '';
+      paused.hidden = !pause.paused;
+    }, function () { /* the next event tries again */ });
+  }
+  function pokeStatus() {
+    if (statusTimer) return;
+    statusTimer = setTimeout(function () { statusTimer = null; refreshStatus(); }, 2000);
+  }
+
   function listen(update) {
     var live = document.getElementById('live');
     var source = new EventSource('/api/events');
@@ -176,7 +198,9 @@ export const APP_JS = String.raw`'use strict';
     source.addEventListener('incident', function (event) {
       var id = JSON.parse(event.data).id;
       if (typeof id === 'number') update.id(id);
+      pokeStatus();
     });
+    refreshStatus();
   }
 
   // --- the incident list ------------------------------------------------------
@@ -318,7 +342,7 @@ export const APP_JS = String.raw`'use strict';
       var until = Date.parse(a.expiresAt);
       var note = h('p', { class: 'error', role: 'alert', hidden: !notes.has(a.id) }, notes.get(a.id));
       return h('section', { class: 'approval', 'data-approval-id': a.id, 'data-state': state, 'data-version': version(a), 'aria-label': 'Approval request ' + a.id },
-        h('h3', {}, 'Approval requested: ' + (p.actionName || p.action)),
+        h('h3', {}, 'Approval ' + (a.code || a.id) + ' requested: ' + (p.actionName || p.action)),
         h('dl', { class: 'facts' },
           fact('Action', p.actionName ? p.actionName + ' (' + p.action + ')' : p.action),
           fact('Target', p.target),
@@ -327,12 +351,25 @@ export const APP_JS = String.raw`'use strict';
           fact('Rollback / fallback', p.rollback),
           fact('Expires', [stamp(a.expiresAt), ' ', state === 'pending'
             ? h('span', { class: 'countdown', 'data-until': until }, 'in ' + duration(until - now()))
-            : h('span', { class: 'countdown' }, state === 'expired' ? 'expired' : '')])),
+            : h('span', { class: 'countdown' }, state === 'expired' ? 'expired' : '')]),
+          a.requiredApprovals > 1 ? fact('Approvals', votesText(a)) : null),
         state === 'pending' ? controls(a, note) : outcome(a, state),
         note);
     }
+    function votesText(a) {
+      var yes = (a.votes || []).filter(function (v) { return v.vote === 'approve'; }).map(function (v) { return v.person + ' (' + v.channel + ')'; });
+      return yes.length + ' of ' + a.requiredApprovals + (yes.length ? ': ' + yes.join(', ') : '');
+    }
     // What a card shows; a card is rebuilt only when this changes, so typing and focus survive updates.
-    function version(a) { return [effectiveState(a), a.decidedBy, a.decidedAt, a.reason].join('|'); }
+    function version(a) { return [effectiveState(a), a.decidedBy, a.decidedAt, a.reason, (a.votes || []).length].join('|'); }
+    // Where each message went, per channel; receipts change after the entry is shown.
+    function receipts(e) {
+      return h('p', { class: 'receipts', 'aria-label': 'Delivery' }, (e.receipts || []).map(function (r) {
+        return h('span', { class: 'receipt r-' + r.status, title: r.lastError || null },
+          r.channel + ' · ' + (r.op === 'open' ? 'thread ' : '') + r.status + (r.ambiguous ? ' (may be doubled)' : '') + (r.attempts > 1 ? ', ' + r.attempts + ' attempts' : ''));
+      }));
+    }
+    var receiptEls = new Map();
     function setApproval(a) {
       approvals.set(a.id, a);
       var old = cards.get(a.id);
@@ -358,6 +395,11 @@ export const APP_JS = String.raw`'use strict';
         li.append(h('p', { class: 'muted' }, 'Hypotheses: ' + data.hypotheses.join('; ')));
       }
       if (e.kind === 'action_started' && data.approvedBy) li.append(h('p', { class: 'muted' }, 'Approved by ' + data.approvedBy));
+      if (e.kind === 'message') {
+        var el = receipts(e);
+        receiptEls.set(e.id, el);
+        li.append(el);
+      }
       var other = Number(data.parentId || data.childId);
       if (e.kind === 'parent_linked' && other > 0) li.append(h('p', {}, h('a', { href: '/incidents/' + other }, 'Open incident #' + other)));
       return li;
@@ -378,6 +420,8 @@ export const APP_JS = String.raw`'use strict';
           fact('Subject', i.subject),
           fact('Confidence', i.confidence),
           fact('Status', i.status),
+          i.acknowledgedBy ? fact('Acknowledged', [i.acknowledgedBy + ' at ', stamp(i.acknowledgedAt)]) : null,
+          i.silencedUntil && Date.parse(i.silencedUntil) > now() ? fact('Updates silenced', ['until ', stamp(i.silencedUntil)]) : null,
           fact('Environment', i.environment + ', cluster ' + i.cluster),
           fact('Seen', [i.occurrences + ' time(s) via ' + i.signalSources.join(', ') + ', first ', stamp(i.firstSeenAt)]),
           i.parentId ? fact('Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
@@ -413,7 +457,17 @@ export const APP_JS = String.raw`'use strict';
       }
       // The timeline only grows: append what is new, keep what is shown (and any focus inside it).
       i.timeline.forEach(function (e) {
-        if (shown.has(e.id)) return;
+        if (shown.has(e.id)) {
+          var old = receiptEls.get(e.id);
+          if (old) {
+            var fresh = receipts(e);
+            if (fresh.textContent !== old.textContent) {
+              old.replaceWith(fresh);
+              receiptEls.set(e.id, fresh);
+            }
+          }
+          return;
+        }
         shown.add(e.id);
         thread.append(entry(e));
       });
