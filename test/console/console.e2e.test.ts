@@ -236,7 +236,8 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await banner.getByText('All chat channels are down').waitFor();
     await banner.getByText('telegram: 403 Forbidden: bot was blocked by the user').waitFor();
 
-    const code = actionsRepo.listApprovals(db, incidentId)[0]!.code;
+    await t.runtime.engine.idle();
+    const code = actionsRepo.listApprovals(db, incidentId!)[0]!.code;
     await page.locator('.approval h3', { hasText: `Approval ${code} requested` }).waitFor();
     const opened = page.locator('[data-kind="message"]', { hasText: 'Opened the conversation' });
     await opened.locator('.receipt', { hasText: 'console · thread sent' }).waitFor();
