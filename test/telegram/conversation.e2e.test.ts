@@ -60,7 +60,8 @@ describe('Telegram conversation', () => {
 
     const pressed = w.emu.pressButton({ chatId: CHAT, messageId: prompt.messageId, from: ALICE, data: approveData });
     await waitFor('the cleanup to run', () => (w.journal().some((j) => j.startsWith('delete_completed_pods')) ? true : undefined));
-    expect(w.emu.answered.find((a) => a.id === pressed)).toMatchObject({ showAlert: false, text: expect.stringMatching(/^Approved/) });
+    const answer = await waitFor('the press answered', () => w.emu.answered.find((a) => a.id === pressed));
+    expect(answer).toMatchObject({ showAlert: false, text: expect.stringMatching(/^Approved/) });
     const edited = await waitFor('the prompt edited in place', () => w.emu.messages(CHAT).find((m) => m.messageId === prompt.messageId && m.keyboard.length === 0));
     expect(edited.text).toMatch(/Approved by alice at \d\d:\d\d UTC/);
 

@@ -33,7 +33,7 @@ describe('Telegram: approvals in production', () => {
 
     const first = w.emu.pressButton({ chatId: CHAT, messageId: reboot.messageId, from: ALICE, data: approve });
     await waitFor('the vote counted on the prompt', () => w.emu.messages(CHAT).find((m) => m.messageId === reboot.messageId && /Approvals: 1 of 2 \(alice\)/.test(m.text)));
-    expect(w.emu.answered.find((a) => a.id === first)!.text).toMatch(/1 of 2 approvals; waiting for another approver/);
+    expect((await waitFor('the first vote answered', () => w.emu.answered.find((a) => a.id === first))).text).toMatch(/1 of 2 approvals; waiting for another approver/);
     expect(w.emu.messages(CHAT).find((m) => m.messageId === reboot.messageId)!.keyboard.length).toBe(1);
     const again = w.emu.pressButton({ chatId: CHAT, messageId: reboot.messageId, from: ALICE, data: approve });
     await waitFor('the second press by the same person answered', () => w.emu.answered.find((a) => a.id === again));
