@@ -58,6 +58,7 @@ export class Dispatcher implements ReceiptHandler {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private stopped = false;
+  private kicked = false;
   private readonly onIncident = (): void => this.kick();
 
   constructor(private readonly options: DispatcherOptions) {
@@ -95,8 +96,13 @@ export class Dispatcher implements ReceiptHandler {
   }
 
   kick(): void {
-    if (this.stopped) return;
-    setImmediate(() => this.pump());
+    if (this.stopped || this.kicked) return;
+    // Many engine events in one tick make one pump.
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
@@ -106,7 +112,7 @@ export class Dispatcher implements ReceiptHandler {
     for (const [name, rt] of this.runtimes) {
       if (rt.busy) continue;
       if (!this.healthy(name)) {
-        if (now >= rt.nextProbeAt) rt.busy = this.probe(rt).finally(() => this.done(rt));
+        if (now >= rt.nextProbeAt) rt.busy = this.guard(rt, this.probe(rt));
         else this.wakeAt(rt.nextProbeAt);
         continue;
       }
@@ -117,13 +123,21 @@ export class Dispatcher implements ReceiptHandler {
         this.wakeAt(due);
         continue;
       }
-      rt.busy = this.sendHead(rt, head).finally(() => this.done(rt));
+      rt.busy = this.guard(rt, this.sendHead(rt, head));
     }
   }
 
-  private done(rt: ChannelRuntime): void {
-    rt.busy = null;
-    this.kick();
+  /** A sender that fails unexpectedly (a store error) is logged and tried again later, never left holding the channel. */
+  private guard(rt: ChannelRuntime, work: Promise<void>): Promise<void> {
+    return work
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error, channel: rt.channel.name }, 'delivery step failed; retrying shortly');
+        rt.lastWriteAt = this.options.clock.now() + 5_000;
+      })
+      .finally(() => {
+        rt.busy = null;
+        this.kick();
+      });
   }
 
   private wakeAt(at: number): void {
@@ -176,7 +190,15 @@ export class Dispatcher implements ReceiptHandler {
     for (;;) {
       const entries = pendingMessages(this.db);
       if (entries.length === 0) return;
-      for (const entry of entries) this.db.transaction(() => this.routeEntry(entry));
+      for (const entry of entries) {
+        try {
+          this.db.transaction(() => this.routeEntry(entry));
+        } catch (error) {
+          // One message that cannot be routed must not stall the rest: it is marked failed, with the reason.
+          this.options.logger.error({ err: error, outboxKey: entry.key }, 'message could not be routed');
+          markOutbox(this.db, entry.key, 'failed', this.options.clock.now(), (error as Error).message);
+        }
+      }
     }
   }
 
