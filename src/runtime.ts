@@ -5,6 +5,7 @@ import { RecordingExecutor } from '../adapters/executors/recording-executor.js';
 import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
 import { SlackChannel } from '../adapters/slack/slack-channel.js';
 import { WhatsAppChannel, type SessionWindows } from '../adapters/whatsapp/whatsapp-channel.js';
+import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import type { ChatChannel } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
@@ -27,6 +28,8 @@ export interface Runtime {
   whatsapp: WhatsAppChannel | null;
   dispatcher: Dispatcher;
   commands: ChatCommands;
+  /** The Kubernetes detectors, when `kubernetes` is configured. */
+  watcher: ClusterWatcher | null;
   logger: Logger;
   clock: Clock;
 }
@@ -128,7 +131,20 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     logger: logger.child({ component: 'chat' }),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, logger, clock };
+  const kube = config.kubernetes;
+  const watcher = kube
+    ? new ClusterWatcher({
+        namespaces: kube.namespaces,
+        cluster: config.cluster.name,
+        settings: { pendingAfterMs: kube.pendingAfter, heartbeatStaleMs: kube.heartbeatStale },
+        onSignal: (signal) => engine.ingest(signal),
+        logger: logger.child({ component: 'kubernetes' }),
+        now: () => clock.now(),
+        ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
+        ...(kube.context ? { context: kube.context } : {}),
+      })
+    : null;
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, logger, clock };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

@@ -172,6 +172,21 @@ const configSchema = z
       })
       .strict()
       .default({}),
+    /** The cluster to watch; without this key no Kubernetes detector runs. */
+    kubernetes: z
+      .object({
+        /** A kubeconfig file; without one, robosre uses its in-cluster service account. */
+        kubeconfig: z.string().min(1).optional(),
+        context: z.string().min(1).optional(),
+        /** Namespaces whose pods are watched; empty watches every namespace. */
+        namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name')).default([]),
+        /** A pod Pending longer than this is pod_pending_too_long. */
+        pendingAfter: duration.default(5 * 60_000),
+        /** A node heartbeat older than this counts as unreachable. */
+        heartbeatStale: duration.default(2 * 60_000),
+      })
+      .strict()
+      .optional(),
     /** Chat channels in failover order, per severity; the console always comes last. */
     routing: z
       .object({

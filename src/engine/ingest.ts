@@ -92,7 +92,7 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
     case 'ignore':
       return { outcome: 'ignored', incidentId: null, wake: false };
     case 'update':
-      incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt);
+      incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
       addSource(db, outcome.incidentId, signal.trigger);
       return { outcome: 'correlated', incidentId: outcome.incidentId, wake: false };
     case 'resolve':

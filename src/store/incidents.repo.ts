@@ -29,6 +29,8 @@ const statements = preparedPerDb((db) => ({
       lastSeenAt: sql`max(${incidents.lastSeenAt}, ${p('seenAt')})`,
       lastSignalStatus: 'firing',
       updatedAt: sql`${p('seenAt')}`,
+      // A repeat with more corroboration raises the confidence; it never lowers it.
+      confidence: sql`case when ${p('confidenceRank')} > (case ${incidents.confidence} when 'high' then 2 when 'medium' then 1 else 0 end) then ${p('confidence')} else ${incidents.confidence} end`,
     })
     .where(eq(incidents.id, p('id')))
     .prepare(),
@@ -63,8 +65,10 @@ export function updateIncident(db: Db, id: number, patch: IncidentPatch): void {
 }
 
 /** Counts a repeat without loading the row: the hot path of correlation. */
-export function countOccurrence(db: Db, id: number, seenAt: number): void {
-  statements(db).countOccurrence.run({ id, seenAt });
+const CONFIDENCE_RANK = { low: 0, medium: 1, high: 2 } as const;
+
+export function countOccurrence(db: Db, id: number, seenAt: number, confidence?: keyof typeof CONFIDENCE_RANK): void {
+  statements(db).countOccurrence.run({ id, seenAt, confidence: confidence ?? 'low', confidenceRank: confidence ? CONFIDENCE_RANK[confidence] : -1 });
 }
 
 export function listIncidents(db: Db, filter: { status?: IncidentStatus; limit?: number } = {}): Incident[] {

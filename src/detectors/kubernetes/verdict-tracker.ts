@@ -1,0 +1,72 @@
+/**
+ * Turns verdicts into signals only when something changed: a condition
+ * starting, growing (another restart) or clearing. Repeated watch events
+ * that change nothing the detectors judge by cost no signal at all.
+ */
+import type { Signal } from '../../engine/model.js';
+import type { Verdict } from './detect.js';
+
+export interface ObjectRef {
+  uid: string;
+  resourceVersion: string;
+  subject: string;
+  target: string;
+  node?: string;
+}
+
+const RANK: Record<string, number> = { low: 0, medium: 1, high: 2 };
+
+/** What was last reported for a firing condition: its count and how sure the detector was. */
+interface Reported {
+  count: number;
+  confidence: number;
+}
+
+export class VerdictTracker {
+  private readonly firing = new Map<string, Reported>();
+
+  constructor(private readonly cluster: string) {}
+
+  signals(ref: ObjectRef, verdicts: readonly Verdict[], now: number): Signal[] {
+    const out: Signal[] = [];
+    for (const v of verdicts) {
+      const key = `${ref.uid}/${v.incidentType}`;
+      const before = this.firing.get(key);
+      if (v.firing) {
+        const reported = { count: v.count ?? 0, confidence: RANK[v.confidence ?? 'medium'] ?? 1 };
+        // Again only when it happened again, or when more evidence makes it surer.
+        if (before !== undefined && reported.count <= before.count && reported.confidence <= before.confidence) continue;
+        this.firing.set(key, reported);
+        out.push(this.signal(ref, v, 'firing', now));
+      } else if (before !== undefined) {
+        this.firing.delete(key);
+        out.push(this.signal(ref, v, 'resolved', now));
+      }
+    }
+    return out;
+  }
+
+  /** The object is gone: everything it was firing clears. */
+  deleted(ref: ObjectRef, now: number): Signal[] {
+    const types = [...this.firing.keys()].filter((k) => k.startsWith(`${ref.uid}/`)).map((k) => k.slice(ref.uid.length + 1));
+    return this.signals(ref, types.map((incidentType) => ({ incidentType, firing: false })), now);
+  }
+
+  private signal(ref: ObjectRef, v: Verdict, status: 'firing' | 'resolved', now: number): Signal {
+    return {
+      id: `k8s:${ref.uid}:${v.incidentType}:${ref.resourceVersion}:${status}`,
+      trigger: 'kubernetes_watch',
+      incidentType: v.incidentType,
+      cluster: this.cluster,
+      subject: ref.subject,
+      status,
+      observedAt: now,
+      target: ref.target,
+      ...(ref.node ? { node: ref.node } : {}),
+      ...(v.severity ? { severity: v.severity } : {}),
+      ...(v.confidence ? { confidence: v.confidence } : {}),
+      ...(v.summary ? { summary: v.summary } : {}),
+      ...(v.evidence ? { params: v.evidence } : {}),
+    };
+  }
+}
