@@ -9,7 +9,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
-import { nodeVerdicts, pendingDeadline, podVerdicts, type DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
+import { nodeVerdicts, notReadyDeadline, pendingDeadline, podVerdicts, type DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
 import { toNodeView, toPodView } from './views.js';
 
@@ -47,7 +47,7 @@ export class ClusterWatcher {
   async start(): Promise<void> {
     const core = this.kc.makeApiClient(k8s.CoreV1Api);
     const nodes = k8s.makeInformer(this.kc, '/api/v1/nodes', () => core.listNode()) as Informer<k8s.V1Node>;
-    this.watch('nodes', nodes, (node, deleted) => this.onNode(node, deleted));
+    this.watch('nodes', nodes, (node, deleted) => this.onNode(node, nodes, deleted));
     const scopes = this.options.namespaces.length ? this.options.namespaces : [null];
     for (const ns of scopes) {
       const pods = (
@@ -102,11 +102,36 @@ export class ClusterWatcher {
     for (const s of signals) this.options.onSignal(s);
   }
 
-  private onNode(node: k8s.V1Node, deleted: boolean): void {
+  private onNode(node: k8s.V1Node, cache: Informer<k8s.V1Node>, deleted: boolean): void {
     const view = toNodeView(node);
     const ref: ObjectRef = { uid: view.uid, resourceVersion: view.resourceVersion, subject: `${this.options.cluster}.node.${view.name}`, target: `node/${view.name}`, node: view.name };
     const now = this.now();
-    this.emit(deleted ? this.tracker.deleted(ref, now) : this.tracker.signals(ref, nodeVerdicts(view, now, this.options.settings), now));
+    if (deleted) {
+      this.recheckAt(view.uid, null, () => undefined);
+      this.emit(this.tracker.deleted(ref, now));
+      return;
+    }
+    this.emit(this.tracker.signals(ref, nodeVerdicts(view, now, this.options.settings), now));
+    // A node not ready for less than the grace period is looked at again when the grace ends.
+    this.recheckAt(view.uid, notReadyDeadline(view, now, this.options.settings), () => {
+      const current = cache.get(view.name);
+      if (current) this.onNode(current, cache, false);
+    });
+  }
+
+  /** Runs `again` at `at` (replacing any earlier timer for the object), or just cancels when `at` is null or past. */
+  private recheckAt(uid: string, at: number | null, again: () => void): void {
+    const existing = this.timers.get(uid);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(uid);
+    const now = this.now();
+    if (at === null || at <= now || this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(uid);
+      if (!this.stopped) again();
+    }, at - now + 50);
+    timer.unref();
+    this.timers.set(uid, timer);
   }
 
   private onPod(pod: k8s.V1Pod, cache: Informer<k8s.V1Pod>, deleted: boolean): void {
@@ -119,24 +144,16 @@ export class ClusterWatcher {
       ...(view.nodeName ? { node: view.nodeName } : {}),
     };
     const now = this.now();
-    const timer = this.timers.get(view.uid);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(view.uid);
     if (deleted) {
+      this.recheckAt(view.uid, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
       return;
     }
     this.emit(this.tracker.signals(ref, podVerdicts(view, now, this.options.settings), now));
-    const deadline = pendingDeadline(view, this.options.settings);
-    if (deadline !== null && deadline > now) {
-      // Look again, from the cache, when "pending" becomes "pending too long".
-      const t = setTimeout(() => {
-        this.timers.delete(view.uid);
-        const current = cache.get(view.name, view.namespace);
-        if (current && !this.stopped) this.onPod(current, cache, false);
-      }, deadline - now + 50);
-      t.unref();
-      this.timers.set(view.uid, t);
-    }
+    // Look again, from the cache, when "pending" becomes "pending too long".
+    this.recheckAt(view.uid, pendingDeadline(view, this.options.settings), () => {
+      const current = cache.get(view.name, view.namespace);
+      if (current) this.onPod(current, cache, false);
+    });
   }
 }

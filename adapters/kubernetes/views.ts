@@ -13,12 +13,14 @@ export function toNodeView(node: k8s.V1Node): NodeView {
     name: node.metadata?.name ?? '(unnamed)',
     uid: node.metadata?.uid ?? node.metadata?.name ?? '',
     resourceVersion: node.metadata?.resourceVersion ?? '',
+    createdAt: time(node.metadata?.creationTimestamp) ?? 0,
     conditions: (node.status?.conditions ?? []).map((c) => ({
       type: c.type,
       status: c.status,
       ...(c.reason ? { reason: c.reason } : {}),
       ...(c.message ? { message: c.message.slice(0, 1000) } : {}),
       ...(time(c.lastHeartbeatTime) !== undefined ? { lastHeartbeatTime: time(c.lastHeartbeatTime)! } : {}),
+      ...(time(c.lastTransitionTime) !== undefined ? { lastTransitionTime: time(c.lastTransitionTime)! } : {}),
     })),
     taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect })),
   };

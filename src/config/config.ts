@@ -184,6 +184,8 @@ const configSchema = z
         pendingAfter: duration.default(5 * 60_000),
         /** A node heartbeat older than this counts as unreachable. */
         heartbeatStale: duration.default(2 * 60_000),
+        /** How long a node must be not ready before it is an incident (joining and rebooting nodes are briefly not ready). */
+        notReadyAfter: duration.default(60_000),
       })
       .strict()
       .optional(),

@@ -1,11 +1,11 @@
 /** The Kubernetes detectors and their verdict tracker, as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { classifyPullError, DEFAULT_DETECTOR_SETTINGS as S, nodeVerdicts, podVerdicts } from '../../src/detectors/kubernetes/detect.js';
+import { classifyPullError, DEFAULT_DETECTOR_SETTINGS as S, nodeVerdicts, notReadyDeadline, podVerdicts } from '../../src/detectors/kubernetes/detect.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
 import type { NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
-const node = (extra: Partial<NodeView> = {}): NodeView => ({ name: 'w1', uid: 'n1', resourceVersion: '1', conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: NOW }], taints: [], ...extra });
+const node = (extra: Partial<NodeView> = {}): NodeView => ({ name: 'w1', uid: 'n1', resourceVersion: '1', createdAt: NOW - 3_600_000, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: NOW }], taints: [], ...extra });
 const pod = (extra: Partial<PodView> = {}): PodView => ({ namespace: 'shop', name: 'api-1', uid: 'p1', resourceVersion: '1', phase: 'Running', createdAt: NOW - 60_000, containers: [], ...extra });
 const verdict = (vs: ReturnType<typeof nodeVerdicts>, type: string) => vs.find((v) => v.incidentType === type)!;
 
@@ -25,8 +25,18 @@ describe('node detectors', () => {
     expect(verdict(nodeVerdicts(gone, NOW, S), 'node_unreachable_or_notready')).toMatchObject({ firing: true, confidence: 'high' });
   });
 
+  it('gives a joining or rebooting node the grace period before calling it an incident', () => {
+    const joining = node({ createdAt: NOW - 10_000, conditions: [], taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }] });
+    expect(verdict(nodeVerdicts(joining, NOW, S), 'node_unreachable_or_notready').firing).toBe(false);
+    expect(notReadyDeadline(joining, NOW, S)).toBe(NOW - 10_000 + S.notReadyAfterMs);
+    expect(verdict(nodeVerdicts(joining, NOW + S.notReadyAfterMs, S), 'node_unreachable_or_notready').firing).toBe(true);
+    const rebooting = node({ conditions: [{ type: 'Ready', status: 'False', lastHeartbeatTime: NOW, lastTransitionTime: NOW - 5_000 }] });
+    expect(verdict(nodeVerdicts(rebooting, NOW, S), 'node_unreachable_or_notready').firing).toBe(false);
+    expect(notReadyDeadline(node(), NOW, S)).toBeNull();
+  });
+
   it('never throws on a node with nothing in it', () => {
-    expect(() => nodeVerdicts({ name: '', uid: '', resourceVersion: '', conditions: [], taints: [] }, NOW, S)).not.toThrow();
+    expect(() => nodeVerdicts({ name: '', uid: '', resourceVersion: '', createdAt: Number.NaN, conditions: [], taints: [] }, NOW, S)).not.toThrow();
   });
 });
 

@@ -22,6 +22,8 @@ export interface ControlPlane {
   adminToken: string;
   restrictedToken: string;
   dir: string;
+  /** Stops kube-apiserver and starts it again on the same port and etcd, as an upgrade or crash would. */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,8 +116,7 @@ export async function startControlPlane(options: { controllerManager?: boolean }
     const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
     const restrictedToken = `restricted-${Math.random().toString(36).slice(2)}`;
     writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,1,"system:masters"\n${restrictedToken},restricted,2,"robosre:restricted"\n`);
-    children.push(
-      launch(join(bin, 'kube-apiserver'), [
+    const apiserverArgs = [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
         `--etcd-prefix=/robosre-${Date.now()}`,
         '--bind-address=127.0.0.1',
@@ -130,20 +131,34 @@ export async function startControlPlane(options: { controllerManager?: boolean }
         `--service-account-key-file=${join(dir, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
         ...(options.controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
-      ], join(dir, 'apiserver.log')),
-    );
+        // Frequent compaction, so a watch resumed after a restart meets 410 Gone and must relist.
+        '--etcd-compaction-interval=2s',
+    ];
+    let apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, join(dir, 'apiserver.log'));
+    children.push(apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
     const caPath = join(dir, 'certs', 'apiserver.crt');
     const cp = { server, caPath, adminToken };
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const ready = existsSync(caPath) ? await adminGet(cp, '/readyz').catch(() => undefined) : undefined;
-      if (ready?.status === 200) break;
-      if (children.some((c) => c.exitCode !== null) || Date.now() > deadline) {
-        throw new Error(`the control plane did not become ready:\n${tail(join(dir, 'etcd.log'))}\n${tail(join(dir, 'apiserver.log'))}`);
+    const ready = async (): Promise<void> => {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const answer = existsSync(caPath) ? await adminGet(cp, '/readyz').catch(() => undefined) : undefined;
+        if (answer?.status === 200) return;
+        if (children.some((c) => c.exitCode !== null && c !== apiserver) || apiserver.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`the control plane did not become ready:\n${tail(join(dir, 'etcd.log'))}\n${tail(join(dir, 'apiserver.log'))}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
       }
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    };
+    await ready();
+    const restartApiServer = async (): Promise<void> => {
+      const exited = new Promise<void>((r) => apiserver.once('exit', () => r()));
+      apiserver.kill('SIGKILL');
+      await exited;
+      apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, join(dir, 'apiserver.log'));
+      children.push(apiserver);
+      await ready();
+    };
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(
       kubeconfigPath,
@@ -168,7 +183,7 @@ export async function startControlPlane(options: { controllerManager?: boolean }
         ], join(dir, 'controller-manager.log')),
       );
     }
-    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, stop };
+    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stop };
   } catch (error) {
     await stop();
     throw error;

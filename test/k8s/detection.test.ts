@@ -134,4 +134,23 @@ describe('Kubernetes detection on a real API server', () => {
     const incident = await waitFor('a pending incident', () => incidentsOf('pod_pending_too_long', 'prod.pod.shop.batch-1')[0], 20_000);
     expect(incident.evidenceSummary).toMatch(/Insufficient memory/);
   });
+
+  it('recovers its watches after the API server restarts (and etcd compacts), without lost or duplicated incidents', async () => {
+    const subject = 'prod.pod.shop.api-7d9c5b6f4-x2x2x';
+    const before = incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 }).length;
+    await cp.restartApiServer();
+    // Past the compaction interval, a resumed watch's resourceVersion is gone: the informer must relist.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await core.createNode({ body: { metadata: { name: 'worker-2' } } });
+    await setNode('worker-2', true);
+    await waitFor('disk pressure on worker-2 after the restart', () => incidentsOf('node_disk_pressure', 'prod.node.worker-2')[0], 60_000);
+    await setPodStatus('api-7d9c5b6f4-x2x2x', waiting('CrashLoopBackOff', 'back-off 5m0s restarting failed container', 700));
+    const crash = incidentsOf('crash_loop_backoff', subject);
+    expect(crash).toHaveLength(1);
+    await waitFor('the restart counted on the same incident', () => (incidentsRepo.getIncident(runtime.store.db, crash[0]!.id)!.occurrences > 600 ? true : undefined), 20_000);
+    await runtime.engine.idle();
+    // Only worker-2's incident is new: the relist after the restart raised nothing again.
+    const all = incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 });
+    expect(all.length, all.map((i) => `${i.incidentType} ${i.subject}`).join(', ')).toBe(before + 1);
+  }, 120_000);
 });

@@ -24,9 +24,28 @@ export interface DetectorSettings {
   pendingAfterMs: number;
   /** A node heartbeat older than this counts as unreachable even before Ready changes. */
   heartbeatStaleMs: number;
+  /** A node must be not ready this long before it is an incident: joining and rebooting nodes are briefly not ready. */
+  notReadyAfterMs: number;
 }
 
-export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = { pendingAfterMs: 5 * 60_000, heartbeatStaleMs: 2 * 60_000 };
+export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = { pendingAfterMs: 5 * 60_000, heartbeatStaleMs: 2 * 60_000, notReadyAfterMs: 60_000 };
+
+/** Since when a node has looked not ready, or null when it looks ready. */
+function notReadySince(node: NodeView, now: number, settings: DetectorSettings): number | null {
+  const ready = node.conditions.find((c) => c.type === 'Ready');
+  const heartbeat = ready?.lastHeartbeatTime;
+  if (heartbeat !== undefined && now - heartbeat > settings.heartbeatStaleMs) return heartbeat + settings.heartbeatStaleMs;
+  if (ready && ready.status !== 'True') return ready.lastTransitionTime ?? node.createdAt;
+  // A node the kubelet has not reported on yet, or tainted unreachable.
+  if (!ready || node.taints.some((t) => UNREACHABLE_TAINTS.includes(t.key))) return ready?.lastTransitionTime ?? node.createdAt;
+  return null;
+}
+
+/** When a node that looks not ready now will have been so for long enough, so the runner can look again then. */
+export function notReadyDeadline(node: NodeView, now: number, settings: DetectorSettings): number | null {
+  const since = notReadySince(node, now, settings);
+  return since === null ? null : since + settings.notReadyAfterMs;
+}
 
 const DISK_TAINT = 'node.kubernetes.io/disk-pressure';
 const UNREACHABLE_TAINTS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'];
@@ -40,7 +59,8 @@ export function nodeVerdicts(node: NodeView, now: number, settings: DetectorSett
   const heartbeat = ready?.lastHeartbeatTime;
   const stale = heartbeat !== undefined && now - heartbeat > settings.heartbeatStaleMs;
   const taint = node.taints.find((t) => UNREACHABLE_TAINTS.includes(t.key));
-  const notReady = (ready !== undefined && ready.status !== 'True') || taint !== undefined || stale;
+  const since = notReadySince(node, now, settings);
+  const notReady = since !== null && now - since >= settings.notReadyAfterMs;
   return [
     {
       incidentType: 'node_disk_pressure',
@@ -60,8 +80,8 @@ export function nodeVerdicts(node: NodeView, now: number, settings: DetectorSett
       ...(notReady
         ? {
             confidence: [ready !== undefined && ready.status !== 'True', taint !== undefined, stale].filter(Boolean).length >= 2 ? 'high' : 'medium',
-            summary: `node ${node.name}: Ready=${ready?.status ?? 'missing'}${ready?.reason ? ` (${ready.reason})` : ''}${taint ? `, taint ${taint.key}` : ''}${stale ? `, no heartbeat for ${Math.round((now - heartbeat) / 1000)}s` : ''}`,
-            evidence: { ready: ready ?? null, taint: taint?.key ?? null, heartbeatAgeMs: heartbeat === undefined ? null : now - heartbeat },
+            summary: `node ${node.name} not ready for ${Math.round((now - since!) / 1000)}s: Ready=${ready?.status ?? 'missing'}${ready?.reason ? ` (${ready.reason})` : ''}${taint ? `, taint ${taint.key}` : ''}${stale ? `, no heartbeat for ${Math.round((now - heartbeat!) / 1000)}s` : ''}`,
+            evidence: { ready: ready ?? null, taint: taint?.key ?? null, heartbeatAgeMs: heartbeat === undefined ? null : now - heartbeat, notReadyForMs: now - since! },
           }
         : {}),
     },

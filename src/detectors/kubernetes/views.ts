@@ -8,7 +8,8 @@ export interface NodeView {
   name: string;
   uid: string;
   resourceVersion: string;
-  conditions: Array<{ type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: number }>;
+  createdAt: number;
+  conditions: Array<{ type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: number; lastTransitionTime?: number }>;
   taints: Array<{ key: string; effect: string }>;
 }
 
