@@ -80,8 +80,8 @@ export function nodeVerdicts(node: NodeView, now: number, settings: DetectorSett
       ...(notReady
         ? {
             confidence: [ready !== undefined && ready.status !== 'True', taint !== undefined, stale].filter(Boolean).length >= 2 ? 'high' : 'medium',
-            summary: `node ${node.name} not ready for ${Math.round((now - since!) / 1000)}s: Ready=${ready?.status ?? 'missing'}${ready?.reason ? ` (${ready.reason})` : ''}${taint ? `, taint ${taint.key}` : ''}${stale ? `, no heartbeat for ${Math.round((now - heartbeat!) / 1000)}s` : ''}`,
-            evidence: { ready: ready ?? null, taint: taint?.key ?? null, heartbeatAgeMs: heartbeat === undefined ? null : now - heartbeat, notReadyForMs: now - since! },
+            summary: `node ${node.name} not ready for ${Math.round((now - since) / 1000)}s: Ready=${ready?.status ?? 'missing'}${ready?.reason ? ` (${ready.reason})` : ''}${taint ? `, taint ${taint.key}` : ''}${stale ? `, no heartbeat for ${Math.round((now - heartbeat) / 1000)}s` : ''}`,
+            evidence: { ready: ready ?? null, taint: taint?.key ?? null, heartbeatAgeMs: heartbeat === undefined ? null : now - heartbeat, notReadyForMs: now - since },
           }
         : {}),
     },
