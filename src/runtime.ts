@@ -136,7 +136,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     ? new ClusterWatcher({
         namespaces: kube.namespaces,
         cluster: config.cluster.name,
-        settings: { pendingAfterMs: kube.pendingAfter, heartbeatStaleMs: kube.heartbeatStale, notReadyAfterMs: kube.notReadyAfter },
+        settings: { pendingAfterMs: kube.pendingAfter, heartbeatStaleMs: kube.heartbeatStale, notReadyAfterMs: kube.notReadyAfter, replicasMismatchAfterMs: kube.replicasMismatchAfter },
         onSignal: (signal) => engine.ingest(signal),
         logger: logger.child({ component: 'kubernetes' }),
         now: () => clock.now(),

@@ -9,9 +9,9 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
-import { nodeVerdicts, notReadyDeadline, pendingDeadline, podVerdicts, type DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
+import { deploymentVerdicts, nodeVerdicts, notReadyDeadline, pendingDeadline, podVerdicts, replicasDeadline, type DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import { toNodeView, toPodView } from './views.js';
+import { toDeploymentView, toNodeView, toPodView } from './views.js';
 
 export interface ClusterWatcherOptions {
   /** A kubeconfig file; without one, the in-cluster service account. */
@@ -57,7 +57,32 @@ export class ClusterWatcher {
       ) as Informer<k8s.V1Pod>;
       this.watch(`pods${ns ? ` in ${ns}` : ''}`, pods, (pod, deleted) => this.onPod(pod, pods, deleted));
     }
+    const apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    for (const ns of scopes) {
+      const deployments = (
+        ns === null
+          ? k8s.makeInformer(this.kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces())
+          : k8s.makeInformer(this.kc, `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns }))
+      ) as Informer<k8s.V1Deployment>;
+      this.watch(`deployments${ns ? ` in ${ns}` : ''}`, deployments, (d, deleted) => this.onDeployment(d, deployments, deleted));
+    }
     await Promise.all(this.informers.map((i) => i.start()));
+  }
+
+  private onDeployment(d: k8s.V1Deployment, cache: Informer<k8s.V1Deployment>, deleted: boolean): void {
+    const view = toDeploymentView(d);
+    const ref: ObjectRef = { uid: view.uid, resourceVersion: view.resourceVersion, subject: `${this.options.cluster}.deployment.${view.namespace}.${view.name}`, target: `deployment/${view.namespace}/${view.name}` };
+    const now = this.now();
+    if (deleted) {
+      this.recheckAt(view.uid, null, () => undefined);
+      this.emit(this.tracker.deleted(ref, now));
+      return;
+    }
+    this.emit(this.tracker.signals(ref, deploymentVerdicts(view, now, this.options.settings), now));
+    this.recheckAt(view.uid, replicasDeadline(view, this.options.settings), () => {
+      const current = cache.get(view.name, view.namespace);
+      if (current) this.onDeployment(current, cache, false);
+    });
   }
 
   async stop(): Promise<void> {

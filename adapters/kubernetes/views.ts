@@ -1,6 +1,6 @@
 /** API objects → the detectors' views; every field read defensively, since odd objects must never crash a detector. */
 import type * as k8s from '@kubernetes/client-node';
-import type { ContainerView, NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
+import type { ContainerView, DeploymentView, NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
 
 const time = (value: Date | string | undefined): number | undefined => {
   if (value === undefined) return undefined;
@@ -66,5 +66,22 @@ export function toPodView(pod: k8s.V1Pod): PodView {
     ...(owner ? { owner } : {}),
     containers,
     ...(scheduled?.status === 'False' ? { unschedulable: `${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.slice(0, 1000) } : {}),
+  };
+}
+
+export function toDeploymentView(d: k8s.V1Deployment): DeploymentView {
+  const available = d.status?.conditions?.find((c) => c.type === 'Available');
+  const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
+  const since = time(available?.lastTransitionTime);
+  return {
+    namespace: d.metadata?.namespace ?? 'default',
+    name: d.metadata?.name ?? '(unnamed)',
+    uid: d.metadata?.uid ?? `${d.metadata?.namespace}/${d.metadata?.name}`,
+    resourceVersion: d.metadata?.resourceVersion ?? '',
+    createdAt: time(d.metadata?.creationTimestamp) ?? 0,
+    desired: d.spec?.replicas ?? 1,
+    available: d.status?.availableReplicas ?? 0,
+    ...(available && since !== undefined ? { availableSince: { status: available.status, at: since } } : {}),
+    progressDeadlineExceeded: progressing?.reason === 'ProgressDeadlineExceeded',
   };
 }

@@ -186,6 +186,8 @@ const configSchema = z
         heartbeatStale: duration.default(2 * 60_000),
         /** How long a node must be not ready before it is an incident (joining and rebooting nodes are briefly not ready). */
         notReadyAfter: duration.default(60_000),
+        /** How long a Deployment may be short of available replicas before it is an incident. */
+        replicasMismatchAfter: duration.default(5 * 60_000),
       })
       .strict()
       .optional(),

@@ -1,8 +1,8 @@
 /** The Kubernetes detectors and their verdict tracker, as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { classifyPullError, DEFAULT_DETECTOR_SETTINGS as S, nodeVerdicts, notReadyDeadline, podVerdicts } from '../../src/detectors/kubernetes/detect.js';
+import { classifyPullError, DEFAULT_DETECTOR_SETTINGS as S, deploymentVerdicts, nodeVerdicts, notReadyDeadline, podVerdicts, replicasDeadline } from '../../src/detectors/kubernetes/detect.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import type { NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
+import type { DeploymentView, NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const node = (extra: Partial<NodeView> = {}): NodeView => ({ name: 'w1', uid: 'n1', resourceVersion: '1', createdAt: NOW - 3_600_000, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: NOW }], taints: [], ...extra });
@@ -62,6 +62,24 @@ describe('pod detectors', () => {
   it('reports OOMKilled with the memory limit as evidence', () => {
     const oom = pod({ containers: [{ name: 'a', ready: false, restartCount: 2, image: 'x', lastTerminated: { reason: 'OOMKilled', exitCode: 137 }, memoryLimit: '256Mi' }] });
     expect(podVerdicts(oom, NOW, S).find((v) => v.incidentType === 'oom_killed')).toMatchObject({ firing: true, summary: expect.stringContaining('256Mi') });
+  });
+});
+
+describe('deployment detector', () => {
+  const dep = (extra: Partial<DeploymentView> = {}): DeploymentView => ({ namespace: 'shop', name: 'api', uid: 'd1', resourceVersion: '1', createdAt: NOW - 1_000, desired: 3, available: 0, progressDeadlineExceeded: false, ...extra });
+  const firing = (d: DeploymentView, at = NOW) => deploymentVerdicts(d, at, S)[0]!.firing;
+
+  it('gives a new or rolling Deployment the threshold before calling it short', () => {
+    expect(firing(dep())).toBe(false);
+    expect(replicasDeadline(dep(), S)).toBe(NOW - 1_000 + S.replicasMismatchAfterMs);
+    expect(firing(dep(), NOW + S.replicasMismatchAfterMs)).toBe(true);
+    expect(firing(dep({ available: 3 }))).toBe(false);
+    expect(replicasDeadline(dep({ available: 3 }), S)).toBeNull();
+  });
+
+  it('fires at once on ProgressDeadlineExceeded, and after the threshold when Available has been False', () => {
+    expect(deploymentVerdicts(dep({ progressDeadlineExceeded: true }), NOW, S)[0]).toMatchObject({ firing: true, confidence: 'high' });
+    expect(firing(dep({ available: 1, availableSince: { status: 'False', at: NOW - S.replicasMismatchAfterMs } }))).toBe(true);
   });
 });
 

@@ -135,6 +135,37 @@ describe('Kubernetes detection on a real API server', () => {
     expect(incident.evidenceSummary).toMatch(/Insufficient memory/);
   });
 
+  it('raises deployment_replicas_mismatch when available replicas stay short past the threshold, and resolves when they return', async () => {
+    const apps = (() => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(cp.kubeconfigPath);
+      return kc.makeApiClient(k8s.AppsV1Api);
+    })();
+    await apps.createNamespacedDeployment({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'checkout' },
+        spec: { replicas: 3, selector: { matchLabels: { app: 'checkout' } }, template: { metadata: { labels: { app: 'checkout' } }, spec: { containers: [{ name: 'c', image: 'shop/checkout:1' }] } } },
+      },
+    });
+    const setStatus = async (available: number, since: Date): Promise<void> => {
+      const d = await apps.readNamespacedDeployment({ name: 'checkout', namespace: 'shop' });
+      d.status = {
+        replicas: 3,
+        readyReplicas: available,
+        availableReplicas: available,
+        conditions: [{ type: 'Available', status: available >= 3 ? 'True' : 'False', reason: available >= 3 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', lastTransitionTime: since, lastUpdateTime: since }],
+      };
+      await apps.replaceNamespacedDeploymentStatus({ name: 'checkout', namespace: 'shop', body: d });
+    };
+    // Short for ten minutes already (the default threshold is five).
+    await setStatus(1, new Date(Date.now() - 10 * 60_000));
+    const incident = await waitFor('a replicas incident', () => incidentsOf('deployment_replicas_mismatch', 'prod.deployment.shop.checkout')[0]);
+    expect(incident.evidenceSummary).toMatch(/1 of 3 replicas available/);
+    await setStatus(3, new Date());
+    await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, incident.id)!.status === 'resolved' ? true : undefined), 20_000);
+  });
+
   it('recovers its watches after the API server restarts (and etcd compacts), without lost or duplicated incidents', async () => {
     const subject = 'prod.pod.shop.api-7d9c5b6f4-x2x2x';
     const before = incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 }).length;

@@ -6,7 +6,7 @@
  * incident with six hundred occurrences, never six hundred incidents.
  */
 import type { Confidence, Severity } from '../../../policies/types.js';
-import type { NodeView, PodView } from './views.js';
+import type { DeploymentView, NodeView, PodView } from './views.js';
 
 export interface Verdict {
   incidentType: string;
@@ -26,9 +26,11 @@ export interface DetectorSettings {
   heartbeatStaleMs: number;
   /** A node must be not ready this long before it is an incident: joining and rebooting nodes are briefly not ready. */
   notReadyAfterMs: number;
+  /** A Deployment short of available replicas this long is an incident (a rollout in progress is not). */
+  replicasMismatchAfterMs: number;
 }
 
-export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = { pendingAfterMs: 5 * 60_000, heartbeatStaleMs: 2 * 60_000, notReadyAfterMs: 60_000 };
+export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = { pendingAfterMs: 5 * 60_000, heartbeatStaleMs: 2 * 60_000, notReadyAfterMs: 60_000, replicasMismatchAfterMs: 5 * 60_000 };
 
 /** Since when a node has looked not ready, or null when it looks ready. */
 function notReadySince(node: NodeView, now: number, settings: DetectorSettings): number | null {
@@ -158,4 +160,35 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
 /** When a pod that is Pending now will have been Pending too long, so the runner can look again then (no polling). */
 export function pendingDeadline(pod: PodView, settings: DetectorSettings): number | null {
   return pod.phase === 'Pending' ? pod.createdAt + settings.pendingAfterMs : null;
+}
+
+/** Since when a Deployment has been short of available replicas, or null when it is not. */
+function shortSince(d: DeploymentView): number | null {
+  if (d.available >= d.desired) return null;
+  // Without an Available condition the controller has not reported yet: count from creation.
+  return d.availableSince?.at ?? d.createdAt;
+}
+
+export function deploymentVerdicts(d: DeploymentView, now: number, settings: DetectorSettings): Verdict[] {
+  const since = shortSince(d);
+  const firing = d.progressDeadlineExceeded || (since !== null && now - since >= settings.replicasMismatchAfterMs);
+  return [
+    {
+      incidentType: 'deployment_replicas_mismatch',
+      firing,
+      ...(firing
+        ? {
+            confidence: d.progressDeadlineExceeded && since !== null ? 'high' : 'medium',
+            summary: `deployment ${d.namespace}/${d.name}: ${d.available} of ${d.desired} replicas available${d.progressDeadlineExceeded ? ', ProgressDeadlineExceeded' : ''}${since !== null ? ` for ${Math.round((now - since) / 60_000)} min` : ''}`,
+            evidence: { desired: d.desired, available: d.available, progressDeadlineExceeded: d.progressDeadlineExceeded },
+          }
+        : {}),
+    },
+  ];
+}
+
+/** When a Deployment short of replicas now will have been short long enough. */
+export function replicasDeadline(d: DeploymentView, settings: DetectorSettings): number | null {
+  const since = shortSince(d);
+  return since === null ? null : since + settings.replicasMismatchAfterMs;
 }

@@ -37,3 +37,17 @@ export interface PodView {
   /** Why the scheduler could not place it, when it could not. */
   unschedulable?: string;
 }
+
+export interface DeploymentView {
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  createdAt: number;
+  desired: number;
+  available: number;
+  /** `Available` condition: since when it has had its current status. */
+  availableSince?: { status: string; at: number };
+  /** The controller gave up rolling out (`Progressing` with reason ProgressDeadlineExceeded). */
+  progressDeadlineExceeded: boolean;
+}
