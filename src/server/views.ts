@@ -91,7 +91,7 @@ export function timelineView(events: TimelineEvent[], deliveries: Delivery[] = [
 }
 
 export function receiptView(d: Delivery) {
-  return { channel: d.channel, op: d.op, status: d.status, attempts: d.attempts, ambiguous: d.ambiguous, lastError: d.lastError, sentAt: iso(d.sentAt) };
+  return { channel: d.channel, op: d.op, status: d.status, attempts: d.attempts, ambiguous: d.ambiguousResends > 0, ambiguousResends: d.ambiguousResends, lastError: d.lastError, sentAt: iso(d.sentAt) };
 }
 
 export function channelView(name: string, health: ChannelHealth | undefined) {

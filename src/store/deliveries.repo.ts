@@ -16,7 +16,7 @@ export interface Delivery {
   attempts: number;
   notBefore: number;
   firstAttemptAt: number | null;
-  ambiguous: boolean;
+  ambiguousResends: number;
   lastError: string | null;
   ref: Record<string, unknown> | null;
   createdAt: number;
@@ -89,7 +89,7 @@ export function reopenInterrupted(db: Db): Delivery[] {
   const rows = db.select().from(deliveries).where(eq(deliveries.status, 'sending')).all() as Delivery[];
   for (const row of rows) {
     const send = row.op === 'open' || row.op === 'reply' || row.op === 'prompt';
-    updateDelivery(db, row.id, { status: 'pending', ...(send ? { ambiguous: true } : {}) });
+    updateDelivery(db, row.id, { status: 'pending', ...(send ? { ambiguousResends: row.ambiguousResends + 1 } : {}) });
   }
   return rows;
 }

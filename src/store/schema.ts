@@ -223,8 +223,8 @@ export const deliveries = sqliteTable(
     attempts: integer('attempts').notNull(),
     notBefore: integer('not_before').notNull(),
     firstAttemptAt: integer('first_attempt_at'),
-    /** A send that may have reached the platform before a crash and was sent again. */
-    ambiguous: integer('ambiguous', { mode: 'boolean' }).notNull().default(false),
+    /** How often this send may have reached the platform before a crash and was sent again (each may be a duplicate). */
+    ambiguousResends: integer('ambiguous').notNull().default(0),
     lastError: text('last_error'),
     ref: text('ref', { mode: 'json' }).$type<Record<string, unknown>>(),
     createdAt: integer('created_at').notNull(),
