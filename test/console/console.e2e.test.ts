@@ -14,7 +14,7 @@ import { parseSignal } from '../../src/engine/signal.js';
 import { buildServer } from '../../src/server/server.js';
 import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
-import { setChannelHealth } from '../../src/store/deliveries.repo.js';
+import { insertDelivery, setChannelHealth, updateDelivery, deliveriesFor } from '../../src/store/deliveries.repo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = tmpdir();
@@ -26,6 +26,10 @@ interface Server {
   url: string;
   t: TestRuntime;
   app: FastifyInstance;
+}
+
+interface IncidentJson {
+  timeline: { kind: string; summary: string; data: { outboxKey?: string } }[];
 }
 
 /** The real server, as `robosre start` builds it, on a temp SQLite file. */
@@ -60,6 +64,8 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await context?.close();
     context = undefined;
     if (server) {
+      // Started by the tests that deliver (never the channels themselves); stopping twice is harmless.
+      await server.t.runtime.dispatcher.stop();
       await server.app.close();
       await server.t.close();
       server = undefined;
@@ -224,30 +230,118 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
   });
 
   it('shows a banner while every chat channel is down, approval codes, and where each message went', async () => {
-    // A Telegram channel is configured but never started: the dispatcher alone decides where messages go.
+    // A Telegram channel is configured but never started (no polling, no network): the dispatcher alone decides where messages go.
     server = await startServer({ channels: { telegram: { botToken: '123:abc', chatId: 42, apiRoot: 'http://127.0.0.1:9' } } });
-    const { t } = server;
+    const { url, t } = server;
     const db = t.runtime.store.db;
     setChannelHealth(db, { channel: 'telegram', healthy: false, since: Date.now(), reason: '403 Forbidden: bot was blocked by the user', data: {} });
     t.runtime.dispatcher.start();
     const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
-    const page = await open(`/incidents/${incidentId}`);
+    // Every page carries the banner, even the one for an incident that does not exist.
+    const page = await open('/incidents/999');
     const banner = page.locator('#banner');
+    await banner.locator('li[data-channel="telegram"]', { hasText: 'telegram: 403 Forbidden: bot was blocked by the user' }).waitFor();
+    problems = problems.filter((p) => !p.includes('the server responded with a status of 404'));
+    await page.goto(`${url}/incidents/${incidentId}`);
     await banner.getByText('All chat channels are down').waitFor();
-    await banner.getByText('telegram: 403 Forbidden: bot was blocked by the user').waitFor();
+    expect(await banner.textContent()).toContain('this console is the only channel carrying incidents');
+    await banner.locator('li[data-channel="telegram"]', { hasText: 'telegram: 403 Forbidden: bot was blocked by the user' }).waitFor();
+    expect(await page.locator('#paused').isHidden()).toBe(true);
 
     await t.runtime.engine.idle();
     const code = actionsRepo.listApprovals(db, incidentId!)[0]!.code;
+    expect(code).toMatch(/^[0-9A-Z]{4}$/);
     await page.locator('.approval h3', { hasText: `Approval ${code} requested` }).waitFor();
+    // Telegram is down, so every message went to the console.
     const opened = page.locator('[data-kind="message"]', { hasText: 'Opened the conversation' });
     await opened.locator('.receipt', { hasText: 'console · thread sent' }).waitFor();
+    const asked = page.locator('[data-kind="message"]', { hasText: 'Asked for approval' });
+    await asked.locator('.receipt', { hasText: 'console · sent' }).waitFor();
 
+    // Receipts the dispatcher writes on paths this test does not drive (a refused message resent after a restart), straight into the store.
+    const json = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as IncidentJson;
+    const askedKey = json.timeline.find((e) => e.kind === 'message' && e.summary.startsWith('Asked for approval'))!.data.outboxKey!;
+    insertDelivery(db, { outboxKey: askedKey, incidentId: incidentId!, channel: 'telegram', op: 'prompt', at: Date.now() });
+    const refused = deliveriesFor(db, incidentId!).find((d) => d.outboxKey === askedKey && d.channel === 'telegram')!;
+    updateDelivery(db, refused.id, { status: 'failed', attempts: 3, ambiguousResends: 2, lastError: '400 Bad Request: message is too long' });
+
+    // Telegram recovers, automatic actions are paused, and the incident changes: the banner goes, the pause line comes.
+    await t.runtime.dispatcher.stop();
     t.runtime.engine.setPaused(true, 'alice');
     setChannelHealth(db, { channel: 'telegram', healthy: true, since: Date.now(), reason: null, data: {} });
     t.runtime.engine.ingest(parseSignal(pullFailure()));
     await expect.poll(() => banner.isHidden(), { timeout: 8000 }).toBe(true);
-    await page.locator('#paused', { hasText: 'Automatic actions are paused by alice.' }).waitFor();
-    await t.runtime.dispatcher.stop();
+    expect(await banner.textContent()).toBe('');
+    await page.locator('#paused', { hasText: /^Automatic actions are paused by alice since \d\d:\d\d:\d\d\./ }).waitFor();
+    const failed = asked.locator('.receipt.r-failed');
+    await failed.waitFor();
+    expect(await failed.textContent()).toBe('telegram · failed, 3 attempts · ambiguous ×2');
+    expect(await failed.getAttribute('title')).toMatch(/^400 Bad Request: message is too long — sent again after a restart interrupted it \(2 times\)/);
+    expect(await asked.locator('.receipt').allTextContents()).toEqual(['console · sent', 'telegram · failed, 3 attempts · ambiguous ×2']);
+    expect(problems).toEqual([]);
+  });
+
+  it('says where a message went when Telegram could not take it', async () => {
+    // Every send to 127.0.0.1:9 is refused; past failoverAfter the channel is down and its queue moves to the console.
+    server = await startServer({
+      channels: { telegram: { botToken: '123:abc', chatId: 42, apiRoot: 'http://127.0.0.1:9' } },
+      delivery: { failoverAfter: 1, probeInterval: '1h' },
+    });
+    const { t } = server;
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    // Everything is queued for Telegram before the first send fails, so the approval prompt is one of the messages that move.
+    await t.runtime.engine.idle();
+    const page = await open(`/incidents/${incidentId}`);
+    const banner = page.locator('#banner');
+    expect(await banner.isHidden()).toBe(true);
+    t.runtime.dispatcher.start();
+
+    await banner.locator('li[data-channel="telegram"]', { hasText: /^telegram: .*network/ }).waitFor();
+    // The dispatcher's own writes announce nothing on the event stream; the incident's next change brings them.
+    await t.runtime.dispatcher.idle();
+    t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const asked = page.locator('[data-kind="message"]', { hasText: 'Asked for approval' });
+    await asked.locator('.receipt', { hasText: 'telegram · moved → console' }).waitFor();
+    await asked.locator('.receipt', { hasText: 'console · sent' }).waitFor();
+    // The thread that was being opened when Telegram failed carries the error as its tooltip.
+    const thread = page.locator('[data-kind="message"]', { hasText: 'Opened the conversation' }).locator('.receipt.r-moved');
+    await thread.waitFor();
+    expect(await thread.textContent()).toMatch(/^telegram · thread moved/);
+    expect(await thread.getAttribute('title')).toContain('network');
+    await page.locator('.approval h3', { hasText: `Approval ${actionsRepo.listApprovals(t.runtime.store.db, incidentId!)[0]!.code} requested` }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('counts the votes of an action that needs two approvers, and shows who acknowledged and silenced it', async () => {
+    server = await startServer({ environment: 'production', engine: { stageTimeout: 400 } });
+    const { t } = server;
+    const { incidentId } = t.runtime.engine.ingest(
+      parseSignal({ trigger: 'kubernetes_event', incidentType: 'node_unreachable_or_notready', cluster: 'prod', subject: 'prod.node.worker-7', target: 'node/worker-7', confidence: 'high', status: 'firing', observedAt: Date.now() }),
+    );
+    const page = await open(`/incidents/${incidentId}`);
+    await signIn(page, 'alice-token', 'alice (approver)');
+    // One approver is enough to cordon.
+    const cordon = page.locator('.approval', { hasText: 'cordon_node' });
+    await cordon.getByRole('button', { name: /^Approve/ }).click();
+    await cordon.and(page.locator('[data-state="approved"]')).waitFor();
+    expect(await cordon.locator('.votes').count()).toBe(0);
+
+    // Rebooting a production node needs two.
+    const reboot = page.locator('.approval', { hasText: 'reboot_node' });
+    await reboot.locator('.votes', { hasText: '0 of 2 approvals' }).waitFor();
+    await reboot.getByRole('button', { name: /^Approve/ }).click();
+    await reboot.locator('.votes', { hasText: '1 of 2 approvals (alice)' }).waitFor();
+    expect(await reboot.getAttribute('data-state')).toBe('pending');
+    expect(await reboot.locator('.votes').getAttribute('title')).toMatch(/^alice via console at \d{4}-/);
+
+    // Acknowledged and silenced (from chat, say): both beside the status, and in the opening's facts.
+    const status = page.locator('#incident header .status-line');
+    expect(await status.locator('.ack-badge, .silenced-badge').count()).toBe(0);
+    t.runtime.engine.acknowledge(incidentId!, 'alice');
+    t.runtime.engine.silence(incidentId!, Date.now() + 30 * 60_000, 'alice');
+    await status.locator('.ack-badge', { hasText: /^acknowledged by alice at \S+/ }).waitFor();
+    await status.locator('.silenced-badge', { hasText: /^updates silenced until \S+/ }).waitFor();
+    await expect.poll(() => page.locator('[data-kind="opening"] dt').allTextContents()).toEqual(expect.arrayContaining(['Acknowledged', 'Updates silenced']));
     expect(problems).toEqual([]);
   });
 });

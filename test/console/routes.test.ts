@@ -56,6 +56,17 @@ describe('console routes', () => {
     }
   });
 
+  it('gives every page the status banner and pause line, hidden until the script has read /api/channels and /api/pause', async () => {
+    const { incidentId } = t.runtime.engine.ingest(pullFailure());
+    for (const path of ['/', `/incidents/${incidentId}`, '/incidents/999']) {
+      const body = (await app.inject({ method: 'GET', url: path })).body;
+      expect(body, path).toContain('<div id="banner" class="banner" role="alert" hidden></div>');
+      expect(body, path).toContain('<p id="paused" class="paused" role="status" hidden></p>');
+      // Above the page's own content, so it is the first thing seen.
+      expect(body.indexOf('id="banner"'), path).toBeLessThan(body.indexOf('<main'));
+    }
+  });
+
   it('escapes every HTML-significant character', () => {
     expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
   });

@@ -3,7 +3,7 @@
  * serves it without a copy step (tsc copies no assets). Plain ES2020, no
  * framework, no build.
  *
- * Rules this code keeps, and `test/console/assets.test.ts` checks what it can:
+ * Rules this code keeps, and `test/console/routes.test.ts` checks what it can:
  * - every piece of server data enters the DOM as a text node or attribute
  *   value, never as markup (no innerHTML; the CSP also enforces Trusted Types);
  * - it is written without backticks, `${` or backslashes, so the TS
@@ -160,36 +160,80 @@ export const APP_JS = String.raw`'use strict';
       all: function () { all = true; pump(); }
     };
   }
-  // The banner when no chat channel can deliver, and the pause line; re-read at most every 2 s.
+  // --- the status lines: no chat channel can deliver; automatic actions paused ------
+  // Re-read on load, on every (re)connection, and on incident events at most once per STATUS_EVERY ms.
+  var STATUS_EVERY = 2000;
+  var statusAt = 0;
   var statusTimer = null;
+  var statusBusy = false;
+  var statusAgain = false;
+  var bannerKey = null;
+  var pausedKey = null;
+  function showStatus(channels, pause) {
+    var banner = document.getElementById('banner');
+    var down = channels.allChatChannelsDown ? channels.channels.filter(function (c) { return !c.healthy; }) : [];
+    var key = channels.allChatChannelsDown ? JSON.stringify(down) : '';
+    // Unchanged, it is left alone: the banner is an alert, and screen readers announce every rewrite.
+    if (key !== bannerKey) {
+      bannerKey = key;
+      banner.replaceChildren();
+      appendAll(banner, key ? [
+        h('strong', {}, 'All chat channels are down'), ' — this console is the only channel carrying incidents.',
+        h('ul', { 'aria-label': 'Chat channels' }, down.map(function (c) {
+          return h('li', { 'data-channel': c.name }, c.name + ': ' + (c.reason || 'no reason recorded'), c.since ? [' (since ', stamp(c.since), ')'] : null);
+        }))
+      ] : []);
+      banner.hidden = !key;
+    }
+    var paused = document.getElementById('paused');
+    key = pause.paused ? JSON.stringify(pause) : '';
+    if (key !== pausedKey) {
+      pausedKey = key;
+      paused.replaceChildren();
+      if (key) {
+        appendAll(paused, ['Automatic actions are paused' + (pause.by ? ' by ' + pause.by : ''),
+          pause.at ? [' since ', stamp(new Date(pause.at).toISOString())] : null, '. What robosre would do on its own waits for approval instead.']);
+      }
+      paused.hidden = !key;
+    }
+  }
   function refreshStatus() {
-    return Promise.all([api('GET', '/api/channels'), api('GET', '/api/pause')]).then(function (r) {
-      var channels = r[0];
-      var pause = r[1];
-      var banner = document.getElementById('banner');
-      if (channels.allChatChannelsDown) {
-        banner.replaceChildren(h('strong', {}, 'All chat channels are down'), ' — this console is the only channel carrying incidents.',
-          h('ul', {}, channels.channels.map(function (c) { return h('li', {}, c.name + ': ' + (c.reason || 'down')); })));
-        banner.hidden = false;
-      } else banner.hidden = true;
-      var paused = document.getElementById('paused');
-      paused.textContent = pause.paused ? 'Automatic actions are paused' + (pause.by ? ' by ' + pause.by : '') + '.' : '';
-      paused.hidden = !pause.paused;
-    }, function () { /* the next event tries again */ });
+    if (statusBusy) {
+      statusAgain = true;
+      return;
+    }
+    statusBusy = true;
+    statusAt = Date.now();
+    Promise.all([api('GET', '/api/channels'), api('GET', '/api/pause')]).then(function (r) { showStatus(r[0], r[1]); }, function () {
+      // Shown as it was; the next event or reconnection tries again.
+    }).then(function () {
+      statusBusy = false;
+      if (statusAgain) {
+        statusAgain = false;
+        pokeStatus();
+      }
+    });
   }
   function pokeStatus() {
     if (statusTimer) return;
-    statusTimer = setTimeout(function () { statusTimer = null; refreshStatus(); }, 2000);
+    statusTimer = setTimeout(function () {
+      statusTimer = null;
+      refreshStatus();
+    }, Math.max(0, statusAt + STATUS_EVERY - Date.now()));
   }
 
+  // update: the page's updater, or null on a page with nothing to keep live but the status lines.
   function listen(update) {
     var live = document.getElementById('live');
     var source = new EventSource('/api/events');
+    var opened = false;
     // Every (re)connection re-reads everything: events sent while disconnected are not replayed.
     source.addEventListener('open', function () {
       live.textContent = 'live';
       live.classList.add('on');
-      update.all();
+      if (update) update.all();
+      if (opened) refreshStatus();
+      opened = true;
     });
     source.addEventListener('error', function () {
       live.textContent = 'reconnecting…';
@@ -197,7 +241,7 @@ export const APP_JS = String.raw`'use strict';
     });
     source.addEventListener('incident', function (event) {
       var id = JSON.parse(event.data).id;
-      if (typeof id === 'number') update.id(id);
+      if (update && typeof id === 'number') update.id(id);
       pokeStatus();
     });
     refreshStatus();
@@ -352,22 +396,42 @@ export const APP_JS = String.raw`'use strict';
           fact('Expires', [stamp(a.expiresAt), ' ', state === 'pending'
             ? h('span', { class: 'countdown', 'data-until': until }, 'in ' + duration(until - now()))
             : h('span', { class: 'countdown' }, state === 'expired' ? 'expired' : '')]),
-          a.requiredApprovals > 1 ? fact('Approvals', votesText(a)) : null),
+          a.requiredApprovals > 1 ? fact('Votes', votesText(a)) : null),
         state === 'pending' ? controls(a, note) : outcome(a, state),
         note);
     }
+    // "1 of 2 approvals (alice)"; who voted where and when is in the tooltip.
     function votesText(a) {
-      var yes = (a.votes || []).filter(function (v) { return v.vote === 'approve'; }).map(function (v) { return v.person + ' (' + v.channel + ')'; });
-      return yes.length + ' of ' + a.requiredApprovals + (yes.length ? ': ' + yes.join(', ') : '');
+      var yes = (a.votes || []).filter(function (v) { return v.vote === 'approve'; });
+      return h('span', { class: 'votes', title: yes.map(function (v) { return v.person + ' via ' + v.channel + ' at ' + v.at; }).join('; ') || null },
+        yes.length + ' of ' + a.requiredApprovals + ' approvals' + (yes.length ? ' (' + yes.map(function (v) { return v.person; }).join(', ') + ')' : ''));
     }
     // What a card shows; a card is rebuilt only when this changes, so typing and focus survive updates.
     function version(a) { return [effectiveState(a), a.decidedBy, a.decidedAt, a.reason, (a.votes || []).length].join('|'); }
-    // Where each message went, per channel; receipts change after the entry is shown.
+    // Where each message went, one receipt per channel and operation; receipts change after the entry is shown.
+    var OPS = { open: 'thread ', edit_root: 'edit ', edit_prompt: 'edit ' };
+    // A moved message is queued again on the next channel of its route: the next receipt elsewhere, or any that was not moved.
+    function movedTo(list, n) {
+      var from = list[n].channel;
+      var next = list.slice(n + 1).filter(function (r) { return r.channel !== from; })[0] ||
+        list.filter(function (r) { return r.channel !== from && r.status !== 'moved'; })[0];
+      return next ? next.channel : null;
+    }
+    function receipt(list, n) {
+      var r = list[n];
+      var to = r.status === 'moved' ? movedTo(list, n) : null;
+      // Resent after a restart interrupted a send that may already have arrived: each resend may be a duplicate.
+      var resends = r.ambiguousResends || (r.ambiguous ? 1 : 0);
+      var tip = [r.lastError, resends ? 'sent again after a restart interrupted it' + (resends > 1 ? ' (' + resends + ' times)' : '') + ': it may have arrived more than once' : null,
+        r.sentAt ? 'sent ' + r.sentAt : null].filter(Boolean).join(' — ');
+      return h('span', { class: 'receipt r-' + r.status + (resends ? ' ambiguous' : ''), 'data-channel': r.channel, title: tip || null },
+        r.channel + ' · ' + (OPS[r.op] || '') + r.status + (to ? ' → ' + to : '') + (r.attempts > 1 ? ', ' + r.attempts + ' attempts' : ''),
+        resends ? h('strong', { class: 'flag' }, ' · ambiguous' + (resends > 1 ? ' ×' + resends : '')) : null);
+    }
     function receipts(e) {
-      return h('p', { class: 'receipts', 'aria-label': 'Delivery' }, (e.receipts || []).map(function (r) {
-        return h('span', { class: 'receipt r-' + r.status, title: r.lastError || null },
-          r.channel + ' · ' + (r.op === 'open' ? 'thread ' : '') + r.status + (r.ambiguous ? ' (may be doubled)' : '') + (r.attempts > 1 ? ', ' + r.attempts + ' attempts' : ''));
-      }));
+      var list = e.receipts || [];
+      return h('p', { class: 'receipts', 'aria-label': 'Delivery', 'data-key': JSON.stringify(list), hidden: list.length === 0 },
+        list.map(function (r, n) { return receipt(list, n); }));
     }
     var receiptEls = new Map();
     function setApproval(a) {
@@ -407,8 +471,13 @@ export const APP_JS = String.raw`'use strict';
     function renderHeader(i) {
       return h('header', {},
         h('h1', {}, 'Incident #' + i.id + ' ', h('span', { class: 'subject' }, i.subject)),
-        h('p', {}, badge('sev-' + i.severity, i.severity), ' ', badge('st-' + i.status, i.status), ' ',
-          i.approvalState === 'pending' ? badge('pending-badge', 'awaiting approval') : null));
+        h('p', { class: 'status-line' }, badge('sev-' + i.severity, i.severity), ' ', badge('st-' + i.status, i.status), ' ',
+          i.approvalState === 'pending' ? badge('pending-badge', 'awaiting approval') : null,
+          i.acknowledgedBy ? h('span', { class: 'badge ack-badge' }, 'acknowledged by ' + i.acknowledgedBy, i.acknowledgedAt ? [' at ', stamp(i.acknowledgedAt)] : null) : null,
+          silenced(i) ? h('span', { class: 'badge silenced-badge' }, 'updates silenced until ', stamp(i.silencedUntil)) : null));
+    }
+    function silenced(i) {
+      return !!i.silencedUntil && Date.parse(i.silencedUntil) > now();
     }
     function renderOpening(i) {
       return h('li', { class: 'entry opening', 'data-kind': 'opening' },
@@ -421,7 +490,7 @@ export const APP_JS = String.raw`'use strict';
           fact('Confidence', i.confidence),
           fact('Status', i.status),
           i.acknowledgedBy ? fact('Acknowledged', [i.acknowledgedBy + ' at ', stamp(i.acknowledgedAt)]) : null,
-          i.silencedUntil && Date.parse(i.silencedUntil) > now() ? fact('Updates silenced', ['until ', stamp(i.silencedUntil)]) : null,
+          silenced(i) ? fact('Updates silenced', ['until ', stamp(i.silencedUntil)]) : null,
           fact('Environment', i.environment + ', cluster ' + i.cluster),
           fact('Seen', [i.occurrences + ' time(s) via ' + i.signalSources.join(', ') + ', first ', stamp(i.firstSeenAt)]),
           i.parentId ? fact('Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
@@ -461,7 +530,7 @@ export const APP_JS = String.raw`'use strict';
           var old = receiptEls.get(e.id);
           if (old) {
             var fresh = receipts(e);
-            if (fresh.textContent !== old.textContent) {
+            if (fresh.getAttribute('data-key') !== old.getAttribute('data-key')) {
               old.replaceWith(fresh);
               receiptEls.set(e.id, fresh);
             }
@@ -519,5 +588,6 @@ export const APP_JS = String.raw`'use strict';
   var page = document.body.getAttribute('data-page');
   if (page === 'list') listPage();
   else if (page === 'incident') incidentPage(Number(document.body.getAttribute('data-incident-id')));
+  else listen(null);
 })();
 `;

@@ -38,12 +38,20 @@ button.deny { background: var(--crit); border-color: var(--crit); color: #fff; }
 .top a.brand { color: #fff; font-weight: 700; text-decoration: none; font-size: 1.1rem; }
 .live { font-size: .85rem; color: #c9d2e3; }
 .banner { background: #8a1c1c; color: #fff; padding: .6rem 1.2rem; }
-.banner ul { margin: .3rem 0 0; padding-left: 1.2rem; font-size: .9rem; }
+.banner ul { margin: .3rem 0 0; padding-left: 1.2rem; font-size: .9rem; overflow-wrap: anywhere; }
+.banner time { color: #f3d6d6; }
 .paused { background: #fff3cd; color: #5c4400; margin: 0; padding: .4rem 1.2rem; }
 .receipts { display: flex; flex-wrap: wrap; gap: .4rem; margin: .3rem 0 0; font-size: .8rem; }
+.entry p.receipts { white-space: normal; }
 .receipt { border: 1px solid #c9d2e3; border-radius: .6rem; padding: 0 .45rem; color: #3b4660; }
-.receipt.r-failed, .receipt.r-moved { border-color: #c0392b; color: #c0392b; }
+.receipt.r-failed { border-color: var(--crit); color: var(--crit); }
+.receipt.r-moved { border-color: var(--warn); color: var(--warn); }
 .receipt.r-sent, .receipt.r-delivered { border-color: #2e8b57; color: #2e6b47; }
+.receipt.r-silenced, .receipt.r-superseded { color: var(--muted); }
+.receipt[title] { cursor: help; }
+.receipt.ambiguous { border-style: dashed; }
+.ack-badge { color: var(--ok); margin-left: .3rem; }
+.silenced-badge { color: var(--muted); margin-left: .3rem; }
 .live.on::before { content: "● "; color: #5bd68a; }
 .session { margin-left: auto; }
 .signin { display: flex; gap: .4rem; align-items: center; white-space: nowrap; }
