@@ -155,6 +155,11 @@ export class Dispatcher implements ReceiptHandler {
     this.timer.unref?.();
   }
 
+  /** Live views (the console) hear of receipts as they hear of the incident's own changes. */
+  private changed(incidentId: number): void {
+    this.options.engine.events.emit('incident', incidentId);
+  }
+
   private canEdit(channel: string): boolean {
     return this.runtimes.get(channel)?.channel.canEdit ?? true;
   }
@@ -173,6 +178,7 @@ export class Dispatcher implements ReceiptHandler {
     }
     if (outcome.delivered) {
       if (delivery.status === 'sent') deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'delivered' });
+      this.changed(delivery.incidentId);
       return;
     }
     deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: outcome.error });
@@ -193,6 +199,7 @@ export class Dispatcher implements ReceiptHandler {
       for (const entry of entries) {
         try {
           this.db.transaction(() => this.routeEntry(entry));
+          if (entry.incidentId !== null) this.changed(entry.incidentId);
         } catch (error) {
           // One message that cannot be routed must not stall the rest: it is marked failed, with the reason.
           this.options.logger.error({ err: error, outboxKey: entry.key }, 'message could not be routed');
@@ -293,6 +300,7 @@ export class Dispatcher implements ReceiptHandler {
     }
     rt.lastWriteAt = this.options.clock.now();
     this.settle(rt, batch, outcome);
+    this.changed(head.incidentId);
   }
 
   /** The head alone, or with the replies queued behind it for the same incident as one digest; stale root edits are dropped. */
