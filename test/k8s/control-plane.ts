@@ -4,10 +4,13 @@
  * scripts/k8s/build.sh, started on loopback with RBAC on, an admin token and
  * a restricted one. There is no kubelet: tests write Node and Pod status
  * through the status subresource, as the kubelet would.
+ *
+ * Not a vitest global setup on purpose: only the test files that import this
+ * pay for a control plane. See docs/k8s-test-cluster.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -16,33 +19,97 @@ import { join, resolve } from 'node:path';
 export interface ControlPlane {
   /** https://127.0.0.1:PORT */
   server: string;
-  /** A kubeconfig with contexts `admin` (system:masters) and `restricted` (no roles). */
+  /** A kubeconfig with contexts `admin` (system:masters, the current one) and `restricted` (no roles). */
   kubeconfigPath: string;
+  /** The API server's self-signed serving certificate, which is its own CA. */
   caPath: string;
   adminToken: string;
   restrictedToken: string;
+  /** The temp directory holding data, certificates, the kubeconfig and the logs (etcd.log, apiserver.log, controller-manager.log). */
   dir: string;
   /** Stops kube-apiserver and starts it again on the same port and etcd, as an upgrade or crash would. */
   restartApiServer(): Promise<void>;
+  /** Stops every process and removes the temp directory. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-const ROOT = resolve(import.meta.dirname, '../..');
+export interface ControlPlaneOptions {
+  /**
+   * Also run kube-controller-manager (Deployments → ReplicaSets → Pods, garbage
+   * collection, namespace deletion, service-account tokens). Off by default:
+   * then the ServiceAccount admission plugin is off too, since nothing would
+   * create the `default` service accounts pods need.
+   */
+  controllerManager?: boolean;
+}
 
-/** Where build.sh puts the binaries for the versions in scripts/k8s/versions.env. */
-export function binariesDir(): string {
-  const versions = Object.fromEntries(
+const ROOT = resolve(import.meta.dirname, '../..');
+const READY_TIMEOUT_MS = 90_000;
+
+/** The versions build.sh builds, from scripts/k8s/versions.env. */
+export function versions(): { kubernetes: string; etcd: string } {
+  const env = Object.fromEntries(
     readFileSync(join(ROOT, 'scripts/k8s/versions.env'), 'utf8')
       .split('\n')
       .filter((l) => /^[A-Z0-9_]+=/.test(l))
-      .map((l) => l.split('=') as [string, string]),
+      .map((l) => l.trim().split('=') as [string, string]),
   );
+  if (!env.K8S_VERSION || !env.ETCD_VERSION) throw new Error('scripts/k8s/versions.env must set K8S_VERSION and ETCD_VERSION');
+  return { kubernetes: env.K8S_VERSION, etcd: env.ETCD_VERSION };
+}
+
+/** Where build.sh puts the binaries; throws, saying to run build.sh, when they are not built. */
+export function binariesDir(): string {
+  const v = versions();
   const cache = process.env.ROBOSRE_K8S_CACHE ?? join(homedir(), '.cache/robosre/k8s');
-  const dir = join(cache, `k8s-${versions.K8S_VERSION}-etcd-${versions.ETCD_VERSION}`);
+  const dir = join(cache, `k8s-${v.kubernetes}-etcd-${v.etcd}`);
   if (!existsSync(join(dir, '.complete'))) {
-    throw new Error(`the test control plane is not built (no ${dir}/.complete): run scripts/k8s/build.sh (a cold build takes about 20 minutes on 2 cores)`);
+    throw new Error(
+      `the test Kubernetes control plane (kube-apiserver ${v.kubernetes}, etcd ${v.etcd}) is not built: no ${join(dir, '.complete')}. ` +
+        'Run scripts/k8s/build.sh (needs Go 1.24+; a cold build takes 5-15 minutes on 2 cores, later runs reuse the cache).',
+    );
   }
   return dir;
+}
+
+// Every process started here, so that they die with the test process. With
+// setpriv (util-linux) the kernel sends them SIGKILL when this process dies,
+// even by SIGKILL; the exit hook covers a normal exit without it.
+const live = new Set<ChildProcess>();
+let exitHook = false;
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+function launch(bin: string, args: string[], log: string): ChildProcess {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => live.forEach((c) => c.kill('SIGKILL')));
+  }
+  const out = openSync(log, 'a');
+  const child = SETPRIV
+    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', out, out] })
+    : spawn(bin, args, { stdio: ['ignore', out, out] });
+  closeSync(out);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
+function running(child: ChildProcess | undefined): boolean {
+  // A binary that failed to spawn has no pid.
+  return child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || !running(child)) return;
+  await new Promise<void>((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill(signal);
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -56,50 +123,63 @@ async function freePort(): Promise<number> {
   });
 }
 
-function launch(bin: string, args: string[], log: string): ChildProcess {
-  const out = openSync(log, 'a');
-  return spawn(bin, args, { stdio: ['ignore', out, out] });
-}
-
 /** GET with the admin token over the self-signed serving certificate. */
 export function adminGet(cp: Pick<ControlPlane, 'server' | 'caPath' | 'adminToken'>, path: string): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
-    const req = request(`${cp.server}${path}`, { ca: readFileSync(cp.caPath), headers: { authorization: `Bearer ${cp.adminToken}` } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      `${cp.server}${path}`,
+      { ca: readFileSync(cp.caPath), headers: { authorization: `Bearer ${cp.adminToken}` }, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        res.on('error', fail);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', fail);
     req.end();
   });
 }
 
-export async function startControlPlane(options: { controllerManager?: boolean } = {}): Promise<ControlPlane> {
+function tail(path: string, lines = 30): string {
+  return existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no log)';
+}
+
+const token = (): string => randomBytes(24).toString('hex');
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const bin = binariesDir();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-'));
-  const children: ChildProcess[] = [];
+  const logs = { etcd: join(dir, 'etcd.log'), apiserver: join(dir, 'apiserver.log'), controllerManager: join(dir, 'controller-manager.log') };
+  const procs: { etcd?: ChildProcess; apiserver?: ChildProcess; controllerManager?: ChildProcess } = {};
+  const failure = (what: string): Error =>
+    new Error(
+      [
+        `test control plane: ${what} (logs in ${dir})`,
+        `--- etcd.log (last lines)\n${tail(logs.etcd)}`,
+        `--- apiserver.log (last lines)\n${tail(logs.apiserver)}`,
+        ...(options.controllerManager ? [`--- controller-manager.log (last lines)\n${tail(logs.controllerManager)}`] : []),
+      ].join('\n'),
+    );
+  const stopProcesses = async (): Promise<void> => {
+    await terminate(procs.controllerManager);
+    await terminate(procs.apiserver);
+    await terminate(procs.etcd);
+  };
+  let stopped = false;
   const stop = async (): Promise<void> => {
-    for (const child of children.reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill('SIGTERM');
-      await new Promise<void>((r) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          r();
-        }, 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          r();
-        });
-      });
-    }
+    if (stopped) return;
+    stopped = true;
+    await stopProcesses();
     rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
   try {
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    children.push(
-      launch(join(bin, 'etcd'), [
+    procs.etcd = launch(
+      join(bin, 'etcd'),
+      [
         `--data-dir=${join(dir, 'etcd')}`,
         `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
         `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -108,88 +188,119 @@ export async function startControlPlane(options: { controllerManager?: boolean }
         `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
         '--unsafe-no-fsync',
         '--log-level=warn',
-      ], join(dir, 'etcd.log')),
+      ],
+      logs.etcd,
     );
+
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
-    const restrictedToken = `restricted-${Math.random().toString(36).slice(2)}`;
-    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,1,"system:masters"\n${restrictedToken},restricted,2,"robosre:restricted"\n`);
+    const saKey = join(dir, 'sa.key');
+    const saPub = join(dir, 'sa.pub');
+    writeFileSync(saKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(saPub, publicKey.export({ type: 'spki', format: 'pem' }));
+    const adminToken = token();
+    const restrictedToken = token();
+    const tokens = join(dir, 'tokens.csv');
+    // token,user,uid,"group1,group2"
+    writeFileSync(tokens, `${adminToken},admin,admin-uid,"system:masters"\n${restrictedToken},restricted,restricted-uid,"robosre:restricted"\n`, { mode: 0o600 });
+    const certDir = join(dir, 'certs');
+    mkdirSync(certDir);
+
     const apiserverArgs = [
-        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-        `--etcd-prefix=/robosre-${Date.now()}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(dir, 'certs')}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--authorization-mode=RBAC',
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        ...(options.controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
-        // Frequent compaction, so a watch resumed after a restart meets 410 Gone and must relist.
-        '--etcd-compaction-interval=2s',
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      `--etcd-prefix=/robosre-${randomBytes(4).toString('hex')}`,
+      '--bind-address=127.0.0.1',
+      // No default route here: the server cannot derive an advertise address by itself.
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      // kube-apiserver writes a self-signed apiserver.crt/.key here.
+      `--cert-dir=${certDir}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${tokens}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${saPub}`,
+      `--service-account-signing-key-file=${saKey}`,
+      ...(options.controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
+      // Frequent compaction, so a watch resumed after a restart meets 410 Gone and must relist.
+      '--etcd-compaction-interval=2s',
     ];
-    let apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, join(dir, 'apiserver.log'));
-    children.push(apiserver);
+    procs.apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, logs.apiserver);
     const server = `https://127.0.0.1:${apiPort}`;
-    const caPath = join(dir, 'certs', 'apiserver.crt');
-    const cp = { server, caPath, adminToken };
-    const ready = async (): Promise<void> => {
-      const deadline = Date.now() + 90_000;
+    const caPath = join(certDir, 'apiserver.crt');
+    const access = { server, caPath, adminToken };
+
+    const waitFor = async (what: string, check: () => Promise<boolean>, watched: (keyof typeof procs)[]): Promise<void> => {
+      const deadline = Date.now() + READY_TIMEOUT_MS;
       for (;;) {
-        const answer = existsSync(caPath) ? await adminGet(cp, '/readyz').catch(() => undefined) : undefined;
-        if (answer?.status === 200) return;
-        if (children.some((c) => c.exitCode !== null && c !== apiserver) || apiserver.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`the control plane did not become ready:\n${tail(join(dir, 'etcd.log'))}\n${tail(join(dir, 'apiserver.log'))}`);
-        }
+        if (await check().catch(() => false)) return;
+        const dead = watched.find((k) => !running(procs[k]));
+        if (dead) throw failure(`${dead} exited (${procs[dead]?.exitCode ?? procs[dead]?.signalCode}) before ${what}`);
+        if (Date.now() > deadline) throw failure(`no ${what} after ${READY_TIMEOUT_MS / 1000}s`);
         await new Promise((r) => setTimeout(r, 200));
       }
     };
-    await ready();
-    const restartApiServer = async (): Promise<void> => {
-      const exited = new Promise<void>((r) => apiserver.once('exit', () => r()));
-      apiserver.kill('SIGKILL');
-      await exited;
-      apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, join(dir, 'apiserver.log'));
-      children.push(apiserver);
-      await ready();
-    };
+    const apiReady = (): Promise<void> =>
+      waitFor('/readyz answered 200', async () => existsSync(caPath) && (await adminGet(access, '/readyz')).status === 200, ['etcd', 'apiserver']);
+    await apiReady();
+
     const kubeconfigPath = join(dir, 'kubeconfig');
+    // JSON is YAML: no quoting surprises.
     writeFileSync(
       kubeconfigPath,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{ name: test, cluster: { server: "${server}", certificate-authority: "${caPath}" } }]`,
-        `users: [{ name: admin, user: { token: "${adminToken}" } }, { name: restricted, user: { token: "${restrictedToken}" } }]`,
-        'contexts: [{ name: admin, context: { cluster: test, user: admin } }, { name: restricted, context: { cluster: test, user: restricted } }]',
-        'current-context: admin',
-      ].join('\n'),
+      JSON.stringify(
+        {
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'test', cluster: { server, 'certificate-authority': caPath } }],
+          users: [
+            { name: 'admin', user: { token: adminToken } },
+            { name: 'restricted', user: { token: restrictedToken } },
+          ],
+          contexts: [
+            { name: 'admin', context: { cluster: 'test', user: 'admin' } },
+            { name: 'restricted', context: { cluster: 'test', user: 'restricted' } },
+          ],
+          'current-context': 'admin',
+        },
+        null,
+        2,
+      ),
+      { mode: 0o600 },
     );
+
     if (options.controllerManager) {
-      children.push(
-        launch(join(bin, 'kube-controller-manager'), [
+      procs.controllerManager = launch(
+        join(bin, 'kube-controller-manager'),
+        [
           `--kubeconfig=${kubeconfigPath}`,
           '--leader-elect=false',
           '--secure-port=0',
-          `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+          `--service-account-private-key-file=${saKey}`,
           `--root-ca-file=${caPath}`,
+          // No kubelet heartbeats: node lifecycle would taint and evict every simulated node.
           '--controllers=*,-nodelifecycle',
-        ], join(dir, 'controller-manager.log')),
+        ],
+        logs.controllerManager,
+      );
+      // Its service-account controller creating default/default shows it is up and
+      // that pods can be admitted (the ServiceAccount admission plugin is on).
+      await waitFor(
+        'default/default service account from kube-controller-manager',
+        async () => (await adminGet(access, '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+        ['etcd', 'apiserver', 'controllerManager'],
       );
     }
+
+    const restartApiServer = async (): Promise<void> => {
+      await terminate(procs.apiserver, 'SIGKILL');
+      procs.apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, logs.apiserver);
+      await apiReady();
+    };
     return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stop };
   } catch (error) {
-    await stop();
+    // Keep the directory: its logs are what tells why.
+    await stopProcesses();
     throw error;
   }
-}
-
-function tail(path: string): string {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-20).join('\n') : `(no ${path})`;
 }
