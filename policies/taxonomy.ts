@@ -379,6 +379,26 @@ export const INCIDENT_CLASSES: readonly IncidentClass[] = [
     subjectType: 'deployment',
   }),
   {
+    // Seed 000's StuckKubeState: the robot's own view of the cluster stopped updating, so every other detector is blind.
+    type: 'kube_state_stuck',
+    domain: 'infrastructure',
+    displayName: 'Kube State Stuck',
+    description: 'A watch on the Kubernetes API stopped delivering updates, so the robot no longer sees the cluster as it is.',
+    defaultSeverity: 'warning',
+    severityRules: [
+      { severity: 'warning', when: 'some watches failing or silent' },
+      { severity: 'critical', when: 'every watch failing (API server unreachable or access refused)' },
+    ],
+    evidence: {
+      primary: ['watch failing since a time (connection refused, 403 Forbidden, timeouts)', 'no event or bookmark on a watch for longer than the stuck threshold'],
+      secondary: ['API server /readyz', 'robosre RBAC'],
+    },
+    rootCauseHypotheses: ['API server down or overloaded', 'network partition between robosre and the API server', 'RBAC changed or token expired'],
+    actions: observeAndNotify('collect the failing watches and their last errors'),
+    exitCriteria: ['every watch delivering again'],
+    subjectType: 'control-server',
+  },
+  {
     // Alerts no mapping recognises still reach a human instead of being dropped; the robot only observes and tells.
     type: 'unclassified_alert',
     domain: 'golden_signals',

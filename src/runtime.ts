@@ -11,6 +11,7 @@ import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import type { DetectorSettings } from './detectors/kubernetes/detect.js';
 import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
 import { systemClock } from './engine/settings.js';
@@ -135,8 +136,11 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
   const watcher = kube
     ? new ClusterWatcher({
         namespaces: kube.namespaces,
+        ...(kube.labelSelector ? { labelSelector: kube.labelSelector } : {}),
+        includeNormalEvents: kube.includeNormalEvents,
+        helmReleases: kube.helmReleases,
         cluster: config.cluster.name,
-        settings: { pendingAfterMs: kube.pendingAfter, heartbeatStaleMs: kube.heartbeatStale, notReadyAfterMs: kube.notReadyAfter, replicasMismatchAfterMs: kube.replicasMismatchAfter },
+        settings: detectorSettings(kube),
         onSignal: (signal) => engine.ingest(signal),
         logger: logger.child({ component: 'kubernetes' }),
         now: () => clock.now(),
@@ -179,4 +183,23 @@ export async function startConversations(runtime: Runtime): Promise<void> {
 export async function stopConversations(runtime: Runtime): Promise<void> {
   await Promise.all(runtime.channels.map((c) => c.stop().catch(() => undefined)));
   await runtime.dispatcher.stop();
+}
+
+/** The detectors' thresholds, from the config's `kubernetes` section. */
+function detectorSettings(kube: NonNullable<Config['kubernetes']>): DetectorSettings {
+  return {
+    pendingAfterMs: kube.pendingAfter,
+    heartbeatStaleMs: kube.heartbeatStale,
+    notReadyAfterMs: kube.notReadyAfter,
+    replicasMismatchAfterMs: kube.replicasMismatchAfter,
+    diskPressureCriticalAfterMs: kube.diskPressureCriticalAfter,
+    evictionQuietMs: kube.evictionQuiet,
+    evictionBurst: kube.evictionBurst,
+    finishedPodsThreshold: kube.finishedPodsThreshold,
+    noisyCronJobFailures: kube.noisyCronJobFailures,
+    releasePendingAfterMs: kube.releasePendingAfter,
+    watchFailingAfterMs: kube.watchFailingAfter,
+    watchSilentAfterMs: kube.watchSilentAfter,
+    coreWorkloads: kube.coreWorkloads,
+  };
 }

@@ -1,24 +1,42 @@
 /**
- * Watches Nodes and Pods through informers (one LIST, then WATCH; relist on
- * 410 Gone) and runs the pure detectors on each changed object from the
- * informer's own cache: no GET or LIST per event, the lesson of the Devtron
- * seed. A failed watch is restarted with backoff and jitter and never stops
- * the other one; a Pending pod is looked at again when it would become
- * "pending too long" (a timer, not a poll).
+ * Watches the cluster through informers and runs the pure detectors on each
+ * changed object, reading everything else from the informers' own caches
+ * and the cluster facts: no GET or LIST per event, the lesson of the Devtron
+ * seed. Work that depends on many objects (a namespace's backlog, a node's
+ * evictions) is coalesced and done once per tick; a condition that only time
+ * can change (pending too long, pressure turning critical, a quiet period
+ * ending) gets a timer, never a poll.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
-import { deploymentVerdicts, nodeVerdicts, notReadyDeadline, pendingDeadline, podVerdicts, replicasDeadline, type DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
+import { buildupVerdict } from '../../src/detectors/kubernetes/buildup.js';
+import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
+import type { DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
+import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
+import { releasePendingDeadline, releaseVerdicts, type HelmReleaseView, type ReleaseWorkload } from '../../src/detectors/kubernetes/helm.js';
+import { kubeStateRecheckAt, kubeStateVerdict } from '../../src/detectors/kubernetes/kube-state.js';
+import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
+import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import { toDeploymentView, toNodeView, toPodView } from './views.js';
+import type { WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
+import { decodeHelmRelease, liveWorkload } from './helm-release.js';
+import { ScopedInformer, type InformerSpec } from './scoped-informer.js';
+import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
 
 export interface ClusterWatcherOptions {
   /** A kubeconfig file; without one, the in-cluster service account. */
   kubeconfig?: string;
   context?: string;
-  /** Namespaces whose pods are watched; empty watches all. */
+  /** Namespaces whose objects are watched; empty watches all. */
   namespaces: string[];
+  /** Narrows the namespaced workload kinds (pods, workloads, jobs, claims) to matching labels. */
+  labelSelector?: string;
+  /** Normal events too, not only Warning ones. */
+  includeNormalEvents?: boolean;
+  /** Watch Helm release Secrets (label owner=helm) for release_drift_or_partial_apply. */
+  helmReleases?: boolean;
   cluster: string;
   settings: DetectorSettings;
   onSignal: (signal: Signal) => void;
@@ -26,14 +44,33 @@ export interface ClusterWatcherOptions {
   now?: () => number;
 }
 
-type Informer<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
+type Workload = k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet;
+const WORKLOAD_KINDS = { Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset' } as const;
 
 export class ClusterWatcher {
   private readonly kc = new k8s.KubeConfig();
   private readonly tracker: VerdictTracker;
-  private readonly informers: Array<Informer<k8s.KubernetesObject>> = [];
+  private readonly facts = new ClusterFacts();
+  private readonly informers: Array<ScopedInformer<k8s.KubernetesObject>> = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly dirty = { nodes: new Set<string>(), pods: new Set<string>(), namespaces: new Set<string>(), releases: new Set<string>() };
+  private flushScheduled = false;
+  /** Latest revision of each Helm release (`namespace/name`), and which releases each workload belongs to. */
+  private readonly releases = new Map<string, { secret: string; view: HelmReleaseView }>();
+  private readonly releasesOfWorkload = new Map<string, Set<string>>();
+  /** Signal ids must differ per judgement and per process (a restarted robosre judges the same resourceVersions again). */
+  private readonly epoch = Date.now().toString(36);
+  private signalSeq = 0;
   private stopped = false;
+  /** Until every informer has listed once, a release's workloads may just not be cached yet: releases wait. */
+  private synced = false;
+  private nodes!: ScopedInformer<k8s.V1Node>;
+  private pods!: ScopedInformer<k8s.V1Pod>;
+  private replicaSets!: ScopedInformer<k8s.V1ReplicaSet>;
+  private jobs!: ScopedInformer<k8s.V1Job>;
+  private claims!: ScopedInformer<k8s.V1PersistentVolumeClaim>;
+  private readonly workloads = new Map<string, ScopedInformer<Workload>>();
+  private secrets: ScopedInformer<k8s.V1Secret> | undefined;
   /** Watch events seen, for health and benchmarks. */
   events = 0;
 
@@ -42,47 +79,15 @@ export class ClusterWatcher {
     else this.kc.loadFromCluster();
     if (options.context) this.kc.setCurrentContext(options.context);
     this.tracker = new VerdictTracker(options.cluster);
+    this.register();
   }
 
   async start(): Promise<void> {
-    const core = this.kc.makeApiClient(k8s.CoreV1Api);
-    const nodes = k8s.makeInformer(this.kc, '/api/v1/nodes', () => core.listNode()) as Informer<k8s.V1Node>;
-    this.watch('nodes', nodes, (node, deleted) => this.onNode(node, nodes, deleted));
-    const scopes = this.options.namespaces.length ? this.options.namespaces : [null];
-    for (const ns of scopes) {
-      const pods = (
-        ns === null
-          ? k8s.makeInformer(this.kc, '/api/v1/pods', () => core.listPodForAllNamespaces())
-          : k8s.makeInformer(this.kc, `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns }))
-      ) as Informer<k8s.V1Pod>;
-      this.watch(`pods${ns ? ` in ${ns}` : ''}`, pods, (pod, deleted) => this.onPod(pod, pods, deleted));
-    }
-    const apps = this.kc.makeApiClient(k8s.AppsV1Api);
-    for (const ns of scopes) {
-      const deployments = (
-        ns === null
-          ? k8s.makeInformer(this.kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces())
-          : k8s.makeInformer(this.kc, `/apis/apps/v1/namespaces/${ns}/deployments`, () => apps.listNamespacedDeployment({ namespace: ns }))
-      ) as Informer<k8s.V1Deployment>;
-      this.watch(`deployments${ns ? ` in ${ns}` : ''}`, deployments, (d, deleted) => this.onDeployment(d, deployments, deleted));
-    }
+    this.stopped = false;
     await Promise.all(this.informers.map((i) => i.start()));
-  }
-
-  private onDeployment(d: k8s.V1Deployment, cache: Informer<k8s.V1Deployment>, deleted: boolean): void {
-    const view = toDeploymentView(d);
-    const ref: ObjectRef = { uid: view.uid, resourceVersion: view.resourceVersion, subject: `${this.options.cluster}.deployment.${view.namespace}.${view.name}`, target: `deployment/${view.namespace}/${view.name}` };
-    const now = this.now();
-    if (deleted) {
-      this.recheckAt(view.uid, null, () => undefined);
-      this.emit(this.tracker.deleted(ref, now));
-      return;
-    }
-    this.emit(this.tracker.signals(ref, deploymentVerdicts(view, now, this.options.settings), now));
-    this.recheckAt(view.uid, replicasDeadline(view, this.options.settings), () => {
-      const current = cache.get(view.name, view.namespace);
-      if (current) this.onDeployment(current, cache, false);
-    });
+    this.synced = true;
+    this.flush();
+    this.evaluateKubeState();
   }
 
   async stop(): Promise<void> {
@@ -92,75 +97,184 @@ export class ClusterWatcher {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
+  private register(): void {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    const batch = this.kc.makeApiClient(k8s.BatchV1Api);
+    const scopes = this.options.namespaces.length ? this.options.namespaces : [null];
+    const label = this.options.labelSelector ? { labelSelector: this.options.labelSelector } : {};
+    const path = (group: string, plural: string) => (ns: string | null) => (ns === null ? `${group}/${plural}` : `${group}/namespaces/${ns}/${plural}`);
+
+    this.nodes = this.add({ what: 'nodes', path: () => '/api/v1/nodes', list: () => core.listNode(), scopes: [null], handle: (n, deleted) => this.onNode(n, deleted) });
+    this.pods = this.add({
+      what: 'pods',
+      path: path('/api/v1', 'pods'),
+      list: (ns, sel) => (ns === null ? core.listPodForAllNamespaces(sel) : core.listNamespacedPod({ namespace: ns, ...sel })),
+      scopes,
+      ...label,
+      handle: (p, deleted) => this.onPod(p, deleted),
+    });
+    // Node events are written to `default` by the kubelet: a namespace-scoped robosre still needs them.
+    const eventScopes = this.options.namespaces.length ? [...new Set([...this.options.namespaces, 'default'])] : [null];
+    this.add({
+      what: 'events',
+      path: path('/api/v1', 'events'),
+      list: (ns, sel) => (ns === null ? core.listEventForAllNamespaces(sel) : core.listNamespacedEvent({ namespace: ns, ...sel })),
+      scopes: eventScopes,
+      ...(this.options.includeNormalEvents ? {} : { fieldSelector: 'type=Warning' }),
+      handle: (e, deleted) => this.onEvent(e, deleted),
+    });
+    this.workloads.set(
+      'deployment',
+      this.add<k8s.V1Deployment>({
+        what: 'deployments',
+        path: path('/apis/apps/v1', 'deployments'),
+        list: (ns, sel) => (ns === null ? apps.listDeploymentForAllNamespaces(sel) : apps.listNamespacedDeployment({ namespace: ns, ...sel })),
+        scopes,
+        ...label,
+        handle: (d, deleted) => this.onWorkload(toDeploymentView(d), deleted),
+      }),
+    );
+    this.workloads.set(
+      'statefulset',
+      this.add<k8s.V1StatefulSet>({
+        what: 'statefulsets',
+        path: path('/apis/apps/v1', 'statefulsets'),
+        list: (ns, sel) => (ns === null ? apps.listStatefulSetForAllNamespaces(sel) : apps.listNamespacedStatefulSet({ namespace: ns, ...sel })),
+        scopes,
+        ...label,
+        handle: (s, deleted) => this.onWorkload(toStatefulSetView(s), deleted),
+      }) as ScopedInformer<Workload>,
+    );
+    this.workloads.set(
+      'daemonset',
+      this.add<k8s.V1DaemonSet>({
+        what: 'daemonsets',
+        path: path('/apis/apps/v1', 'daemonsets'),
+        list: (ns, sel) => (ns === null ? apps.listDaemonSetForAllNamespaces(sel) : apps.listNamespacedDaemonSet({ namespace: ns, ...sel })),
+        scopes,
+        ...label,
+        handle: (d, deleted) => this.onWorkload(toDaemonSetView(d), deleted),
+      }) as ScopedInformer<Workload>,
+    );
+    // ReplicaSets only answer "which Deployment owns this pod"; nothing is detected on them.
+    this.replicaSets = this.add({
+      what: 'replicasets',
+      path: path('/apis/apps/v1', 'replicasets'),
+      list: (ns, sel) => (ns === null ? apps.listReplicaSetForAllNamespaces(sel) : apps.listNamespacedReplicaSet({ namespace: ns, ...sel })),
+      scopes,
+      ...label,
+      handle: () => undefined,
+    });
+    this.jobs = this.add({
+      what: 'jobs',
+      path: path('/apis/batch/v1', 'jobs'),
+      list: (ns, sel) => (ns === null ? batch.listJobForAllNamespaces(sel) : batch.listNamespacedJob({ namespace: ns, ...sel })),
+      scopes,
+      ...label,
+      handle: (j, deleted) => this.onJob(j, deleted),
+    });
+    this.add<k8s.V1CronJob>({
+      what: 'cronjobs',
+      path: path('/apis/batch/v1', 'cronjobs'),
+      list: (ns, sel) => (ns === null ? batch.listCronJobForAllNamespaces(sel) : batch.listNamespacedCronJob({ namespace: ns, ...sel })),
+      scopes,
+      ...label,
+      handle: (c, deleted) => {
+        const ns = c.metadata?.namespace ?? 'default';
+        if (this.facts.setSuspended(`${ns}/${c.metadata?.name ?? ''}`, !deleted && c.spec?.suspend === true)) this.markDirty('namespaces', ns);
+      },
+    });
+    // Claims only answer "is this pending pod's volume bound"; read when the pod is judged.
+    this.claims = this.add({
+      what: 'persistentvolumeclaims',
+      path: path('/api/v1', 'persistentvolumeclaims'),
+      list: (ns, sel) => (ns === null ? core.listPersistentVolumeClaimForAllNamespaces(sel) : core.listNamespacedPersistentVolumeClaim({ namespace: ns, ...sel })),
+      scopes,
+      ...label,
+      handle: () => undefined,
+    });
+    if (this.options.helmReleases) {
+      this.secrets = this.add({
+        what: 'helm release secrets',
+        path: path('/api/v1', 'secrets'),
+        list: (ns, sel) => (ns === null ? core.listSecretForAllNamespaces(sel) : core.listNamespacedSecret({ namespace: ns, ...sel })),
+        scopes,
+        labelSelector: 'owner=helm',
+        handle: (s, deleted) => this.onReleaseSecret(s, deleted),
+      });
+    }
+  }
+
+  private add<T extends k8s.KubernetesObject>(spec: InformerSpec<T>): ScopedInformer<T> {
+    const informer = new ScopedInformer<T>(this.kc, spec, {
+      logger: this.options.logger,
+      now: () => this.now(),
+      healthChanged: () => this.evaluateKubeState(),
+      delivered: () => (this.events += 1),
+    });
+    this.informers.push(informer as unknown as ScopedInformer<k8s.KubernetesObject>);
+    return informer;
+  }
+
   private now(): number {
     return this.options.now?.() ?? Date.now();
   }
 
-  private watch<T extends k8s.KubernetesObject>(what: string, informer: Informer<T>, handle: (obj: T, deleted: boolean) => void): void {
-    const safe = (obj: T, deleted: boolean): void => {
-      this.events += 1;
-      try {
-        handle(obj, deleted);
-      } catch (error) {
-        // An odd object must not stop the watch that delivered it.
-        this.options.logger.error({ err: error, what, name: obj.metadata?.name }, 'detector failed on an object');
-      }
-    };
-    informer.on('add', (o) => safe(o, false));
-    informer.on('update', (o) => safe(o, false));
-    informer.on('delete', (o) => safe(o, true));
-    let attempt = 0;
-    informer.on('connect', () => (attempt = 0));
-    informer.on('error', (error: unknown) => {
-      if (this.stopped) return;
-      attempt += 1;
-      const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      this.options.logger.warn({ what, err: error, retryInMs: Math.round(delay) }, 'watch failed; restarting');
-      setTimeout(() => {
-        if (!this.stopped) void informer.start().catch(() => undefined);
-      }, delay).unref();
-    });
-    this.informers.push(informer);
+  private get settings(): DetectorSettings {
+    return this.options.settings;
   }
 
-  private emit(signals: Signal[]): void {
-    for (const s of signals) this.options.onSignal(s);
-  }
+  // --- Nodes
 
-  private onNode(node: k8s.V1Node, cache: Informer<k8s.V1Node>, deleted: boolean): void {
-    const view = toNodeView(node);
-    const ref: ObjectRef = { uid: view.uid, resourceVersion: view.resourceVersion, subject: `${this.options.cluster}.node.${view.name}`, target: `node/${view.name}`, node: view.name };
-    const now = this.now();
+  private onNode(node: k8s.V1Node, deleted: boolean): void {
+    const name = node.metadata?.name ?? '';
     if (deleted) {
-      this.recheckAt(view.uid, null, () => undefined);
-      this.emit(this.tracker.deleted(ref, now));
+      const view = toNodeView(node);
+      this.recheckAt(`node:${name}`, null, () => undefined);
+      this.emit(this.tracker.deleted(this.nodeRef(view.uid, view.resourceVersion, name), this.now()));
+      if (this.facts.setPressure(name, false, this.now())) this.pressureChanged(name);
+      this.facts.forgetNode(name);
       return;
     }
-    this.emit(this.tracker.signals(ref, nodeVerdicts(view, now, this.options.settings), now));
-    // A node not ready for less than the grace period is looked at again when the grace ends.
-    this.recheckAt(view.uid, notReadyDeadline(view, now, this.options.settings), () => {
-      const current = cache.get(view.name);
-      if (current) this.onNode(current, cache, false);
-    });
+    this.evaluateNode(node);
   }
 
-  /** Runs `again` at `at` (replacing any earlier timer for the object), or just cancels when `at` is null or past. */
-  private recheckAt(uid: string, at: number | null, again: () => void): void {
-    const existing = this.timers.get(uid);
-    if (existing) clearTimeout(existing);
-    this.timers.delete(uid);
+  private nodeRef(uid: string, resourceVersion: string, name: string): ObjectRef {
+    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name };
+  }
+
+  private evaluateNode(node: k8s.V1Node): void {
+    const view = toNodeView(node);
     const now = this.now();
-    if (at === null || at <= now || this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(uid);
-      if (!this.stopped) again();
-    }, at - now + 50);
-    timer.unref();
-    this.timers.set(uid, timer);
+    const ctx = this.facts.nodeContext(view.name, now, this.settings.evictionQuietMs);
+    const verdicts = nodeVerdicts(view, now, this.settings, ctx);
+    // Signal ids must be unique per judgement: a timer's re-judgement of the same resourceVersion is a new one.
+    this.emit(this.tracker.signals(this.nodeRef(view.uid, `${view.resourceVersion}-${this.seq()}`, view.name), verdicts, now));
+    const disk = verdicts.find((v) => v.incidentType === 'node_disk_pressure')?.firing ?? false;
+    if (this.facts.setPressure(view.name, disk, now)) this.pressureChanged(view.name);
+    this.recheckAt(`node:${view.name}`, nodeRecheckAt(view, now, this.settings, this.facts.nodeContext(view.name, now, this.settings.evictionQuietMs)), () => this.markDirty('nodes', view.name));
   }
 
-  private onPod(pod: k8s.V1Pod, cache: Informer<k8s.V1Pod>, deleted: boolean): void {
-    const view = toPodView(pod);
+  /** Another node's pressure changes this one's severity ("several nodes"), and the severity of backlogs sitting on it. */
+  private pressureChanged(node: string): void {
+    for (const other of this.facts.pressuredNodes()) if (other !== node) this.markDirty('nodes', other);
+    for (const ns of this.facts.namespacesOnNode(node)) this.markDirty('namespaces', ns);
+  }
+
+  // --- Pods
+
+  private onPod(pod: k8s.V1Pod, deleted: boolean): void {
+    const chain = this.ownerChain(pod);
+    const view = { ...toPodView(pod), ...(chain.length ? { owner: chain[chain.length - 1] } : {}) };
+    const now = this.now();
+    const finished = !deleted && isFinished(view);
+    if (this.facts.setFinished(view.namespace, view.uid, finished ? { phase: view.phase, ...(view.nodeName ? { node: view.nodeName } : {}), ...(view.owner ? { owner: view.owner } : {}) } : null)) {
+      this.markDirty('namespaces', view.namespace);
+    }
+    if (!deleted && view.nodeName && isDiskEviction(view) && this.facts.addEviction(view.nodeName, `${view.namespace}/${view.name}`, view.changedAt ?? now, isCore(view.owner, this.settings))) {
+      this.markDirty('nodes', view.nodeName);
+    }
     const ref: ObjectRef = {
       uid: view.uid,
       resourceVersion: view.resourceVersion,
@@ -168,17 +282,221 @@ export class ClusterWatcher {
       target: view.owner ?? `pod/${view.namespace}/${view.name}`,
       ...(view.nodeName ? { node: view.nodeName } : {}),
     };
+    if (deleted) {
+      this.recheckAt(`pod:${view.uid}`, null, () => undefined);
+      this.emit(this.tracker.deleted(ref, now));
+      return;
+    }
+    const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
+    const ctx = { events: this.facts.eventsOf('Pod', view.namespace, view.name), unboundClaims: unbound, ownerChain: chain };
+    this.emit(this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, podVerdicts(view, now, this.settings, ctx), now));
+    // Look again, from the cache, when "pending" becomes "pending too long".
+    this.recheckAt(`pod:${view.uid}`, pendingDeadline(view, this.settings), () => this.markDirty('pods', `${view.namespace}/${view.name}`));
+  }
+
+  /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */
+  private ownerChain(pod: k8s.V1Pod): string[] {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const controllerOf = (o: k8s.KubernetesObject | undefined) => o?.metadata?.ownerReferences?.find((r) => r.controller) ?? o?.metadata?.ownerReferences?.[0];
+    const chain: string[] = [];
+    let ref = controllerOf(pod);
+    for (let depth = 0; ref && depth < 4; depth += 1) {
+      chain.push(`${ref.kind.toLowerCase()}/${ns}/${ref.name}`);
+      const parent: k8s.KubernetesObject | undefined = ref.kind === 'ReplicaSet' ? this.replicaSets.get(ref.name, ns) : ref.kind === 'Job' ? this.jobs.get(ref.name, ns) : undefined;
+      if (!parent && ref.kind === 'ReplicaSet') {
+        // Not cached yet (or filtered by labels): a ReplicaSet named `<deployment>-<pod-template-hash>` belongs to that Deployment.
+        const hash = pod.metadata?.labels?.['pod-template-hash'];
+        if (hash && ref.name.endsWith(`-${hash}`)) chain.push(`deployment/${ns}/${ref.name.slice(0, -hash.length - 1)}`);
+        break;
+      }
+      ref = controllerOf(parent);
+    }
+    return chain;
+  }
+
+  // --- Events
+
+  private onEvent(event: k8s.CoreV1Event, deleted: boolean): void {
+    // An event expiring (its TTL) says nothing about the object; only new and repeated events count.
+    if (deleted) return;
+    const view = toEventView(event);
+    if (!worthAlerting(view, this.options.includeNormalEvents ?? false)) return;
+    const node = this.facts.recordEvent(view.uid, classifyEvent(view), (ns, pod) => this.pods.get(pod, ns)?.spec?.nodeName);
+    if (node) this.markDirty('nodes', node);
+    if (view.involved.kind === 'Pod') this.markDirty('pods', `${view.involved.namespace ?? view.namespace}/${view.involved.name}`);
+  }
+
+  // --- Workloads, jobs, backlogs
+
+  private onWorkload(view: WorkloadView, deleted: boolean): void {
+    const ref: ObjectRef = { uid: view.uid, resourceVersion: view.resourceVersion, subject: `${this.options.cluster}.${view.kind}.${view.namespace}.${view.name}`, target: `${view.kind}/${view.namespace}/${view.name}` };
     const now = this.now();
+    for (const release of this.releasesOfWorkload.get(ref.target) ?? []) this.markDirty('releases', release);
     if (deleted) {
       this.recheckAt(view.uid, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
       return;
     }
-    this.emit(this.tracker.signals(ref, podVerdicts(view, now, this.options.settings), now));
-    // Look again, from the cache, when "pending" becomes "pending too long".
-    this.recheckAt(view.uid, pendingDeadline(view, this.options.settings), () => {
-      const current = cache.get(view.name, view.namespace);
-      if (current) this.onPod(current, cache, false);
+    this.emit(this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, workloadVerdicts(view, now, this.settings), now));
+    this.recheckAt(view.uid, replicasDeadline(view, this.settings), () => {
+      const current = this.workloads.get(view.kind)?.get(view.name, view.namespace);
+      if (current) this.onWorkload(viewOf(view.kind, current), false);
     });
   }
+
+  private onJob(job: k8s.V1Job, deleted: boolean): void {
+    const view = toJobView(job);
+    if (view.cronJob && this.facts.setJob(view.cronJob, view.uid, deleted ? null : view.failed)) this.markDirty('namespaces', view.namespace);
+  }
+
+  private evaluateNamespace(namespace: string): void {
+    const now = this.now();
+    const ref: ObjectRef = { uid: `namespace:${namespace}`, resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.namespace.${namespace}`, target: `namespace/${namespace}` };
+    this.emit(this.tracker.signals(ref, [buildupVerdict(this.facts.backlog(namespace), this.settings)], now));
+  }
+
+  // --- Helm releases
+
+  private onReleaseSecret(secret: k8s.V1Secret, deleted: boolean): void {
+    const ns = secret.metadata?.namespace ?? 'default';
+    const release = secret.metadata?.labels?.name;
+    if (!release) return;
+    const key = `${ns}/${release}`;
+    if (!deleted) {
+      let view: HelmReleaseView;
+      try {
+        view = decodeHelmRelease(secret);
+      } catch (error) {
+        this.options.logger.warn({ err: error, secret: `${ns}/${secret.metadata?.name}` }, 'skipping a Helm release secret that does not decode');
+        return;
+      }
+      const known = this.releases.get(key);
+      if (known && known.view.revision > view.revision) return;
+      this.releases.set(key, { secret: secret.metadata?.name ?? '', view });
+    } else if (this.releases.get(key)?.secret === secret.metadata?.name) {
+      // The newest revision went (uninstall, or history pruning): fall back to the newest one left.
+      const left = this.secrets!.list().filter((s) => s.metadata?.namespace === ns && s.metadata?.labels?.name === release && s.metadata?.name !== secret.metadata?.name);
+      const newest = left
+        .map((s) => {
+          try {
+            return { secret: s.metadata?.name ?? '', view: decodeHelmRelease(s) };
+          } catch {
+            return undefined;
+          }
+        })
+        .filter((r) => r !== undefined)
+        .sort((a, b) => b.view.revision - a.view.revision)[0];
+      if (newest) this.releases.set(key, newest);
+      else this.releases.delete(key);
+    } else {
+      return;
+    }
+    this.markDirty('releases', key);
+  }
+
+  private evaluateRelease(key: string): void {
+    const now = this.now();
+    const [ns, name] = key.split('/') as [string, string];
+    const ref: ObjectRef = { uid: `release:${key}`, resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.release.${ns}.${name}`, target: `release/${ns}/${name}` };
+    const release = this.releases.get(key);
+    for (const [workload, keys] of this.releasesOfWorkload) if (keys.delete(key) && keys.size === 0) this.releasesOfWorkload.delete(workload);
+    if (!release) {
+      this.recheckAt(ref.uid, null, () => undefined);
+      this.emit(this.tracker.deleted(ref, now));
+      return;
+    }
+    for (const w of release.view.workloads) {
+      const target = `${WORKLOAD_KINDS[w.kind]}/${w.namespace}/${w.name}`;
+      const set = this.releasesOfWorkload.get(target) ?? new Set<string>();
+      set.add(key);
+      this.releasesOfWorkload.set(target, set);
+    }
+    const live = (kind: ReleaseWorkload['kind'], namespace: string, workload: string) => {
+      // Outside the watched namespaces robosre cannot tell missing from unseen.
+      if (this.options.namespaces.length && !this.options.namespaces.includes(namespace)) return null;
+      const obj = this.workloads.get(WORKLOAD_KINDS[kind])?.get(workload, namespace);
+      return obj ? liveWorkload(obj) : undefined;
+    };
+    this.emit(this.tracker.signals(ref, releaseVerdicts(release.view, live, now, this.settings), now));
+    this.recheckAt(ref.uid, releasePendingDeadline(release.view, this.settings), () => this.markDirty('releases', key));
+  }
+
+  // --- robosre's own view: kube_state_stuck
+
+  private evaluateKubeState(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const states = this.informers.flatMap((i) => i.states());
+    const ref: ObjectRef = { uid: 'kube-state', resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.control-server.kube-state`, target: `cluster/${this.options.cluster}` };
+    this.emit(this.tracker.signals(ref, [kubeStateVerdict(states, now, this.settings)], now));
+    this.recheckAt('kube-state', kubeStateRecheckAt(states, now, this.settings), () => this.evaluateKubeState());
+  }
+
+  // --- Coalescing and timers
+
+  private markDirty(kind: keyof ClusterWatcher['dirty'], key: string): void {
+    this.dirty[kind].add(key);
+    if (this.flushScheduled || this.stopped) return;
+    this.flushScheduled = true;
+    // After the current batch of watch events (a relist delivers thousands at once), each affected subject is judged once.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.stopped) return;
+    const take = (set: Set<string>) => {
+      const keys = [...set];
+      set.clear();
+      return keys;
+    };
+    const guarded = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (error) {
+        this.options.logger.error({ err: error, what }, 'detector failed');
+      }
+    };
+    for (const key of take(this.dirty.pods)) {
+      const [ns, name] = key.split('/') as [string, string];
+      const pod = this.pods.get(name, ns);
+      if (pod) guarded(`pod ${key}`, () => this.onPod(pod, false));
+    }
+    for (const name of take(this.dirty.nodes)) {
+      const node = this.nodes.get(name);
+      if (node) guarded(`node ${name}`, () => this.evaluateNode(node));
+    }
+    for (const ns of take(this.dirty.namespaces)) guarded(`namespace ${ns}`, () => this.evaluateNamespace(ns));
+    if (this.synced) for (const key of take(this.dirty.releases)) guarded(`release ${key}`, () => this.evaluateRelease(key));
+  }
+
+  /** Runs `again` at `at` (replacing any earlier timer for the key), or just cancels when `at` is null or past. */
+  private recheckAt(key: string, at: number | null, again: () => void): void {
+    const existing = this.timers.get(key);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(key);
+    const now = this.now();
+    if (at === null || at <= now || this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      if (!this.stopped) again();
+    }, at - now + 50);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  private seq(): string {
+    this.signalSeq += 1;
+    return `${this.epoch}.${this.signalSeq}`;
+  }
+
+  private emit(signals: Signal[]): void {
+    for (const s of signals) this.options.onSignal(s);
+  }
+}
+
+function viewOf(kind: WorkloadView['kind'], obj: Workload): WorkloadView {
+  if (kind === 'deployment') return toDeploymentView(obj);
+  if (kind === 'statefulset') return toStatefulSetView(obj as k8s.V1StatefulSet);
+  return toDaemonSetView(obj as k8s.V1DaemonSet);
 }

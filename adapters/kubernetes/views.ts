@@ -1,6 +1,6 @@
 /** API objects → the detectors' views; every field read defensively, since odd objects must never crash a detector. */
 import type * as k8s from '@kubernetes/client-node';
-import type { ContainerView, DeploymentView, NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
+import type { ContainerView, EventView, JobView, NodeView, PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
 
 const time = (value: Date | string | undefined): number | undefined => {
   if (value === undefined) return undefined;
@@ -66,22 +66,83 @@ export function toPodView(pod: k8s.V1Pod): PodView {
     ...(owner ? { owner } : {}),
     containers,
     ...(scheduled?.status === 'False' ? { unschedulable: `${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.slice(0, 1000) } : {}),
+    ...(pod.status?.reason ? { reason: pod.status.reason } : {}),
+    ...(pod.status?.message ? { message: pod.status.message.slice(0, 1000) } : {}),
+    claims: (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : [])),
+    ...(changedAt(pod) !== undefined ? { changedAt: changedAt(pod)! } : {}),
   };
 }
 
-export function toDeploymentView(d: k8s.V1Deployment): DeploymentView {
+/** The newest condition transition, else the start time: when the pod last changed, as far as its status tells. */
+function changedAt(pod: k8s.V1Pod): number | undefined {
+  const times = (pod.status?.conditions ?? []).map((c) => time(c.lastTransitionTime)).filter((t): t is number => t !== undefined);
+  return times.length ? Math.max(...times) : time(pod.status?.startTime);
+}
+
+interface WorkloadObject {
+  metadata?: k8s.V1ObjectMeta;
+}
+
+function workloadBase(kind: WorkloadView['kind'], w: WorkloadObject) {
+  return {
+    kind,
+    namespace: w.metadata?.namespace ?? 'default',
+    name: w.metadata?.name ?? '(unnamed)',
+    uid: w.metadata?.uid ?? `${w.metadata?.namespace}/${w.metadata?.name}`,
+    resourceVersion: w.metadata?.resourceVersion ?? '',
+    createdAt: time(w.metadata?.creationTimestamp) ?? 0,
+  };
+}
+
+export function toDeploymentView(d: k8s.V1Deployment): WorkloadView {
   const available = d.status?.conditions?.find((c) => c.type === 'Available');
   const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
   const since = time(available?.lastTransitionTime);
   return {
-    namespace: d.metadata?.namespace ?? 'default',
-    name: d.metadata?.name ?? '(unnamed)',
-    uid: d.metadata?.uid ?? `${d.metadata?.namespace}/${d.metadata?.name}`,
-    resourceVersion: d.metadata?.resourceVersion ?? '',
-    createdAt: time(d.metadata?.creationTimestamp) ?? 0,
+    ...workloadBase('deployment', d),
     desired: d.spec?.replicas ?? 1,
     available: d.status?.availableReplicas ?? 0,
     ...(available && since !== undefined ? { availableSince: { status: available.status, at: since } } : {}),
     progressDeadlineExceeded: progressing?.reason === 'ProgressDeadlineExceeded',
+  };
+}
+
+/** StatefulSets report no Available condition: counted from creation or from the last change the watcher saw. */
+export function toStatefulSetView(s: k8s.V1StatefulSet): WorkloadView {
+  return { ...workloadBase('statefulset', s), desired: s.spec?.replicas ?? 1, available: s.status?.availableReplicas ?? s.status?.readyReplicas ?? 0, progressDeadlineExceeded: false };
+}
+
+export function toDaemonSetView(d: k8s.V1DaemonSet): WorkloadView {
+  return { ...workloadBase('daemonset', d), desired: d.status?.desiredNumberScheduled ?? 0, available: d.status?.numberAvailable ?? 0, progressDeadlineExceeded: false };
+}
+
+export function toEventView(e: k8s.CoreV1Event): EventView {
+  // events.k8s.io-era sources fill eventTime and series instead of lastTimestamp and count.
+  const lastAt = time(e.series?.lastObservedTime) ?? time(e.lastTimestamp) ?? time(e.eventTime) ?? time(e.firstTimestamp) ?? time(e.metadata?.creationTimestamp) ?? 0;
+  const involved = e.involvedObject ?? {};
+  return {
+    uid: e.metadata?.uid ?? `${e.metadata?.namespace}/${e.metadata?.name}`,
+    namespace: e.metadata?.namespace ?? 'default',
+    type: e.type ?? 'Normal',
+    reason: e.reason ?? '',
+    message: (e.message ?? '').slice(0, 2000),
+    count: e.series?.count ?? e.count ?? 1,
+    lastAt,
+    involved: { kind: involved.kind ?? '', name: involved.name ?? '', ...(involved.namespace ? { namespace: involved.namespace } : {}), ...(involved.uid ? { uid: involved.uid } : {}) },
+    ...(e.source?.host ? { host: e.source.host } : e.reportingInstance ? { host: e.reportingInstance } : {}),
+  };
+}
+
+export function toJobView(j: k8s.V1Job): JobView {
+  const owner = j.metadata?.ownerReferences?.find((o) => o.kind === 'CronJob');
+  const namespace = j.metadata?.namespace ?? 'default';
+  const failed = (j.status?.conditions ?? []).some((c) => c.type === 'Failed' && c.status === 'True');
+  return {
+    namespace,
+    name: j.metadata?.name ?? '(unnamed)',
+    uid: j.metadata?.uid ?? `${namespace}/${j.metadata?.name}`,
+    ...(owner ? { cronJob: `${namespace}/${owner.name}` } : {}),
+    failed,
+    ...(time(j.status?.completionTime) !== undefined ? { finishedAt: time(j.status?.completionTime)! } : {}),
   };
 }

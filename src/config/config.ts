@@ -178,8 +178,16 @@ const configSchema = z
         /** A kubeconfig file; without one, robosre uses its in-cluster service account. */
         kubeconfig: z.string().min(1).optional(),
         context: z.string().min(1).optional(),
-        /** Namespaces whose pods are watched; empty watches every namespace. */
+        /** Namespaces whose objects are watched; empty watches every namespace. */
         namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name')).default([]),
+        /** A label selector narrowing the namespaced workload kinds watched (pods, workloads, jobs, claims). */
+        labelSelector: z.string().min(1).max(1000).regex(/^[A-Za-z0-9_./!=,() -]+$/, 'a label selector such as "team=shop,tier!=batch"').optional(),
+        /** Watch Normal events as well as Warning ones (more volume, rarely more signal). */
+        includeNormalEvents: z.boolean().default(false),
+        /** Watch Helm release Secrets (label owner=helm) for release drift; needs list/watch on secrets. */
+        helmReleases: z.boolean().default(false),
+        /** Workloads whose failures are customer-facing or block the core, as `kind/namespace/name` globs. */
+        coreWorkloads: z.array(z.string().regex(/^[a-z*]+\/[^/\s]+\/[^/\s]+$/, 'a kind/namespace/name glob such as deployment/shop/*')).default([]),
         /** A pod Pending longer than this is pod_pending_too_long. */
         pendingAfter: duration.default(5 * 60_000),
         /** A node heartbeat older than this counts as unreachable. */
@@ -188,6 +196,22 @@ const configSchema = z
         notReadyAfter: duration.default(60_000),
         /** How long a Deployment may be short of available replicas before it is an incident. */
         replicasMismatchAfter: duration.default(5 * 60_000),
+        /** Disk pressure lasting longer than this is critical. */
+        diskPressureCriticalAfter: duration.default(10 * 60_000),
+        /** Disk pressure resolves only after this long without a new eviction or kubelet disk event. */
+        evictionQuiet: duration.default(10 * 60_000),
+        /** Disk evictions on one node within evictionQuiet that count as disk pressure on their own. */
+        evictionBurst: z.number().int().min(1).default(3),
+        /** Succeeded and Failed pods in one namespace above this are background_job_buildup. */
+        finishedPodsThreshold: z.number().int().min(1).default(50),
+        /** Failed Jobs of one CronJob that make it noisy. */
+        noisyCronJobFailures: z.number().int().min(1).default(3),
+        /** A Helm release pending longer than this is stuck. */
+        releasePendingAfter: duration.default(10 * 60_000),
+        /** A watch failing this long is kube_state_stuck. */
+        watchFailingAfter: duration.default(60_000),
+        /** A watch with no event and no bookmark this long is kube_state_stuck (the API server bookmarks idle watches about once a minute). */
+        watchSilentAfter: duration.default(3 * 60_000),
       })
       .strict()
       .optional(),

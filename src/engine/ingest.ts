@@ -10,6 +10,7 @@ import * as incidentsRepo from '../store/incidents.repo.js';
 import { enqueue } from '../store/outbox.repo.js';
 import { correlate, PARENT_SUBJECT_TYPES } from './correlation.js';
 import { assertTransition } from './lifecycle.js';
+import type { Severity } from '../../policies/types.js';
 import type { Incident, Signal } from './model.js';
 import type { EngineSettings } from './settings.js';
 import { subjectType } from './signal.js';
@@ -94,6 +95,7 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
     case 'update':
       incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
       addSource(db, outcome.incidentId, signal.trigger);
+      escalate(db, outcome.incidentId, signal, now);
       return { outcome: 'correlated', incidentId: outcome.incidentId, wake: false };
     case 'resolve':
       incidentsRepo.updateIncident(db, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
@@ -106,6 +108,34 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
       return reopen(db, outcome.incidentId, signal, now);
     case 'create':
       return create(db, signal, settings, now);
+  }
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * A repeat that says it got worse (pressure on more nodes, for longer) raises
+ * the severity — never lowers it — and a repeat that names a node for the first
+ * time links the incident to that node's incident, as creation would have.
+ */
+function escalate(db: Db, id: number, signal: Signal, now: number): void {
+  if (!signal.severity && !signal.node) return;
+  const incident = incidentsRepo.getIncident(db, id);
+  if (!incident) return;
+  if (signal.severity && SEVERITY_RANK[signal.severity] > SEVERITY_RANK[incident.severity]) {
+    incidentsRepo.updateIncident(db, id, { severity: signal.severity, updatedAt: now });
+    incidentsRepo.appendEvent(db, id, now, 'severity_raised', `severity raised from ${incident.severity} to ${signal.severity}: ${signal.summary ?? signal.trigger}`.slice(0, 1000), {
+      from: incident.severity,
+      to: signal.severity,
+      signalId: signal.id ?? null,
+    });
+    // The thread's root shows the severity (and routing follows it): refresh it everywhere.
+    enqueue(db, { key: `incident:${id}:severity:${signal.severity}`, kind: 'message', incidentId: id, payload: { type: 'status_changed', status: incident.status }, at: now });
+  }
+  if (signal.node && incident.scopeNode !== signal.node && incident.parentId === null && !PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
+    const resourceScope = { ...incident.resourceScope, node: signal.node };
+    incidentsRepo.updateIncident(db, id, { scopeNode: signal.node, resourceScope });
+    linkParent(db, id, { ...incident, resourceScope }, now);
   }
 }
 

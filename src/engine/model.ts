@@ -148,7 +148,8 @@ export type TimelineKind =
   | 'action_finished'
   | 'verification'
   | 'escalation'
-  | 'parent_linked';
+  | 'parent_linked'
+  | 'severity_raised';
 
 export interface TimelineEvent {
   id: number;

@@ -1,12 +1,19 @@
 /** The Kubernetes detectors and their verdict tracker, as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { classifyPullError, DEFAULT_DETECTOR_SETTINGS as S, deploymentVerdicts, nodeVerdicts, notReadyDeadline, podVerdicts, replicasDeadline } from '../../src/detectors/kubernetes/detect.js';
+import { DEFAULT_DETECTOR_SETTINGS as S } from '../../src/detectors/kubernetes/detect.js';
+import { buildupVerdict, type NamespaceBacklog } from '../../src/detectors/kubernetes/buildup.js';
+import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
+import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
+import { kubeStateRecheckAt, kubeStateVerdict } from '../../src/detectors/kubernetes/kube-state.js';
+import { inDiskPressure, NO_NODE_CONTEXT, nodeRecheckAt, nodeVerdicts, notReadyDeadline, type NodeContext } from '../../src/detectors/kubernetes/node.js';
+import { classifyPullError, isCore, isDiskEviction, isFinished, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import type { DeploymentView, NodeView, PodView } from '../../src/detectors/kubernetes/views.js';
+import type { EventView, NodeView, PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const node = (extra: Partial<NodeView> = {}): NodeView => ({ name: 'w1', uid: 'n1', resourceVersion: '1', createdAt: NOW - 3_600_000, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: NOW }], taints: [], ...extra });
-const pod = (extra: Partial<PodView> = {}): PodView => ({ namespace: 'shop', name: 'api-1', uid: 'p1', resourceVersion: '1', phase: 'Running', createdAt: NOW - 60_000, containers: [], ...extra });
+const pod = (extra: Partial<PodView> = {}): PodView => ({ namespace: 'shop', name: 'api-1', uid: 'p1', resourceVersion: '1', phase: 'Running', createdAt: NOW - 60_000, containers: [], claims: [], ...extra });
 const verdict = (vs: ReturnType<typeof nodeVerdicts>, type: string) => vs.find((v) => v.incidentType === type)!;
 
 describe('node detectors', () => {
@@ -66,8 +73,8 @@ describe('pod detectors', () => {
 });
 
 describe('deployment detector', () => {
-  const dep = (extra: Partial<DeploymentView> = {}): DeploymentView => ({ namespace: 'shop', name: 'api', uid: 'd1', resourceVersion: '1', createdAt: NOW - 1_000, desired: 3, available: 0, progressDeadlineExceeded: false, ...extra });
-  const firing = (d: DeploymentView, at = NOW) => deploymentVerdicts(d, at, S)[0]!.firing;
+  const dep = (extra: Partial<WorkloadView> = {}): WorkloadView => ({ kind: 'deployment', namespace: 'shop', name: 'api', uid: 'd1', resourceVersion: '1', createdAt: NOW - 1_000, desired: 3, available: 0, progressDeadlineExceeded: false, ...extra });
+  const firing = (d: WorkloadView, at = NOW) => workloadVerdicts(d, at, S)[0]!.firing;
 
   it('gives a new or rolling Deployment the threshold before calling it short', () => {
     expect(firing(dep())).toBe(false);
@@ -78,7 +85,7 @@ describe('deployment detector', () => {
   });
 
   it('fires at once on ProgressDeadlineExceeded, and after the threshold when Available has been False', () => {
-    expect(deploymentVerdicts(dep({ progressDeadlineExceeded: true }), NOW, S)[0]).toMatchObject({ firing: true, confidence: 'high' });
+    expect(workloadVerdicts(dep({ progressDeadlineExceeded: true }), NOW, S)[0]).toMatchObject({ firing: true, confidence: 'high' });
     expect(firing(dep({ available: 1, availableSince: { status: 'False', at: NOW - S.replicasMismatchAfterMs } }))).toBe(true);
   });
 });
@@ -95,5 +102,161 @@ describe('verdict tracker', () => {
     expect(t.signals({ ...ref, resourceVersion: '5' }, [{ incidentType: 'crash_loop_backoff', firing: false }], NOW)).toEqual([]);
     t.signals(ref, crash(5), NOW);
     expect(t.deleted(ref, NOW).map((s) => `${s.incidentType}:${s.status}`)).toEqual(['crash_loop_backoff:resolved']);
+  });
+});
+
+describe('disk pressure: severity and exit criteria', () => {
+  const pressured = (extra: Partial<NodeView> = {}) => node({ conditions: [{ type: 'DiskPressure', status: 'True', lastTransitionTime: NOW - 60_000 }], ...extra });
+  const disk = (n: NodeView, ctx: Partial<NodeContext> = {}, at = NOW) => nodeVerdicts(n, at, S, { ...NO_NODE_CONTEXT, ...ctx })[0]!;
+
+  it('is a warning for one node under ten minutes, critical after ten, with several nodes, or with core pods evicted', () => {
+    expect(disk(pressured())).toMatchObject({ firing: true, severity: 'warning' });
+    expect(disk(pressured(), {}, NOW - 60_000 + S.diskPressureCriticalAfterMs + 1)).toMatchObject({ severity: 'critical', summary: expect.stringContaining('pressure for 10 min') });
+    expect(disk(pressured(), { otherNodesInPressure: ['w2'] })).toMatchObject({ severity: 'critical', summary: expect.stringContaining('2 nodes in pressure') });
+    expect(disk(pressured(), { evictions: [{ pod: 'shop/api-1', at: NOW - 1_000, core: true }] })).toMatchObject({ severity: 'critical', summary: expect.stringContaining('shop/api-1') });
+    expect(disk(pressured(), { evictions: [{ pod: 'batch/x', at: NOW - 1_000, core: false }] }).severity).toBe('warning');
+  });
+
+  it('counts kubelet disk events and evictions as signs: an event alone is low, a burst alone medium, two kinds high', () => {
+    const event = { reason: 'EvictionThresholdMet', message: 'Attempting to reclaim ephemeral-storage', at: NOW - 1_000, count: 4 };
+    expect(disk(node(), { diskEvents: [event] })).toMatchObject({ firing: true, confidence: 'low', summary: expect.stringContaining('EvictionThresholdMet ×4') });
+    const burst = [1, 2, 3].map((i) => ({ pod: `batch/p${i}`, at: NOW - i * 1_000, core: false }));
+    expect(disk(node(), { evictions: burst.slice(0, 2) }).firing).toBe(false);
+    expect(disk(node(), { evictions: burst })).toMatchObject({ firing: true, confidence: 'medium' });
+    expect(disk(pressured(), { diskEvents: [event] }).confidence).toBe('high');
+  });
+
+  it('stays firing after the condition clears until no eviction or disk event for the quiet period', () => {
+    const cleared = node({ conditions: [{ type: 'DiskPressure', status: 'False' }] });
+    const lastEviction = NOW - 60_000;
+    const ctx = { evictions: [{ pod: 'batch/p1', at: lastEviction, core: false }], pressureSeenSince: NOW - 5 * 60_000 };
+    expect(disk(cleared, ctx)).toMatchObject({ firing: true, summary: expect.stringContaining('waiting out the quiet period') });
+    expect(nodeRecheckAt(cleared, NOW, S, { ...NO_NODE_CONTEXT, ...ctx })).toBe(lastEviction + S.evictionQuietMs);
+    expect(disk(cleared, ctx, lastEviction + S.evictionQuietMs).firing).toBe(false);
+    // Without any eviction the condition clearing is enough.
+    expect(disk(cleared, { pressureSeenSince: NOW - 5 * 60_000 }).firing).toBe(false);
+  });
+
+  it('sets a timer for the moment pressure turns critical', () => {
+    expect(nodeRecheckAt(pressured(), NOW, S)).toBe(NOW - 60_000 + S.diskPressureCriticalAfterMs + 1);
+    expect(inDiskPressure(pressured())).toBe(true);
+    expect(nodeRecheckAt(node(), NOW, S)).toBeNull();
+  });
+});
+
+describe('pod evidence', () => {
+  it('takes the scheduler reason from FailedScheduling events and counts unbound claims', () => {
+    const pending = pod({ phase: 'Pending', createdAt: NOW - S.pendingAfterMs });
+    expect(podVerdicts(pending, NOW, S).find((v) => v.incidentType === 'pod_pending_too_long')!.confidence).toBe('medium');
+    const ctx = { events: [{ reason: 'FailedScheduling', message: '0/3 nodes are available: 3 Insufficient cpu.', count: 7, at: NOW }], unboundClaims: [], ownerChain: ['job/shop/j1', 'cronjob/shop/c1'] };
+    const v = podVerdicts(pending, NOW, S, ctx).find((x) => x.incidentType === 'pod_pending_too_long')!;
+    expect(v).toMatchObject({ confidence: 'high', summary: expect.stringContaining('Insufficient cpu'), evidence: { ownerChain: ['job/shop/j1', 'cronjob/shop/c1'] } });
+    const claim = podVerdicts(pending, NOW, S, { events: [], unboundClaims: ['data-0'], ownerChain: [] }).find((x) => x.incidentType === 'pod_pending_too_long')!;
+    expect(claim).toMatchObject({ confidence: 'high', summary: expect.stringContaining('unbound claims: data-0') });
+  });
+
+  it('makes a pull failure of a core workload critical', () => {
+    const pulling = (owner: string) => pod({ owner, containers: [{ name: 'a', ready: false, restartCount: 0, image: 'x', waiting: { reason: 'ErrImagePull', message: 'unauthorized' } }] });
+    const settings = { ...S, coreWorkloads: ['deployment/shop/*'] };
+    expect(podVerdicts(pulling('deployment/shop/api'), NOW, settings).find((v) => v.incidentType === 'registry_pull_failure')!.severity).toBe('critical');
+    expect(podVerdicts(pulling('deployment/batch/api'), NOW, settings).find((v) => v.incidentType === 'registry_pull_failure')!.severity).toBe('warning');
+    expect(isCore(undefined, settings)).toBe(false);
+  });
+
+  it('tells disk evictions and finished pods apart', () => {
+    expect(isDiskEviction(pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: ephemeral-storage.' }))).toBe(true);
+    expect(isDiskEviction(pod({ phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' }))).toBe(false);
+    expect(isFinished(pod({ phase: 'Succeeded' })) && isFinished(pod({ phase: 'Failed' })) && !isFinished(pod({ phase: 'Running' }))).toBe(true);
+  });
+});
+
+describe('events', () => {
+  const ev = (extra: Partial<EventView>): EventView => ({ uid: 'e1', namespace: 'default', type: 'Warning', reason: 'BackOff', message: '', count: 1, lastAt: NOW, involved: { kind: 'Pod', namespace: 'shop', name: 'api-1' }, ...extra });
+
+  it('keeps Warning events only unless asked, and files every event as evidence of its object', () => {
+    expect(worthAlerting(ev({ type: 'Normal' }), false)).toBe(false);
+    expect(worthAlerting(ev({ type: 'Normal' }), true)).toBe(true);
+    expect(classifyEvent(ev({}))).toEqual([{ kind: 'object', key: 'pod/shop/api-1', reason: 'BackOff', message: '', count: 1, at: NOW }]);
+  });
+
+  it('reads kubelet disk events on nodes and disk evictions of pods', () => {
+    const nodeEvent = ev({ reason: 'EvictionThresholdMet', message: 'Attempting to reclaim ephemeral-storage', involved: { kind: 'Node', name: 'w1' } });
+    expect(classifyEvent(nodeEvent).map((f) => f.kind)).toEqual(['object', 'node_disk']);
+    expect(classifyEvent({ ...nodeEvent, message: 'Attempting to reclaim memory' }).map((f) => f.kind)).toEqual(['object']);
+    const evicted = ev({ reason: 'Evicted', message: 'The node was low on resource: ephemeral-storage.', host: 'w1' });
+    expect(classifyEvent(evicted)[1]).toMatchObject({ kind: 'disk_eviction', namespace: 'shop', pod: 'api-1', node: 'w1' });
+  });
+});
+
+describe('cluster facts', () => {
+  it('keeps a repeated event as one, bounded per object, newest first', () => {
+    const facts = new ClusterFacts();
+    const fact = (count: number, at: number) => classifyEvent({ uid: 'e1', namespace: 'shop', type: 'Warning', reason: 'BackOff', message: 'm', count, lastAt: at, involved: { kind: 'Pod', namespace: 'shop', name: 'a' } });
+    for (let i = 1; i <= 600; i += 1) facts.recordEvent('e1', fact(i, NOW + i), () => undefined);
+    expect(facts.eventsOf('Pod', 'shop', 'a')).toEqual([{ reason: 'BackOff', message: 'm', count: 600, at: NOW + 600 }]);
+    for (let i = 0; i < 10; i += 1) facts.recordEvent(`x${i}`, fact(1, NOW + i), () => undefined);
+    expect(facts.eventsOf('Pod', 'shop', 'a')).toHaveLength(5);
+  });
+
+  it('finds the node of an evicted pod from the pod cache, and forgets evictions outside the window', () => {
+    const facts = new ClusterFacts();
+    const evicted = classifyEvent({ uid: 'e2', namespace: 'shop', type: 'Warning', reason: 'Evicted', message: 'low on resource: ephemeral-storage', count: 1, lastAt: NOW, involved: { kind: 'Pod', namespace: 'shop', name: 'a' } });
+    expect(facts.recordEvent('e2', evicted, (ns, name) => (ns === 'shop' && name === 'a' ? 'w9' : undefined))).toBe('w9');
+    expect(facts.nodeContext('w9', NOW, S.evictionQuietMs).evictions).toHaveLength(1);
+    expect(facts.nodeContext('w9', NOW + S.evictionQuietMs, S.evictionQuietMs).evictions).toHaveLength(0);
+  });
+
+  it('counts a namespace backlog, CronJob failures (not suspended ones) and the pressured nodes under it', () => {
+    const facts = new ClusterFacts();
+    for (let i = 0; i < 60; i += 1) facts.setFinished('ci', `p${i}`, { phase: i % 3 ? 'Succeeded' : 'Failed', node: i < 40 ? 'w1' : 'w2', owner: 'cronjob/ci/nightly' });
+    expect(facts.setFinished('ci', 'p0', { phase: 'Failed', node: 'w1', owner: 'cronjob/ci/nightly' })).toBe(false);
+    for (let i = 0; i < 4; i += 1) facts.setJob('ci/nightly', `j${i}`, true);
+    facts.setPressure('w1', true, NOW);
+    const b = facts.backlog('ci');
+    expect(b).toMatchObject({ succeeded: 40, failed: 20, byNode: [{ node: 'w1', pods: 40 }, { node: 'w2', pods: 20 }], cronJobFailures: [{ name: 'nightly', failedJobs: 4 }] });
+    expect(facts.namespacesOnNode('w2')).toEqual(['ci']);
+    const v = buildupVerdict(b, S);
+    expect(v).toMatchObject({ firing: true, confidence: 'high', severity: 'critical', node: 'w1', summary: expect.stringContaining('contributing to disk pressure on w1 (40 pods)') });
+    facts.setSuspended('ci/nightly', true);
+    expect(facts.backlog('ci').cronJobFailures).toEqual([]);
+  });
+});
+
+describe('background_job_buildup', () => {
+  const backlog = (extra: Partial<NamespaceBacklog> = {}): NamespaceBacklog => ({ namespace: 'ci', succeeded: 0, failed: 0, byNode: [], byOwner: [], cronJobFailures: [], pressuredNodes: new Set(), ...extra });
+
+  it('fires over the threshold (high, warning without node impact) or on a noisy CronJob alone (medium)', () => {
+    expect(buildupVerdict(backlog({ succeeded: S.finishedPodsThreshold }), S).firing).toBe(false);
+    expect(buildupVerdict(backlog({ succeeded: S.finishedPodsThreshold, failed: 1 }), S)).toMatchObject({ firing: true, confidence: 'high', severity: 'warning' });
+    expect(buildupVerdict(backlog({ cronJobFailures: [{ name: 'n', failedJobs: S.noisyCronJobFailures - 1 }] }), S).firing).toBe(false);
+    expect(buildupVerdict(backlog({ cronJobFailures: [{ name: 'n', failedJobs: S.noisyCronJobFailures }] }), S)).toMatchObject({ firing: true, confidence: 'medium', summary: expect.stringContaining('noisy CronJobs: n (3 failed jobs)') });
+  });
+});
+
+describe('kube_state_stuck', () => {
+  it('fires for a watch failing or silent past the threshold, critical when every watch is', () => {
+    const ok = { name: 'pods', lastActivityAt: NOW - 1_000 };
+    expect(kubeStateVerdict([ok], NOW, S).firing).toBe(false);
+    const failing = { name: 'nodes', failingSince: NOW - S.watchFailingAfterMs, lastError: 'HTTP 403 Forbidden' };
+    expect(kubeStateVerdict([ok, { ...failing, failingSince: NOW - S.watchFailingAfterMs + 1 }], NOW, S).firing).toBe(false);
+    expect(kubeStateVerdict([ok, failing], NOW, S)).toMatchObject({ firing: true, severity: 'warning', confidence: 'high', summary: expect.stringContaining('nodes failing for 60s (HTTP 403 Forbidden)') });
+    // Silence needs longer than failure: an idle watch hears only a bookmark a minute.
+    expect(kubeStateVerdict([{ name: 'events', lastActivityAt: NOW - S.watchFailingAfterMs }], NOW, S).firing).toBe(false);
+    const silent = { name: 'events', lastActivityAt: NOW - S.watchSilentAfterMs };
+    expect(kubeStateVerdict([silent], NOW, S)).toMatchObject({ firing: true, severity: 'critical', confidence: 'medium' });
+    expect(kubeStateRecheckAt([ok, { name: 'jobs', failingSince: NOW - 10_000 }], NOW, S)).toBe(NOW - 10_000 + S.watchFailingAfterMs);
+    expect(kubeStateRecheckAt([ok], NOW, S)).toBe(NOW - 1_000 + S.watchSilentAfterMs);
+  });
+});
+
+describe('verdict tracker: severity', () => {
+  it('signals again when a condition gets worse, never when it eases', () => {
+    const t = new VerdictTracker('prod');
+    const ref = { uid: 'n1', resourceVersion: '1', subject: 'prod.node.w1', target: 'node/w1', node: 'w1' };
+    const disk = (severity: 'warning' | 'critical', rv: string) => t.signals({ ...ref, resourceVersion: rv }, [{ incidentType: 'node_disk_pressure', firing: true, confidence: 'high', severity }], NOW);
+    expect(disk('warning', '1')).toHaveLength(1);
+    expect(disk('critical', '2')).toMatchObject([{ severity: 'critical', node: 'w1' }]);
+    expect(disk('warning', '3')).toEqual([]);
+    expect(disk('critical', '4')).toEqual([]);
   });
 });

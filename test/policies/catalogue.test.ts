@@ -65,6 +65,7 @@ describe('taxonomy', () => {
       'oom_killed',
       'pod_pending_too_long',
       'deployment_replicas_mismatch',
+      'kube_state_stuck',
       'unclassified_alert',
     ]);
   });

@@ -145,6 +145,13 @@ const MATRIX: Record<string, Cell[]> = {
   oom_killed: podClass('deployment/shop/api'),
   pod_pending_too_long: podClass('deployment/shop/api'),
   deployment_replicas_mismatch: podClass('deployment/shop/api'),
+  // Seed 000's StuckKubeState: robosre is blind, so it may only look and tell; no action on the cluster.
+  kube_state_stuck: [
+    ...observeNotify('cluster/prod'),
+    ['rollout_restart', 'deployment/shop/api', ...same(D)],
+    ['cordon_node', NODE, ...same(D)],
+    ['delete_completed_pods', 'namespace/shop', ...same(D)],
+  ],
 };
 
 const ENVS: Environment[] = ['demo', 'staging', 'production'];

@@ -14,12 +14,13 @@ export interface ObjectRef {
   node?: string;
 }
 
-const RANK: Record<string, number> = { low: 0, medium: 1, high: 2 };
+const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, info: 0, warning: 1, critical: 2 };
 
-/** What was last reported for a firing condition: its count and how sure the detector was. */
+/** What was last reported for a firing condition: its count, how sure the detector was, and how bad. */
 interface Reported {
   count: number;
   confidence: number;
+  severity: number;
 }
 
 export class VerdictTracker {
@@ -33,10 +34,11 @@ export class VerdictTracker {
       const key = `${ref.uid}/${v.incidentType}`;
       const before = this.firing.get(key);
       if (v.firing) {
-        const reported = { count: v.count ?? 0, confidence: RANK[v.confidence ?? 'medium'] ?? 1 };
-        // Again only when it happened again, or when more evidence makes it surer.
-        if (before !== undefined && reported.count <= before.count && reported.confidence <= before.confidence) continue;
-        this.firing.set(key, reported);
+        const reported = { count: v.count ?? 0, confidence: RANK[v.confidence ?? 'medium'] ?? 1, severity: RANK[v.severity ?? 'info'] ?? 0 };
+        // Again only when it happened again, when more evidence makes it surer, or when it got worse.
+        if (before !== undefined && reported.count <= before.count && reported.confidence <= before.confidence && reported.severity <= before.severity) continue;
+        // The engine never lowers confidence or severity, so neither does what we remember having told it.
+        this.firing.set(key, before ? { count: reported.count, confidence: Math.max(reported.confidence, before.confidence), severity: Math.max(reported.severity, before.severity) } : reported);
         out.push(this.signal(ref, v, 'firing', now));
       } else if (before !== undefined) {
         this.firing.delete(key);
@@ -62,7 +64,7 @@ export class VerdictTracker {
       status,
       observedAt: now,
       target: ref.target,
-      ...(ref.node ? { node: ref.node } : {}),
+      ...((v.node ?? ref.node) ? { node: v.node ?? ref.node } : {}),
       ...(v.severity ? { severity: v.severity } : {}),
       ...(v.confidence ? { confidence: v.confidence } : {}),
       ...(v.summary ? { summary: v.summary } : {}),

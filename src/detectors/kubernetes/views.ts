@@ -1,5 +1,5 @@
 /**
- * What the Kubernetes detectors read: the few fields of Nodes and Pods they
+ * What the Kubernetes detectors read: the few fields of each kind they
  * judge by, copied out of the API objects by the cluster adapter. Keeping
  * them SDK-free keeps the detectors pure and cheap to test.
  */
@@ -36,9 +36,18 @@ export interface PodView {
   containers: ContainerView[];
   /** Why the scheduler could not place it, when it could not. */
   unschedulable?: string;
+  /** `status.reason`, e.g. `Evicted`, with its message. */
+  reason?: string;
+  message?: string;
+  /** PersistentVolumeClaims the pod mounts. */
+  claims: string[];
+  /** When it last changed phase or condition, as far as its status tells (for evictions). */
+  changedAt?: number;
 }
 
-export interface DeploymentView {
+/** Deployments, StatefulSets and DaemonSets alike: how many replicas are wanted and how many serve. */
+export interface WorkloadView {
+  kind: 'deployment' | 'statefulset' | 'daemonset';
   namespace: string;
   name: string;
   uid: string;
@@ -51,3 +60,30 @@ export interface DeploymentView {
   /** The controller gave up rolling out (`Progressing` with reason ProgressDeadlineExceeded). */
   progressDeadlineExceeded: boolean;
 }
+
+/** A Kubernetes Event, as much of it as detection and evidence need. */
+export interface EventView {
+  uid: string;
+  namespace: string;
+  type: string;
+  reason: string;
+  message: string;
+  /** How often the source has reported it (Events are updated in place when they repeat). */
+  count: number;
+  /** When it last happened. */
+  lastAt: number;
+  involved: { kind: string; namespace?: string; name: string; uid?: string };
+  /** The node that reported it (kubelet events). */
+  host?: string;
+}
+
+export interface JobView {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The CronJob that created it, as `namespace/name`. */
+  cronJob?: string;
+  failed: boolean;
+  finishedAt?: number;
+}
+

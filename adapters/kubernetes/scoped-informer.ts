@@ -1,0 +1,146 @@
+/**
+ * One kind, watched in each configured namespace (or cluster-wide): an
+ * informer per scope (LIST, then WATCH with bookmarks; relist on 410 Gone),
+ * one cache to read from, and each watch's health. A failed watch restarts
+ * with exponential backoff and jitter and never stops the others; a 401/403
+ * says plainly which permission is missing instead of looping silently.
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { WatchState } from '../../src/detectors/kubernetes/kube-state.js';
+import { ObservedWatch } from './observed-watch.js';
+
+export interface InformerSpec<T extends k8s.KubernetesObject> {
+  /** What is watched, for logs and health: `pods`, `events`, … */
+  what: string;
+  /** The API path of the collection in a namespace, or cluster-wide for null. */
+  path: (namespace: string | null) => string;
+  /** The LIST the informer starts (and restarts after 410 Gone) from, with the same selectors as the watch. */
+  list: (namespace: string | null, selectors: { labelSelector?: string; fieldSelector?: string }) => Promise<k8s.KubernetesListObject<T>>;
+  /** Namespaces to watch; `[null]` watches the whole cluster. */
+  scopes: ReadonlyArray<string | null>;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Called for each object added, changed or deleted. */
+  handle: (obj: T, deleted: boolean) => void;
+}
+
+export interface InformerHooks {
+  logger: Logger;
+  now: () => number;
+  /** A watch started or stopped failing. */
+  healthChanged: () => void;
+  /** Counts every object event delivered. */
+  delivered: () => void;
+}
+
+interface Scoped<T extends k8s.KubernetesObject> {
+  namespace: string | null;
+  informer: k8s.ListWatch<T>;
+  state: WatchState;
+}
+
+export class ScopedInformer<T extends k8s.KubernetesObject> {
+  private readonly scoped: Array<Scoped<T>>;
+  private stopped = false;
+
+  constructor(kc: k8s.KubeConfig, private readonly spec: InformerSpec<T>, private readonly hooks: InformerHooks) {
+    const selectors = { ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}), ...(spec.fieldSelector ? { fieldSelector: spec.fieldSelector } : {}) };
+    this.scoped = spec.scopes.map((namespace) => {
+      const state: WatchState = { name: namespace ? `${spec.what} in ${namespace}` : spec.what };
+      const watch = new ObservedWatch(kc, {
+        connected: () => {
+          const wasFailing = state.failingSince !== undefined;
+          delete state.failingSince;
+          delete state.lastError;
+          state.lastActivityAt = hooks.now();
+          attempt = 0;
+          if (wasFailing) hooks.healthChanged();
+        },
+        activity: () => (state.lastActivityAt = hooks.now()),
+      });
+      let attempt = 0;
+      const list = async () => {
+        const result = await spec.list(namespace, selectors);
+        state.lastActivityAt = hooks.now();
+        return result;
+      };
+      const informer = new k8s.ListWatch<T>(spec.path(namespace), watch, list, false, spec.labelSelector, spec.fieldSelector);
+      const safe = (obj: T, deleted: boolean): void => {
+        hooks.delivered();
+        try {
+          spec.handle(obj, deleted);
+        } catch (error) {
+          // An odd object must not stop the watch that delivered it.
+          hooks.logger.error({ err: error, what: state.name, name: obj.metadata?.name }, 'detector failed on an object');
+        }
+      };
+      informer.on('add', (o) => safe(o, false));
+      informer.on('update', (o) => safe(o, false));
+      informer.on('delete', (o) => safe(o, true));
+      informer.on('error', (error: unknown) => {
+        if (this.stopped) return;
+        attempt += 1;
+        const first = state.failingSince === undefined;
+        state.failingSince ??= hooks.now();
+        state.lastError = describeError(error);
+        const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const status = statusOf(error);
+        if (status === 401 || status === 403) {
+          hooks.logger.error({ what: state.name, status, retryInMs: Math.round(delay) }, `the API server refuses robosre access to ${state.name} (${status}): grant list and watch on it (docs/kubernetes.md, RBAC) or narrow kubernetes.namespaces`);
+        } else {
+          hooks.logger.warn({ what: state.name, err: state.lastError, retryInMs: Math.round(delay) }, 'watch failed; restarting');
+        }
+        if (first) hooks.healthChanged();
+        setTimeout(() => {
+          if (!this.stopped) void informer.start().catch(() => undefined);
+        }, delay).unref();
+      });
+      return { namespace, informer, state };
+    });
+  }
+
+  /** Starts every watch; resolves when each has listed once or failed its first attempt (failures then retry on their own). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await Promise.all(this.scoped.map((s) => s.informer.start().catch(() => undefined)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.scoped.map((s) => s.informer.stop()));
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    for (const s of this.scoped) {
+      if (s.namespace === null || s.namespace === namespace) {
+        const found = s.informer.get(name, namespace);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  list(): T[] {
+    return this.scoped.flatMap((s) => s.informer.list());
+  }
+
+  states(): WatchState[] {
+    return this.scoped.map((s) => s.state);
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { statusCode?: unknown; code?: unknown };
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  return typeof e.code === 'number' ? e.code : undefined;
+}
+
+/** A short, secret-free line: the library's errors can carry the whole request, headers and token included. */
+function describeError(error: unknown): string {
+  const status = statusOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
+  return [status ? `HTTP ${status}` : '', code ?? '', message.replace(/Bearer\s+\S+/gi, 'Bearer [redacted]').slice(0, 300)].filter(Boolean).join(' ');
+}
