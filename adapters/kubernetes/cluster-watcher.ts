@@ -15,7 +15,7 @@ import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
 import type { DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
 import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
 import { releasePendingDeadline, releaseVerdicts, type HelmReleaseView, type ReleaseWorkload } from '../../src/detectors/kubernetes/helm.js';
-import { kubeStateRecheckAt, kubeStateVerdict } from '../../src/detectors/kubernetes/kube-state.js';
+import { kubeStateRecheckAt, kubeStateVerdict, type WatchState } from '../../src/detectors/kubernetes/kube-state.js';
 import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
 import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
@@ -95,6 +95,11 @@ export class ClusterWatcher {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Each watch's health, as kube_state_stuck judges it. */
+  watchStates(): WatchState[] {
+    return this.informers.flatMap((i) => i.states());
   }
 
   private register(): void {
@@ -426,7 +431,7 @@ export class ClusterWatcher {
   private evaluateKubeState(): void {
     if (this.stopped) return;
     const now = this.now();
-    const states = this.informers.flatMap((i) => i.states());
+    const states = this.watchStates();
     const ref: ObjectRef = { uid: 'kube-state', resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.control-server.kube-state`, target: `cluster/${this.options.cluster}` };
     this.emit(this.tracker.signals(ref, [kubeStateVerdict(states, now, this.settings)], now));
     this.recheckAt('kube-state', kubeStateRecheckAt(states, now, this.settings), () => this.evaluateKubeState());

@@ -126,7 +126,7 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
   }
 
   states(): WatchState[] {
-    return this.scoped.map((s) => s.state);
+    return this.scoped.map((s) => ({ ...s.state }));
   }
 }
 

@@ -29,6 +29,10 @@ export interface ControlPlane {
   dir: string;
   /** Stops kube-apiserver and starts it again on the same port and etcd, as an upgrade or crash would. */
   restartApiServer(): Promise<void>;
+  /** Kills kube-apiserver (SIGKILL) and leaves it down: connections are refused until `startApiServer`. */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again after `stopApiServer`, on the same port and etcd, and waits for /readyz. */
+  startApiServer(): Promise<void>;
   /** Stops every process and removes the temp directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -292,12 +296,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       );
     }
 
-    const restartApiServer = async (): Promise<void> => {
+    const stopApiServer = async (): Promise<void> => {
       await terminate(procs.apiserver, 'SIGKILL');
+    };
+    const startApiServer = async (): Promise<void> => {
       procs.apiserver = launch(join(bin, 'kube-apiserver'), apiserverArgs, logs.apiserver);
       await apiReady();
     };
-    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stop };
+    const restartApiServer = async (): Promise<void> => {
+      await stopApiServer();
+      await startApiServer();
+    };
+    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stopApiServer, startApiServer, stop };
   } catch (error) {
     // Keep the directory: its logs are what tells why.
     await stopProcesses();
