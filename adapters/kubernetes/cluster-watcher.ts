@@ -64,6 +64,7 @@ export class ClusterWatcher {
   private stopped = false;
   /** Until every informer has listed once, a release's workloads may just not be cached yet: releases wait. */
   private synced = false;
+  private kubeStateStuck = false;
   private nodes!: ScopedInformer<k8s.V1Node>;
   private pods!: ScopedInformer<k8s.V1Pod>;
   private replicaSets!: ScopedInformer<k8s.V1ReplicaSet>;
@@ -216,6 +217,10 @@ export class ClusterWatcher {
       logger: this.options.logger,
       now: () => this.now(),
       healthChanged: () => this.evaluateKubeState(),
+      // Silence ends with the first thing heard; only then is it worth judging again (a boolean per event otherwise).
+      heard: () => {
+        if (this.kubeStateStuck) this.evaluateKubeState();
+      },
       delivered: () => (this.events += 1),
     });
     this.informers.push(informer as unknown as ScopedInformer<k8s.KubernetesObject>);
@@ -433,7 +438,9 @@ export class ClusterWatcher {
     const now = this.now();
     const states = this.watchStates();
     const ref: ObjectRef = { uid: 'kube-state', resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.control-server.kube-state`, target: `cluster/${this.options.cluster}` };
-    this.emit(this.tracker.signals(ref, [kubeStateVerdict(states, now, this.settings)], now));
+    const verdict = kubeStateVerdict(states, now, this.settings);
+    this.kubeStateStuck = verdict.firing;
+    this.emit(this.tracker.signals(ref, [verdict], now));
     this.recheckAt('kube-state', kubeStateRecheckAt(states, now, this.settings), () => this.evaluateKubeState());
   }
 

@@ -30,6 +30,8 @@ export interface InformerHooks {
   now: () => number;
   /** A watch started or stopped failing. */
   healthChanged: () => void;
+  /** Something (an event or a bookmark) arrived on a watch. */
+  heard: () => void;
   /** Counts every object event delivered. */
   delivered: () => void;
 }
@@ -57,7 +59,10 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
           attempt = 0;
           if (wasFailing) hooks.healthChanged();
         },
-        activity: () => (state.lastActivityAt = hooks.now()),
+        activity: () => {
+          state.lastActivityAt = hooks.now();
+          hooks.heard();
+        },
       });
       let attempt = 0;
       const list = async () => {

@@ -210,8 +210,8 @@ const configSchema = z
         releasePendingAfter: duration.default(10 * 60_000),
         /** A watch failing this long is kube_state_stuck. */
         watchFailingAfter: duration.default(60_000),
-        /** A watch with no event and no bookmark this long is kube_state_stuck (the API server bookmarks idle watches about once a minute). */
-        watchSilentAfter: duration.default(3 * 60_000),
+        /** Nothing heard on any watch (no event, no bookmark) this long is kube_state_stuck: the connection is hung. */
+        watchSilentAfter: duration.default(10 * 60_000),
       })
       .strict()
       .optional(),

@@ -234,18 +234,24 @@ describe('background_job_buildup', () => {
 });
 
 describe('kube_state_stuck', () => {
-  it('fires for a watch failing or silent past the threshold, critical when every watch is', () => {
+  it('fires for a watch failing past the threshold, critical when every watch is', () => {
     const ok = { name: 'pods', lastActivityAt: NOW - 1_000 };
     expect(kubeStateVerdict([ok], NOW, S).firing).toBe(false);
     const failing = { name: 'nodes', failingSince: NOW - S.watchFailingAfterMs, lastError: 'HTTP 403 Forbidden' };
     expect(kubeStateVerdict([ok, { ...failing, failingSince: NOW - S.watchFailingAfterMs + 1 }], NOW, S).firing).toBe(false);
     expect(kubeStateVerdict([ok, failing], NOW, S)).toMatchObject({ firing: true, severity: 'warning', confidence: 'high', summary: expect.stringContaining('nodes failing for 60s (HTTP 403 Forbidden)') });
-    // Silence needs longer than failure: an idle watch hears only a bookmark a minute.
-    expect(kubeStateVerdict([{ name: 'events', lastActivityAt: NOW - S.watchFailingAfterMs }], NOW, S).firing).toBe(false);
-    const silent = { name: 'events', lastActivityAt: NOW - S.watchSilentAfterMs };
-    expect(kubeStateVerdict([silent], NOW, S)).toMatchObject({ firing: true, severity: 'critical', confidence: 'medium' });
+    expect(kubeStateVerdict([failing], NOW, S)).toMatchObject({ severity: 'critical' });
     expect(kubeStateRecheckAt([ok, { name: 'jobs', failingSince: NOW - 10_000 }], NOW, S)).toBe(NOW - 10_000 + S.watchFailingAfterMs);
-    expect(kubeStateRecheckAt([ok], NOW, S)).toBe(NOW - 1_000 + S.watchSilentAfterMs);
+  });
+
+  it('judges silence on the whole view: one idle watch is a quiet resource, every watch silent is a hung connection', () => {
+    const idle = { name: 'cronjobs', lastActivityAt: NOW - 2 * S.watchSilentAfterMs };
+    const busy = { name: 'pods', lastActivityAt: NOW - 1_000 };
+    expect(kubeStateVerdict([idle, busy], NOW, S).firing).toBe(false);
+    const silent = [idle, { ...busy, lastActivityAt: NOW - S.watchSilentAfterMs }];
+    expect(kubeStateVerdict(silent, NOW, S)).toMatchObject({ firing: true, severity: 'critical', confidence: 'medium', summary: expect.stringContaining('nothing heard on any of 2 watches for 600s') });
+    expect(kubeStateRecheckAt([idle, busy], NOW, S)).toBe(NOW - 1_000 + S.watchSilentAfterMs);
+    expect(kubeStateVerdict([{ name: 'nodes' }], NOW, S).firing).toBe(false);
   });
 });
 

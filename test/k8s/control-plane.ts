@@ -33,6 +33,10 @@ export interface ControlPlane {
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again after `stopApiServer`, on the same port and etcd, and waits for /readyz. */
   startApiServer(): Promise<void>;
+  /** Freezes kube-apiserver (SIGSTOP): connections stay open and nothing arrives on them, as with a hung server or a half-open network path. */
+  pauseApiServer(): void;
+  /** Lets a paused kube-apiserver run again (SIGCONT). */
+  resumeApiServer(): void;
   /** Stops every process and removes the temp directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -307,7 +311,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       await stopApiServer();
       await startApiServer();
     };
-    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stopApiServer, startApiServer, stop };
+    const pauseApiServer = (): void => void procs.apiserver?.kill('SIGSTOP');
+    const resumeApiServer = (): void => void procs.apiserver?.kill('SIGCONT');
+    return { server, kubeconfigPath, caPath, adminToken, restrictedToken, dir, restartApiServer, stopApiServer, startApiServer, pauseApiServer, resumeApiServer, stop };
   } catch (error) {
     // Keep the directory: its logs are what tells why.
     await stopProcesses();

@@ -45,7 +45,7 @@ export interface DetectorSettings {
   releasePendingAfterMs: number;
   /** A watch failing this long (every attempt refused or erroring) means robosre's view of the cluster is stuck. */
   watchFailingAfterMs: number;
-  /** A watch silent this long (no event and no bookmark) is stuck too; must exceed the API server's bookmark interval (about 1 min). */
+  /** Nothing heard on any watch (no event, no bookmark) this long means the connection to the API server is hung. */
   watchSilentAfterMs: number;
   /** Workloads whose failures are customer-facing or block the core, as `kind/namespace/name` globs. */
   coreWorkloads: readonly string[];
@@ -63,8 +63,8 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   noisyCronJobFailures: 3,
   releasePendingAfterMs: 10 * 60_000,
   watchFailingAfterMs: 60_000,
-  // The API server sends a bookmark on an idle watch about once a minute; three missed ones is not chance.
-  watchSilentAfterMs: 3 * 60_000,
+  // Twice the kubelet's longest node status report interval (5 min): a live cluster is never that quiet.
+  watchSilentAfterMs: 10 * 60_000,
   coreWorkloads: [],
 };
 

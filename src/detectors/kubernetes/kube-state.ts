@@ -1,9 +1,13 @@
 /**
  * kube_state_stuck (seed 000's StuckKubeState): robosre's own view of the
  * cluster stopped updating. A watch that keeps failing (API server down,
- * 403) for `watchFailingAfterMs`, or goes silent — no event and no
- * bookmark, which the API server sends on idle watches about once a minute —
- * for `watchSilentAfterMs`, is stuck.
+ * 403) for `watchFailingAfterMs` is stuck. Silence is judged on the whole
+ * view, not per watch: the API server bookmarks an idle watch only while
+ * resourceVersions advance (measured: on an idle test server some watches
+ * heard nothing for minutes), but a live cluster always changes somewhere —
+ * kubelets report node status at least every five minutes — so no event and
+ * no bookmark on *any* watch for `watchSilentAfterMs` means the connection to
+ * the API server is hung, not that the cluster is quiet.
  */
 import { earliestAhead, type DetectorSettings, type Verdict } from './detect.js';
 
@@ -17,37 +21,39 @@ export interface WatchState {
   lastActivityAt?: number;
 }
 
-/** When the watch counts as stuck if nothing changes, or null while it has never been heard from. */
-function stuckAt(w: WatchState, settings: DetectorSettings): number | null {
-  if (w.failingSince !== undefined) return w.failingSince + settings.watchFailingAfterMs;
-  if (w.lastActivityAt !== undefined) return w.lastActivityAt + settings.watchSilentAfterMs;
-  return null;
+/** The last time anything was heard on any watch, or null before the first LIST answered. */
+function lastHeard(watches: readonly WatchState[]): number | null {
+  const times = watches.map((w) => w.lastActivityAt).filter((t): t is number => t !== undefined);
+  return times.length ? Math.max(...times) : null;
 }
 
 export function kubeStateVerdict(watches: readonly WatchState[], now: number, settings: DetectorSettings): Verdict {
-  const stuck = watches.filter((w) => {
-    const at = stuckAt(w, settings);
-    return at !== null && now >= at;
-  });
-  if (stuck.length === 0) return { incidentType: 'kube_state_stuck', firing: false };
-  const failing = stuck.filter((w) => w.failingSince !== undefined);
-  const all = stuck.length === watches.length;
-  const describe = (w: WatchState) =>
-    w.failingSince !== undefined
-      ? `${w.name} failing for ${Math.round((now - w.failingSince) / 1000)}s${w.lastError ? ` (${w.lastError.slice(0, 200)})` : ''}`
-      : `${w.name} silent for ${Math.round((now - w.lastActivityAt!) / 1000)}s`;
+  const failing = watches.filter((w) => w.failingSince !== undefined && now - w.failingSince >= settings.watchFailingAfterMs);
+  const heard = lastHeard(watches);
+  const silent = heard !== null && now - heard >= settings.watchSilentAfterMs;
+  if (failing.length === 0 && !silent) return { incidentType: 'kube_state_stuck', firing: false };
+  const all = silent || failing.length === watches.length;
+  const parts = [
+    ...failing.slice(0, 5).map((w) => `${w.name} failing for ${Math.round((now - w.failingSince!) / 1000)}s${w.lastError ? ` (${w.lastError.slice(0, 200)})` : ''}`),
+    ...(silent ? [`nothing heard on any of ${watches.length} watches for ${Math.round((now - heard) / 1000)}s`] : []),
+  ];
   return {
     incidentType: 'kube_state_stuck',
     firing: true,
     severity: all ? 'critical' : 'warning',
-    // A failing request is a direct error; silence alone could be a quiet network path.
+    // A refused or failing request is a direct error; silence alone is inferred.
     confidence: failing.length > 0 ? 'high' : 'medium',
-    summary: `${stuck.length} of ${watches.length} watches stuck: ${stuck.slice(0, 5).map(describe).join('; ')}`.slice(0, 1000),
-    evidence: { stuck: stuck.slice(0, 30).map((w) => ({ name: w.name, failingSince: w.failingSince ?? null, lastError: w.lastError?.slice(0, 500) ?? null, lastActivityAt: w.lastActivityAt ?? null })), watches: watches.length },
+    summary: `${silent ? watches.length : failing.length} of ${watches.length} watches stuck: ${parts.join('; ')}`.slice(0, 1000),
+    evidence: {
+      failing: failing.slice(0, 30).map((w) => ({ name: w.name, failingSince: w.failingSince!, lastError: w.lastError?.slice(0, 500) ?? null })),
+      lastHeardAt: heard,
+      watches: watches.length,
+    },
   };
 }
 
 /** When the verdict next changes if nothing arrives, for the runner's timer. */
 export function kubeStateRecheckAt(watches: readonly WatchState[], now: number, settings: DetectorSettings): number | null {
-  return earliestAhead(now, ...watches.map((w) => stuckAt(w, settings)));
+  const heard = lastHeard(watches);
+  return earliestAhead(now, heard === null ? null : heard + settings.watchSilentAfterMs, ...watches.map((w) => (w.failingSince === undefined ? null : w.failingSince + settings.watchFailingAfterMs)));
 }
