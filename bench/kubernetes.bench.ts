@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as k8s from '@kubernetes/client-node';
-import { toPodView } from '../adapters/kubernetes/views.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../src/detectors/kubernetes/detect.js';
-import { podVerdicts } from '../src/detectors/kubernetes/pod.js';
-import { VerdictTracker } from '../src/detectors/kubernetes/verdict-tracker.js';
 import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import { createLogger } from '../src/log.js';
 import { adminGet, startControlPlane } from '../test/k8s/control-plane.js';
@@ -26,7 +23,7 @@ const BURST = 1_000;
 async function reads(cp: Parameters<typeof adminGet>[0]): Promise<number> {
   let total = 0;
   for (const line of (await adminGet(cp, '/metrics')).body.split('\n')) {
-    if (line.startsWith('apiserver_request_total{') && /verb="(GET|LIST)"/.test(line) && /resource="(pods|nodes|deployments)"/.test(line)) total += Number(line.split(' ').pop());
+    if (line.startsWith('apiserver_request_total{') && /verb="(GET|LIST)"/.test(line) && /resource="[a-z]+"/.test(line)) total += Number(line.split(' ').pop());
   }
   return total;
 }
@@ -87,7 +84,6 @@ try {
   const burstSeconds = (performance.now() - burstStart) / 1000;
   const readsDuring = (await reads(cp)) - readsBefore;
   const burst = pods.length;
-  await watcher.stop();
 
   // The pipeline against bare JSON.parse, on the same recorded watch stream.
   const stream = pods.map((p) => JSON.stringify({ type: 'MODIFIED', object: p }));
@@ -95,23 +91,21 @@ try {
   let t = performance.now();
   for (let r = 0; r < rounds; r += 1) for (const line of stream) JSON.parse(line);
   const parseSeconds = (performance.now() - t) / 1000;
-  const tracker = new VerdictTracker('bench');
+  // The watcher's own handler (views, owner chain, facts, detectors, verdict tracking, coalesced follow-ups), signals counted.
   t = performance.now();
   for (let r = 0; r < rounds; r += 1) {
-    for (const line of stream) {
-      const pod = (JSON.parse(line) as { object: k8s.V1Pod }).object;
-      const view = toPodView(pod);
-      tracker.signals({ uid: view.uid, resourceVersion: `${r}`, subject: view.name, target: view.name }, podVerdicts(view, Date.now(), DEFAULT_DETECTOR_SETTINGS), Date.now());
-    }
+    for (const line of stream) watcher.replay('pods', (JSON.parse(line) as { object: k8s.V1Pod }).object);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const pipelineSeconds = (performance.now() - t) / 1000;
+  await watcher.stop();
   const events = rounds * stream.length;
 
   const rows = [
     `| cache fill: LIST + WATCH of ${PODS} pods and ${NODES} nodes | ${synced.toFixed(2)} s | resident memory +${Math.round((rssAfter - rssBefore) / 2 ** 20)} MiB (${Math.round(rssAfter / 2 ** 20)} MiB total) |`,
     `| burst: ${burst} pod status updates through the watch | ${burstSeconds.toFixed(2)} s | ${((readsDuring / burst) * 1000).toFixed(0)} GET/LIST per 1000 events (apiserver_request_total) |`,
     `| recorded stream: bare JSON.parse | ${Math.round(events / parseSeconds)} events/s | — |`,
-    `| recorded stream: JSON.parse + view + detectors + verdict tracking | ${Math.round(events / pipelineSeconds)} events/s | ${(pipelineSeconds / parseSeconds).toFixed(2)}× the cost of parsing alone |`,
+    `| recorded stream: JSON.parse + the watcher's handler (views, owner chain, facts, detectors, verdict tracking) | ${Math.round(events / pipelineSeconds)} events/s | ${(pipelineSeconds / parseSeconds).toFixed(2)}× the cost of parsing alone |`,
   ];
   const table = ['| measurement | time / rate | figure |', '|---|---|---|', ...rows].join('\n');
   console.log(table);

@@ -98,6 +98,17 @@ export class ClusterWatcher {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
+  /**
+   * Feeds one object event through the same handler its watch uses, for
+   * replaying a recorded stream (the benchmark's pipeline figure). The
+   * informer's own cache is not updated: replay objects the cache has listed.
+   */
+  replay(what: string, obj: k8s.KubernetesObject, deleted = false): void {
+    const informer = this.informers.find((i) => i.what === what);
+    if (!informer) throw new Error(`no informer for ${what}; watched: ${this.informers.map((i) => i.what).join(', ')}`);
+    informer.deliver(obj, deleted);
+  }
+
   /** Each watch's health, as kube_state_stuck judges it. */
   watchStates(): WatchState[] {
     return this.informers.flatMap((i) => i.states());

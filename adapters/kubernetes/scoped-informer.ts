@@ -45,8 +45,19 @@ interface Scoped<T extends k8s.KubernetesObject> {
 export class ScopedInformer<T extends k8s.KubernetesObject> {
   private readonly scoped: Array<Scoped<T>>;
   private stopped = false;
+  /** The guarded handler every watch event goes through. */
+  readonly deliver: (obj: T, deleted: boolean) => void;
 
   constructor(kc: k8s.KubeConfig, private readonly spec: InformerSpec<T>, private readonly hooks: InformerHooks) {
+    this.deliver = (obj: T, deleted: boolean): void => {
+      hooks.delivered();
+      try {
+        spec.handle(obj, deleted);
+      } catch (error) {
+        // An odd object must not stop the watch that delivered it.
+        hooks.logger.error({ err: error, what: spec.what, name: obj.metadata?.name }, 'detector failed on an object');
+      }
+    };
     const selectors = { ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}), ...(spec.fieldSelector ? { fieldSelector: spec.fieldSelector } : {}) };
     this.scoped = spec.scopes.map((namespace) => {
       const state: WatchState = { name: namespace ? `${spec.what} in ${namespace}` : spec.what };
@@ -71,18 +82,9 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
         return result;
       };
       const informer = new k8s.ListWatch<T>(spec.path(namespace), watch, list, false, spec.labelSelector, spec.fieldSelector);
-      const safe = (obj: T, deleted: boolean): void => {
-        hooks.delivered();
-        try {
-          spec.handle(obj, deleted);
-        } catch (error) {
-          // An odd object must not stop the watch that delivered it.
-          hooks.logger.error({ err: error, what: state.name, name: obj.metadata?.name }, 'detector failed on an object');
-        }
-      };
-      informer.on('add', (o) => safe(o, false));
-      informer.on('update', (o) => safe(o, false));
-      informer.on('delete', (o) => safe(o, true));
+      informer.on('add', (o) => this.deliver(o, false));
+      informer.on('update', (o) => this.deliver(o, false));
+      informer.on('delete', (o) => this.deliver(o, true));
       informer.on('error', (error: unknown) => {
         if (this.stopped) return;
         attempt += 1;
@@ -124,6 +126,10 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
       }
     }
     return undefined;
+  }
+
+  get what(): string {
+    return this.spec.what;
   }
 
   list(): T[] {
