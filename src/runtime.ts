@@ -142,6 +142,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         cluster: config.cluster.name,
         settings: detectorSettings(kube),
         onSignal: (signal) => engine.ingest(signal),
+        onEvidence: (subject, incidentType, evidence) => void engine.addEvidence(subject, incidentType, evidence),
         logger: logger.child({ component: 'kubernetes' }),
         now: () => clock.now(),
         ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),

@@ -19,9 +19,10 @@ import { kubeStateRecheckAt, kubeStateVerdict, type WatchState } from '../../src
 import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
 import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import type { WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import type { PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
 import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
 import { decodeHelmRelease, liveWorkload } from './helm-release.js';
+import { LogTails } from './log-tail.js';
 import { ScopedInformer, type InformerSpec } from './scoped-informer.js';
 import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
 
@@ -40,6 +41,8 @@ export interface ClusterWatcherOptions {
   cluster: string;
   settings: DetectorSettings;
   onSignal: (signal: Signal) => void;
+  /** Evidence gathered after an incident was raised (container log tails). */
+  onEvidence?: (subject: string, incidentType: string, evidence: { ref: string; summary: string; data: Record<string, unknown> }) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -72,6 +75,9 @@ export class ClusterWatcher {
   private claims!: ScopedInformer<k8s.V1PersistentVolumeClaim>;
   private readonly workloads = new Map<string, ScopedInformer<Workload>>();
   private secrets: ScopedInformer<k8s.V1Secret> | undefined;
+  private readonly logTails: LogTails;
+  /** `pod uid/incident type` whose log tail was already asked for while the condition lasts. */
+  private readonly logsAsked = new Set<string>();
   /** Watch events seen, for health and benchmarks. */
   events = 0;
 
@@ -80,6 +86,7 @@ export class ClusterWatcher {
     else this.kc.loadFromCluster();
     if (options.context) this.kc.setCurrentContext(options.context);
     this.tracker = new VerdictTracker(options.cluster);
+    this.logTails = new LogTails(this.kc.makeApiClient(k8s.CoreV1Api));
     this.register();
   }
 
@@ -306,13 +313,38 @@ export class ClusterWatcher {
     if (deleted) {
       this.recheckAt(`pod:${view.uid}`, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
+      for (const type of ['crash_loop_backoff', 'oom_killed']) this.logsAsked.delete(`${view.uid}/${type}`);
       return;
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
     const ctx = { events: this.facts.eventsOf('Pod', view.namespace, view.name), unboundClaims: unbound, ownerChain: chain };
-    this.emit(this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, podVerdicts(view, now, this.settings, ctx), now));
+    const signals = this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, podVerdicts(view, now, this.settings, ctx), now);
+    this.emit(signals);
+    for (const s of signals) this.askForLogs(view, s);
     // Look again, from the cache, when "pending" becomes "pending too long".
     this.recheckAt(`pod:${view.uid}`, pendingDeadline(view, this.settings), () => this.markDirty('pods', `${view.namespace}/${view.name}`));
+  }
+
+  /** Once per crash-loop or OOM incident: the crashed container's last lines, as evidence. */
+  private askForLogs(view: PodView, signal: Signal): void {
+    if (signal.incidentType !== 'crash_loop_backoff' && signal.incidentType !== 'oom_killed') return;
+    const key = `${view.uid}/${signal.incidentType}`;
+    if (signal.status === 'resolved') {
+      this.logsAsked.delete(key);
+      return;
+    }
+    if (this.logsAsked.has(key) || !this.options.onEvidence) return;
+    const container = view.containers.find((c) => (signal.incidentType === 'oom_killed' ? c.lastTerminated?.reason === 'OOMKilled' : c.waiting?.reason === 'CrashLoopBackOff'));
+    if (!container) return;
+    this.logsAsked.add(key);
+    const onEvidence = this.options.onEvidence;
+    void this.logTails.tail(view.namespace, view.name, container.name, container.restartCount, true).then((tail) => {
+      const ref = `logs:${view.namespace}/${view.name}/${container.name}#${container.restartCount}`;
+      const summary = tail.ok
+        ? `log tail of ${container.name} before its last restart (${tail.text.split('\n').filter(Boolean).length} lines)`
+        : `log tail of ${container.name} unavailable: ${tail.reason}`;
+      onEvidence(signal.subject, signal.incidentType, { ref, summary, data: tail.ok ? { container: container.name, log: tail.text } : { container: container.name, unavailable: tail.reason } });
+    });
   }
 
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */

@@ -96,6 +96,26 @@ export class Engine {
   }
 
   /**
+   * Evidence a detector gathered after raising the incident (a container's
+   * log tail): recorded on the open incident of that subject and type, with a
+   * reference among its raw evidence. Returns the incident, or undefined when
+   * none is open any more.
+   */
+  addEvidence(subject: string, incidentType: string, evidence: { ref: string; summary: string; data: Record<string, unknown> }): number | undefined {
+    const now = this.deps.clock.now();
+    const id = this.deps.db.transaction(() => {
+      const latest = incidentsRepo.findLatestBySubject(this.deps.db, subject, incidentType);
+      if (!latest || latest.status === 'resolved') return undefined;
+      const incident = incidentsRepo.getIncident(this.deps.db, latest.id)!;
+      if (!incident.rawEvidenceRefs.includes(evidence.ref)) incidentsRepo.updateIncident(this.deps.db, latest.id, { rawEvidenceRefs: [...incident.rawEvidenceRefs, evidence.ref].slice(-50), updatedAt: now });
+      incidentsRepo.appendEvent(this.deps.db, latest.id, now, 'evidence', evidence.summary.slice(0, 1000), { ref: evidence.ref, ...evidence.data });
+      return latest.id;
+    });
+    if (id !== undefined) this.events.emit('incident', id);
+    return id;
+  }
+
+  /**
    * Records a person's decision on a pending approval. Deciding twice, after
    * expiry, or approving one's own request (when forbidden) is refused; a
    * disruptive action in production may need a second, distinct approver.

@@ -149,7 +149,8 @@ export type TimelineKind =
   | 'verification'
   | 'escalation'
   | 'parent_linked'
-  | 'severity_raised';
+  | 'severity_raised'
+  | 'evidence';
 
 export interface TimelineEvent {
   id: number;

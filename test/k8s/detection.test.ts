@@ -56,7 +56,8 @@ async function reads(resource: string): Promise<number> {
   let total = 0;
   for (const line of metrics.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
-    if (!line.includes(`resource="${resource}"`) || !/verb="(GET|LIST)"/.test(line)) continue;
+    // The object itself, not its log subresource (one log tail per crash-loop incident is evidence, not a per-event read).
+    if (!line.includes(`resource="${resource}"`) || !line.includes('subresource=""') || !/verb="(GET|LIST)"/.test(line)) continue;
     total += Number(line.split(' ').pop());
   }
   return total;

@@ -17,7 +17,7 @@ import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { adminGet, startControlPlane, type ControlPlane } from './control-plane.js';
 
 let cp: ControlPlane;
 let runtime: Runtime;
@@ -88,6 +88,15 @@ async function burst(write: (n: number) => Promise<unknown>): Promise<void> {
 }
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+/** Pod log requests the API server has served, from its own metrics. */
+async function logReads(): Promise<number> {
+  let total = 0;
+  for (const line of (await adminGet(cp, '/metrics')).body.split('\n')) {
+    if (line.startsWith('apiserver_request_total{') && line.includes('resource="pods"') && line.includes('subresource="log"')) total += Number(line.split(' ').pop());
+  }
+  return total;
+}
 
 async function createNode(name: string): Promise<k8s.V1Node> {
   return core.createNode({ body: { metadata: { name } } });
@@ -212,9 +221,15 @@ describe('every cluster-visible incident class on a real API server', () => {
     const subject = 'prod.pod.shop.worker-1';
     const incident = await theIncident('crash_loop_backoff', subject);
     expect(incident).toMatchObject({ severity: 'warning', confidence: 'high' });
+    // The log tail is asked for once per incident; with no kubelet behind this API server it is unavailable, and says why.
+    const logEvidence = await waitFor('the log tail as evidence', () => incidentsRepo.timeline(runtime.store.db, incident.id).find((e) => e.kind === 'evidence'));
+    expect(logEvidence.summary).toMatch(/^log tail of app unavailable: /);
+    const logReadsBefore = await logReads();
     await burst(async (n) => (pod = await setPodStatus(pod, crashing(3 + n))));
     expect(incidentsOf('crash_loop_backoff', subject)).toHaveLength(1);
     expect(current(incident.id).occurrences).toBeGreaterThanOrEqual(BURST);
+    expect(await logReads()).toBe(logReadsBefore);
+    expect(current(incident.id).rawEvidenceRefs).toContain('logs:shop/worker-1/app#3');
     await setPodStatus(pod, running);
     await resolved(incident.id);
   }, 120_000);

@@ -1,0 +1,76 @@
+/**
+ * A bounded tail of a container's log, the one evidence lookup that costs an
+ * API request (the API server proxies it to the kubelet). So it is asked once
+ * per incident, not per event; answers are cached per container restart;
+ * requests are throttled and, past a short queue, skipped rather than piled
+ * up — a bad rollout crash-looping 300 pods must not become 300 requests at
+ * once. Lines that look like credentials are redacted before they are kept.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import pThrottle, { type ThrottledFunction } from 'p-throttle';
+
+export interface LogTailOptions {
+  /** Lines from the end of the log. */
+  tailLines: number;
+  /** Hard cap on what the API server sends back. */
+  limitBytes: number;
+  /** Requests per second to the API server, at most. */
+  perSecond: number;
+  /** Requests waiting beyond this are skipped. */
+  maxQueued: number;
+}
+
+export const DEFAULT_LOG_TAIL: LogTailOptions = { tailLines: 50, limitBytes: 16 * 1024, perSecond: 2, maxQueued: 20 };
+
+export type LogTail = { ok: true; text: string } | { ok: false; reason: string };
+
+const CACHE_SIZE = 1_000;
+const CREDENTIAL = /([A-Za-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization))(\s*[=:]\s*|\s+)("[^"]*"|'[^']*'|\S+)/gi;
+
+/** Replaces what follows credential-like keys, and bearer tokens, with [redacted]. */
+export function redactCredentials(text: string): string {
+  return text.replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer [redacted]').replace(CREDENTIAL, (_m, key: string, sep: string) => `${key}${sep}[redacted]`);
+}
+
+export class LogTails {
+  private readonly cache = new Map<string, Promise<LogTail>>();
+  private readonly throttled: ThrottledFunction<(params: k8s.CoreV1ApiReadNamespacedPodLogRequest) => Promise<string>>;
+
+  constructor(
+    core: k8s.CoreV1Api,
+    private readonly options: LogTailOptions = DEFAULT_LOG_TAIL,
+  ) {
+    this.throttled = pThrottle({ limit: options.perSecond, interval: 1000 })((params: k8s.CoreV1ApiReadNamespacedPodLogRequest) => core.readNamespacedPodLog(params));
+  }
+
+  /** The previous (crashed) instance's log when `previous`, else the running one's. */
+  tail(namespace: string, pod: string, container: string, restartCount: number, previous: boolean): Promise<LogTail> {
+    const key = `${namespace}/${pod}/${container}/${restartCount}/${previous}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    if (this.throttled.queueSize >= this.options.maxQueued) {
+      return Promise.resolve({ ok: false, reason: `skipped: more than ${this.options.maxQueued} log requests queued` });
+    }
+    const result = this.throttled({ name: pod, namespace, container, previous, tailLines: this.options.tailLines, limitBytes: this.options.limitBytes }).then(
+      (text): LogTail => ({ ok: true, text: redactCredentials(text) }),
+      (error: unknown): LogTail => ({ ok: false, reason: reasonOf(error) }),
+    );
+    this.cache.set(key, result);
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    return result;
+  }
+}
+
+/** The API server's own message ("… no preferred addresses found …") when it gave one; never the request. */
+function reasonOf(error: unknown): string {
+  const e = error as { code?: unknown; body?: unknown; message?: unknown };
+  if (typeof e.body === 'string') {
+    try {
+      const status = JSON.parse(e.body) as { message?: unknown };
+      if (typeof status.message === 'string') return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${status.message}`.slice(0, 300);
+    } catch {
+      // not a Status object: fall through to the message
+    }
+  }
+  return (typeof e.message === 'string' ? e.message : String(error)).split('\n')[0]!.slice(0, 300);
+}
