@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RecordingExecutor } from '../adapters/executors/recording-executor.js';
+import { KubernetesExecutor } from '../adapters/kubernetes/executor/kubernetes-executor.js';
 import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
 import { SlackChannel } from '../adapters/slack/slack-channel.js';
 import { WhatsAppChannel, type SessionWindows } from '../adapters/whatsapp/whatsapp-channel.js';
@@ -61,7 +62,16 @@ function telegramInterval(chatId: number | string): number {
 
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
-  const executor = new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
+  const executor =
+    config.executor.kind === 'kubernetes'
+      ? new KubernetesExecutor({
+          ...(config.kubernetes?.kubeconfig ? { kubeconfig: config.kubernetes.kubeconfig } : {}),
+          ...(config.kubernetes?.context ? { context: config.kubernetes.context } : {}),
+          maxPodsPerRun: config.executor.maxPodsPerRun,
+          logger: logger.child({ component: 'executor' }),
+          now: () => clock.now(),
+        })
+      : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
   const tg = config.channels.telegram;
   const telegram = tg

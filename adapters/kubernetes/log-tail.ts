@@ -8,6 +8,7 @@
  */
 import type * as k8s from '@kubernetes/client-node';
 import pThrottle, { type ThrottledFunction } from 'p-throttle';
+import { apiErrorMessage } from './api-error.js';
 
 export interface LogTailOptions {
   /** Lines from the end of the log. */
@@ -53,24 +54,10 @@ export class LogTails {
     }
     const result = this.throttled({ name: pod, namespace, container, previous, tailLines: this.options.tailLines, limitBytes: this.options.limitBytes }).then(
       (text): LogTail => ({ ok: true, text: redactCredentials(text) }),
-      (error: unknown): LogTail => ({ ok: false, reason: reasonOf(error) }),
+      (error: unknown): LogTail => ({ ok: false, reason: apiErrorMessage(error, 300) }),
     );
     this.cache.set(key, result);
     if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
     return result;
   }
-}
-
-/** The API server's own message ("… no preferred addresses found …") when it gave one; never the request. */
-function reasonOf(error: unknown): string {
-  const e = error as { code?: unknown; body?: unknown; message?: unknown };
-  if (typeof e.body === 'string') {
-    try {
-      const status = JSON.parse(e.body) as { message?: unknown };
-      if (typeof status.message === 'string') return `${typeof e.code === 'number' ? `HTTP ${e.code}: ` : ''}${status.message}`.slice(0, 300);
-    } catch {
-      // not a Status object: fall through to the message
-    }
-  }
-  return (typeof e.message === 'string' ? e.message : String(error)).split('\n')[0]!.slice(0, 300);
 }

@@ -8,6 +8,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { WatchState } from '../../src/detectors/kubernetes/kube-state.js';
+import { apiErrorMessage, statusCode } from './api-error.js';
 import { ObservedWatch } from './observed-watch.js';
 
 export interface InformerSpec<T extends k8s.KubernetesObject> {
@@ -90,9 +91,9 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
         attempt += 1;
         const first = state.failingSince === undefined;
         state.failingSince ??= hooks.now();
-        state.lastError = describeError(error);
+        state.lastError = apiErrorMessage(error, 300);
         const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        const status = statusOf(error);
+        const status = statusCode(error);
         if (status === 401 || status === 403) {
           hooks.logger.error({ what: state.name, status, retryInMs: Math.round(delay) }, `the API server refuses robosre access to ${state.name} (${status}): grant list and watch on it (docs/kubernetes.md, RBAC) or narrow kubernetes.namespaces`);
         } else {
@@ -139,19 +140,4 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
   states(): WatchState[] {
     return this.scoped.map((s) => ({ ...s.state }));
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { statusCode?: unknown; code?: unknown };
-  if (typeof e.statusCode === 'number') return e.statusCode;
-  return typeof e.code === 'number' ? e.code : undefined;
-}
-
-/** A short, secret-free line: the library's errors can carry the whole request, headers and token included. */
-function describeError(error: unknown): string {
-  const status = statusOf(error);
-  const message = error instanceof Error ? error.message : String(error);
-  const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
-  return [status ? `HTTP ${status}` : '', code ?? '', message.replace(/Bearer\s+\S+/gi, 'Bearer [redacted]').slice(0, 300)].filter(Boolean).join(' ');
 }

@@ -46,12 +46,15 @@ const configSchema = z
     database: z.object({ path: z.string().min(1).default('data/robosre.db') }).strict().default({ path: 'data/robosre.db' }),
     executor: z
       .object({
-        kind: z.literal('recording').default('recording'),
+        /** `recording` touches no cluster (the demo, rehearsals); `kubernetes` acts on the cluster of the `kubernetes` section. */
+        kind: z.enum(['recording', 'kubernetes']).default('recording'),
         journal: z.string().min(1).default('data/actions.ndjson'),
         failing: z.array(z.string()).default([]),
+        /** Finished pods one delete_completed_pods run removes at most. */
+        maxPodsPerRun: z.number().int().min(1).max(5_000).default(200),
       })
       .strict()
-      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [] }),
+      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200 }),
     engine: z
       .object({
         approvalTtl: duration.default(10 * 60_000),

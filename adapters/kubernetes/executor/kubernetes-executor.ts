@@ -1,0 +1,258 @@
+/**
+ * Executes authorised actions on the cluster. Every mutating call runs first
+ * with server-side `dryRun=All` (admission, validation and quotas answer
+ * before anything changes), then for real. Single-object actions carry the
+ * idempotency key in an annotation, so the same key after a crash finds its
+ * own mark and reports "already applied" instead of acting twice; each
+ * records the target's state and resourceVersion before and after.
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { findProtectedTarget, parseTarget } from '../../../policies/allowlist.js';
+import type { Target } from '../../../policies/types.js';
+import type { AuthorizedAction, ExecutionResult, Executor } from '../../../src/engine/executor.js';
+import { apiErrorMessage, statusCode } from '../api-error.js';
+
+export interface KubernetesExecutorOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Finished pods one delete_completed_pods run removes at most; the next run takes the rest. */
+  maxPodsPerRun: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** The annotation that marks an object with the action (idempotency key) that last changed it. */
+export const ACTION_KEY_ANNOTATION = 'robosre.io/action-key';
+/** Where scale_to_zero keeps the replica count resume_workload restores. */
+export const REPLICAS_ANNOTATION = 'robosre.io/replicas-before-scale-to-zero';
+/** The pod-template annotation `kubectl rollout restart` writes. */
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const FIELD_MANAGER = 'robosre';
+
+/** What one action did, before the executor shapes it into a result. */
+interface Applied {
+  before: unknown;
+  after: unknown;
+  detail: string;
+  alreadyApplied?: boolean;
+}
+
+class ActionError extends Error {}
+
+export class KubernetesExecutor implements Executor {
+  private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
+  private readonly batch: k8s.BatchV1Api;
+
+  constructor(private readonly options: KubernetesExecutorOptions) {
+    const kc = new k8s.KubeConfig();
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromCluster();
+    if (options.context) kc.setCurrentContext(options.context);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.apps = kc.makeApiClient(k8s.AppsV1Api);
+    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+  }
+
+  async execute(action: AuthorizedAction): Promise<ExecutionResult> {
+    let target: Target;
+    try {
+      target = parseTarget(action.target);
+    } catch (error) {
+      return { outcome: 'failed', detail: `not a target: ${(error as Error).message}` };
+    }
+    try {
+      const applied = await this.apply(action, target);
+      return { outcome: 'succeeded', before: applied.before, after: applied.after, detail: applied.detail, ...(applied.alreadyApplied ? { alreadyApplied: true } : {}) };
+    } catch (error) {
+      const detail = error instanceof ActionError ? error.message : apiErrorMessage(error);
+      this.options.logger.warn({ action: action.actionId, target: action.target, key: action.idempotencyKey, err: detail }, 'action failed');
+      return { outcome: 'failed', detail };
+    }
+  }
+
+  private apply(action: AuthorizedAction, target: Target): Promise<Applied> {
+    switch (action.actionId) {
+      case 'collect_evidence':
+        // The watchers keep the evidence current; nothing on the cluster changes.
+        return Promise.resolve({ before: null, after: null, detail: 'evidence is kept current by the watchers' });
+      case 'delete_completed_pods':
+        return this.deleteCompletedPods(target);
+      case 'suspend_cronjob':
+        return this.setCronJobSuspended(expect(target, ['cronjob']), true, action.idempotencyKey);
+      case 'resume_workload':
+        return target.kind === 'cronjob' ? this.setCronJobSuspended(target, false, action.idempotencyKey) : this.restoreReplicas(expect(target, ['deployment', 'statefulset']), action.idempotencyKey);
+      case 'scale_to_zero':
+        return this.scaleToZero(expect(target, ['deployment', 'statefulset']), action.idempotencyKey);
+      case 'rollout_restart':
+        return this.rolloutRestart(expect(target, ['deployment', 'statefulset', 'daemonset']), action.idempotencyKey);
+      case 'cordon_node':
+        return this.setUnschedulable(expect(target, ['node']), true, action.idempotencyKey);
+      default:
+        throw new ActionError(`${action.actionId} is not carried out by the Kubernetes executor yet; nothing was changed`);
+    }
+  }
+
+  // --- delete_completed_pods
+
+  private async deleteCompletedPods(target: Target): Promise<Applied> {
+    const scope = target.kind === 'node' ? { fieldSelector: `spec.nodeName=${target.name}` } : target.kind === 'namespace' ? { namespace: target.name } : null;
+    if (!scope) throw new ActionError(`delete_completed_pods aims at a node or a namespace, not a ${target.kind}`);
+    const finished: k8s.V1Pod[] = [];
+    for (const phase of ['Succeeded', 'Failed']) {
+      const selector = [scope.fieldSelector, `status.phase=${phase}`].filter(Boolean).join(',');
+      const list = scope.namespace ? await this.core.listNamespacedPod({ namespace: scope.namespace, fieldSelector: selector }) : await this.core.listPodForAllNamespaces({ fieldSelector: selector });
+      finished.push(...list.items);
+    }
+    // Never-auto-contain namespaces keep even their finished pods: the robot does not reach into them.
+    const eligible = finished.filter((p) => !findProtectedTarget('delete_completed_pods', { kind: 'pod', namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '' }));
+    const batch = eligible.slice(0, this.options.maxPodsPerRun);
+    const ref = (p: k8s.V1Pod) => ({ namespace: p.metadata?.namespace, name: p.metadata?.name, phase: p.status?.phase, resourceVersion: p.metadata?.resourceVersion });
+    const del = (p: k8s.V1Pod, dryRun: boolean) =>
+      this.core.deleteNamespacedPod({
+        name: p.metadata!.name!,
+        namespace: p.metadata!.namespace!,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+        // Only the pod we listed: one that was replaced or changed phase since is left alone.
+        body: { preconditions: { uid: p.metadata?.uid, resourceVersion: p.metadata?.resourceVersion } },
+      });
+    const deleted: unknown[] = [];
+    const skipped: Array<{ pod: string; why: string }> = [];
+    for (const pod of batch) {
+      try {
+        await del(pod, true);
+        await del(pod, false);
+        deleted.push(ref(pod));
+      } catch (error) {
+        // Gone already (a retry after a crash, or the garbage collector) is what we wanted.
+        if (statusCode(error) === 404) deleted.push({ ...ref(pod), alreadyGone: true });
+        else skipped.push({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, why: apiErrorMessage(error, 200) });
+      }
+    }
+    const left = eligible.length - batch.length;
+    const detail = [
+      `deleted ${deleted.length} finished pods on ${target.kind} ${target.name}`,
+      finished.length > eligible.length ? `${finished.length - eligible.length} in protected namespaces kept` : '',
+      left > 0 ? `${left} left for the next run (at most ${this.options.maxPodsPerRun} per run)` : '',
+      skipped.length ? `${skipped.length} not deleted: ${skipped.slice(0, 3).map((s) => `${s.pod} (${s.why})`).join('; ')}` : '',
+    ].filter(Boolean);
+    if (skipped.length > 0 && deleted.length === 0) throw new ActionError(detail.join('; '));
+    return { before: { finished: finished.length, pods: batch.map(ref) }, after: { deleted, skipped, left }, detail: detail.join('; ') };
+  }
+
+  // --- single-object patches
+
+  private async setCronJobSuspended(target: Target, suspend: boolean, key: string): Promise<Applied> {
+    const { namespace, name } = namespaced(target);
+    const read = () => this.batch.readNamespacedCronJob({ name, namespace });
+    return this.patchOnce(key, read, (c) => c.spec?.suspend === suspend, (body, dryRun) => this.batch.patchNamespacedCronJob({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
+      patch: () => ({ spec: { suspend } }),
+      state: (c) => ({ suspend: c.spec?.suspend ?? false }),
+      done: `cronjob ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`,
+    });
+  }
+
+  private workloadClient(target: Target) {
+    const { namespace, name } = namespaced(target);
+    if (target.kind === 'deployment') {
+      return {
+        read: () => this.apps.readNamespacedDeployment({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+        patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+      };
+    }
+    if (target.kind === 'statefulset') {
+      return {
+        read: () => this.apps.readNamespacedStatefulSet({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+        patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedStatefulSet({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+      };
+    }
+    return {
+      read: () => this.apps.readNamespacedDaemonSet({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+      patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedDaemonSet({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
+    };
+  }
+
+  private async scaleToZero(target: Target, key: string): Promise<Applied> {
+    const client = this.workloadClient(target);
+    const replicas = (w: k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet) => (w.spec && 'replicas' in w.spec ? (w.spec.replicas ?? 1) : 1);
+    return this.patchOnce(key, client.read, (w) => replicas(w) === 0, client.patch, {
+      // The count to restore goes on the object itself, so a rollback survives robosre's own restarts.
+      patch: (w) => ({ metadata: { annotations: { [REPLICAS_ANNOTATION]: String(replicas(w)) } }, spec: { replicas: 0 } }),
+      state: (w) => ({ replicas: replicas(w) }),
+      done: `${target.kind} ${target.namespace}/${target.name} scaled to zero`,
+    });
+  }
+
+  private async restoreReplicas(target: Target, key: string): Promise<Applied> {
+    const client = this.workloadClient(target);
+    const current = await client.read();
+    const recorded = Number(current.metadata?.annotations?.[REPLICAS_ANNOTATION]);
+    if (!Number.isInteger(recorded) || recorded < 1) throw new ActionError(`${target.kind} ${target.namespace}/${target.name} has no replica count recorded by scale_to_zero (${REPLICAS_ANNOTATION}); nothing was changed`);
+    return this.patchOnce(key, client.read, (w) => (w.spec && 'replicas' in w.spec ? w.spec.replicas : undefined) === recorded, client.patch, {
+      patch: () => ({ metadata: { annotations: { [REPLICAS_ANNOTATION]: null } }, spec: { replicas: recorded } }),
+      state: (w) => ({ replicas: w.spec && 'replicas' in w.spec ? w.spec.replicas : undefined }),
+      done: `${target.kind} ${target.namespace}/${target.name} back to ${recorded} replicas`,
+    });
+  }
+
+  private async rolloutRestart(target: Target, key: string): Promise<Applied> {
+    const client = this.workloadClient(target);
+    const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
+    // A restart is never "already in the desired state": only our own key on the object says it was done.
+    return this.patchOnce(key, client.read, () => false, client.patch, {
+      patch: () => ({ spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at } } } } }),
+      state: (w) => ({ restartedAt: w.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null, generation: w.metadata?.generation }),
+      done: `${target.kind} ${target.namespace}/${target.name} restarted (pod template annotated ${RESTARTED_AT_ANNOTATION}=${at})`,
+    });
+  }
+
+  private async setUnschedulable(target: Target, unschedulable: boolean, key: string): Promise<Applied> {
+    const name = target.name;
+    return this.patchOnce(key, () => this.core.readNode({ name }), (n) => (n.spec?.unschedulable ?? false) === unschedulable, (body, dryRun) => this.core.patchNode({ name, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
+      patch: () => ({ spec: { unschedulable } }),
+      state: (n) => ({ unschedulable: n.spec?.unschedulable ?? false }),
+      done: `node ${name} ${unschedulable ? 'cordoned' : 'uncordoned'}`,
+    });
+  }
+
+  /**
+   * Read, then — unless our key is on the object already (a retry) — dry-run
+   * and apply one merge patch that also writes the key and pins the
+   * resourceVersion read, so a concurrent change makes it fail (409) instead
+   * of overwriting someone else's edit.
+   */
+  private async patchOnce<T extends k8s.KubernetesObject>(
+    key: string,
+    read: () => Promise<T>,
+    inDesiredState: (obj: T) => boolean,
+    patch: (body: object, dryRun: boolean) => Promise<T>,
+    how: { patch: (obj: T) => Record<string, unknown>; state: (obj: T) => Record<string, unknown>; done: string },
+  ): Promise<Applied> {
+    const obj = await read();
+    const snapshot = (o: T) => ({ ...how.state(o), resourceVersion: o.metadata?.resourceVersion });
+    if (obj.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === key) {
+      return { before: null, after: snapshot(obj), detail: `${how.done} (already applied under this key)`, alreadyApplied: true };
+    }
+    if (inDesiredState(obj)) return { before: snapshot(obj), after: snapshot(obj), detail: `${how.done} already; nothing to change` };
+    const body = how.patch(obj);
+    const metadata = (body.metadata as Record<string, unknown> | undefined) ?? {};
+    const annotations = (metadata.annotations as Record<string, unknown> | undefined) ?? {};
+    const full = { ...body, metadata: { ...metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: { ...annotations, [ACTION_KEY_ANNOTATION]: key } } };
+    await patch(full, true);
+    const after = await patch(full, false);
+    return { before: snapshot(obj), after: snapshot(after), detail: how.done };
+  }
+}
+
+function expect(target: Target, kinds: string[]): Target {
+  if (!kinds.includes(target.kind)) throw new ActionError(`this action aims at a ${kinds.join(' or ')}, not a ${target.kind}`);
+  return target;
+}
+
+function namespaced(target: Target): { namespace: string; name: string } {
+  if (!target.namespace) throw new ActionError(`${target.kind}/${target.name} needs a namespace (kind/namespace/name)`);
+  return { namespace: target.namespace, name: target.name };
+}
