@@ -1,0 +1,116 @@
+/**
+ * Runs every configured probe on its own timer: the first check at a random
+ * point within the first interval (so a thousand probes do not fire in the
+ * same second), then every interval ±10%. A probe's next check is armed when
+ * its current one ends, and each ends within its timeout, so a hanging
+ * dependency delays nothing but itself. Results go through the pure
+ * detector and the verdict tracker, so only changes become signals.
+ */
+import type { Logger } from 'pino';
+import type { Signal } from '../../src/engine/model.js';
+import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState } from '../../src/detectors/probes/probe-detector.js';
+import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
+import { executeProbe } from './execute.js';
+import { describeProbe } from './describe.js';
+import type { ProbeSpec } from './spec.js';
+
+export interface ProbeRunnerOptions {
+  probes: ProbeSpec[];
+  cluster: string;
+  onSignal: (signal: Signal) => void;
+  logger: Logger;
+  now?: () => number;
+  /** For spreading checks; tests pin it. */
+  random?: () => number;
+}
+
+const JITTER = 0.1;
+
+interface Slot {
+  spec: ProbeSpec;
+  identity: ProbeIdentity;
+  state: ProbeState;
+  timer?: NodeJS.Timeout;
+  running?: Promise<void>;
+}
+
+export class ProbeRunner {
+  private readonly slots: Slot[];
+  private readonly tracker: VerdictTracker;
+  /** Signal ids must differ per judgement and per process, as for the cluster watcher. */
+  private readonly epoch = Date.now().toString(36);
+  private seq = 0;
+  private stopped = true;
+  /** Checks completed, for health and benchmarks. */
+  checks = 0;
+
+  constructor(private readonly options: ProbeRunnerOptions) {
+    this.tracker = new VerdictTracker(options.cluster);
+    this.slots = options.probes.map((spec) => ({ spec, identity: describeProbe(spec), state: INITIAL_PROBE_STATE }));
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    for (const slot of this.slots) this.arm(slot, this.random() * slot.spec.intervalMs);
+    this.options.logger.info({ probes: this.slots.length }, 'probes started');
+  }
+
+  /** Stops the timers and waits for checks in flight, each of which ends within its timeout. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const slot of this.slots) clearTimeout(slot.timer);
+    await Promise.all(this.slots.flatMap((s) => (s.running ? [s.running] : [])));
+  }
+
+  private arm(slot: Slot, delayMs: number): void {
+    if (this.stopped) return;
+    slot.timer = setTimeout(() => {
+      const started = this.now();
+      slot.running = this.check(slot).then(() => {
+        slot.running = undefined;
+        const next = slot.spec.intervalMs * (1 + (this.random() * 2 - 1) * JITTER);
+        this.arm(slot, Math.max(0, started + next - this.now()));
+      });
+    }, delayMs);
+    slot.timer.unref();
+  }
+
+  private async check(slot: Slot): Promise<void> {
+    const result = await executeProbe(slot.spec, () => this.now());
+    this.checks += 1;
+    try {
+      const { state, verdict } = observeProbe(slot.identity, slot.state, result);
+      slot.state = state;
+      const ref = { uid: `probe:${slot.spec.name}`, resourceVersion: this.nextSeq(), subject: `${this.options.cluster}.service.${slot.spec.name}`, target: slot.spec.target ?? '' };
+      for (const signal of this.tracker.signals(ref, [verdict], result.startedAt)) this.emit(slot, signal, ref.resourceVersion);
+    } catch (error) {
+      this.options.logger.error({ err: error, probe: slot.spec.name }, 'probe detector failed');
+    }
+  }
+
+  private emit(slot: Slot, signal: Signal, judgement: string): void {
+    // The tracker speaks for the cluster watcher; a probe's signal is a health check, and has a target only when one is configured.
+    const { target, ...rest } = signal;
+    const own: Signal = { ...rest, id: `probe:${slot.spec.name}:${signal.incidentType}:${judgement}:${signal.status}`, trigger: 'health_check', ...(slot.spec.target ? { target } : {}) };
+    this.options.logger.info({ probe: slot.spec.name, status: own.status, severity: own.severity, confidence: own.confidence, errorClass: own.params?.errorClass }, 'probe verdict changed');
+    try {
+      this.options.onSignal(own);
+    } catch (error) {
+      this.options.logger.error({ err: error, probe: slot.spec.name }, 'probe signal refused');
+    }
+  }
+
+  private nextSeq(): string {
+    this.seq += 1;
+    return `${this.epoch}.${this.seq}`;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private random(): number {
+    return this.options.random?.() ?? Math.random();
+  }
+}
