@@ -7,6 +7,7 @@ import { TelegramChannel } from '../adapters/telegram/telegram-channel.js';
 import { SlackChannel } from '../adapters/slack/slack-channel.js';
 import { WhatsAppChannel, type SessionWindows } from '../adapters/whatsapp/whatsapp-channel.js';
 import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
+import { ProbeRunner } from '../adapters/probes/runner.js';
 import type { ChatChannel } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
@@ -32,6 +33,8 @@ export interface Runtime {
   commands: ChatCommands;
   /** The Kubernetes detectors, when `kubernetes` is configured. */
   watcher: ClusterWatcher | null;
+  /** The active checks, when `probes` lists any; started and stopped with the watcher. */
+  probes: ProbeRunner | null;
   logger: Logger;
   clock: Clock;
 }
@@ -41,6 +44,7 @@ export function engineSettings(config: Config): EngineSettings {
     environment: config.environment,
     rules: config.rules,
     approvalTtlMs: config.engine.approvalTtl,
+    analysisDelayMs: config.engine.analysisDelay,
     stageTimeoutMs: config.engine.stageTimeout,
     executeTimeoutMs: config.engine.executeTimeout,
     paused: config.engine.paused,
@@ -159,7 +163,10 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(kube.context ? { context: kube.context } : {}),
       })
     : null;
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, logger, clock };
+  const probes = config.probes.length
+    ? new ProbeRunner({ probes: config.probes, cluster: config.cluster.name, onSignal: (signal) => engine.ingest(signal), logger: logger.child({ component: 'probes' }), now: () => clock.now() })
+    : null;
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, probes, logger, clock };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

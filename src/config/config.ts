@@ -18,6 +18,8 @@ import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
 import { ROLES } from '../../conversations/people.js';
 import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { SEVERITIES } from '../../policies/types.js';
+import { DEFAULT_INCIDENT_TYPE, PROBE_INCIDENT_TYPES } from '../detectors/probes/result.js';
+import type { ProbeSpec } from '../../adapters/probes/spec.js';
 
 export { ROLES, type Role } from '../../conversations/people.js';
 
@@ -33,6 +35,67 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
 const contentSid = z.string().regex(/^HX[0-9a-f]{32}$/, 'a Twilio Content SID (HX + 32 hex digits)');
+
+/** A PEM file read at parse time, so a missing CA bundle is a config error, not a probe failure every minute. */
+const pemFile = z.string().min(1).transform((path, ctx) => {
+  try {
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      ctx.addIssue({ code: 'custom', message: `${path} holds no PEM certificate` });
+      return z.NEVER;
+    }
+    return pem;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` });
+    return z.NEVER;
+  }
+});
+
+const probeCommon = {
+  name: z.string().max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a probe name: lowercase letters, digits and "-" (it becomes the subject <cluster>.service.<name>)'),
+  /** Seed 004's observation polling. */
+  interval: duration.default(60_000),
+  timeout: duration.default(5_000),
+  /** A core dependency or route: its failure is critical. */
+  critical: z.boolean().default(false),
+  /** Successes in a row that clear the incident. */
+  recoverAfter: z.number().int().min(1).max(100).default(2),
+  /** What the robot would act on; without it only notify and evidence are planned. */
+  target: z.string().regex(/^[a-z]+\/([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a kind/namespace/name or kind/name such as deployment/infra/redis').optional(),
+};
+const overridable = { incidentType: z.enum(PROBE_INCIDENT_TYPES).optional() };
+const host = z.string().min(1).max(253);
+const port = z.number().int().min(1).max(65535);
+
+const probeSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('tcp'), ...probeCommon, ...overridable, host, port }).strict(),
+    z
+      .object({
+        kind: z.literal('http'),
+        ...probeCommon,
+        ...overridable,
+        url: z
+          .url({ protocol: /^https?$/ })
+          .refine((u) => !new URL(u).username && !new URL(u).password, 'credentials in the URL would end up in evidence; the URL may not carry them'),
+        expectStatus: z.array(z.number().int().min(100).max(599)).default([]),
+        expectBody: z.string().min(1).max(1000).optional(),
+        caFile: pemFile.optional(),
+        insecure: z.boolean().default(false),
+      })
+      .strict(),
+    z.object({ kind: z.literal('tls'), ...probeCommon, ...overridable, host, port: port.default(443), servername: host.optional(), caFile: pemFile.optional(), minDaysLeft: z.number().min(0).max(3650).default(14) }).strict(),
+    z.object({ kind: z.literal('redis'), ...probeCommon, ...overridable, host, port: port.default(6379), username: z.string().min(1).optional(), password: secretSchema.optional(), db: z.number().int().min(0).default(0) }).strict(),
+    // A database probe is always database_connectivity_degraded: the seed makes it critical, an override would hide that.
+    z.object({ kind: z.literal('postgres'), ...probeCommon, host, port: port.default(5432), user: z.string().min(1).default('postgres'), password: secretSchema.optional(), database: z.string().min(1).default('postgres') }).strict(),
+  ])
+  .superRefine((p, ctx) => {
+    if (p.timeout > p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout may not exceed interval' });
+  })
+  .transform(({ interval, timeout, caFile, ...rest }: { interval: number; timeout: number; caFile?: string; [key: string]: unknown }): ProbeSpec => {
+    const spec = { ...rest, intervalMs: interval, timeoutMs: timeout, ...(caFile ? { ca: caFile } : {}) } as Omit<ProbeSpec, 'incidentType'> & { incidentType?: ProbeSpec['incidentType'] };
+    return { ...spec, incidentType: spec.incidentType ?? DEFAULT_INCIDENT_TYPE[spec.kind] } as ProbeSpec;
+  });
 
 const configSchema = z
   .object({
@@ -58,12 +121,14 @@ const configSchema = z
     engine: z
       .object({
         approvalTtl: duration.default(10 * 60_000),
+        /** A new incident waits this long before its first analysis, so signals arriving together are judged together. */
+        analysisDelay: z.union([z.literal(0), duration]).default(10_000),
         stageTimeout: duration.default(10 * 60_000),
         executeTimeout: duration.default(60_000),
         paused: z.boolean().default(false),
       })
       .strict()
-      .default({ approvalTtl: 600_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false }),
+      .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false }),
     server: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),
@@ -218,6 +283,8 @@ const configSchema = z
       })
       .strict()
       .optional(),
+    /** Active checks of dependencies, databases, routes and certificates (docs/probes.md). */
+    probes: z.array(probeSchema).default([]),
     /** Chat channels in failover order, per severity; the console always comes last. */
     routing: z
       .object({
@@ -270,6 +337,11 @@ const configSchema = z
         if (!(name in c.channels)) ctx.addIssue({ code: 'custom', path: ['routing', route, i], message: `channel "${name}" is not configured under channels` });
       });
     }
+    const probeNames = new Set<string>();
+    c.probes.forEach((probe, i) => {
+      if (probeNames.has(probe.name)) ctx.addIssue({ code: 'custom', path: ['probes', i, 'name'], message: `probe "${probe.name}" is defined twice` });
+      probeNames.add(probe.name);
+    });
     const names = new Set<string>();
     c.people.forEach((person, i) => {
       if (names.has(person.name)) ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `"${person.name}" is listed twice` });

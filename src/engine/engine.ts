@@ -91,7 +91,8 @@ export class Engine {
     const now = this.deps.clock.now();
     const result = this.deps.db.transaction(() => ingestSignal(this.deps.db, signal, this.deps.settings, now));
     if (result.incidentId !== null) this.events.emit('incident', result.incidentId);
-    if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, now);
+    const fresh = result.outcome === 'created' || result.outcome === 'reopened';
+    if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, fresh ? now + this.deps.settings.analysisDelayMs : now);
     return result;
   }
 

@@ -7,6 +7,12 @@ export interface EngineSettings {
   rules: OperatorRule[];
   /** How long an approval request stays open. */
   approvalTtlMs: number;
+  /**
+   * How long a new (or reopened) incident waits before its first analysis, so
+   * signals that arrive together — a node's condition and the taint that
+   * follows it — are judged together (seed 000's "initial analysis delay").
+   */
+  analysisDelayMs: number;
   /** How long each remediation stage may take to clear the condition before the next step or escalation. */
   stageTimeoutMs: number;
   /** Longest an executor call may take before it counts as failed. */

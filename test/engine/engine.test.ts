@@ -49,6 +49,20 @@ describe('engine: detection to containment', () => {
     expect(incidentsRepo.getIncident(h.store.db, incidentId!)!.phase).toBe('await_approval');
   });
 
+  it('waits the analysis delay, so a corroborating signal arriving just after the first one is judged with it', async () => {
+    h = createHarness({ analysisDelayMs: 10_000 });
+    // The condition alone (medium), then the taint a moment later (high), as kubelet and node controller report them.
+    const { incidentId } = h.engine.ingest(diskPressure({ id: 'condition', confidence: 'medium' }));
+    await h.settle();
+    expect(incidentsRepo.getIncident(h.store.db, incidentId!)!.status).toBe('observed');
+    expect(actionsRepo.listActions(h.store.db, incidentId!)).toEqual([]);
+    await h.advance(2_000);
+    h.engine.ingest(diskPressure({ id: 'taint', confidence: 'high' }));
+    await h.advance(8_000);
+    const cleanup = actionsRepo.listActions(h.store.db, incidentId!).find((a) => a.actionId === 'delete_completed_pods')!;
+    expect(cleanup).toMatchObject({ decision: 'auto', status: 'succeeded' });
+  });
+
   it('runs nothing automatically in production but evidence and the idempotent cleanup', async () => {
     h = createHarness({ environment: 'production' });
     h.engine.ingest(diskPressure());

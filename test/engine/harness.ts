@@ -30,6 +30,8 @@ export function settings(overrides: Partial<EngineSettings> = {}): EngineSetting
     environment: 'demo',
     rules: [],
     approvalTtlMs: 10 * 60_000,
+    // Engine tests step fake time themselves; the grouping delay is tested on its own.
+    analysisDelayMs: 0,
     stageTimeoutMs: 10 * 60_000,
     executeTimeoutMs: 30_000,
     paused: false,

@@ -1,0 +1,138 @@
+/**
+ * The whole loop on a real API server, robosre as one runtime (watcher,
+ * engine, policy, Kubernetes executor): disk pressure on a node with a pile
+ * of failed pods → automatic cleanup (auto-allowed, high confidence) →
+ * pressure persists → approval requested for cordon → approved → node
+ * cordoned → the condition clears → resolved. In production the robot
+ * cleans up the same way but stops at the cordon approval request.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import type { Incident } from '../../src/engine/model.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import * as actionsRepo from '../../src/store/actions.repo.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
+import { waitFor } from '../alertmanager/intake.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
+
+let cp: ControlPlane;
+let core: k8s.CoreV1Api;
+const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-scenario-'));
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cp.kubeconfigPath);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'demo' } } });
+}, 120_000);
+
+afterAll(async () => {
+  await cp?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(environment: 'demo' | 'production'): Promise<Runtime> {
+  const config = parseConfig({
+    environment,
+    cluster: { name: 'prod' },
+    database: { path: join(dir, `${environment}.db`) },
+    executor: { kind: 'kubernetes' },
+    // A short stage, so "pressure persists after cleanup" comes in seconds, not ten minutes; the
+    // analysis delay lets the taint and the condition (written a moment apart) be judged together.
+    engine: { stageTimeout: '4s', analysisDelay: '2s' },
+    kubernetes: { kubeconfig: cp.kubeconfigPath },
+  });
+  const runtime = createRuntime(config, createLogger('silent'));
+  runtime.engine.resume();
+  await runtime.watcher!.start();
+  return runtime;
+}
+
+async function stop(runtime: Runtime): Promise<void> {
+  await runtime.watcher?.stop();
+  await runtime.engine.stop();
+  runtime.store.close();
+}
+
+/** A node in disk pressure (condition and taint) with failed pods piling up on it in `demo`. */
+async function pressuredNodeWithFailedPods(node: string, pods: number): Promise<k8s.V1Node> {
+  const created = await core.createNode({ body: { metadata: { name: node } } });
+  const tainted = await core.replaceNode({ name: node, body: { ...created, spec: { taints: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] } } });
+  const pressured = await core.replaceNodeStatus({
+    name: node,
+    body: { ...tainted, status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date() }, { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', lastTransitionTime: new Date() }] } },
+  });
+  for (let i = 0; i < pods; i += 1) {
+    const pod = await core.createNamespacedPod({ namespace: 'demo', body: { metadata: { name: `${node}-job-${i}` }, spec: { nodeName: node, restartPolicy: 'Never', containers: [{ name: 'c', image: 'demo/job:1' }] } } });
+    await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: 'demo', body: { ...pod, status: { phase: 'Failed', reason: 'Error' } } });
+  }
+  return pressured;
+}
+
+const podsOn = async (node: string) => (await core.listNamespacedPod({ namespace: 'demo', fieldSelector: `spec.nodeName=${node}` })).items.length;
+
+function actionOf(runtime: Runtime, incident: Incident, actionId: string) {
+  return actionsRepo.listActions(runtime.store.db, incident.id).find((a) => a.actionId === actionId);
+}
+
+describe('disk pressure remediation end to end on a real API server', () => {
+  it('demo: cleans up by itself, asks before cordoning, cordons once approved, and resolves when the pressure clears', async () => {
+    const runtime = await start('demo');
+    try {
+      const node = await pressuredNodeWithFailedPods('w-demo', 6);
+      const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-demo' && i.incidentType === 'node_disk_pressure' && i.confidence === 'high'), 20_000);
+      const cleanup = await waitFor('the automatic cleanup', () => {
+        const a = actionOf(runtime, incident, 'delete_completed_pods');
+        return a?.status === 'succeeded' ? a : undefined;
+      }, 20_000);
+      expect(cleanup).toMatchObject({ target: 'node/w-demo', decision: 'auto' });
+      expect(await podsOn('w-demo')).toBe(0);
+      // Pressure persists after cleanup: the next stage asks a human.
+      const approval = await waitFor('the cordon approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending'), 30_000);
+      const cordon = actionOf(runtime, incident, 'cordon_node')!;
+      expect(cordon).toMatchObject({ target: 'node/w-demo', decision: 'needs_approval' });
+      expect(approval.prompt).toMatchObject({ action: 'cordon_node', target: 'node/w-demo' });
+      expect((await core.readNode({ name: 'w-demo' })).spec?.unschedulable ?? false).toBe(false);
+      runtime.engine.decideApproval(approval.id, { approve: true, by: 'alice', channel: 'console' });
+      const done = await waitFor('the cordon executed', () => {
+        const a = actionOf(runtime, incident, 'cordon_node');
+        return a?.status === 'succeeded' ? a : undefined;
+      }, 20_000);
+      expect(done.before).toMatchObject({ unschedulable: false });
+      expect(done.after).toMatchObject({ unschedulable: true });
+      expect((await core.readNode({ name: 'w-demo' })).spec!.unschedulable).toBe(true);
+      // The kubelet frees space: pressure clears and the incident resolves.
+      const current = await core.readNode({ name: 'w-demo' });
+      const untainted = await core.replaceNode({ name: 'w-demo', body: { ...current, spec: { ...current.spec, taints: [] } } });
+      await core.replaceNodeStatus({ name: 'w-demo', body: { ...untainted, status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date() }, { type: 'DiskPressure', status: 'False', lastTransitionTime: new Date() }] } } });
+      await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, incident.id)!.status === 'resolved' ? true : undefined), 30_000);
+      expect(node.metadata!.name).toBe('w-demo');
+    } finally {
+      await stop(runtime);
+    }
+  }, 120_000);
+
+  it('production: the same cleanup, then it stops at the cordon approval request and cordons nothing', async () => {
+    const runtime = await start('production');
+    try {
+      await pressuredNodeWithFailedPods('w-prod', 4);
+      const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-prod' && i.incidentType === 'node_disk_pressure' && i.confidence === 'high'), 20_000);
+      await waitFor('the automatic cleanup', () => (actionOf(runtime, incident, 'delete_completed_pods')?.status === 'succeeded' ? true : undefined), 20_000);
+      expect(await podsOn('w-prod')).toBe(0);
+      const approval = await waitFor('the cordon approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending'), 30_000);
+      expect(approval.prompt).toMatchObject({ action: 'cordon_node', target: 'node/w-prod' });
+      // Nobody approves: the robot does not cordon on its own, however long the pressure lasts.
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(actionOf(runtime, incident, 'cordon_node')!.status).toBe('awaiting_approval');
+      expect((await core.readNode({ name: 'w-prod' })).spec?.unschedulable ?? false).toBe(false);
+    } finally {
+      await stop(runtime);
+    }
+  }, 120_000);
+});
