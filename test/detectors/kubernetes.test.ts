@@ -229,7 +229,12 @@ describe('background_job_buildup', () => {
     expect(buildupVerdict(backlog({ succeeded: S.finishedPodsThreshold }), S).firing).toBe(false);
     expect(buildupVerdict(backlog({ succeeded: S.finishedPodsThreshold, failed: 1 }), S)).toMatchObject({ firing: true, confidence: 'high', severity: 'warning' });
     expect(buildupVerdict(backlog({ cronJobFailures: [{ name: 'n', failedJobs: S.noisyCronJobFailures - 1 }] }), S).firing).toBe(false);
-    expect(buildupVerdict(backlog({ cronJobFailures: [{ name: 'n', failedJobs: S.noisyCronJobFailures }] }), S)).toMatchObject({ firing: true, confidence: 'medium', summary: expect.stringContaining('noisy CronJobs: n (3 failed jobs)') });
+    expect(buildupVerdict(backlog({ cronJobFailures: [{ name: 'n', failedJobs: S.noisyCronJobFailures }] }), S)).toMatchObject({
+      firing: true,
+      confidence: 'medium',
+      summary: expect.stringContaining('noisy CronJobs: n (3 failed jobs)'),
+      evidence: { cronjobs: ['cronjob/ci/n'] },
+    });
   });
 });
 

@@ -45,6 +45,8 @@ export function buildupVerdict(b: NamespaceBacklog, settings: DetectorSettings):
       topOwners: b.byOwner.slice(0, 10),
       byNode: b.byNode.slice(0, 10),
       noisyCronJobs: noisy.slice(0, 10),
+      // The targets the handler may plan suspend_cronjob on (allowlist and policy still decide).
+      cronjobs: noisy.slice(0, 10).map((c) => `cronjob/${b.namespace}/${c.name}`),
     },
     ...(onPressure[0] ? { node: onPressure[0].node } : {}),
   };
