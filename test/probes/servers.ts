@@ -144,8 +144,8 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
   return server;
 }
 
-/** Accepts every connection and never sends a byte: what a wedged server looks like from outside. */
-export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+/** Accepts every connection and never sends a byte: what a wedged server looks like from outside. `close` then `listen` closes and reopens the same port. */
+export async function startSilentServer(): Promise<{ port: number; listen(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -153,8 +153,10 @@ export async function startSilentServer(): Promise<{ port: number; close(): Prom
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
   return {
-    port: (server.address() as { port: number }).port,
+    port,
+    listen: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
@@ -225,6 +227,8 @@ export interface TestHttps {
   url: string;
   /** What GET /health answers. */
   health: { status: number; body: string };
+  /** What GET /api/health answers: a second route, broken on its own. */
+  api: { status: number; body: string };
   /** New connections get this certificate. */
   useCertificate(pair: { key: string; cert: string }): void;
   close(): Promise<void>;
@@ -232,10 +236,12 @@ export interface TestHttps {
 
 export async function startHttps(initial: { key: string; cert: string }): Promise<TestHttps> {
   const health = { status: 200, body: 'ok: all systems nominal' };
+  const api = { status: 200, body: 'api ok' };
   const server: HttpsServer = createHttpsServer({ ...initial }, (req, res) => {
-    if (req.url === '/health') {
-      res.writeHead(health.status, { 'content-type': 'text/plain' });
-      res.end(health.body);
+    const route = req.url === '/health' ? health : req.url === '/api/health' ? api : undefined;
+    if (route) {
+      res.writeHead(route.status, { 'content-type': 'text/plain' });
+      res.end(route.body);
       return;
     }
     res.writeHead(404).end('not found');
@@ -247,6 +253,7 @@ export async function startHttps(initial: { key: string; cert: string }): Promis
     port,
     url: `https://localhost:${port}/health`,
     health,
+    api,
     useCertificate: (pair) => server.setSecureContext({ ...pair }),
     async close() {
       server.closeAllConnections();

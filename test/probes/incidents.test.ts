@@ -1,0 +1,172 @@
+/**
+ * The probe incident classes through the real runtime (createRuntime, the
+ * engine, the store) against real servers: break each dependency the way
+ * it breaks in production — hang it, close its port, stop it, expire its
+ * certificate, make its route answer 503 — see one incident of the right
+ * class, severity and confidence with the evidence, restore it, and see
+ * the incident resolve.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/config.js';
+import type { Incident } from '../../src/engine/model.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
+import { waitFor } from '../alertmanager/intake.js';
+import { makeCertificates, startHttps, startPostgres, startRedis, startSilentServer, type Certificates, type ServerProcess, type TestHttps } from './servers.js';
+
+const REDIS_PASSWORD = 'redis-secret-91c2e7';
+const PG_PASSWORD = 'pg-secret-4d7a13';
+const dir = mkdtempSync(join(tmpdir(), 'robosre-probe-incidents-'));
+let runtime: Runtime;
+let redis: ServerProcess;
+let pg: ServerProcess;
+let https: TestHttps;
+let certs: Certificates;
+let queue: Awaited<ReturnType<typeof startSilentServer>>;
+
+beforeAll(async () => {
+  certs = await makeCertificates();
+  [redis, pg, https, queue] = await Promise.all([startRedis(REDIS_PASSWORD), startPostgres(PG_PASSWORD), startHttps(certs.valid), startSilentServer()]);
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, certs.ca);
+  process.env.ROBOSRE_TEST_REDIS_PASSWORD = REDIS_PASSWORD;
+  process.env.ROBOSRE_TEST_PG_PASSWORD = PG_PASSWORD;
+  // One second apart and one second to answer: long enough for a loaded two-core machine, short enough to keep the test quick.
+  const every = { interval: 1_000, timeout: 1_000 };
+  const config = parseConfig({
+    environment: 'staging',
+    cluster: { name: 'prod' },
+    database: { path: join(dir, 'robosre.db') },
+    executor: { journal: join(dir, 'actions.ndjson') },
+    engine: { analysisDelay: 0 },
+    probes: [
+      { name: 'cache', kind: 'redis', host: '127.0.0.1', port: redis.port, password: { env: 'ROBOSRE_TEST_REDIS_PASSWORD' }, ...every },
+      { name: 'queue', kind: 'tcp', host: '127.0.0.1', port: queue.port, critical: true, ...every },
+      { name: 'orders-db', kind: 'postgres', host: '127.0.0.1', port: pg.port, password: { env: 'ROBOSRE_TEST_PG_PASSWORD' }, ...every },
+      { name: 'shop', kind: 'http', url: https.url, caFile, expectBody: 'nominal', ...every },
+      // Certificates are the TLS probe's business: this route's probe skips verification, so only the route itself can break it.
+      { name: 'shop-api', kind: 'http', url: https.url.replace('/health', '/api/health'), insecure: true, expectStatus: [200], ...every },
+      { name: 'shop-cert', kind: 'tls', host: 'localhost', port: https.port, caFile, ...every },
+    ],
+  });
+  runtime = createRuntime(config, createLogger('silent'));
+  runtime.engine.resume();
+  runtime.probes!.start();
+  // Every probe healthy before anything is broken: no incident at all.
+  await waitFor('every probe checked twice', () => (runtime.probes!.checks >= 12 ? true : undefined), 20_000);
+  expect(incidentsRepo.listIncidents(runtime.store.db)).toEqual([]);
+}, 90_000);
+
+afterAll(async () => {
+  await runtime?.probes?.stop();
+  await runtime?.engine.stop();
+  runtime?.store.close();
+  await Promise.all([redis?.close(), pg?.close(), https?.close(), queue?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const incidentsOn = (subject: string): Incident[] => incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 }).filter((i) => i.subject === subject);
+
+/** The one incident on the subject once it matches; fails if a second one ever appears. */
+async function theIncident(subject: string, match: (i: Incident) => boolean): Promise<Incident> {
+  return waitFor(`incident on ${subject}`, () => {
+    const found = incidentsOn(subject);
+    expect(found.length, `incidents on ${subject}`).toBeLessThanOrEqual(1);
+    return found[0] && match(found[0]) ? found[0] : undefined;
+  }, 20_000);
+}
+
+async function resolved(id: number): Promise<void> {
+  await waitFor(`incident ${id} resolved`, () => (incidentsRepo.getIncident(runtime.store.db, id)!.status === 'resolved' ? true : undefined), 20_000);
+}
+
+const high = (i: Incident) => i.confidence === 'high';
+
+describe('probe incidents through the runtime', () => {
+  it('a hanging Redis (noncritical): runtime_dependency_outage, warning, high after two timeouts; thawed, it resolves', async () => {
+    redis.freeze();
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.cache', high);
+    } finally {
+      redis.thaw();
+    }
+    expect(incident).toMatchObject({ incidentType: 'runtime_dependency_outage', severity: 'warning', confidence: 'high', trigger: 'health_check' });
+    expect(incident.triggerParams).toMatchObject({ probe: 'cache', tried: 'Redis PING on', endpoint: `127.0.0.1:${redis.port}/0`, errorClass: 'timeout' });
+    expect(incident.triggerParams.error).toMatch(/no answer within 1000 ms/);
+    expect(incident.triggerParams.lastGoodAt).toEqual(expect.any(Number));
+    await resolved(incident.id);
+  });
+
+  it('a core dependency whose port closes: critical from the first refused connect; reopened, it resolves', async () => {
+    await queue.close();
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.queue', () => true);
+      expect(incident).toMatchObject({ incidentType: 'runtime_dependency_outage', severity: 'critical' });
+      expect(incident.triggerParams).toMatchObject({ errorClass: 'refused', critical: true });
+      incident = await theIncident('prod.service.queue', high);
+    } finally {
+      await queue.listen();
+    }
+    await resolved(incident.id);
+  });
+
+  it('PostgreSQL stopped: database_connectivity_degraded, critical, high; started again, it resolves', async () => {
+    await pg.stop();
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.orders-db', high);
+    } finally {
+      await pg.start();
+    }
+    expect(incident).toMatchObject({ incidentType: 'database_connectivity_degraded', severity: 'critical' });
+    expect(incident.triggerParams).toMatchObject({ tried: 'PostgreSQL SELECT 1 on', endpoint: `postgres@127.0.0.1:${pg.port}/postgres`, errorClass: 'refused' });
+    await resolved(incident.id);
+  });
+
+  it('an expired certificate: ingress_configuration_drift, critical, from both the TLS and the HTTPS probe; renewed, both resolve', async () => {
+    https.useCertificate(certs.expired);
+    let cert: Incident;
+    let route: Incident;
+    try {
+      cert = await theIncident('prod.service.shop-cert', high);
+      route = await theIncident('prod.service.shop', high);
+    } finally {
+      https.useCertificate(certs.valid);
+    }
+    expect(cert).toMatchObject({ incidentType: 'ingress_configuration_drift', severity: 'critical' });
+    expect(cert.triggerParams).toMatchObject({ errorClass: 'cert_expired', details: { subject: 'localhost', issuer: 'robosre test CA' } });
+    expect(route).toMatchObject({ incidentType: 'ingress_configuration_drift', severity: 'critical' });
+    expect(route.triggerParams).toMatchObject({ errorClass: 'cert_expired' });
+    await resolved(cert.id);
+    await resolved(route.id);
+  });
+
+  it('a route answering 503: ingress_configuration_drift, warning (a noncritical route); healthy again, it resolves', async () => {
+    https.api.status = 503;
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.shop-api', high);
+    } finally {
+      https.api.status = 200;
+    }
+    expect(incident).toMatchObject({ incidentType: 'ingress_configuration_drift', severity: 'warning' });
+    expect(incident.triggerParams).toMatchObject({ errorClass: 'unexpected_status', details: { status: 503 } });
+    await resolved(incident.id);
+  });
+
+  it('no password reaches the store: incidents, timelines and outbox', () => {
+    const db = new Database(join(dir, 'robosre.db'), { readonly: true });
+    const dump = ['incidents', 'incident_events', 'outbox'].map((table) => JSON.stringify(db.prepare(`SELECT * FROM ${table}`).all())).join('\n');
+    db.close();
+    expect(dump).toContain('prod.service.cache');
+    expect(dump).not.toContain(REDIS_PASSWORD);
+    expect(dump).not.toContain(PG_PASSWORD);
+  });
+});
