@@ -30,8 +30,8 @@ export function demoCommand(): Command {
           database: { path: 'data/demo.db' },
           executor: { journal: 'data/demo-actions.ndjson' },
           server: { port: opts.port },
-          // Short stages so the approval ladder shows within a minute.
-          engine: { stageTimeout: '30s', approvalTtl: '10m' },
+          // Short stages so the approval ladder shows within a minute, and a short grouping delay.
+          engine: { stageTimeout: '30s', approvalTtl: '10m', analysisDelay: '2s' },
           auth: { tokens: [{ name: 'demo', token: 'demo', role: 'admin' }] },
         },
         'demo config',

@@ -99,6 +99,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     channels,
     delivery: { failoverAfter: '1500ms', probeInterval: '200ms', requestTimeout: '1s' },
     ...options.config,
+    // Conversations are under test here, not the grouping of signals: act at once.
+    engine: { analysisDelay: 0, ...(options.config?.engine as object | undefined) },
   });
   const runtime = createRuntime(config, createLogger('silent'));
   const server = buildServer({ runtime, config, logger: runtime.logger });

@@ -31,6 +31,8 @@ export function createTestRuntime(extra: Record<string, unknown> = {}): TestRunt
   const dir = mkdtempSync(join(tmpdir(), 'robosre-console-'));
   const config = parseConfig({
     ...extra,
+    // The console is under test here, not the grouping of signals: act at once.
+    engine: { analysisDelay: 0, ...(extra.engine as object | undefined) },
     database: { path: join(dir, 'robosre.db') },
     executor: { journal: join(dir, 'actions.ndjson') },
     auth: { tokens: TOKENS },

@@ -26,6 +26,7 @@ beforeAll(async () => {
     database: { path: join(dir, 'api.db') },
     executor: { journal: join(dir, 'actions.ndjson') },
     server: { bodyLimitBytes: 64 * 1024 },
+    engine: { analysisDelay: 0 },
     auth: {
       tokens: [
         { name: 'alice', token: TOKENS.alice, role: 'approver' },
