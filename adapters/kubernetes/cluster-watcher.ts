@@ -116,6 +116,11 @@ export class ClusterWatcher {
     informer.deliver(obj, deleted);
   }
 
+  /** What the informers list and watch: the read half of robosre's RBAC (adapters/kubernetes/rbac.ts is checked against it). */
+  resources(): Array<{ group: string; resource: string }> {
+    return this.informers.map((i) => i.resource);
+  }
+
   /** Each watch's health, as kube_state_stuck judges it. */
   watchStates(): WatchState[] {
     return this.informers.flatMap((i) => i.states());

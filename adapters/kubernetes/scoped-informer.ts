@@ -133,6 +133,13 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
     return this.spec.what;
   }
 
+  /** The API group and resource watched (`''`/`pods`, `apps`/`deployments`), for the RBAC robosre needs. */
+  get resource(): { group: string; resource: string } {
+    const parts = this.spec.path(null).split('/').filter(Boolean);
+    // /api/v1/<resource> or /apis/<group>/<version>/<resource>
+    return parts[0] === 'api' ? { group: '', resource: parts[2]! } : { group: parts[1]!, resource: parts[3]! };
+  }
+
   list(): T[] {
     return this.scoped.flatMap((s) => s.informer.list());
   }

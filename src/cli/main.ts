@@ -11,6 +11,7 @@ import { demoCommand } from './demo-command.js';
 import { configCommand } from './config-command.js';
 import { incidentCommand, incidentsCommand } from './incidents-command.js';
 import { policyCommand } from './policy-command.js';
+import { rbacCommand } from './rbac-command.js';
 
 const program = new Command('robosre')
   .description('An automated SRE for Kubernetes')
@@ -18,7 +19,7 @@ const program = new Command('robosre')
   .exitOverride()
   .showHelpAfterError(false);
 
-for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand()]) {
+for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand()]) {
   program.addCommand(command.exitOverride());
 }
 
