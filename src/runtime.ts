@@ -72,6 +72,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           ...(config.kubernetes?.kubeconfig ? { kubeconfig: config.kubernetes.kubeconfig } : {}),
           ...(config.kubernetes?.context ? { context: config.kubernetes.context } : {}),
           maxPodsPerRun: config.executor.maxPodsPerRun,
+          drainTimeoutMs: config.executor.drainTimeout,
           logger: logger.child({ component: 'executor' }),
           now: () => clock.now(),
         })

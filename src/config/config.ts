@@ -115,9 +115,11 @@ const configSchema = z
         failing: z.array(z.string()).default([]),
         /** Finished pods one delete_completed_pods run removes at most. */
         maxPodsPerRun: z.number().int().min(1).max(5_000).default(200),
+        /** How long drain_node retries evictions a disruption budget blocks before it reports a partial drain. */
+        drainTimeout: duration.default(45_000),
       })
       .strict()
-      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200 }),
+      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200, drainTimeout: 45_000 }),
     engine: z
       .object({
         approvalTtl: duration.default(10 * 60_000),
@@ -312,6 +314,9 @@ const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.executor.drainTimeout >= c.engine.executeTimeout) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'drainTimeout'], message: `must be shorter than engine.executeTimeout (${c.engine.executeTimeout} ms), or the engine gives up on a drain before it reports` });
+    }
     const seen = new Set<string>();
     c.auth.tokens.forEach((t, i) => {
       if (t.token.length < 8 && c.environment !== 'demo') {

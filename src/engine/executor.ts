@@ -35,4 +35,10 @@ export interface ExecutionResult {
 
 export interface Executor {
   execute(action: AuthorizedAction): Promise<ExecutionResult>;
+  /**
+   * What the action would do, from reads and dry runs only — nothing may
+   * change. Asked before an approval is requested, so the prompt's expected
+   * impact is the cluster's own answer; undefined when there is nothing to add.
+   */
+  preview?(request: ActionRequest): Promise<string | undefined>;
 }

@@ -163,7 +163,7 @@ function decide(query: PolicyQuery, actionClass: PolicyDecision['actionClass']):
   }
 }
 
-function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
+async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> {
   const now = deps.clock.now();
   if (incident.lastSignalStatus === 'resolved') {
     // The condition cleared before anything was planned: nothing to do but confirm it.
@@ -177,9 +177,10 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
     escalate(deps, incident, now, 'no further remediation step is available');
     return { next: 'continue' };
   }
+  const previews = await previewApprovals(deps, incident, planned.actions, now);
   deps.db.transaction(() => {
-    for (const p of planned.actions) {
-      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now);
+    for (const [i, p] of planned.actions.entries()) {
+      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
       handlerState: { ...incident.handlerState, lastStage: planned.last },
@@ -190,12 +191,42 @@ function plan(deps: WorkerDeps, incident: Incident): StepOutcome {
   return { next: 'continue' };
 }
 
+/** Longest a dry-run preview may take; without an answer the prompt keeps the catalogue's impact line. */
+const PREVIEW_TIMEOUT_MS = 10_000;
+
+/**
+ * For each planned action that will ask a human, the executor's dry-run
+ * account of what it would do, so the prompt says "evicts 7 pods; 2 blocked
+ * by a disruption budget" rather than a generic line. A preview that fails or
+ * is slow only costs the detail, never the plan.
+ */
+async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: ReadonlyArray<{ action: string; target: string }>, now: number): Promise<Array<string | undefined>> {
+  const preview = deps.executor.preview?.bind(deps.executor);
+  if (!preview) return actions.map(() => undefined);
+  return Promise.all(
+    actions.map(async (p) => {
+      const definition = getActionDefinition(p.action);
+      if (decide(policyQuery(deps, incident, p.action, p.target, now), definition.class).decision !== 'needs_approval') return undefined;
+      const request = { idempotencyKey: `preview/${incident.id}/${p.action}/${p.target}`, incidentId: incident.id, actionId: p.action, actionClass: definition.class, target: p.target };
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([preview(request), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PREVIEW_TIMEOUT_MS)))]);
+      } catch (error) {
+        deps.logger.warn({ incidentId: incident.id, action: p.action, target: p.target, err: (error as Error).message }, 'dry-run preview failed; the prompt keeps the generic impact');
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+}
+
 /**
  * Records one action with the policy's decision, and what follows from it:
  * an approval request, or a recommendation to humans. `requestedBy` is
  * `robosre` for the handler's plan, or the person who asked for it.
  */
-export function planAction(deps: WorkerDeps, incident: Incident, p: { action: string; target: string; why: string }, key: string, requestedBy: string, now: number): ActionRow['status'] {
+export function planAction(deps: WorkerDeps, incident: Incident, p: { action: string; target: string; why: string }, key: string, requestedBy: string, now: number, preview?: string): ActionRow['status'] {
   const definition = getActionDefinition(p.action);
   const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
   const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
@@ -221,14 +252,14 @@ export function planAction(deps: WorkerDeps, incident: Incident, p: { action: st
     ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
   });
   deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision, requestedBy }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
-  if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, requestedBy, now);
+  if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, requestedBy, now, preview);
   if (status === 'recommended') {
     enqueue(deps.db, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
   }
   return status;
 }
 
-function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, requestedBy: string, now: number): void {
+function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, requestedBy: string, now: number, preview?: string): void {
   const definition = getActionDefinition(p.action);
   const expiresAt = now + deps.settings.approvalTtlMs;
   const promptBase: Omit<ApprovalPrompt, 'approvalId'> = {
@@ -237,7 +268,7 @@ function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: numb
     actionName: definition.displayName,
     target: p.target,
     whyNow: p.why,
-    expectedImpact: definition.impact,
+    expectedImpact: preview ?? definition.impact,
     rollback: definition.rollback,
     expiresAt,
   };

@@ -27,7 +27,7 @@ beforeAll(async () => {
   apps = kc.makeApiClient(k8s.AppsV1Api);
   batch = kc.makeApiClient(k8s.BatchV1Api);
   for (const name of ['ci', 'shop', 'cert-manager']) await core.createNamespace({ body: { metadata: { name } } });
-  executor = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 200, logger: createLogger('silent') });
+  executor = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 200, drainTimeoutMs: 3_000, drainRetryMs: 500, logger: createLogger('silent') });
 }, 120_000);
 
 afterAll(async () => {
@@ -69,7 +69,7 @@ describe('Kubernetes executor on a real API server', () => {
 
   it('delete_completed_pods is bounded per run and takes the rest on the next', async () => {
     for (let i = 0; i < 5; i += 1) await pod('shop', `batch-${i}`, 'w3', 'Succeeded');
-    const small = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 3, logger: createLogger('silent') });
+    const small = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 3, drainTimeoutMs: 3_000, logger: createLogger('silent') });
     expect(await small.execute(authorized('delete_completed_pods', 'namespace/shop'))).toMatchObject({ outcome: 'succeeded', detail: expect.stringContaining('deleted 3 finished pods on namespace shop; 2 left for the next run') });
     expect(await names('shop')).toHaveLength(2);
     await small.execute(authorized('delete_completed_pods', 'namespace/shop'));
@@ -125,6 +125,48 @@ describe('Kubernetes executor on a real API server', () => {
     expect(await executor.execute(cordon)).toMatchObject({ outcome: 'succeeded', before: { unschedulable: false }, after: { unschedulable: true }, detail: 'node w1 cordoned' });
     expect((await core.readNode({ name: 'w1' })).spec!.unschedulable).toBe(true);
     expect(await executor.execute(authorized('cordon_node', 'node/w1'))).toMatchObject({ outcome: 'succeeded', detail: 'node w1 cordoned already; nothing to change' });
+  });
+
+  it('drain_node previews by dry run, evicts through the Eviction API, leaves DaemonSet, mirror and finished pods, and reports exactly what a disruption budget blocked', async () => {
+    await core.createNode({ body: { metadata: { name: 'w5' } } });
+    const running = async (name: string, metadata: Partial<k8s.V1ObjectMeta> = {}) => {
+      const created = await core.createNamespacedPod({ namespace: 'shop', body: { metadata: { name, ...metadata }, spec: { nodeName: 'w5', containers: [{ name: 'c', image: 'shop/app:1' }] } } });
+      // Ready: the Eviction API lets a not-ready pod go whatever its budget says.
+      await core.replaceNamespacedPodStatus({ name, namespace: 'shop', body: { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } } });
+    };
+    await running('web-1');
+    await running('web-2');
+    await running('guarded', { labels: { app: 'payments' } });
+    await running('agent', { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-1', controller: true }] });
+    await running('static', { annotations: { 'kubernetes.io/config.mirror': 'abc' } });
+    await pod('shop', 'done', 'w5', 'Succeeded');
+    // What the disruption controller would report: the one payments pod may not go.
+    const policy = new k8s.KubeConfig();
+    policy.loadFromFile(cp.kubeconfigPath);
+    const pdbs = policy.makeApiClient(k8s.PolicyV1Api);
+    const pdb = await pdbs.createNamespacedPodDisruptionBudget({ namespace: 'shop', body: { metadata: { name: 'payments' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'payments' } } } } });
+    const budget = (allowed: number) => ({ ...pdb, status: { observedGeneration: pdb.metadata!.generation!, disruptionsAllowed: allowed, currentHealthy: 1, desiredHealthy: 1 - allowed, expectedPods: 1 } });
+    const stored = await pdbs.replaceNamespacedPodDisruptionBudgetStatus({ name: 'payments', namespace: 'shop', body: budget(0) });
+
+    const drain = authorized('drain_node', 'node/w5');
+    const preview = await executor.preview(drain);
+    expect(preview).toMatch(/^evicts 2 of 3 pods on node w5; 1 blocked now: shop\/guarded \(.*disruption budget payments.*\); 3 left in place/i);
+    // The preview changed nothing.
+    expect((await core.readNode({ name: 'w5' })).spec?.unschedulable ?? false).toBe(false);
+    expect((await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'spec.nodeName=w5' })).items.every((p) => !p.metadata!.deletionTimestamp)).toBe(true);
+
+    const partial = await executor.execute(drain);
+    expect(partial.outcome).toBe('failed');
+    expect(partial.detail).toMatch(/^node w5 cordoned; 2 pods evicted; 1 could not be evicted within 3s: shop\/guarded \(.*payments.*\); 3 left in place/);
+    const after = await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'spec.nodeName=w5' });
+    const terminating = after.items.filter((p) => p.metadata!.deletionTimestamp).map((p) => p.metadata!.name).sort();
+    expect(terminating).toEqual(['web-1', 'web-2']);
+    expect((await core.readNode({ name: 'w5' })).spec!.unschedulable).toBe(true);
+
+    // The budget allows it now: a new drain finishes the job and evicts nothing twice.
+    await pdbs.replaceNamespacedPodDisruptionBudgetStatus({ name: 'payments', namespace: 'shop', body: { ...stored, status: budget(1).status } });
+    const done = await executor.execute(authorized('drain_node', 'node/w5'));
+    expect(done).toMatchObject({ outcome: 'succeeded', after: { evicted: ['shop/guarded'], blocked: [] } });
   });
 
   it('refuses what it cannot do, clearly, and touches nothing: a vanished target, the wrong kind, an action it does not carry out', async () => {

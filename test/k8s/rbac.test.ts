@@ -101,7 +101,7 @@ describe('least-privilege RBAC on a real API server', () => {
     await admin.apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } } });
     await admin.batch.createNamespacedCronJob({ namespace: 'shop', body: { metadata: { name: 'nightly' }, spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } } } } });
 
-    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, logger: createLogger('silent') });
+    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, logger: createLogger('silent') });
     const runs: Array<[string, string]> = [
       ['collect_evidence', 'node/w1'],
       ['delete_completed_pods', 'node/w1'],
@@ -112,6 +112,7 @@ describe('least-privilege RBAC on a real API server', () => {
       ['resume_workload', 'deployment/shop/api'],
       ['rollout_restart', 'deployment/shop/api'],
       ['cordon_node', 'node/w1'],
+      ['drain_node', 'node/w1'],
     ];
     // Every action the role is generated for is exercised here.
     expect([...new Set(runs.map(([a]) => a))].sort()).toEqual(Object.keys(ACTION_PERMISSIONS).sort());
@@ -138,7 +139,7 @@ describe('least-privilege RBAC on a real API server', () => {
     const kubeconfig = await serviceAccount('robosre-readonly', { helmReleases: true, executor: false });
     const watcher = await watchesHealthy(kubeconfig, true);
     await watcher.stop();
-    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, logger: createLogger('silent') });
+    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, logger: createLogger('silent') });
     expect(await executor.execute(authorized('cordon_node', 'node/w1'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^HTTP 403 Forbidden: /) });
     expect(await executor.execute(authorized('scale_to_zero', 'deployment/shop/api'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^HTTP 403/) });
     const sa = clients(kubeconfig);

@@ -98,6 +98,8 @@ describe('disk pressure remediation end to end on a real API server', () => {
       const cordon = actionOf(runtime, incident, 'cordon_node')!;
       expect(cordon).toMatchObject({ target: 'node/w-demo', decision: 'needs_approval' });
       expect(approval.prompt).toMatchObject({ action: 'cordon_node', target: 'node/w-demo' });
+      // Expected impact from the cluster itself (a dry run and a count), not the catalogue's generic line.
+      expect((approval.prompt as { expectedImpact: string }).expectedImpact).toMatch(/^no new pods are scheduled on node w-demo; its \d+ running pods stay$/);
       expect((await core.readNode({ name: 'w-demo' })).spec?.unschedulable ?? false).toBe(false);
       runtime.engine.decideApproval(approval.id, { approve: true, by: 'alice', channel: 'console' });
       const done = await waitFor('the cordon executed', () => {

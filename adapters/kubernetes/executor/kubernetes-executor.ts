@@ -10,7 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { findProtectedTarget, parseTarget } from '../../../policies/allowlist.js';
 import type { Target } from '../../../policies/types.js';
-import type { AuthorizedAction, ExecutionResult, Executor } from '../../../src/engine/executor.js';
+import type { ActionRequest, AuthorizedAction, ExecutionResult, Executor } from '../../../src/engine/executor.js';
 import { apiErrorMessage, statusCode } from '../api-error.js';
 
 export interface KubernetesExecutorOptions {
@@ -18,6 +18,10 @@ export interface KubernetesExecutorOptions {
   context?: string;
   /** Finished pods one delete_completed_pods run removes at most; the next run takes the rest. */
   maxPodsPerRun: number;
+  /** How long drain_node keeps retrying evictions a disruption budget blocks; keep it under engine.executeTimeout. */
+  drainTimeoutMs: number;
+  /** Pause between drain passes while budgets block. */
+  drainRetryMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -91,6 +95,8 @@ export class KubernetesExecutor implements Executor {
         return this.rolloutRestart(expect(target, ['deployment', 'statefulset', 'daemonset']), action.idempotencyKey);
       case 'cordon_node':
         return this.setUnschedulable(expect(target, ['node']), true, action.idempotencyKey);
+      case 'drain_node':
+        return this.drain(expect(target, ['node']), action.idempotencyKey);
       default:
         throw new ActionError(`${action.actionId} is not carried out by the Kubernetes executor yet; nothing was changed`);
     }
@@ -219,6 +225,118 @@ export class KubernetesExecutor implements Executor {
   }
 
   /**
+   * What the action would do, from reads and server-side dry runs only —
+   * nothing changes. It fills the approval prompt's "expected impact" with
+   * the cluster's own answer ("evicts 7 pods on w1; 2 blocked by the
+   * disruption budget shop/api") instead of the catalogue's generic line.
+   */
+  async preview(request: ActionRequest): Promise<string | undefined> {
+    let target: Target;
+    try {
+      target = parseTarget(request.target);
+    } catch {
+      return undefined;
+    }
+    switch (request.actionId) {
+      case 'drain_node': {
+        const plan = await this.evictionPlan(expect(target, ['node']).name);
+        const results = await Promise.all(plan.evict.map(async (p) => ({ pod: p, blocked: await this.evict(p, true) })));
+        const blocked = results.filter((r) => r.blocked !== null);
+        return [
+          `evicts ${results.length - blocked.length} of ${results.length} pods on node ${target.name}`,
+          blocked.length ? `${blocked.length} blocked now: ${blocked.slice(0, 3).map((b) => `${podName(b.pod)} (${b.blocked})`).join('; ')}` : '',
+          plan.skipped.length ? `${plan.skipped.length} left in place (DaemonSet, mirror or finished pods)` : '',
+        ].filter(Boolean).join('; ');
+      }
+      case 'cordon_node': {
+        const pods = (await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${target.name},status.phase=Running` })).items.length;
+        await this.core.patchNode({ name: target.name, body: { spec: { unschedulable: true } }, dryRun: 'All', fieldManager: FIELD_MANAGER }, MERGE);
+        return `no new pods are scheduled on node ${target.name}; its ${pods} running pods stay`;
+      }
+      case 'scale_to_zero': {
+        const w = await this.workloadClient(target).read();
+        const replicas = w.spec && 'replicas' in w.spec ? (w.spec.replicas ?? 1) : 1;
+        return `stops all ${replicas} replicas of ${target.kind} ${target.namespace}/${target.name}; resume_workload brings ${replicas} back`;
+      }
+      case 'delete_completed_pods': {
+        const scope = target.kind === 'node' ? { fieldSelector: `spec.nodeName=${target.name}` } : { namespace: target.name };
+        let count = 0;
+        for (const phase of ['Succeeded', 'Failed']) {
+          const selector = [scope.fieldSelector, `status.phase=${phase}`].filter(Boolean).join(',');
+          count += (scope.namespace ? await this.core.listNamespacedPod({ namespace: scope.namespace, fieldSelector: selector }) : await this.core.listPodForAllNamespaces({ fieldSelector: selector })).items.length;
+        }
+        return `deletes ${Math.min(count, this.options.maxPodsPerRun)} of ${count} finished pods on ${target.kind} ${target.name}; nothing running is touched`;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  // --- drain_node: cordon, then the Eviction API (which honours PodDisruptionBudgets)
+
+  private async evictionPlan(node: string): Promise<{ evict: k8s.V1Pod[]; skipped: k8s.V1Pod[] }> {
+    // Pods already terminating (evicted by an earlier pass) are on their way out: neither evicted again nor "left".
+    const pods = (await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+    // As `kubectl drain`: DaemonSet pods would come straight back, mirror pods belong to the kubelet, finished pods hold nothing.
+    const stays = (p: k8s.V1Pod) =>
+      p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') === true ||
+      p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined ||
+      p.status?.phase === 'Succeeded' ||
+      p.status?.phase === 'Failed';
+    return { evict: pods.filter((p) => !stays(p)), skipped: pods.filter(stays) };
+  }
+
+  /** Null when the eviction was accepted (or the pod is gone); otherwise why it was refused. */
+  private async evict(pod: k8s.V1Pod, dryRun: boolean): Promise<string | null> {
+    try {
+      await this.core.createNamespacedPodEviction({
+        name: pod.metadata!.name!,
+        namespace: pod.metadata!.namespace!,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata!.name!, namespace: pod.metadata!.namespace! } },
+      });
+      return null;
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      // 429: a disruption budget does not allow it now; the API server names the budget in the causes.
+      return budgetCause(error) ?? apiErrorMessage(error, 200);
+    }
+  }
+
+  private async drain(target: Target, key: string): Promise<Applied> {
+    const cordon = await this.setUnschedulable(target, true, key);
+    const deadline = (this.options.now?.() ?? Date.now()) + this.options.drainTimeoutMs;
+    const evicted: string[] = [];
+    let blocked: Map<string, string>;
+    let skipped: k8s.V1Pod[];
+    for (;;) {
+      const plan = await this.evictionPlan(target.name);
+      skipped = plan.skipped;
+      blocked = new Map();
+      for (const pod of plan.evict) {
+        const refusal = await this.evict(pod, true) ?? (await this.evict(pod, false));
+        if (refusal === null) evicted.push(podName(pod));
+        else blocked.set(podName(pod), refusal);
+      }
+      if (blocked.size === 0 || (this.options.now?.() ?? Date.now()) >= deadline) break;
+      await new Promise((r) => setTimeout(r, this.options.drainRetryMs ?? 2_000));
+    }
+    const report = {
+      evicted,
+      blocked: [...blocked.entries()].map(([pod, why]) => ({ pod, why })),
+      skipped: skipped.map((p) => ({ pod: podName(p), why: p.metadata?.ownerReferences?.some((o) => o.kind === 'DaemonSet') ? 'DaemonSet' : p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined ? 'mirror pod' : 'finished' })),
+    };
+    const detail = [
+      `node ${target.name} cordoned; ${evicted.length} pods evicted`,
+      blocked.size ? `${blocked.size} could not be evicted within ${Math.round(this.options.drainTimeoutMs / 1000)}s: ${report.blocked.slice(0, 5).map((b) => `${b.pod} (${b.why})`).join('; ')}` : '',
+      skipped.length ? `${skipped.length} left in place (DaemonSet, mirror or finished pods)` : '',
+    ].filter(Boolean).join('; ');
+    // A partial drain is a failure the incident must show exactly, not a success with small print.
+    if (blocked.size > 0) throw new ActionError(detail);
+    return { before: cordon.before, after: report, detail };
+  }
+
+  /**
    * Read, then — unless our key is on the object already (a retry) — dry-run
    * and apply one merge patch that also writes the key and pins the
    * resourceVersion read, so a concurrent change makes it fail (409) instead
@@ -244,6 +362,23 @@ export class KubernetesExecutor implements Executor {
     await patch(full, true);
     const after = await patch(full, false);
     return { before: snapshot(obj), after: snapshot(after), detail: how.done };
+  }
+}
+
+function podName(p: k8s.V1Pod): string {
+  return `${p.metadata?.namespace}/${p.metadata?.name}`;
+}
+
+/** "The disruption budget api needs 2 healthy pods and has 2 currently", from a refused eviction's Status causes. */
+function budgetCause(error: unknown): string | undefined {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body !== 'string') return undefined;
+  try {
+    const status = JSON.parse(body) as { details?: { causes?: Array<{ reason?: string; message?: string }> } };
+    const cause = status.details?.causes?.find((c) => c.reason === 'DisruptionBudget');
+    return cause?.message;
+  } catch {
+    return undefined;
   }
 }
 
