@@ -18,7 +18,7 @@ import { firing, webhook } from '../test/alertmanager/payloads.js';
 import { machine, writeSection } from './report.js';
 
 const TOKEN = 'bench-bearer-token';
-const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, approvals: DEFAULT_APPROVAL_RULES };
+const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES };
 const NAMESPACES = 40;
 
 interface Row {

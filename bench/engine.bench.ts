@@ -47,7 +47,7 @@ function setup(): { engine: Engine; close: () => Promise<void> } {
   const engine = new Engine({
     store,
     executor: new CountingExecutor(),
-    settings: { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, approvals: DEFAULT_APPROVAL_RULES },
+    settings: { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES },
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });

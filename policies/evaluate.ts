@@ -116,7 +116,7 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
 
   const ctx: Context = { query, incidentClass, action, binding, target, rules, reasons };
   let decision = builtIn(ctx);
-  for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate]) decision = step(decision, ctx);
+  for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate, budgetGate]) decision = step(decision, ctx);
   return result(decision);
 }
 
@@ -189,6 +189,22 @@ function confidenceGate(decision: Decision, { query, action, reasons }: Context)
   if (decision !== 'auto' || !action.mutating || query.confidence === 'high') return decision;
   reasons.push(`confidence is ${query.confidence}: auto-act only on high confidence`);
   return 'needs_approval';
+}
+
+/** Past a remediation budget an automatic action waits for a human instead; observing and telling are never budgeted. */
+function budgetGate(decision: Decision, { query, action, target, reasons }: Context): Decision {
+  const budget = query.budget;
+  if (decision !== 'auto' || !action.mutating || !budget) return decision;
+  if (budget.inFlight >= budget.maxConcurrent) {
+    reasons.push(`remediation budget: ${budget.inFlight} automatic actions already running (at most ${budget.maxConcurrent} at once)`);
+    return 'needs_approval';
+  }
+  const namespace = target?.namespace ?? (target?.kind === 'namespace' ? target.name : undefined);
+  if (namespace !== undefined && budget.inNamespaceLastHour >= budget.maxPerNamespacePerHour) {
+    reasons.push(`remediation budget: ${budget.inNamespaceLastHour} automatic actions in namespace ${namespace} in the last hour (at most ${budget.maxPerNamespacePerHour})`);
+    return 'needs_approval';
+  }
+  return decision;
 }
 
 function pauseGate(decision: Decision, { query, action, reasons }: Context): Decision {

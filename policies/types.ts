@@ -173,6 +173,20 @@ export interface ActionRecord {
   at: number;
 }
 
+/**
+ * Remediation budgets and what is spent of them now: however right each
+ * action is, the robot stops acting on its own past these and asks instead
+ * (a bad detector or a flapping cluster must not become a storm of changes).
+ */
+export interface BudgetState {
+  /** Automatic mutating actions allowed to run at once, and how many are running. */
+  maxConcurrent: number;
+  inFlight: number;
+  /** Automatic mutating actions allowed per namespace per hour, and how many started in the target's namespace in the last hour. */
+  maxPerNamespacePerHour: number;
+  inNamespaceLastHour: number;
+}
+
 export interface PolicyQuery {
   incidentType: string;
   action: string;
@@ -185,6 +199,7 @@ export interface PolicyQuery {
   rules?: OperatorRule[];
   /** Global pause of automatic actions. */
   paused?: boolean;
+  budget?: BudgetState;
 }
 
 export interface CooldownBlock {

@@ -48,6 +48,7 @@ export function engineSettings(config: Config): EngineSettings {
     stageTimeoutMs: config.engine.stageTimeout,
     executeTimeoutMs: config.engine.executeTimeout,
     paused: config.engine.paused,
+    budgets: config.engine.budgets,
     approvals: config.approvals,
   };
 }

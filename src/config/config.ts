@@ -128,9 +128,17 @@ const configSchema = z
         stageTimeout: duration.default(10 * 60_000),
         executeTimeout: duration.default(60_000),
         paused: z.boolean().default(false),
+        /** Remediation budgets: past them an automatic action asks for approval instead. */
+        budgets: z
+          .object({
+            maxConcurrentActions: z.number().int().min(1).max(1000).default(3),
+            maxActionsPerNamespacePerHour: z.number().int().min(1).max(10_000).default(20),
+          })
+          .strict()
+          .default({ maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20 }),
       })
       .strict()
-      .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false }),
+      .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false, budgets: { maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20 } }),
     server: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

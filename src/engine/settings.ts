@@ -19,6 +19,8 @@ export interface EngineSettings {
   executeTimeoutMs: number;
   /** Global pause of automatic actions; the engine keeps it current when people pause or resume. */
   paused: boolean;
+  /** Past these the robot asks instead of acting on its own (policies' budget gate). */
+  budgets: { maxConcurrentActions: number; maxActionsPerNamespacePerHour: number };
   approvals: ApprovalRules;
 }
 

@@ -46,7 +46,9 @@ export function targetsFor(action: string, incident: Incident): string[] {
   if (action === 'delete_completed_pods') {
     const node = nodeOf(incident);
     if (node) return [`node/${node}`];
-    const ns = incident.resourceScope.namespace;
+    // A namespace incident (a job backlog) is scoped by its own name: `namespace/<ns>` parses as kind and name.
+    const scope = incident.resourceScope;
+    const ns = scope.namespace ?? (scope.kind === 'namespace' ? scope.name : undefined);
     return ns ? [`namespace/${ns}`] : [];
   }
   if (action === 'collect_evidence' || action === 'notify_operator') {

@@ -11,7 +11,7 @@ import { getAction as getActionDefinition } from '../../policies/actions.js';
 import { getIncidentClass } from '../../policies/taxonomy.js';
 import { evaluatePolicy } from '../../policies/evaluate.js';
 import { resolveCooldowns } from '../../policies/cooldowns.js';
-import type { PolicyDecision, PolicyQuery } from '../../policies/types.js';
+import type { BudgetState, PolicyDecision, PolicyQuery, Target } from '../../policies/types.js';
 import { parseTarget } from '../../policies/allowlist.js';
 import { formatDuration, renderApprovalPrompt, type ApprovalPrompt } from '../../conversations/approval-prompt.js';
 import { requiredApprovals } from '../../conversations/approval-votes.js';
@@ -151,6 +151,25 @@ function policyQuery(deps: WorkerDeps, incident: Incident, actionId: string, tar
     history,
     rules: deps.settings.rules,
     paused: deps.settings.paused,
+    budget: budgetState(deps, parsedTarget, now, excludeKey),
+  };
+}
+
+const HOUR = 3_600_000;
+
+/** What is spent of the remediation budgets, from the store; the action being judged does not count against itself. */
+function budgetState(deps: WorkerDeps, target: Target | undefined, now: number, excludeKey: string | undefined): BudgetState {
+  const recent = actionsRepo.automaticActionsSince(deps.db, now - HOUR).filter((a) => a.key !== excludeKey);
+  const namespace = target?.namespace ?? (target?.kind === 'namespace' ? target.name : undefined);
+  const inNamespace = (t: string) => {
+    const [kind, first, second] = t.split('/');
+    return second !== undefined ? first === namespace : kind === 'namespace' && first === namespace;
+  };
+  return {
+    maxConcurrent: deps.settings.budgets.maxConcurrentActions,
+    inFlight: recent.filter((a) => a.status === 'started').length,
+    maxPerNamespacePerHour: deps.settings.budgets.maxActionsPerNamespacePerHour,
+    inNamespaceLastHour: namespace === undefined ? 0 : recent.filter((a) => inNamespace(a.target)).length,
   };
 }
 

@@ -35,6 +35,11 @@ const statements = preparedPerDb((db) => ({
     .innerJoin(incidents, eq(actions.incidentId, incidents.id))
     .where(and(eq(actions.actionId, p('actionId')), eq(actions.target, p('target')), isNotNull(actions.startedAt), gte(actions.startedAt, p('since'))))
     .prepare(),
+  automaticSince: db
+    .select({ target: actions.target, status: actions.status, key: actions.idempotencyKey })
+    .from(actions)
+    .where(and(eq(actions.decision, 'auto'), inArray(actions.actionClass, ['contain', 'recover']), inArray(actions.status, ['ready', 'started', 'succeeded', 'failed']), gte(actions.createdAt, p('since'))))
+    .prepare(),
   approvalForAction: db.select().from(approvals).where(eq(approvals.actionRowId, p('actionRowId'))).prepare(),
   listApprovals: db.select().from(approvals).where(eq(approvals.incidentId, p('incidentId'))).orderBy(approvals.id).prepare(),
 }));
@@ -63,6 +68,11 @@ export function actionHistory(db: Db, actionId: string, target: string, since: n
   return statements(db)
     .actionHistory.all({ actionId, target, since })
     .map((r) => ({ ...r, at: r.at ?? 0 }));
+}
+
+/** Automatic mutating actions planned since `since` that ran or will run (with their status), for the remediation budgets. */
+export function automaticActionsSince(db: Db, since: number): Array<{ target: string; status: string; key: string }> {
+  return statements(db).automaticSince.all({ since });
 }
 
 /** Inserts a pending approval under a fresh short code; returns its id and code. */

@@ -31,7 +31,7 @@ function writeScenario(): { signals: string; config: string; subjects: Map<strin
     }
     add({ id: `redis-${n}`, incidentType: 'runtime_dependency_outage', subject: `crash.service.platform.redis-${n}`, confidence: 'high', target: `deployment/platform/redis-${n}` });
   }
-  return { ...writeRun(dir, lines, 'crash', ['engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s }']), subjects };
+  return { ...writeRun(dir, lines, 'crash', ['engine: { stageTimeout: 300ms, approvalTtl: 300ms, executeTimeout: 5s, analysisDelay: 0 }']), subjects };
 }
 
 /** Every incident escalated or resolved with no step left to run: the robot has done all it may. */

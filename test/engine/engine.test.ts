@@ -63,6 +63,22 @@ describe('engine: detection to containment', () => {
     expect(cleanup).toMatchObject({ decision: 'auto', status: 'succeeded' });
   });
 
+  it('asks instead of acting once the namespace budget for the hour is spent', async () => {
+    h = createHarness({ budgets: { maxConcurrentActions: 10, maxActionsPerNamespacePerHour: 2 } });
+    const buildup = (n: number) => h.engine.ingest(signal({ id: `b${n}`, incidentType: 'background_job_buildup', subject: `prod.namespace.ci-${n}`, target: 'namespace/ci', confidence: 'high' })).incidentId!;
+    const ids = [buildup(1), buildup(2), buildup(3)];
+    await h.settle();
+    const cleanups = ids.map((id) => actionsRepo.listActions(h.store.db, id).find((a) => a.actionId === 'delete_completed_pods')!);
+    expect(cleanups.map((a) => a.decision)).toEqual(['auto', 'auto', 'needs_approval']);
+    expect(cleanups[2]!.reasons.at(-1)).toBe('remediation budget: 2 automatic actions in namespace ci in the last hour (at most 2)');
+    // An hour later the budget is back.
+    await h.advance(61 * MIN);
+    h.engine.ingest(signal({ id: 'b4', incidentType: 'background_job_buildup', subject: 'prod.namespace.ci-4', target: 'namespace/ci', confidence: 'high' }));
+    await h.settle();
+    const fourth = incidentsRepo.listIncidents(h.store.db).find((i) => i.subject === 'prod.namespace.ci-4')!;
+    expect(actionsRepo.listActions(h.store.db, fourth.id).find((a) => a.actionId === 'delete_completed_pods')!.decision).toBe('auto');
+  });
+
   it('runs nothing automatically in production but evidence and the idempotent cleanup', async () => {
     h = createHarness({ environment: 'production' });
     h.engine.ingest(diskPressure());

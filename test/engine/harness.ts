@@ -35,6 +35,7 @@ export function settings(overrides: Partial<EngineSettings> = {}): EngineSetting
     stageTimeoutMs: 10 * 60_000,
     executeTimeoutMs: 30_000,
     paused: false,
+    budgets: { maxConcurrentActions: 100, maxActionsPerNamespacePerHour: 1000 },
     approvals: DEFAULT_APPROVAL_RULES,
     ...overrides,
   };

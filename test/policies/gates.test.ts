@@ -250,3 +250,24 @@ describe('failing closed', () => {
     expect(evaluatePolicy(query({ target: 'node/worker-1', history: [ran('delete_completed_pods', 'node/worker-1', Number.NaN)] })).decision).toBe('denied');
   });
 });
+
+describe('remediation budgets', () => {
+  const budget = (extra: Partial<NonNullable<PolicyQuery['budget']>> = {}) => ({ maxConcurrent: 3, inFlight: 0, maxPerNamespacePerHour: 2, inNamespaceLastHour: 0, ...extra });
+
+  it('lets automatic actions through while the budget lasts, and asks once it is spent', () => {
+    expect(evaluatePolicy(query({ target: 'namespace/ci', budget: budget({ inNamespaceLastHour: 1 }) })).decision).toBe('auto');
+    const spent = evaluatePolicy(query({ target: 'namespace/ci', budget: budget({ inNamespaceLastHour: 2 }) }));
+    expect(spent.decision).toBe('needs_approval');
+    expect(spent.reasons.at(-1)).toBe('remediation budget: 2 automatic actions in namespace ci in the last hour (at most 2)');
+    const busy = evaluatePolicy(query({ target: 'node/worker-1', budget: budget({ inFlight: 3 }) }));
+    expect(busy.decision).toBe('needs_approval');
+    expect(busy.reasons.at(-1)).toBe('remediation budget: 3 automatic actions already running (at most 3 at once)');
+  });
+
+  it('counts namespaces only for namespaced targets, never budgets observing and telling, and never turns a refusal into a yes', () => {
+    expect(evaluatePolicy(query({ target: 'node/worker-1', budget: budget({ inNamespaceLastHour: 99 }) })).decision).toBe('auto');
+    expect(evaluatePolicy(query({ action: 'collect_evidence', target: 'node/worker-1', budget: budget({ inFlight: 99 }) })).decision).toBe('auto');
+    expect(evaluatePolicy(query({ action: 'cordon_node', target: 'node/worker-1', budget: budget() })).decision).toBe('needs_approval');
+    expect(evaluatePolicy(query({ target: 'namespace/ci', confidence: 'low', budget: budget() })).decision).toBe('needs_approval');
+  });
+});

@@ -39,7 +39,7 @@ function writeFiles(emu: TelegramEmulator): { config: string; signals: string } 
   }));
   return writeRun(dir, signals, 'tg', [
     'server: { port: 0, host: 127.0.0.1 }',
-    'engine: { stageTimeout: 10m, approvalTtl: 10m }',
+    'engine: { stageTimeout: 10m, approvalTtl: 10m, analysisDelay: 0 }',
     `channels: { telegram: { botToken: "${emu.token}", chatId: ${CHAT}, apiRoot: "${emu.apiRoot}", minInterval: 20, topics: false } }`,
   ]);
 }
