@@ -91,12 +91,19 @@ describe('kube_state_stuck on a real API server', () => {
 
   it('raises one critical incident while the API server is down, resolves it when it is back, and detects again', async () => {
     await cp.stopApiServer();
-    const incident = await waitFor('kube_state_stuck while the API server is down', () => stuckIncidents()[0], 30_000);
-    expect(incident).toMatchObject({ confidence: 'high' });
-    await waitFor('every watch failing makes it critical', () => (incidentsRepo.getIncident(runtime.store.db, incident.id)!.severity === 'critical' ? true : undefined), 30_000);
-    expect(incident.evidenceSummary).toMatch(/watches stuck: .*failing for \d+s/);
-    await cp.startApiServer();
-    await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, incident.id)!.status === 'resolved' ? true : undefined), 60_000);
+    let incident;
+    try {
+      incident = await waitFor('kube_state_stuck while the API server is down', () => stuckIncidents()[0], 60_000);
+      expect(incident).toMatchObject({ confidence: 'high' });
+      const id = incident.id;
+      await waitFor('every watch failing makes it critical', () => (incidentsRepo.getIncident(runtime.store.db, id)!.severity === 'critical' ? true : undefined), 60_000);
+      expect(incident.evidenceSummary).toMatch(/watches stuck: .*failing for \d+s/);
+    } finally {
+      // Whatever happened above, the next tests need the API server back.
+      await cp.startApiServer();
+    }
+    const id = incident.id;
+    await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, id)!.status === 'resolved' ? true : undefined), 60_000);
     // The watches are live again: a new condition is seen.
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
@@ -105,7 +112,7 @@ describe('kube_state_stuck on a real API server', () => {
     await core.replaceNodeStatus({ name: 'after-outage', body: { ...node, status: { conditions: [{ type: 'DiskPressure', status: 'True', lastTransitionTime: new Date() }] } } });
     await waitFor('disk pressure seen after the outage', () => incidentsRepo.listIncidents(runtime.store.db, { limit: 100 }).find((i) => i.subject === 'prod.node.after-outage'), 30_000);
     expect(stuckIncidents()).toHaveLength(1);
-  }, 150_000);
+  }, 240_000);
 
   it('reports a forbidden API as a health signal and a plain log line naming the permission, never the token, and keeps retrying', async () => {
     const lines: string[] = [];
