@@ -25,6 +25,15 @@ describe('config', () => {
     expect(c.engine.approvalTtl).toBe(600_000);
   });
 
+  it('keeps a drain shorter than the engine waits for an executor, when the Kubernetes executor drains', () => {
+    expect(problems({ executor: { kind: 'kubernetes' }, engine: { executeTimeout: '5s' }, kubernetes: {} })).toEqual([
+      'executor.drainTimeout: must be shorter than engine.executeTimeout (5000 ms), or the engine gives up on a drain before it reports',
+    ]);
+    expect(parseConfig({ executor: { kind: 'kubernetes', drainTimeout: '4s' }, engine: { executeTimeout: '5s' }, kubernetes: {} }).executor.drainTimeout).toBe(4_000);
+    // The recording executor answers at once: no drain to fit in.
+    expect(parseConfig({ engine: { executeTimeout: '5s', analysisDelay: 0 } }).engine).toMatchObject({ executeTimeout: 5_000, analysisDelay: 0 });
+  });
+
   it('parses durations and reports each problem with its path', () => {
     expect(parseConfig({ engine: { stageTimeout: '90s' } }).engine.stageTimeout).toBe(90_000);
     expect(problems({ environment: 'prod', engine: { approvalTtl: 'soon' }, cluster: { name: 'Bad_Name' }, extra: 1 })).toEqual([
