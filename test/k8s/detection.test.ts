@@ -5,22 +5,18 @@
  * resolves when the condition clears. The API server's own request metrics
  * show that events cost no GET or LIST.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { adminGet, startControlPlane, type ControlPlane } from './control-plane.js';
+import { startRuntime, type TestRuntime } from './runtime.js';
 
 let cp: ControlPlane;
+let test: TestRuntime;
 let runtime: Runtime;
 let core: k8s.CoreV1Api;
-const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-detect-'));
 
 beforeAll(async () => {
   cp = await startControlPlane();
@@ -28,24 +24,13 @@ beforeAll(async () => {
   kc.loadFromFile(cp.kubeconfigPath);
   core = kc.makeApiClient(k8s.CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-  const config = parseConfig({
-    environment: 'staging',
-    cluster: { name: 'prod' },
-    database: { path: join(dir, 'robosre.db') },
-    executor: { journal: join(dir, 'actions.ndjson') },
-    kubernetes: { kubeconfig: cp.kubeconfigPath, pendingAfter: '2s' },
-  });
-  runtime = createRuntime(config, createLogger('silent'));
-  runtime.engine.resume();
-  await runtime.watcher!.start();
+  test = await startRuntime(cp, { kubernetes: { pendingAfter: '2s' } });
+  runtime = test.runtime;
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.watcher?.stop();
-  await runtime?.engine.stop();
-  runtime?.store.close();
+  await test?.stop();
   await cp?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const incidentsOf = (type: string, subject: string) => incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 }).filter((i) => i.incidentType === type && i.subject === subject);

@@ -7,17 +7,15 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_KEY_ANNOTATION, KubernetesExecutor, REPLICAS_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
-import { getAction } from '../../policies/actions.js';
-import type { AuthorizedAction } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { authorized } from './runtime.js';
 
 let cp: ControlPlane;
 let core: k8s.CoreV1Api;
 let apps: k8s.AppsV1Api;
 let batch: k8s.BatchV1Api;
 let executor: KubernetesExecutor;
-let seq = 0;
 
 beforeAll(async () => {
   cp = await startControlPlane();
@@ -33,15 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cp?.stop();
 });
-
-/**
- * An action as the worker hands it over. Only `authorize()` brands actions in
- * the product; the executor's own tests build the value directly, since what
- * they test is what happens to the cluster once the policy has said yes.
- */
-function authorized(actionId: string, target: string, key = `test/${actionId}/${target}/${(seq += 1)}`): AuthorizedAction {
-  return { idempotencyKey: key, incidentId: 1, actionId, actionClass: getAction(actionId).class, target, decision: { decision: 'auto', reasons: [], actionClass: getAction(actionId).class }, approvedBy: null } as unknown as AuthorizedAction;
-}
 
 async function pod(namespace: string, name: string, node: string, phase: string): Promise<void> {
   const created = await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { nodeName: node, restartPolicy: 'Never', containers: [{ name: 'c', image: 'ci/job:1' }] } } });

@@ -5,25 +5,21 @@
  * class, subject, severity and confidence; repeat the condition 600 times in
  * a burst and still see one; remove it and see the incident resolve.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import type { Incident } from '../../src/engine/model.js';
-import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { adminGet, startControlPlane, type ControlPlane } from './control-plane.js';
+import { startRuntime, type TestRuntime } from './runtime.js';
 
 let cp: ControlPlane;
+let test: TestRuntime;
 let runtime: Runtime;
 let core: k8s.CoreV1Api;
 let apps: k8s.AppsV1Api;
-const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-classes-'));
 const BURST = 600;
 
 beforeAll(async () => {
@@ -33,13 +29,8 @@ beforeAll(async () => {
   core = kc.makeApiClient(k8s.CoreV1Api);
   apps = kc.makeApiClient(k8s.AppsV1Api);
   for (const name of ['shop', 'core', 'ci', 'web']) await core.createNamespace({ body: { metadata: { name } } });
-  const config = parseConfig({
-    environment: 'staging',
-    cluster: { name: 'prod' },
-    database: { path: join(dir, 'robosre.db') },
-    executor: { journal: join(dir, 'actions.ndjson') },
+  test = await startRuntime(cp, {
     kubernetes: {
-      kubeconfig: cp.kubeconfigPath,
       pendingAfter: '2s',
       notReadyAfter: '1s',
       replicasMismatchAfter: '2s',
@@ -50,17 +41,12 @@ beforeAll(async () => {
       coreWorkloads: ['deployment/core/*'],
     },
   });
-  runtime = createRuntime(config, createLogger('silent'));
-  runtime.engine.resume();
-  await runtime.watcher!.start();
+  runtime = test.runtime;
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.watcher?.stop();
-  await runtime?.engine.stop();
-  runtime?.store.close();
+  await test?.stop();
   await cp?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const incidentsOf = (type: string, subject: string): Incident[] => incidentsRepo.listIncidents(runtime.store.db, { limit: 10_000 }).filter((i) => i.incidentType === type && i.subject === subject);

@@ -5,47 +5,35 @@
  * returns; a forbidden API is a health signal and one clear log line, not a
  * crash loop, and the token never reaches the log.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
-import { parseConfig } from '../../src/config/config.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
 import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { startRuntime, type TestRuntime } from './runtime.js';
 
 let cp: ControlPlane;
+let test: TestRuntime;
 let runtime: Runtime;
-const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-state-'));
 const SUBJECT = 'prod.control-server.kube-state';
 
 beforeAll(async () => {
   cp = await startControlPlane();
-  const config = parseConfig({
-    environment: 'staging',
-    cluster: { name: 'prod' },
-    database: { path: join(dir, 'robosre.db') },
-    executor: { journal: join(dir, 'actions.ndjson') },
-    kubernetes: { kubeconfig: cp.kubeconfigPath, watchFailingAfter: '2s' },
-  });
-  runtime = createRuntime(config, createLogger('silent'));
-  runtime.engine.resume();
-  await runtime.watcher!.start();
+  test = await startRuntime(cp, { kubernetes: { watchFailingAfter: '2s' } });
+  runtime = test.runtime;
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.watcher?.stop();
-  await runtime?.engine.stop();
-  runtime?.store.close();
+  await test?.stop();
   await cp?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const stuckIncidents = () => incidentsRepo.listIncidents(runtime.store.db, { limit: 1000 }).filter((i) => i.incidentType === 'kube_state_stuck' && i.subject === SUBJECT);

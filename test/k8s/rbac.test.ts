@@ -14,12 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
 import { KubernetesExecutor } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
 import { ACTION_PERMISSIONS, clusterRoleYaml, WATCHED_RESOURCES, type RbacOptions } from '../../adapters/kubernetes/rbac.js';
-import { getAction } from '../../policies/actions.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
-import type { AuthorizedAction } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { authorized } from './runtime.js';
 
 let cp: ControlPlane;
 let admin: { core: k8s.CoreV1Api; apps: k8s.AppsV1Api; batch: k8s.BatchV1Api; rbac: k8s.RbacAuthorizationV1Api };
@@ -73,10 +72,6 @@ const refused = async (call: () => Promise<unknown>): Promise<number | undefined
     return (error as { code?: number }).code;
   }
 };
-
-let seq = 0;
-const authorized = (actionId: string, target: string): AuthorizedAction =>
-  ({ idempotencyKey: `rbac/${actionId}/${(seq += 1)}`, incidentId: 1, actionId, actionClass: getAction(actionId).class, target, decision: { decision: 'auto', reasons: [], actionClass: getAction(actionId).class }, approvedBy: null }) as unknown as AuthorizedAction;
 
 async function watchesHealthy(kubeconfig: string, helmReleases: boolean): Promise<ClusterWatcher> {
   const watcher = new ClusterWatcher({ kubeconfig, namespaces: [], helmReleases, cluster: 'prod', settings: DEFAULT_DETECTOR_SETTINGS, onSignal: () => undefined, logger: createLogger('silent') });

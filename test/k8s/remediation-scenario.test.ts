@@ -6,23 +6,18 @@
  * cordoned → the condition clears → resolved. In production the robot
  * cleans up the same way but stops at the cordon approval request.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/config.js';
 import type { Incident } from '../../src/engine/model.js';
-import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { startRuntime } from './runtime.js';
 
 let cp: ControlPlane;
 let core: k8s.CoreV1Api;
-const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-scenario-'));
 
 beforeAll(async () => {
   cp = await startControlPlane();
@@ -34,31 +29,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cp?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(environment: 'demo' | 'production'): Promise<Runtime> {
-  const config = parseConfig({
-    environment,
-    cluster: { name: 'prod' },
-    database: { path: join(dir, `${environment}.db`) },
-    executor: { kind: 'kubernetes' },
-    // A short stage, so "pressure persists after cleanup" comes in seconds, not ten minutes; the
-    // analysis delay lets the taint and the condition (written a moment apart) be judged together.
-    engine: { stageTimeout: '4s', analysisDelay: '2s' },
-    kubernetes: { kubeconfig: cp.kubeconfigPath },
-  });
-  const runtime = createRuntime(config, createLogger('silent'));
-  runtime.engine.resume();
-  await runtime.watcher!.start();
-  return runtime;
-}
-
-async function stop(runtime: Runtime): Promise<void> {
-  await runtime.watcher?.stop();
-  await runtime.engine.stop();
-  runtime.store.close();
-}
+/** A short stage, so "pressure persists after cleanup" comes in seconds, not ten minutes; the analysis delay lets the taint and the condition (written a moment apart) be judged together. */
+const start = (environment: 'demo' | 'production') => startRuntime(cp, { environment, executor: { kind: 'kubernetes' }, engine: { stageTimeout: '4s', analysisDelay: '2s' } });
 
 /** A node in disk pressure (condition and taint) with failed pods piling up on it in `demo`. */
 async function pressuredNodeWithFailedPods(node: string, pods: number): Promise<k8s.V1Node> {
@@ -83,7 +57,8 @@ function actionOf(runtime: Runtime, incident: Incident, actionId: string) {
 
 describe('disk pressure remediation end to end on a real API server', () => {
   it('demo: cleans up by itself, asks before cordoning, cordons once approved, and resolves when the pressure clears', async () => {
-    const runtime = await start('demo');
+    const test = await start('demo');
+    const { runtime } = test;
     try {
       const node = await pressuredNodeWithFailedPods('w-demo', 6);
       const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-demo' && i.incidentType === 'node_disk_pressure' && i.confidence === 'high'), 20_000);
@@ -116,12 +91,13 @@ describe('disk pressure remediation end to end on a real API server', () => {
       await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, incident.id)!.status === 'resolved' ? true : undefined), 30_000);
       expect(node.metadata!.name).toBe('w-demo');
     } finally {
-      await stop(runtime);
+      await test.stop();
     }
   }, 120_000);
 
   it('production: the same cleanup, then it stops at the cordon approval request and cordons nothing', async () => {
-    const runtime = await start('production');
+    const test = await start('production');
+    const { runtime } = test;
     try {
       await pressuredNodeWithFailedPods('w-prod', 4);
       const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-prod' && i.incidentType === 'node_disk_pressure' && i.confidence === 'high'), 20_000);
@@ -134,7 +110,7 @@ describe('disk pressure remediation end to end on a real API server', () => {
       expect(actionOf(runtime, incident, 'cordon_node')!.status).toBe('awaiting_approval');
       expect((await core.readNode({ name: 'w-prod' })).spec?.unschedulable ?? false).toBe(false);
     } finally {
-      await stop(runtime);
+      await test.stop();
     }
   }, 120_000);
 });
