@@ -115,11 +115,6 @@ function notReadyVerdict(node: NodeView, now: number, settings: DetectorSettings
   };
 }
 
-/** Whether the node itself says it is in disk pressure (the facts' set of pressured nodes follows this). */
-export function inDiskPressure(node: NodeView): boolean {
-  return node.conditions.some((c) => c.type === 'DiskPressure' && c.status === 'True') || node.taints.some((t) => t.key === DISK_TAINT);
-}
-
 /**
  * When a verdict of this node can change with nothing new arriving: the
  * not-ready grace ending, disk pressure turning critical with time, or the
