@@ -57,7 +57,8 @@ try {
     database: { path: join(dir, 'robosre.db') },
     executor: { kind: 'kubernetes' },
     // Cleanup first, then straight to the cordon request.
-    engine: { stageTimeout: '1s', analysisDelay: '1s', approvalTtl: '1h' },
+    // Every node's cleanup runs at once here; the concurrency budget would (rightly) turn most of them into approvals.
+    engine: { stageTimeout: '1s', analysisDelay: '1s', approvalTtl: '1h', budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 1000 } },
     kubernetes: { kubeconfig: cp.kubeconfigPath },
     log: { level: 'silent' },
   });
@@ -66,13 +67,22 @@ try {
   await runtime.watcher!.start();
   for (let i = 0; i < NODES; i += 1) {
     const name = `node-${i}`;
-    const node = await core.createNode({ body: { metadata: { name } } });
+    // As a kubelet and the node lifecycle controller would: the API server's admission adds the not-ready taint on
+    // create, the controller swaps it for the disk-pressure taint once the condition is reported.
+    const created = await core.createNode({ body: { metadata: { name } } });
+    const node = await core.replaceNode({ name, body: { ...created, spec: { taints: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] } } });
     await core.replaceNodeStatus({ name, body: { ...node, status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date() }, { type: 'DiskPressure', status: 'True', reason: 'KubeletHasDiskPressure', lastTransitionTime: new Date() }] } } });
   }
   const pending = await until(() => {
     const approvals = actionsRepo.listApprovalsByStatus(runtime.store.db, 'pending', 10_000).filter((a) => (a.prompt as { action?: string }).action === 'cordon_node');
     return approvals.length >= NODES ? approvals : undefined;
-  }, `${NODES} cordon approvals`);
+  }, `${NODES} cordon approvals`, Number(process.env.BENCH_WAIT ?? 300_000)).catch((e) => {
+    for (const inc of incidentsRepo.listIncidents(runtime.store.db, { limit: 100 })) {
+      console.error(inc.id, inc.incidentType, inc.subject, inc.status, inc.phase);
+      for (const ev of incidentsRepo.timeline(runtime.store.db, inc.id)) console.error('   ', ev.kind, ev.summary.slice(0, 200));
+    }
+    throw e;
+  });
 
   const before = await nodeRequests(cp);
   const latencies: number[] = [];
