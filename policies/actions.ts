@@ -5,7 +5,7 @@
 import { PolicyInputError } from './errors.js';
 import type { ActionClass, ActionDefinition } from './types.js';
 
-type Details = Pick<ActionDefinition, 'displayName' | 'description' | 'impact' | 'rollback' | 'idempotent'>;
+type Details = Pick<ActionDefinition, 'displayName' | 'description' | 'impact' | 'rollback' | 'idempotent' | 'undo'>;
 
 function define(id: string, cls: ActionClass, details: Details): ActionDefinition {
   // Derived rather than declared so a new action cannot slip past the gates that key on it.
@@ -56,6 +56,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'no new runs of the job until resumed',
     rollback: 'resume the CronJob (spec.suspend=false)',
     idempotent: true,
+    undo: 'resume_workload',
   }),
   define('scale_to_zero', 'contain', {
     displayName: 'Scale to zero',
@@ -63,6 +64,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'the workload stops serving until scaled back',
     rollback: 'scale back to the recorded replica count',
     idempotent: true,
+    undo: 'resume_workload',
   }),
   define('rollout_restart', 'recover', {
     displayName: 'Rollout restart',
@@ -77,6 +79,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'consumers pick up the new value on their next reload',
     rollback: 'restore the recorded previous value',
     idempotent: true,
+    undo: 'patch_config',
   }),
   define('patch_image', 'recover', {
     displayName: 'Patch image reference',
@@ -84,6 +87,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'a rollout with the new image',
     rollback: 'restore the recorded previous image reference',
     idempotent: true,
+    undo: 'patch_image',
   }),
   define('patch_pull_secret', 'recover', {
     displayName: 'Patch pull secret reference',
@@ -91,6 +95,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'pending pulls are retried with the secret',
     rollback: 'restore the recorded previous imagePullSecrets',
     idempotent: true,
+    undo: 'patch_pull_secret',
   }),
   define('helm_reconcile', 'recover', {
     displayName: 'Reconcile Helm release',
@@ -111,6 +116,14 @@ export const ACTIONS: readonly ActionDefinition[] = [
     description: 'Mark the node unschedulable; running pods stay.',
     impact: 'no new pods are scheduled on the node',
     rollback: 'uncordon the node',
+    idempotent: true,
+    undo: 'uncordon_node',
+  }),
+  define('uncordon_node', 'recover', {
+    displayName: 'Uncordon node',
+    description: 'Mark the node schedulable again.',
+    impact: 'new pods may be scheduled on the node again',
+    rollback: 'cordon the node again',
     idempotent: true,
   }),
   define('patch_ingress', 'recover', {
@@ -147,6 +160,7 @@ export const ACTIONS: readonly ActionDefinition[] = [
     impact: 'pods on the node reschedule elsewhere',
     rollback: 'uncordon the node; evicted pods do not move back by themselves',
     idempotent: true,
+    undo: 'uncordon_node',
   }),
   define('reboot_node', 'disruptive', {
     displayName: 'Reboot worker',

@@ -85,7 +85,7 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
   const article = action.class === 'observe' ? 'an' : 'a';
   const reasons = [`${incidentClass.type} (${incidentClass.domain}): ${action.id} is ${article} ${action.class} action`];
   const result = (decision: Decision): PolicyDecision => ({ decision, reasons, actionClass: action.class });
-  const binding = incidentClass.actions.find((b) => b.action === action.id);
+  const binding = incidentClass.actions.find((b) => b.action === action.id) ?? undoBinding(query, incidentClass, action, reasons);
 
   if (action.class === 'human_only' || binding?.mode === 'human_only') {
     reasons.push(`${action.id} is human-only${binding?.note ? ` (${binding.note})` : ''}: the robot may only recommend it`);
@@ -118,6 +118,17 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
   let decision = builtIn(ctx);
   for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate, budgetGate]) decision = step(decision, ctx);
   return result(decision);
+}
+
+/**
+ * An undo needs no binding of its own: putting back what an allowed action changed is judged as
+ * that action was (approval, environments, allowlist). Only the catalogue's declared undo counts.
+ */
+function undoBinding(query: PolicyQuery, incidentClass: IncidentClass, action: ActionDefinition, reasons: string[]): ActionBinding | undefined {
+  if (query.rollbackOf === undefined || getAction(query.rollbackOf).undo !== action.id) return undefined;
+  const original = incidentClass.actions.find((b) => b.action === query.rollbackOf);
+  if (original) reasons.push(`${action.id} undoes ${query.rollbackOf}, judged as ${query.rollbackOf} is for ${incidentClass.type}`);
+  return original && { ...original, action: action.id };
 }
 
 /** Built-in taxonomy binding and defaults: the policy matrix cell, the allowlist. */

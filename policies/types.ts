@@ -45,6 +45,8 @@ export interface ActionDefinition {
   description: string;
   /** What undoes it, or the next fallback when nothing can (shown in approval prompts). */
   rollback: string;
+  /** The action that puts back what this one changed, when verification finds it did not help. */
+  undo?: string;
   /** What the operator should expect when it runs (shown in approval prompts). */
   impact: string;
   /** Whether running it twice with the same input leaves the same state (production auto-contain requires it). */
@@ -200,6 +202,8 @@ export interface PolicyQuery {
   /** Global pause of automatic actions. */
   paused?: boolean;
   budget?: BudgetState;
+  /** The action this one undoes (its catalogue `undo`); an undo is judged by the binding of what it undoes. */
+  rollbackOf?: string;
 }
 
 export interface CooldownBlock {

@@ -74,6 +74,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           ...(config.kubernetes?.context ? { context: config.kubernetes.context } : {}),
           maxPodsPerRun: config.executor.maxPodsPerRun,
           drainTimeoutMs: config.executor.drainTimeout,
+          minHealthyReplicas: config.engine.budgets.minHealthyReplicas,
           logger: logger.child({ component: 'executor' }),
           now: () => clock.now(),
         })

@@ -45,6 +45,10 @@ export const ACTION_PERMISSIONS: Readonly<Record<string, readonly PolicyRule[]>>
   scale_to_zero: [{ apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'patch'] }],
   rollout_restart: [{ apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'patch'] }],
   cordon_node: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
+  uncordon_node: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
+  patch_image: [{ apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'patch'] }],
+  patch_pull_secret: [{ apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'patch'] }],
+  patch_config: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'patch'] }],
   drain_node: [
     { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
     { apiGroups: [''], resources: ['pods'], verbs: ['list'] },

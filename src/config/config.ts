@@ -133,12 +133,14 @@ const configSchema = z
           .object({
             maxConcurrentActions: z.number().int().min(1).max(1000).default(3),
             maxActionsPerNamespacePerHour: z.number().int().min(1).max(10_000).default(20),
+            /** A drain leaves at least this many ready replicas of each controller on other nodes; 0 leaves it to PodDisruptionBudgets. */
+            minHealthyReplicas: z.number().int().min(0).max(1000).default(1),
           })
           .strict()
-          .default({ maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20 }),
+          .default({ maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20, minHealthyReplicas: 1 }),
       })
       .strict()
-      .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false, budgets: { maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20 } }),
+      .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false, budgets: { maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20, minHealthyReplicas: 1 } }),
     server: z
       .object({
         host: z.string().min(1).default('0.0.0.0'),

@@ -7,6 +7,26 @@ import type { ActionClass, PolicyDecision } from '../../policies/types.js';
 
 declare const authorizedBrand: unique symbol;
 
+/** The target as the approval prompt described it; execution refuses a target changed since. */
+export interface TargetVersion {
+  resourceVersion: string;
+  /** Changes only when someone changes the object (its generation, or a digest of its spec and labels), not on status writes. */
+  fingerprint: string;
+}
+
+/** A change for the patch_* actions, reviewed as shown: the prompt names exactly what will be written. */
+export type ReviewedPatch =
+  | { kind: 'image'; container: string; image: string }
+  | { kind: 'pull_secrets'; secrets: string[] }
+  | { kind: 'config'; key: string; /** null removes the key (the undo of adding it). */ value: string | null };
+
+export interface ActionParams {
+  /** The action row this one undoes. */
+  undoes?: number;
+  seenVersion?: TargetVersion;
+  patch?: ReviewedPatch;
+}
+
 export interface ActionRequest {
   /** Recorded before execution; the same key twice must mean the same single effect. */
   idempotencyKey: string;
@@ -14,6 +34,20 @@ export interface ActionRequest {
   actionId: string;
   actionClass: ActionClass;
   target: string;
+  params?: ActionParams;
+}
+
+/** How to put back exactly what an action changed, as the executor saw it. */
+export interface Undo {
+  action: string;
+  patch?: ReviewedPatch;
+}
+
+/** A dry-run account of an action, for its approval prompt. */
+export interface Preview {
+  /** "evicts 7 pods on node-40; 2 blocked by PDB payments/api"; absent when the catalogue's line is all there is. */
+  impact?: string;
+  version?: TargetVersion;
 }
 
 export type AuthorizedAction = ActionRequest & {
@@ -31,6 +65,8 @@ export interface ExecutionResult {
   detail?: string;
   /** True when the key had been applied already (a resumed step). */
   alreadyApplied?: boolean;
+  /** Absent when nothing changed or nothing can be put back. */
+  undo?: Undo;
 }
 
 export interface Executor {
@@ -40,5 +76,5 @@ export interface Executor {
    * change. Asked before an approval is requested, so the prompt's expected
    * impact is the cluster's own answer; undefined when there is nothing to add.
    */
-  preview?(request: ActionRequest): Promise<string | undefined>;
+  preview?(request: ActionRequest): Promise<Preview | undefined>;
 }

@@ -4,6 +4,7 @@
  */
 import type { Confidence, Decision, Environment, Severity } from '../../policies/types.js';
 import type { ResourceScope } from '../store/schema.js';
+import type { ActionParams } from './executor.js';
 
 export const INCIDENT_STATUSES = [
   'observed',
@@ -108,6 +109,7 @@ export interface ActionRow {
   reasons: string[];
   status: ActionStatus;
   idempotencyKey: string;
+  params: ActionParams;
   before: unknown;
   after: unknown;
   result: Record<string, unknown> | null;

@@ -6,7 +6,7 @@
  * A class with no automatic remedy asks for its first step at once.
  */
 import { getAction } from '../../policies/actions.js';
-import type { ActionBinding, Confidence } from '../../policies/types.js';
+import { SEVERITIES, type ActionBinding, type Confidence, type Severity } from '../../policies/types.js';
 import type { Analysis, Handler, HandlerContext, Plan, PlannedAction, Verification } from './handler.js';
 import type { Incident } from './model.js';
 
@@ -59,6 +59,8 @@ export function targetsFor(action: string, incident: Incident): string[] {
 }
 
 const RANK: Record<Confidence, number> = { low: 0, medium: 1, high: 2 };
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+const isSeverity = (v: unknown): v is Severity => (SEVERITIES as readonly unknown[]).includes(v);
 
 function plannedFor(binding: ActionBinding, incident: Incident, why: string): PlannedAction[] {
   return targetsFor(binding.action, incident).map((target) => ({ action: binding.action, target, why }));
@@ -106,6 +108,11 @@ export const taxonomyHandler: Handler = {
     const failed = actions.filter((a) => a.status === 'failed' && (a.startedAt ?? 0) >= stageStartedAt);
     if (failed.length > 0) {
       return { outcome: 'worse', reason: `remediation failed: ${failed.map((a) => `${a.actionId} on ${a.target}`).join(', ')}` };
+    }
+    const from = incident.handlerState.stageSeverity;
+    const acted = actions.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= stageStartedAt && a.params.undoes === undefined && getAction(a.actionId).mutating);
+    if (acted.length > 0 && isSeverity(from) && SEVERITY_RANK[incident.severity] > SEVERITY_RANK[from]) {
+      return { outcome: 'worse', reason: `severity rose from ${from} to ${incident.severity} after ${acted.map((a) => `${a.actionId} on ${a.target}`).join(', ')}` };
     }
     return { outcome: 'pending', reason: 'the condition is still reported' };
   },

@@ -20,7 +20,7 @@ import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import { enqueue, markOutbox } from '../store/outbox.repo.js';
 import { authorize } from './authorize.js';
-import type { Executor, ExecutionResult } from './executor.js';
+import type { ActionParams, Executor, ExecutionResult, Preview, Undo } from './executor.js';
 import type { Handler, HandlerContext } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
 import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
@@ -33,6 +33,14 @@ export interface WorkerDeps {
   settings: EngineSettings;
   clock: Clock;
   logger: Logger;
+}
+
+/** An action someone (the handler, a person, verification) wants run, before the policy has judged it. */
+export interface PlannedRequest {
+  action: string;
+  target: string;
+  why: string;
+  params?: ActionParams;
 }
 
 /** What the scheduler should do after a step. */
@@ -129,12 +137,22 @@ function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
   return { next: 'continue' };
 }
 
-function policyQuery(deps: WorkerDeps, incident: Incident, actionId: string, target: string, now: number, excludeKey?: string): PolicyQuery {
+/** The action being judged: its own key and the row it undoes do not count against it in cooldowns and budgets. */
+interface Judged {
+  actionId: string;
+  target: string;
+  key?: string;
+  params?: ActionParams;
+}
+
+function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, key: excludeKey, params }: Judged, now: number): PolicyQuery {
   const cooldowns = resolveCooldowns(getIncidentClass(incident.incidentType), deps.settings.rules, deps.settings.environment);
   const since = now - Math.max(cooldowns.sameActionRetrySeconds, cooldowns.disruptiveRetrySeconds) * 1000;
+  const undone = params?.undoes === undefined ? undefined : actionsRepo.getAction(deps.db, params.undoes);
+  // Putting back a patch is the same action on the same target: the patch it undoes must not hold it in a cooldown.
   const history = actionsRepo
     .actionHistory(deps.db, actionId, target, since)
-    .filter((r) => excludeKey === undefined || r.key !== excludeKey);
+    .filter((r) => r.key !== excludeKey && r.key !== undone?.idempotencyKey);
   let parsedTarget;
   try {
     parsedTarget = target.startsWith('incident/') ? undefined : parseTarget(target);
@@ -152,6 +170,7 @@ function policyQuery(deps: WorkerDeps, incident: Incident, actionId: string, tar
     rules: deps.settings.rules,
     paused: deps.settings.paused,
     budget: budgetState(deps, parsedTarget, now, excludeKey),
+    ...(undone ? { rollbackOf: undone.actionId } : {}),
   };
 }
 
@@ -202,7 +221,8 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
       planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
-      handlerState: { ...incident.handlerState, lastStage: planned.last },
+      // The severity the stage started from: verification calls a rise after the stage's actions "worse".
+      handlerState: { ...incident.handlerState, lastStage: planned.last, stageSeverity: incident.severity },
       phase: 'execute',
       updatedAt: now,
     });
@@ -219,14 +239,14 @@ const PREVIEW_TIMEOUT_MS = 10_000;
  * by a disruption budget" rather than a generic line. A preview that fails or
  * is slow only costs the detail, never the plan.
  */
-async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: ReadonlyArray<{ action: string; target: string }>, now: number): Promise<Array<string | undefined>> {
+async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: ReadonlyArray<{ action: string; target: string; params?: ActionParams }>, now: number): Promise<Array<Preview | undefined>> {
   const preview = deps.executor.preview?.bind(deps.executor);
   if (!preview) return actions.map(() => undefined);
   return Promise.all(
     actions.map(async (p) => {
       const definition = getActionDefinition(p.action);
-      if (decide(policyQuery(deps, incident, p.action, p.target, now), definition.class).decision !== 'needs_approval') return undefined;
-      const request = { idempotencyKey: `preview/${incident.id}/${p.action}/${p.target}`, incidentId: incident.id, actionId: p.action, actionClass: definition.class, target: p.target };
+      if (decide(policyQuery(deps, incident, { actionId: p.action, target: p.target, ...(p.params ? { params: p.params } : {}) }, now), definition.class).decision !== 'needs_approval') return undefined;
+      const request = { idempotencyKey: `preview/${incident.id}/${p.action}/${p.target}`, incidentId: incident.id, actionId: p.action, actionClass: definition.class, target: p.target, ...(p.params ? { params: p.params } : {}) };
       let timer: NodeJS.Timeout | undefined;
       try {
         return await Promise.race([preview(request), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PREVIEW_TIMEOUT_MS)))]);
@@ -245,9 +265,10 @@ async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: R
  * an approval request, or a recommendation to humans. `requestedBy` is
  * `robosre` for the handler's plan, or the person who asked for it.
  */
-export function planAction(deps: WorkerDeps, incident: Incident, p: { action: string; target: string; why: string }, key: string, requestedBy: string, now: number, preview?: string): ActionRow['status'] {
+export function planAction(deps: WorkerDeps, incident: Incident, p: PlannedRequest, key: string, requestedBy: string, now: number, preview?: Preview): ActionRow['status'] {
   const definition = getActionDefinition(p.action);
-  const decision = decide(policyQuery(deps, incident, p.action, p.target, now), definition.class);
+  const params: ActionParams = { ...p.params, ...(preview?.version ? { seenVersion: preview.version } : {}) };
+  const decision = decide(policyQuery(deps, incident, { actionId: p.action, target: p.target, params }, now), definition.class);
   const status = decision.decision === 'auto' ? 'ready' : decision.decision === 'needs_approval' ? 'awaiting_approval' : decision.decision === 'human_only' ? 'recommended' : 'denied';
   const actionRowId = actionsRepo.insertAction(deps.db, {
     incidentId: incident.id,
@@ -259,6 +280,7 @@ export function planAction(deps: WorkerDeps, incident: Incident, p: { action: st
     reasons: decision.reasons,
     status,
     idempotencyKey: key,
+    params,
     createdAt: now,
   });
   incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${p.action} on ${p.target}: ${decision.decision}${requestedBy === 'robosre' ? '' : ` (requested by ${requestedBy})`}`, {
@@ -271,7 +293,7 @@ export function planAction(deps: WorkerDeps, incident: Incident, p: { action: st
     ...(decision.cooldown ? { cooldown: decision.cooldown } : {}),
   });
   deps.logger.info({ incidentId: incident.id, action: p.action, target: p.target, decision: decision.decision, requestedBy }, `decision: ${p.action} on ${p.target} is ${decision.decision}`);
-  if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, requestedBy, now, preview);
+  if (status === 'awaiting_approval') requestApproval(deps, incident, actionRowId, p, requestedBy, now, preview?.impact);
   if (status === 'recommended') {
     enqueue(deps.db, { key: `${key}/recommended`, kind: 'message', incidentId: incident.id, payload: { type: 'human_only_recommendation', actionRowId, action: p.action, target: p.target }, at: now });
   }
@@ -319,7 +341,8 @@ async function execute(deps: WorkerDeps, incident: Incident): Promise<StepOutcom
   const st = stageState(incident);
   deps.db.transaction(() => {
     const fresh = incidentsRepo.getIncident(deps.db, incident.id) ?? incident;
-    const succeededThisStage = after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt);
+    // Undoing a step is not progress: it must not move the incident to contained or recovering.
+    const succeededThisStage = after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt && a.params.undoes === undefined);
     if (succeededThisStage.some((a) => a.actionClass === 'recover' || a.actionClass === 'disruptive')) {
       if (canTransition(fresh.status, 'recovering')) transition(deps.db, fresh, 'recovering', now, 'recovery action applied');
     } else if (succeededThisStage.some((a) => a.actionClass === 'contain')) {
@@ -350,8 +373,8 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
   const now = deps.clock.now();
   const approval = actionsRepo.approvalForAction(deps.db, row.id);
   const definition = getActionDefinition(row.actionId);
-  const request = { idempotencyKey: row.idempotencyKey, incidentId: incident.id, actionId: row.actionId, actionClass: definition.class, target: row.target };
-  const auth = authorize(request, policyQuery(deps, incident, row.actionId, row.target, now, row.idempotencyKey), approval);
+  const request = { idempotencyKey: row.idempotencyKey, incidentId: incident.id, actionId: row.actionId, actionClass: definition.class, target: row.target, params: row.params };
+  const auth = authorize(request, policyQuery(deps, incident, { actionId: row.actionId, target: row.target, key: row.idempotencyKey, params: row.params }, now), approval);
   if (!auth.ok) {
     // An action interrupted mid-flight may have taken effect; say so rather than pretend it never ran.
     const status = row.status === 'started' ? 'failed' : 'blocked';
@@ -384,7 +407,7 @@ async function runAction(deps: WorkerDeps, incident: Incident, row: ActionRow): 
       status: result.outcome,
       before: result.before ?? null,
       after: result.after ?? null,
-      result: { outcome: result.outcome, detail: result.detail ?? null, alreadyApplied: result.alreadyApplied ?? false },
+      result: { outcome: result.outcome, detail: result.detail ?? null, alreadyApplied: result.alreadyApplied ?? false, ...(result.undo ? { undo: result.undo } : {}) },
       finishedAt,
     });
     markOutbox(deps.db, row.idempotencyKey, result.outcome === 'succeeded' ? 'delivered' : 'failed', finishedAt, result.outcome === 'failed' ? result.detail : undefined);
@@ -472,13 +495,13 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
     return { next: 'wait', wakeAt: null };
   }
   if (verdict.outcome === 'worse') {
-    escalate(deps, incident, now, verdict.reason);
+    undoAndEscalate(deps, incident, now, verdict.reason);
     return { next: 'continue' };
   }
   const deadline = st.stageStartedAt + deps.settings.stageTimeoutMs;
   if (now >= deadline) {
     if (st.lastStage) {
-      escalate(deps, incident, now, `the condition did not clear within ${formatDuration(deps.settings.stageTimeoutMs)} of the last remediation step`);
+      undoAndEscalate(deps, incident, now, `the condition did not clear within ${formatDuration(deps.settings.stageTimeoutMs)} of the last remediation step`);
       return { next: 'continue' };
     }
     deps.db.transaction(() => {
@@ -497,13 +520,44 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
   return { next: 'wait', wakeAt };
 }
 
-function escalate(deps: WorkerDeps, incident: Incident, now: number, reason: string): void {
+/**
+ * The stage did not help, or made things worse: put back what its actions
+ * changed, as their executors reported it (`result.undo`), and hand the
+ * incident to humans. Each undo is judged by the policy like any action —
+ * automatic where the undone action was, an approval request otherwise.
+ */
+function undoAndEscalate(deps: WorkerDeps, incident: Incident, now: number, reason: string): void {
+  const st = stageState(incident);
+  deps.db.transaction(() => {
+    const rows = actionsRepo.listActions(deps.db, incident.id);
+    const keys = new Set(rows.map((r) => r.idempotencyKey));
+    const undone: string[] = [];
+    for (const row of rows) {
+      const undo = row.status === 'succeeded' && (row.startedAt ?? 0) >= st.stageStartedAt && row.params.undoes === undefined ? undoOf(row) : undefined;
+      const key = `${row.idempotencyKey}/undo`;
+      if (!undo || keys.has(key)) continue;
+      const params: ActionParams = { undoes: row.id, ...(undo.patch ? { patch: undo.patch } : {}) };
+      planAction(deps, incident, { action: undo.action, target: row.target, why: `undo ${row.actionId} on ${row.target}: ${reason}`, params }, key, 'robosre', now);
+      undone.push(`${row.actionId} on ${row.target}`);
+    }
+    escalate(deps, incident, now, undone.length ? `${reason}; undoing ${undone.join(', ')}` : reason, undone.length ? 'execute' : 'verify');
+  });
+}
+
+/** The undo an executor reported for a row, read back from the stored result. */
+function undoOf(row: ActionRow): Undo | undefined {
+  const undo = row.result?.undo as Partial<Undo> | undefined;
+  return typeof undo?.action === 'string' ? { action: undo.action, ...(undo.patch ? { patch: undo.patch } : {}) } : undefined;
+}
+
+/** `next` is where the worker goes on: `execute` when undos were planned, else it only waits for the condition to clear. */
+function escalate(deps: WorkerDeps, incident: Incident, now: number, reason: string, next: 'execute' | 'verify' = 'verify'): void {
   deps.db.transaction(() => {
     transition(deps.db, incident, 'escalated', now, reason);
     incidentsRepo.updateIncident(deps.db, incident.id, {
       status: 'escalated',
-      phase: 'verify',
-      wakeAt: null,
+      phase: next,
+      wakeAt: next === 'execute' ? now : null,
       handlerState: { ...incident.handlerState, escalated: true },
       updatedAt: now,
     });

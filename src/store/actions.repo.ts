@@ -24,6 +24,7 @@ const statements = preparedPerDb((db) => ({
       reasons: p('reasons'),
       status: p('status'),
       idempotencyKey: p('idempotencyKey'),
+      params: p('params'),
       createdAt: p('createdAt'),
     })
     .returning({ id: actions.id })
@@ -45,8 +46,8 @@ const statements = preparedPerDb((db) => ({
 }));
 
 export function insertAction(db: Db, values: NewAction): number {
-  const { incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, createdAt } = values;
-  const row = statements(db).insertAction.get({ incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, createdAt });
+  const { incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, params, createdAt } = values;
+  const row = statements(db).insertAction.get({ incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, params, createdAt });
   if (!row) throw new Error('insert into actions returned no row');
   return row.id;
 }

@@ -4,6 +4,7 @@
  * Timestamps are epoch milliseconds; JSON columns hold plain data only.
  */
 import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { ActionParams } from '../engine/executor.js';
 
 export const incidents = sqliteTable(
   'incidents',
@@ -95,6 +96,8 @@ export const actions = sqliteTable(
     status: text('status').notNull(),
     /** Recorded before the executor is called; the executor must treat a repeated key as the same action. */
     idempotencyKey: text('idempotency_key').notNull(),
+    /** What the action needs beyond its target: the row it undoes, the target version an approval was asked on, a reviewed patch. */
+    params: text('params', { mode: 'json' }).$type<ActionParams>().notNull().default({}),
     before: text('before', { mode: 'json' }).$type<unknown>(),
     after: text('after', { mode: 'json' }).$type<unknown>(),
     result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),

@@ -25,7 +25,7 @@ beforeAll(async () => {
   apps = kc.makeApiClient(k8s.AppsV1Api);
   batch = kc.makeApiClient(k8s.BatchV1Api);
   for (const name of ['ci', 'shop', 'cert-manager']) await core.createNamespace({ body: { metadata: { name } } });
-  executor = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 200, drainTimeoutMs: 3_000, drainRetryMs: 500, logger: createLogger('silent') });
+  executor = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 200, drainTimeoutMs: 3_000, drainRetryMs: 500, minHealthyReplicas: 1, logger: createLogger('silent') });
 }, 120_000);
 
 afterAll(async () => {
@@ -58,7 +58,7 @@ describe('Kubernetes executor on a real API server', () => {
 
   it('delete_completed_pods is bounded per run and takes the rest on the next', async () => {
     for (let i = 0; i < 5; i += 1) await pod('shop', `batch-${i}`, 'w3', 'Succeeded');
-    const small = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 3, drainTimeoutMs: 3_000, logger: createLogger('silent') });
+    const small = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 3, drainTimeoutMs: 3_000, minHealthyReplicas: 1, logger: createLogger('silent') });
     expect(await small.execute(authorized('delete_completed_pods', 'namespace/shop'))).toMatchObject({ outcome: 'succeeded', detail: expect.stringContaining('deleted 3 finished pods on namespace shop; 2 left for the next run') });
     expect(await names('shop')).toHaveLength(2);
     await small.execute(authorized('delete_completed_pods', 'namespace/shop'));
@@ -113,7 +113,80 @@ describe('Kubernetes executor on a real API server', () => {
     const cordon = authorized('cordon_node', 'node/w1');
     expect(await executor.execute(cordon)).toMatchObject({ outcome: 'succeeded', before: { unschedulable: false }, after: { unschedulable: true }, detail: 'node w1 cordoned' });
     expect((await core.readNode({ name: 'w1' })).spec!.unschedulable).toBe(true);
-    expect(await executor.execute(authorized('cordon_node', 'node/w1'))).toMatchObject({ outcome: 'succeeded', detail: 'node w1 cordoned already; nothing to change' });
+    const again = await executor.execute(authorized('cordon_node', 'node/w1'));
+    expect(again).toMatchObject({ outcome: 'succeeded', detail: 'node w1 cordoned already; nothing to change' });
+    // It changed nothing, so there is nothing for a rollback to put back.
+    expect(again.undo).toBeUndefined();
+  });
+
+  it('cordon_node reports its undo, uncordon_node carries it out, and an approved cordon is refused once someone changed the node', async () => {
+    await core.createNode({ body: { metadata: { name: 'w6', labels: { pool: 'a' } } } });
+    const cordon = await executor.execute(authorized('cordon_node', 'node/w6'));
+    expect(cordon.undo).toEqual({ action: 'uncordon_node' });
+    expect(await executor.execute(authorized('uncordon_node', 'node/w6'))).toMatchObject({ outcome: 'succeeded', before: { unschedulable: true }, after: { unschedulable: false } });
+    expect((await core.readNode({ name: 'w6' })).spec?.unschedulable ?? false).toBe(false);
+
+    const seen = (await executor.preview(authorized('cordon_node', 'node/w6')))!.version!;
+    // Status writes (a kubelet heartbeat) and the lifecycle controller's condition taints move the resourceVersion, not what was approved.
+    const node = await core.readNode({ name: 'w6' });
+    const beat = await core.replaceNodeStatus({ name: 'w6', body: { ...node, status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: new Date() }] } } });
+    await core.replaceNode({ name: 'w6', body: { ...beat, spec: { ...beat.spec, taints: [{ key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' }] } } });
+    expect((await core.readNode({ name: 'w6' })).metadata!.resourceVersion).not.toBe(seen.resourceVersion);
+    expect(await executor.execute(authorized('cordon_node', 'node/w6', { seenVersion: seen }))).toMatchObject({ outcome: 'succeeded', detail: 'node w6 cordoned' });
+    await executor.execute(authorized('uncordon_node', 'node/w6'));
+
+    // A person relabels the node after the approval was asked: the approval was for another node.
+    const asked = (await executor.preview(authorized('cordon_node', 'node/w6')))!.version!;
+    const current = await core.readNode({ name: 'w6' });
+    await core.replaceNode({ name: 'w6', body: { ...current, metadata: { ...current.metadata, labels: { pool: 'b' } } } });
+    const refused = await executor.execute(authorized('cordon_node', 'node/w6', { seenVersion: asked }));
+    expect(refused).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^node w6 changed since the approval was asked \(resourceVersion \d+ → \d+, sha256 \w+ → sha256 \w+\); nothing was changed/) });
+    expect((await core.readNode({ name: 'w6' })).spec?.unschedulable ?? false).toBe(false);
+  });
+
+  it('patch_image changes one container to the reviewed image, previews the change, refuses a workload edited since, and its undo puts the old image back', async () => {
+    await apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'registry.local/api:1.4.1' }, { name: 'proxy', image: 'envoy:1.30' }] } } } } });
+    const patch = { kind: 'image', container: 'api', image: 'registry.local/api:1.4.0' } as const;
+    const preview = await executor.preview(authorized('patch_image', 'deployment/shop/api', { patch }));
+    expect(preview).toMatchObject({ impact: 'container api of deployment shop/api: registry.local/api:1.4.1 → registry.local/api:1.4.0; its pods roll', version: { fingerprint: 'generation 1' } });
+
+    const result = await executor.execute(authorized('patch_image', 'deployment/shop/api', { patch, seenVersion: preview!.version! }));
+    expect(result).toMatchObject({ outcome: 'succeeded', before: { image: 'registry.local/api:1.4.1' }, after: { image: 'registry.local/api:1.4.0' }, undo: { action: 'patch_image', patch: { kind: 'image', container: 'api', image: 'registry.local/api:1.4.1' } } });
+    const patched = await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' });
+    expect(patched.spec!.template.spec!.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['api=registry.local/api:1.4.0', 'proxy=envoy:1.30']);
+
+    // The approval for the undo was asked at generation 2; someone scales it meanwhile (generation 3): refused, untouched.
+    const asked = (await executor.preview(authorized('patch_image', 'deployment/shop/api', { patch: result.undo!.patch! })))!.version!;
+    await apps.patchNamespacedDeployment({ name: 'api', namespace: 'shop', body: { spec: { replicas: 3 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    expect(await executor.execute(authorized('patch_image', 'deployment/shop/api', { patch: result.undo!.patch!, seenVersion: asked }))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('generation 2 → generation 3') });
+    expect(await executor.execute(authorized('patch_image', 'deployment/shop/api', { patch: result.undo!.patch! }))).toMatchObject({ outcome: 'succeeded', after: { image: 'registry.local/api:1.4.1' } });
+    expect((await apps.readNamespacedDeployment({ name: 'api', namespace: 'shop' })).spec!.template.spec!.containers[0]!.image).toBe('registry.local/api:1.4.1');
+
+    // No reviewed patch, or a container that is not there: nothing is written.
+    expect(await executor.execute(authorized('patch_image', 'deployment/shop/api'))).toMatchObject({ outcome: 'failed', detail: 'patch_image needs a reviewed image patch in its request (got none); nothing was changed' });
+    expect(await executor.execute(authorized('patch_image', 'deployment/shop/api', { patch: { ...patch, container: 'sidecar' } }))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('has no container "sidecar" (containers: api, proxy)') });
+  });
+
+  it('patch_pull_secret sets exactly the reviewed imagePullSecrets and its undo restores the old list', async () => {
+    await apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name: 'worker' }, spec: { selector: { matchLabels: { app: 'worker' } }, template: { metadata: { labels: { app: 'worker' } }, spec: { imagePullSecrets: [{ name: 'old-creds' }], containers: [{ name: 'w', image: 'private.local/worker:2' }] } } } } });
+    const result = await executor.execute(authorized('patch_pull_secret', 'deployment/shop/worker', { patch: { kind: 'pull_secrets', secrets: ['old-creds', 'regcred'] } }));
+    expect(result).toMatchObject({ outcome: 'succeeded', before: { imagePullSecrets: ['old-creds'] }, after: { imagePullSecrets: ['old-creds', 'regcred'] } });
+    expect(result.undo).toEqual({ action: 'patch_pull_secret', patch: { kind: 'pull_secrets', secrets: ['old-creds'] } });
+    await executor.execute(authorized('patch_pull_secret', 'deployment/shop/worker', { patch: result.undo!.patch! }));
+    expect((await apps.readNamespacedDeployment({ name: 'worker', namespace: 'shop' })).spec!.template.spec!.imagePullSecrets).toEqual([{ name: 'old-creds' }]);
+  });
+
+  it('patch_config sets one ConfigMap key without showing its value, and its undo removes a key that was not there', async () => {
+    await core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'api-config' }, data: { LOG_LEVEL: 'info' } } });
+    const patch = { kind: 'config', key: 'DB_HOST', value: 'db-standby.shop.svc' } as const;
+    const preview = await executor.preview(authorized('patch_config', 'configmap/shop/api-config', { patch }));
+    expect(preview?.impact).toBe('configmap shop/api-config: key DB_HOST added (19 bytes); consumers see it on their next reload');
+    expect(preview?.version?.fingerprint).toMatch(/^sha256 /);
+    const result = await executor.execute(authorized('patch_config', 'configmap/shop/api-config', { patch, seenVersion: preview!.version! }));
+    expect(result).toMatchObject({ outcome: 'succeeded', undo: { action: 'patch_config', patch: { kind: 'config', key: 'DB_HOST', value: null } } });
+    expect((await core.readNamespacedConfigMap({ name: 'api-config', namespace: 'shop' })).data).toEqual({ LOG_LEVEL: 'info', DB_HOST: 'db-standby.shop.svc' });
+    await executor.execute(authorized('patch_config', 'configmap/shop/api-config', { patch: result.undo!.patch! }));
+    expect((await core.readNamespacedConfigMap({ name: 'api-config', namespace: 'shop' })).data).toEqual({ LOG_LEVEL: 'info' });
   });
 
   it('drain_node previews by dry run, evicts through the Eviction API, leaves DaemonSet, mirror and finished pods, and reports exactly what a disruption budget blocked', async () => {
@@ -139,7 +212,8 @@ describe('Kubernetes executor on a real API server', () => {
 
     const drain = authorized('drain_node', 'node/w5');
     const preview = await executor.preview(drain);
-    expect(preview).toMatch(/^evicts 2 of 3 pods on node w5; 1 blocked now: shop\/guarded \(.*disruption budget payments.*\); 3 left in place/i);
+    expect(preview?.version?.resourceVersion).toMatch(/^\d+$/);
+    expect(preview?.impact).toMatch(/^evicts 2 of 3 pods on node w5; 1 blocked now: shop\/guarded \(.*disruption budget payments.*\); 3 left in place/i);
     // The preview changed nothing.
     expect((await core.readNode({ name: 'w5' })).spec?.unschedulable ?? false).toBe(false);
     expect((await core.listNamespacedPod({ namespace: 'shop', fieldSelector: 'spec.nodeName=w5' })).items.every((p) => !p.metadata!.deletionTimestamp)).toBe(true);
@@ -156,6 +230,25 @@ describe('Kubernetes executor on a real API server', () => {
     await pdbs.replaceNamespacedPodDisruptionBudgetStatus({ name: 'payments', namespace: 'shop', body: { ...stored, status: budget(1).status } });
     const done = await executor.execute(authorized('drain_node', 'node/w5'));
     expect(done).toMatchObject({ outcome: 'succeeded', after: { evicted: ['shop/guarded'], blocked: [] } });
+  });
+
+  it('drain_node keeps the minimum of healthy replicas on other nodes for workloads without a disruption budget', async () => {
+    await core.createNode({ body: { metadata: { name: 'w7' } } });
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cache-5d9f', uid: 'rs-cache', controller: true };
+    const replica = async (name: string, node: string) => {
+      const created = await core.createNamespacedPod({ namespace: 'ci', body: { metadata: { name, ownerReferences: [owner] }, spec: { nodeName: node, containers: [{ name: 'c', image: 'cache:1' }] } } });
+      await core.replaceNamespacedPodStatus({ name, namespace: 'ci', body: { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } } });
+    };
+    await replica('cache-a', 'w7');
+    await replica('cache-b', 'w7');
+    const preview = await executor.preview(authorized('drain_node', 'node/w7'));
+    expect(preview?.impact).toBe('evicts 0 of 2 pods on node w7; 2 blocked now: ci/cache-a (would leave 0 ready replicas of ReplicaSet ci/cache-5d9f on other nodes; the budget keeps at least 1); ci/cache-b (would leave 0 ready replicas of ReplicaSet ci/cache-5d9f on other nodes; the budget keeps at least 1)');
+    const refused = await executor.execute(authorized('drain_node', 'node/w7'));
+    expect(refused).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('2 could not be evicted within 3s: ci/cache-a (would leave 0 ready replicas') });
+    expect((await core.listNamespacedPod({ namespace: 'ci', fieldSelector: 'spec.nodeName=w7' })).items.every((p) => !p.metadata!.deletionTimestamp)).toBe(true);
+    // One replica ready elsewhere (the ReplicaSet's replacement): now the drain may go.
+    await replica('cache-c', 'w8');
+    expect(await executor.execute(authorized('drain_node', 'node/w7'))).toMatchObject({ outcome: 'succeeded', after: { evicted: ['ci/cache-a', 'ci/cache-b'] } });
   });
 
   it('refuses what it cannot do, clearly, and touches nothing: a vanished target, the wrong kind, an action it does not carry out', async () => {

@@ -15,6 +15,7 @@ import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
 import { KubernetesExecutor } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
 import { ACTION_PERMISSIONS, clusterRoleYaml, WATCHED_RESOURCES, type RbacOptions } from '../../adapters/kubernetes/rbac.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
+import type { ActionParams } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
@@ -96,8 +97,9 @@ describe('least-privilege RBAC on a real API server', () => {
     await admin.apps.createNamespacedDeployment({ namespace: 'shop', body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } } });
     await admin.batch.createNamespacedCronJob({ namespace: 'shop', body: { metadata: { name: 'nightly' }, spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'x' }] } } } } } } });
 
-    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, logger: createLogger('silent') });
-    const runs: Array<[string, string]> = [
+    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, minHealthyReplicas: 1, logger: createLogger('silent') });
+    await admin.core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'api-config' }, data: { LOG_LEVEL: 'info' } } });
+    const runs: Array<[string, string, ActionParams?]> = [
       ['collect_evidence', 'node/w1'],
       ['delete_completed_pods', 'node/w1'],
       ['delete_completed_pods', 'namespace/shop'],
@@ -106,13 +108,17 @@ describe('least-privilege RBAC on a real API server', () => {
       ['scale_to_zero', 'deployment/shop/api'],
       ['resume_workload', 'deployment/shop/api'],
       ['rollout_restart', 'deployment/shop/api'],
+      ['patch_image', 'deployment/shop/api', { patch: { kind: 'image', container: 'c', image: 'y' } }],
+      ['patch_pull_secret', 'deployment/shop/api', { patch: { kind: 'pull_secrets', secrets: ['regcred'] } }],
+      ['patch_config', 'configmap/shop/api-config', { patch: { kind: 'config', key: 'LOG_LEVEL', value: 'debug' } }],
       ['cordon_node', 'node/w1'],
+      ['uncordon_node', 'node/w1'],
       ['drain_node', 'node/w1'],
     ];
     // Every action the role is generated for is exercised here.
     expect([...new Set(runs.map(([a]) => a))].sort()).toEqual(Object.keys(ACTION_PERMISSIONS).sort());
-    for (const [action, target] of runs) {
-      const result = await executor.execute(authorized(action, target));
+    for (const [action, target, params] of runs) {
+      const result = await executor.execute(authorized(action, target, params));
       expect(result, `${action} on ${target}: ${result.detail}`).toMatchObject({ outcome: 'succeeded' });
     }
     expect((await admin.core.readNode({ name: 'w1' })).spec!.unschedulable).toBe(true);
@@ -134,7 +140,7 @@ describe('least-privilege RBAC on a real API server', () => {
     const kubeconfig = await serviceAccount('robosre-readonly', { helmReleases: true, executor: false });
     const watcher = await watchesHealthy(kubeconfig, true);
     await watcher.stop();
-    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, logger: createLogger('silent') });
+    const executor = new KubernetesExecutor({ kubeconfig, maxPodsPerRun: 100, drainTimeoutMs: 3_000, minHealthyReplicas: 1, logger: createLogger('silent') });
     expect(await executor.execute(authorized('cordon_node', 'node/w1'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^HTTP 403 Forbidden: /) });
     expect(await executor.execute(authorized('scale_to_zero', 'deployment/shop/api'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^HTTP 403/) });
     const sa = clients(kubeconfig);

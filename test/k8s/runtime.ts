@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAction } from '../../policies/actions.js';
 import { parseConfig } from '../../src/config/config.js';
-import type { AuthorizedAction } from '../../src/engine/executor.js';
+import type { ActionParams, AuthorizedAction } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { ControlPlane } from './control-plane.js';
@@ -60,7 +60,7 @@ let seq = 0;
  * the product; the executor's tests build the value directly, since what they
  * test is what happens to the cluster once the policy has said yes.
  */
-export function authorized(actionId: string, target: string, key = `test/${actionId}/${target}/${(seq += 1)}`): AuthorizedAction {
+export function authorized(actionId: string, target: string, params: ActionParams = {}, key = `test/${actionId}/${target}/${(seq += 1)}`): AuthorizedAction {
   const actionClass = getAction(actionId).class;
-  return { idempotencyKey: key, incidentId: 1, actionId, actionClass, target, decision: { decision: 'auto', reasons: [], actionClass }, approvedBy: null } as unknown as AuthorizedAction;
+  return { idempotencyKey: key, incidentId: 1, actionId, actionClass, target, params, decision: { decision: 'auto', reasons: [], actionClass }, approvedBy: null } as unknown as AuthorizedAction;
 }

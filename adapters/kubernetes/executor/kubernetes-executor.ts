@@ -10,8 +10,9 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { findProtectedTarget, parseTarget } from '../../../policies/allowlist.js';
 import type { Target } from '../../../policies/types.js';
-import type { ActionRequest, AuthorizedAction, ExecutionResult, Executor } from '../../../src/engine/executor.js';
+import type { ActionRequest, AuthorizedAction, ExecutionResult, Executor, Preview, ReviewedPatch, TargetVersion, Undo } from '../../../src/engine/executor.js';
 import { apiErrorMessage, statusCode } from '../api-error.js';
+import { changedSince, targetVersion } from './target-version.js';
 
 export interface KubernetesExecutorOptions {
   kubeconfig?: string;
@@ -22,6 +23,8 @@ export interface KubernetesExecutorOptions {
   drainTimeoutMs: number;
   /** Pause between drain passes while budgets block. */
   drainRetryMs?: number;
+  /** A drain evicts a controller's pod only while at least this many of its ready replicas run on other nodes; 0 leaves it to PodDisruptionBudgets. */
+  minHealthyReplicas: number;
   logger: Logger;
   now?: () => number;
 }
@@ -34,6 +37,9 @@ export const REPLICAS_ANNOTATION = 'robosre.io/replicas-before-scale-to-zero';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+/** Containers merge by name, so an image patch names one container and leaves the others alone. */
+const STRATEGIC = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+type PatchOptions = typeof MERGE;
 const FIELD_MANAGER = 'robosre';
 
 /** What one action did, before the executor shapes it into a result. */
@@ -42,7 +48,17 @@ interface Applied {
   after: unknown;
   detail: string;
   alreadyApplied?: boolean;
+  undo?: Undo;
 }
+
+/** What every single-object change carries: its idempotency key, and the target as the approval saw it. */
+interface Mark {
+  key: string;
+  seen: TargetVersion | undefined;
+  kind: string;
+}
+
+type Workload = k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet;
 
 class ActionError extends Error {}
 
@@ -70,7 +86,7 @@ export class KubernetesExecutor implements Executor {
     }
     try {
       const applied = await this.apply(action, target);
-      return { outcome: 'succeeded', before: applied.before, after: applied.after, detail: applied.detail, ...(applied.alreadyApplied ? { alreadyApplied: true } : {}) };
+      return { outcome: 'succeeded', before: applied.before, after: applied.after, detail: applied.detail, ...(applied.alreadyApplied ? { alreadyApplied: true } : {}), ...(applied.undo ? { undo: applied.undo } : {}) };
     } catch (error) {
       const detail = error instanceof ActionError ? error.message : apiErrorMessage(error);
       this.options.logger.warn({ action: action.actionId, target: action.target, key: action.idempotencyKey, err: detail }, 'action failed');
@@ -79,6 +95,7 @@ export class KubernetesExecutor implements Executor {
   }
 
   private apply(action: AuthorizedAction, target: Target): Promise<Applied> {
+    const mark: Mark = { key: action.idempotencyKey, seen: action.params?.seenVersion, kind: target.kind };
     switch (action.actionId) {
       case 'collect_evidence':
         // The watchers keep the evidence current; nothing on the cluster changes.
@@ -86,17 +103,25 @@ export class KubernetesExecutor implements Executor {
       case 'delete_completed_pods':
         return this.deleteCompletedPods(target);
       case 'suspend_cronjob':
-        return this.setCronJobSuspended(expect(target, ['cronjob']), true, action.idempotencyKey);
+        return this.setCronJobSuspended(expect(target, ['cronjob']), true, mark);
       case 'resume_workload':
-        return target.kind === 'cronjob' ? this.setCronJobSuspended(target, false, action.idempotencyKey) : this.restoreReplicas(expect(target, ['deployment', 'statefulset']), action.idempotencyKey);
+        return target.kind === 'cronjob' ? this.setCronJobSuspended(target, false, mark) : this.restoreReplicas(expect(target, ['deployment', 'statefulset']), mark);
       case 'scale_to_zero':
-        return this.scaleToZero(expect(target, ['deployment', 'statefulset']), action.idempotencyKey);
+        return this.scaleToZero(expect(target, ['deployment', 'statefulset']), mark);
       case 'rollout_restart':
-        return this.rolloutRestart(expect(target, ['deployment', 'statefulset', 'daemonset']), action.idempotencyKey);
+        return this.rolloutRestart(expect(target, ['deployment', 'statefulset', 'daemonset']), mark);
       case 'cordon_node':
-        return this.setUnschedulable(expect(target, ['node']), true, action.idempotencyKey);
+        return this.setUnschedulable(expect(target, ['node']), true, mark);
+      case 'uncordon_node':
+        return this.setUnschedulable(expect(target, ['node']), false, mark);
       case 'drain_node':
-        return this.drain(expect(target, ['node']), action.idempotencyKey);
+        return this.drain(expect(target, ['node']), mark);
+      case 'patch_image':
+        return this.patchImage(expect(target, ['deployment', 'statefulset', 'daemonset']), reviewed(action.params?.patch, 'image', action.actionId), mark);
+      case 'patch_pull_secret':
+        return this.patchPullSecrets(expect(target, ['deployment', 'statefulset', 'daemonset']), reviewed(action.params?.patch, 'pull_secrets', action.actionId), mark);
+      case 'patch_config':
+        return this.patchConfig(expect(target, ['configmap']), reviewed(action.params?.patch, 'config', action.actionId), mark);
       default:
         throw new ActionError(`${action.actionId} is not carried out by the Kubernetes executor yet; nothing was changed`);
     }
@@ -151,76 +176,114 @@ export class KubernetesExecutor implements Executor {
 
   // --- single-object patches
 
-  private async setCronJobSuspended(target: Target, suspend: boolean, key: string): Promise<Applied> {
+  private async setCronJobSuspended(target: Target, suspend: boolean, mark: Mark): Promise<Applied> {
     const { namespace, name } = namespaced(target);
     const read = () => this.batch.readNamespacedCronJob({ name, namespace });
-    return this.patchOnce(key, read, (c) => c.spec?.suspend === suspend, (body, dryRun) => this.batch.patchNamespacedCronJob({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
+    return this.patchOnce(mark, read, (c) => c.spec?.suspend === suspend, (body, dryRun) => this.batch.patchNamespacedCronJob({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
       patch: () => ({ spec: { suspend } }),
       state: (c) => ({ suspend: c.spec?.suspend ?? false }),
       done: `cronjob ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`,
+      ...(suspend ? { undo: () => ({ action: 'resume_workload' }) } : {}),
     });
   }
 
-  private workloadClient(target: Target) {
+  private workloadClient(target: Target, options: PatchOptions = MERGE): { read: () => Promise<Workload>; patch: (body: object, dryRun: boolean) => Promise<Workload> } {
     const { namespace, name } = namespaced(target);
+    const common = (body: object, dryRun: boolean) => ({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) });
     if (target.kind === 'deployment') {
-      return {
-        read: () => this.apps.readNamespacedDeployment({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-        patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-      };
+      return { read: () => this.apps.readNamespacedDeployment({ name, namespace }), patch: (body, dryRun) => this.apps.patchNamespacedDeployment(common(body, dryRun), options) };
     }
     if (target.kind === 'statefulset') {
-      return {
-        read: () => this.apps.readNamespacedStatefulSet({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-        patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedStatefulSet({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-      };
+      return { read: () => this.apps.readNamespacedStatefulSet({ name, namespace }), patch: (body, dryRun) => this.apps.patchNamespacedStatefulSet(common(body, dryRun), options) };
     }
-    return {
-      read: () => this.apps.readNamespacedDaemonSet({ name, namespace }) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-      patch: (body: object, dryRun: boolean) => this.apps.patchNamespacedDaemonSet({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE) as Promise<k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet>,
-    };
+    return { read: () => this.apps.readNamespacedDaemonSet({ name, namespace }), patch: (body, dryRun) => this.apps.patchNamespacedDaemonSet(common(body, dryRun), options) };
   }
 
-  private async scaleToZero(target: Target, key: string): Promise<Applied> {
+  private async scaleToZero(target: Target, mark: Mark): Promise<Applied> {
     const client = this.workloadClient(target);
-    const replicas = (w: k8s.V1Deployment | k8s.V1StatefulSet | k8s.V1DaemonSet) => (w.spec && 'replicas' in w.spec ? (w.spec.replicas ?? 1) : 1);
-    return this.patchOnce(key, client.read, (w) => replicas(w) === 0, client.patch, {
+    const replicas = (w: Workload) => (w.spec && 'replicas' in w.spec ? (w.spec.replicas ?? 1) : 1);
+    return this.patchOnce(mark, client.read, (w) => replicas(w) === 0, client.patch, {
       // The count to restore goes on the object itself, so a rollback survives robosre's own restarts.
       patch: (w) => ({ metadata: { annotations: { [REPLICAS_ANNOTATION]: String(replicas(w)) } }, spec: { replicas: 0 } }),
       state: (w) => ({ replicas: replicas(w) }),
       done: `${target.kind} ${target.namespace}/${target.name} scaled to zero`,
+      undo: () => ({ action: 'resume_workload' }),
     });
   }
 
-  private async restoreReplicas(target: Target, key: string): Promise<Applied> {
+  private async restoreReplicas(target: Target, mark: Mark): Promise<Applied> {
     const client = this.workloadClient(target);
     const current = await client.read();
     const recorded = Number(current.metadata?.annotations?.[REPLICAS_ANNOTATION]);
     if (!Number.isInteger(recorded) || recorded < 1) throw new ActionError(`${target.kind} ${target.namespace}/${target.name} has no replica count recorded by scale_to_zero (${REPLICAS_ANNOTATION}); nothing was changed`);
-    return this.patchOnce(key, client.read, (w) => (w.spec && 'replicas' in w.spec ? w.spec.replicas : undefined) === recorded, client.patch, {
+    return this.patchOnce(mark, client.read, (w) => (w.spec && 'replicas' in w.spec ? w.spec.replicas : undefined) === recorded, client.patch, {
       patch: () => ({ metadata: { annotations: { [REPLICAS_ANNOTATION]: null } }, spec: { replicas: recorded } }),
       state: (w) => ({ replicas: w.spec && 'replicas' in w.spec ? w.spec.replicas : undefined }),
       done: `${target.kind} ${target.namespace}/${target.name} back to ${recorded} replicas`,
     });
   }
 
-  private async rolloutRestart(target: Target, key: string): Promise<Applied> {
+  private async rolloutRestart(target: Target, mark: Mark): Promise<Applied> {
     const client = this.workloadClient(target);
     const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
     // A restart is never "already in the desired state": only our own key on the object says it was done.
-    return this.patchOnce(key, client.read, () => false, client.patch, {
+    return this.patchOnce(mark, client.read, () => false, client.patch, {
       patch: () => ({ spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: at } } } } }),
       state: (w) => ({ restartedAt: w.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] ?? null, generation: w.metadata?.generation }),
       done: `${target.kind} ${target.namespace}/${target.name} restarted (pod template annotated ${RESTARTED_AT_ANNOTATION}=${at})`,
     });
   }
 
-  private async setUnschedulable(target: Target, unschedulable: boolean, key: string): Promise<Applied> {
+  private async setUnschedulable(target: Target, unschedulable: boolean, mark: Mark): Promise<Applied> {
     const name = target.name;
-    return this.patchOnce(key, () => this.core.readNode({ name }), (n) => (n.spec?.unschedulable ?? false) === unschedulable, (body, dryRun) => this.core.patchNode({ name, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
+    return this.patchOnce(mark, () => this.core.readNode({ name }), (n) => (n.spec?.unschedulable ?? false) === unschedulable, (body, dryRun) => this.core.patchNode({ name, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
       patch: () => ({ spec: { unschedulable } }),
       state: (n) => ({ unschedulable: n.spec?.unschedulable ?? false }),
       done: `node ${name} ${unschedulable ? 'cordoned' : 'uncordoned'}`,
+      ...(unschedulable ? { undo: () => ({ action: 'uncordon_node' }) } : {}),
+    });
+  }
+
+  // --- reviewed patches: exactly the change the prompt showed, and the recorded value to put back
+
+  private async patchImage(target: Target, patch: Extract<ReviewedPatch, { kind: 'image' }>, mark: Mark): Promise<Applied> {
+    const client = this.workloadClient(target, STRATEGIC);
+    const imageOf = (w: Workload) => w.spec?.template.spec?.containers.find((c) => c.name === patch.container)?.image;
+    const current = await client.read();
+    if (imageOf(current) === undefined) {
+      const names = current.spec?.template.spec?.containers.map((c) => c.name).join(', ') ?? '';
+      throw new ActionError(`${target.kind} ${target.namespace}/${target.name} has no container "${patch.container}" (containers: ${names}); nothing was changed`);
+    }
+    return this.patchOnce(mark, client.read, (w) => imageOf(w) === patch.image, client.patch, {
+      patch: () => ({ spec: { template: { spec: { containers: [{ name: patch.container, image: patch.image }] } } } }),
+      state: (w) => ({ container: patch.container, image: imageOf(w) ?? null, generation: w.metadata?.generation }),
+      done: `${target.kind} ${target.namespace}/${target.name}: container ${patch.container} now runs ${patch.image}`,
+      undo: (w) => ({ action: 'patch_image', patch: { kind: 'image', container: patch.container, image: imageOf(w)! } }),
+    });
+  }
+
+  private async patchPullSecrets(target: Target, patch: Extract<ReviewedPatch, { kind: 'pull_secrets' }>, mark: Mark): Promise<Applied> {
+    // A merge patch replaces the list: the workload ends with exactly the reviewed secrets, and the undo with exactly the old ones.
+    const client = this.workloadClient(target);
+    const secretsOf = (w: Workload) => (w.spec?.template.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '');
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    return this.patchOnce(mark, client.read, (w) => same(secretsOf(w), patch.secrets), client.patch, {
+      patch: () => ({ spec: { template: { spec: { imagePullSecrets: patch.secrets.map((name) => ({ name })) } } } }),
+      state: (w) => ({ imagePullSecrets: secretsOf(w), generation: w.metadata?.generation }),
+      done: `${target.kind} ${target.namespace}/${target.name}: imagePullSecrets now [${patch.secrets.join(', ')}]`,
+      undo: (w) => ({ action: 'patch_pull_secret', patch: { kind: 'pull_secrets', secrets: secretsOf(w) } }),
+    });
+  }
+
+  private async patchConfig(target: Target, patch: Extract<ReviewedPatch, { kind: 'config' }>, mark: Mark): Promise<Applied> {
+    const { namespace, name } = namespaced(target);
+    const valueOf = (c: k8s.V1ConfigMap) => c.data?.[patch.key] ?? null;
+    return this.patchOnce(mark, () => this.core.readNamespacedConfigMap({ name, namespace }), (c) => valueOf(c) === patch.value, (body, dryRun) => this.core.patchNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) }, MERGE), {
+      // null in a merge patch removes the key: the undo of adding a key.
+      patch: () => ({ data: { [patch.key]: patch.value } }),
+      state: (c) => ({ key: patch.key, value: valueOf(c) }),
+      done: `configmap ${namespace}/${name}: ${patch.key} ${patch.value === null ? 'removed' : 'set to the reviewed value'}`,
+      undo: (c) => ({ action: 'patch_config', patch: { kind: 'config', key: patch.key, value: valueOf(c) } }),
     });
   }
 
@@ -230,17 +293,42 @@ export class KubernetesExecutor implements Executor {
    * the cluster's own answer ("evicts 7 pods on w1; 2 blocked by the
    * disruption budget shop/api") instead of the catalogue's generic line.
    */
-  async preview(request: ActionRequest): Promise<string | undefined> {
+  async preview(request: ActionRequest): Promise<Preview | undefined> {
     let target: Target;
     try {
       target = parseTarget(request.target);
     } catch {
       return undefined;
     }
+    const [impact, version] = await Promise.all([this.impact(request, target), this.versionOf(target)]);
+    return { ...(impact ? { impact } : {}), ...(version ? { version } : {}) };
+  }
+
+  /** The single object an action aims at, as the approval will see it; undefined for scopes (namespaces) and unknown kinds. */
+  private async versionOf(target: Target): Promise<TargetVersion | undefined> {
+    if (target.kind === 'node') return targetVersion(await this.core.readNode({ name: target.name }), target.kind);
+    if (!target.namespace) return undefined;
+    const ref = { name: target.name, namespace: target.namespace };
+    switch (target.kind) {
+      case 'deployment':
+      case 'statefulset':
+      case 'daemonset':
+        return targetVersion(await this.workloadClient(target).read(), target.kind);
+      case 'cronjob':
+        return targetVersion(await this.batch.readNamespacedCronJob(ref), target.kind);
+      case 'configmap':
+        return targetVersion(await this.core.readNamespacedConfigMap(ref), target.kind);
+      default:
+        return undefined;
+    }
+  }
+
+  private async impact(request: ActionRequest, target: Target): Promise<string | undefined> {
     switch (request.actionId) {
       case 'drain_node': {
         const plan = await this.evictionPlan(expect(target, ['node']).name);
-        const results = await Promise.all(plan.evict.map(async (p) => ({ pod: p, blocked: await this.evict(p, true) })));
+        const guarded = await this.replicaGuard(plan.evict, target.name);
+        const results = await Promise.all(plan.evict.map(async (p) => ({ pod: p, blocked: guarded.get(podName(p)) ?? (await this.evict(p, true)) })));
         const blocked = results.filter((r) => r.blocked !== null);
         return [
           `evicts ${results.length - blocked.length} of ${results.length} pods on node ${target.name}`,
@@ -267,6 +355,25 @@ export class KubernetesExecutor implements Executor {
         }
         return `deletes ${Math.min(count, this.options.maxPodsPerRun)} of ${count} finished pods on ${target.kind} ${target.name}; nothing running is touched`;
       }
+      case 'patch_image': {
+        const patch = reviewed(request.params?.patch, 'image', request.actionId);
+        const w = await this.workloadClient(target).read();
+        const was = w.spec?.template.spec?.containers.find((c) => c.name === patch.container)?.image ?? '(no such container)';
+        return `container ${patch.container} of ${target.kind} ${target.namespace}/${target.name}: ${was} → ${patch.image}; its pods roll`;
+      }
+      case 'patch_pull_secret': {
+        const patch = reviewed(request.params?.patch, 'pull_secrets', request.actionId);
+        const w = await this.workloadClient(target).read();
+        const was = (w.spec?.template.spec?.imagePullSecrets ?? []).map((s) => s.name).join(', ');
+        return `imagePullSecrets of ${target.kind} ${target.namespace}/${target.name}: [${was}] → [${patch.secrets.join(', ')}]; its pods roll`;
+      }
+      case 'patch_config': {
+        const patch = reviewed(request.params?.patch, 'config', request.actionId);
+        const c = await this.core.readNamespacedConfigMap({ name: target.name, namespace: namespaced(target).namespace });
+        const had = c.data?.[patch.key] !== undefined;
+        // Values are not shown: a ConfigMap key may hold something a chat room should not read.
+        return `configmap ${target.namespace}/${target.name}: key ${patch.key} ${patch.value === null ? 'removed' : had ? 'replaced' : 'added'} (${patch.value === null ? 0 : patch.value.length} bytes); consumers see it on their next reload`;
+      }
       default:
         return undefined;
     }
@@ -286,6 +393,35 @@ export class KubernetesExecutor implements Executor {
     return { evict: pods.filter((p) => !stays(p)), skipped: pods.filter(stays) };
   }
 
+  /**
+   * The minimum-healthy-replicas budget: pods whose controller would be left
+   * with fewer than `minHealthyReplicas` ready replicas on other nodes, and
+   * why. A disruption budget covers only workloads that declare one; this
+   * covers the rest. Evicting several pods of one controller from the node
+   * does not lower what is left elsewhere, so the count is per controller.
+   */
+  private async replicaGuard(pods: k8s.V1Pod[], node: string): Promise<Map<string, string>> {
+    const min = this.options.minHealthyReplicas;
+    const guarded = new Map<string, string>();
+    if (min === 0) return guarded;
+    const controllerOf = (p: k8s.V1Pod) => p.metadata?.ownerReferences?.find((o) => o.controller);
+    const namespaces = [...new Set(pods.filter(controllerOf).map((p) => p.metadata!.namespace!))];
+    const ready = (p: k8s.V1Pod) => p.metadata?.deletionTimestamp === undefined && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    const elsewhere = new Map<string, number>();
+    for (const namespace of namespaces) {
+      for (const p of (await this.core.listNamespacedPod({ namespace })).items) {
+        const owner = controllerOf(p);
+        if (owner && p.spec?.nodeName !== node && ready(p)) elsewhere.set(owner.uid, (elsewhere.get(owner.uid) ?? 0) + 1);
+      }
+    }
+    for (const pod of pods) {
+      const owner = controllerOf(pod);
+      const left = owner ? (elsewhere.get(owner.uid) ?? 0) : min;
+      if (owner && left < min) guarded.set(podName(pod), `would leave ${left} ready replicas of ${owner.kind} ${pod.metadata?.namespace}/${owner.name} on other nodes; the budget keeps at least ${min}`);
+    }
+    return guarded;
+  }
+
   /** Null when the eviction was accepted (or the pod is gone); otherwise why it was refused. */
   private async evict(pod: k8s.V1Pod, dryRun: boolean): Promise<string | null> {
     try {
@@ -303,8 +439,8 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
-  private async drain(target: Target, key: string): Promise<Applied> {
-    const cordon = await this.setUnschedulable(target, true, key);
+  private async drain(target: Target, mark: Mark): Promise<Applied> {
+    const cordon = await this.setUnschedulable(target, true, mark);
     const deadline = (this.options.now?.() ?? Date.now()) + this.options.drainTimeoutMs;
     const evicted: string[] = [];
     let blocked: Map<string, string>;
@@ -313,8 +449,9 @@ export class KubernetesExecutor implements Executor {
       const plan = await this.evictionPlan(target.name);
       skipped = plan.skipped;
       blocked = new Map();
+      const guarded = await this.replicaGuard(plan.evict, target.name);
       for (const pod of plan.evict) {
-        const refusal = await this.evict(pod, true) ?? (await this.evict(pod, false));
+        const refusal = guarded.get(podName(pod)) ?? (await this.evict(pod, true)) ?? (await this.evict(pod, false));
         if (refusal === null) evicted.push(podName(pod));
         else blocked.set(podName(pod), refusal);
       }
@@ -333,7 +470,7 @@ export class KubernetesExecutor implements Executor {
     ].filter(Boolean).join('; ');
     // A partial drain is a failure the incident must show exactly, not a success with small print.
     if (blocked.size > 0) throw new ActionError(detail);
-    return { before: cordon.before, after: report, detail };
+    return { before: cordon.before, after: report, detail, ...(cordon.undo ? { undo: cordon.undo } : {}) };
   }
 
   /**
@@ -343,17 +480,21 @@ export class KubernetesExecutor implements Executor {
    * of overwriting someone else's edit.
    */
   private async patchOnce<T extends k8s.KubernetesObject>(
-    key: string,
+    mark: Mark,
     read: () => Promise<T>,
     inDesiredState: (obj: T) => boolean,
     patch: (body: object, dryRun: boolean) => Promise<T>,
-    how: { patch: (obj: T) => Record<string, unknown>; state: (obj: T) => Record<string, unknown>; done: string },
+    how: { patch: (obj: T) => Record<string, unknown>; state: (obj: T) => Record<string, unknown>; done: string; undo?: (before: T) => Undo },
   ): Promise<Applied> {
+    const { key } = mark;
     const obj = await read();
     const snapshot = (o: T) => ({ ...how.state(o), resourceVersion: o.metadata?.resourceVersion });
     if (obj.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === key) {
+      // The undo was recorded with the first run's result; a resumed run cannot know the state before it.
       return { before: null, after: snapshot(obj), detail: `${how.done} (already applied under this key)`, alreadyApplied: true };
     }
+    const changed = changedSince(mark.seen, obj, mark.kind, `${mark.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}`);
+    if (changed) throw new ActionError(changed);
     if (inDesiredState(obj)) return { before: snapshot(obj), after: snapshot(obj), detail: `${how.done} already; nothing to change` };
     const body = how.patch(obj);
     const metadata = (body.metadata as Record<string, unknown> | undefined) ?? {};
@@ -361,7 +502,7 @@ export class KubernetesExecutor implements Executor {
     const full = { ...body, metadata: { ...metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: { ...annotations, [ACTION_KEY_ANNOTATION]: key } } };
     await patch(full, true);
     const after = await patch(full, false);
-    return { before: snapshot(obj), after: snapshot(after), detail: how.done };
+    return { before: snapshot(obj), after: snapshot(after), detail: how.done, ...(how.undo ? { undo: how.undo(obj) } : {}) };
   }
 }
 
@@ -380,6 +521,12 @@ function budgetCause(error: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The reviewed change a patch action needs; without one there is nothing a human has seen, so nothing is written. */
+function reviewed<K extends ReviewedPatch['kind']>(patch: ReviewedPatch | undefined, kind: K, action: string): Extract<ReviewedPatch, { kind: K }> {
+  if (patch?.kind !== kind) throw new ActionError(`${action} needs a reviewed ${kind} patch in its request (got ${patch ? patch.kind : 'none'}); nothing was changed`);
+  return patch as Extract<ReviewedPatch, { kind: K }>;
 }
 
 function expect(target: Target, kinds: string[]): Target {
