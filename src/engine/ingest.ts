@@ -95,8 +95,8 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
     case 'update':
       incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
       addSource(db, outcome.incidentId, signal.trigger);
-      escalate(db, outcome.incidentId, signal, now);
-      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: false };
+      // Worse news while a step is being verified is the verification's business now, not at its next wake.
+      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: escalate(db, outcome.incidentId, signal, now) };
     case 'resolve':
       incidentsRepo.updateIncident(db, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
       incidentsRepo.appendEvent(db, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
@@ -117,26 +117,29 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical:
  * A repeat that says it got worse (pressure on more nodes, for longer) raises
  * the severity — never lowers it — and a repeat that names a node for the first
  * time links the incident to that node's incident, as creation would have.
+ * True when the severity rose while the incident's last step is being verified.
  */
-function escalate(db: Db, id: number, signal: Signal, now: number): void {
-  if (!signal.severity && !signal.node) return;
+function escalate(db: Db, id: number, signal: Signal, now: number): boolean {
+  if (!signal.severity && !signal.node) return false;
   const incident = incidentsRepo.getIncident(db, id);
-  if (!incident) return;
-  if (signal.severity && SEVERITY_RANK[signal.severity] > SEVERITY_RANK[incident.severity]) {
-    incidentsRepo.updateIncident(db, id, { severity: signal.severity, updatedAt: now });
-    incidentsRepo.appendEvent(db, id, now, 'severity_raised', `severity raised from ${incident.severity} to ${signal.severity}: ${signal.summary ?? signal.trigger}`.slice(0, 1000), {
+  if (!incident) return false;
+  const raised = signal.severity && SEVERITY_RANK[signal.severity] > SEVERITY_RANK[incident.severity] ? signal.severity : undefined;
+  if (raised) {
+    incidentsRepo.updateIncident(db, id, { severity: raised, updatedAt: now });
+    incidentsRepo.appendEvent(db, id, now, 'severity_raised', `severity raised from ${incident.severity} to ${raised}: ${signal.summary ?? signal.trigger}`.slice(0, 1000), {
       from: incident.severity,
-      to: signal.severity,
+      to: raised,
       signalId: signal.id ?? null,
     });
     // The thread's root shows the severity (and routing follows it): refresh it everywhere.
-    enqueue(db, { key: `incident:${id}:severity:${signal.severity}`, kind: 'message', incidentId: id, payload: { type: 'status_changed', status: incident.status }, at: now });
+    enqueue(db, { key: `incident:${id}:severity:${raised}`, kind: 'message', incidentId: id, payload: { type: 'status_changed', status: incident.status }, at: now });
   }
   if (signal.node && incident.scopeNode !== signal.node && incident.parentId === null && !PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
     const resourceScope = { ...incident.resourceScope, node: signal.node };
     incidentsRepo.updateIncident(db, id, { scopeNode: signal.node, resourceScope });
     linkParent(db, id, { ...incident, resourceScope }, now);
   }
+  return raised !== undefined && incident.phase === 'verify';
 }
 
 function addSource(db: Db, id: number, trigger: string): void {

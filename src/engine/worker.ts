@@ -49,6 +49,8 @@ export type StepOutcome = { next: 'continue' } | { next: 'wait'; wakeAt: number 
 interface StageState {
   stage: number;
   stageStartedAt: number;
+  /** When the stage's actions last ran: the verification deadline counts from here, so a slow approval does not eat it. */
+  actedAt: number | null;
   lastStage: boolean;
   escalated: boolean;
 }
@@ -58,6 +60,7 @@ function stageState(incident: Incident): StageState {
   return {
     stage: typeof s.stage === 'number' ? s.stage : 0,
     stageStartedAt: typeof s.stageStartedAt === 'number' ? s.stageStartedAt : incident.createdAt,
+    actedAt: typeof s.actedAt === 'number' ? s.actedAt : null,
     lastStage: s.lastStage === true,
     escalated: s.escalated === true,
   };
@@ -221,8 +224,7 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
       planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
-      // The severity the stage started from: verification calls a rise after the stage's actions "worse".
-      handlerState: { ...incident.handlerState, lastStage: planned.last, stageSeverity: incident.severity },
+      handlerState: { ...incident.handlerState, lastStage: planned.last },
       phase: 'execute',
       updatedAt: now,
     });
@@ -341,16 +343,19 @@ async function execute(deps: WorkerDeps, incident: Incident): Promise<StepOutcom
   const st = stageState(incident);
   deps.db.transaction(() => {
     const fresh = incidentsRepo.getIncident(deps.db, incident.id) ?? incident;
-    // Undoing a step is not progress: it must not move the incident to contained or recovering.
-    const succeededThisStage = after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt && a.params.undoes === undefined);
+    // Humans own an escalated incident, and undoing a step is not progress: neither moves it to contained or recovering.
+    const succeededThisStage = st.escalated ? [] : after.filter((a) => a.status === 'succeeded' && (a.startedAt ?? 0) >= st.stageStartedAt && a.params.undoes === undefined);
     if (succeededThisStage.some((a) => a.actionClass === 'recover' || a.actionClass === 'disruptive')) {
       if (canTransition(fresh.status, 'recovering')) transition(deps.db, fresh, 'recovering', now, 'recovery action applied');
     } else if (succeededThisStage.some((a) => a.actionClass === 'contain')) {
       if (canTransition(fresh.status, 'contained')) transition(deps.db, fresh, 'contained', now, 'containment applied');
     }
     const waiting = pending.length > 0;
+    // The severity once the actions had run: verification calls a rise from here "worse".
+    const acted = runnable.length > 0 ? { actedAt: now, stageSeverity: fresh.severity } : {};
     incidentsRepo.updateIncident(deps.db, incident.id, {
       status: fresh.status,
+      handlerState: { ...fresh.handlerState, ...acted },
       approvalState: approvalStateOf(approvals.map((a) => a.status)),
       phase: waiting ? 'await_approval' : 'verify',
       wakeAt: waiting ? Math.min(...pending.map((a) => a.expiresAt)) : now,
@@ -498,7 +503,7 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
     undoAndEscalate(deps, incident, now, verdict.reason);
     return { next: 'continue' };
   }
-  const deadline = st.stageStartedAt + deps.settings.stageTimeoutMs;
+  const deadline = Math.max(st.stageStartedAt, st.actedAt ?? 0) + deps.settings.stageTimeoutMs;
   if (now >= deadline) {
     if (st.lastStage) {
       undoAndEscalate(deps, incident, now, `the condition did not clear within ${formatDuration(deps.settings.stageTimeoutMs)} of the last remediation step`);

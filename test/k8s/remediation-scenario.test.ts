@@ -95,6 +95,36 @@ describe('disk pressure remediation end to end on a real API server', () => {
     }
   }, 120_000);
 
+  it('demo: when things get worse after the approved cordon, it asks to undo it, uncordons once approved, and escalates saying why', async () => {
+    const test = await start('demo');
+    const { runtime } = test;
+    try {
+      await pressuredNodeWithFailedPods('w-worse', 2);
+      const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-worse' && i.confidence === 'high'), 20_000);
+      const approval = await waitFor('the cordon approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending'), 30_000);
+      runtime.engine.decideApproval(approval.id, { approve: true, by: 'alice', channel: 'console' });
+      await waitFor('the cordon executed', () => (actionOf(runtime, incident, 'cordon_node')?.status === 'succeeded' ? true : undefined), 20_000);
+      expect(actionOf(runtime, incident, 'cordon_node')!.result).toMatchObject({ undo: { action: 'uncordon_node' } });
+      // A second node goes into pressure: this node's verdict turns critical ("2 nodes in pressure") while the cordon is being verified.
+      await pressuredNodeWithFailedPods('w-worse-2', 0);
+      const undo = await waitFor('the undo approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending' && (a.prompt as { action: string }).action === 'uncordon_node'), 20_000);
+      const uncordon = actionOf(runtime, incident, 'uncordon_node')!;
+      expect(uncordon).toMatchObject({ target: 'node/w-worse', decision: 'needs_approval', why: expect.stringMatching(/^undo cordon_node on node\/w-worse: severity rose from warning to critical after cordon_node on node\/w-worse/) });
+      expect(uncordon.reasons).toContain('uncordon_node undoes cordon_node, judged as cordon_node is for node_disk_pressure');
+      const escalated = incidentsRepo.getIncident(runtime.store.db, incident.id)!;
+      expect(escalated.status).toBe('escalated');
+      expect(incidentsRepo.timeline(runtime.store.db, incident.id).find((e) => e.kind === 'escalation')!.summary).toMatch(/severity rose from warning to critical after cordon_node on node\/w-worse; undoing cordon_node on node\/w-worse$/);
+      expect((await core.readNode({ name: 'w-worse' })).spec!.unschedulable).toBe(true);
+      runtime.engine.decideApproval(undo.id, { approve: true, by: 'bob', channel: 'console' });
+      await waitFor('the uncordon executed', () => (actionOf(runtime, incident, 'uncordon_node')?.status === 'succeeded' ? true : undefined), 20_000);
+      expect((await core.readNode({ name: 'w-worse' })).spec?.unschedulable ?? false).toBe(false);
+      // Undoing is not progress: the incident stays with the humans.
+      expect(incidentsRepo.getIncident(runtime.store.db, incident.id)!.status).toBe('escalated');
+    } finally {
+      await test.stop();
+    }
+  }, 120_000);
+
   it('production: the same cleanup, then it stops at the cordon approval request and cordons nothing', async () => {
     const test = await start('production');
     const { runtime } = test;

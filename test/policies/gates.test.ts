@@ -271,3 +271,20 @@ describe('remediation budgets', () => {
     expect(evaluatePolicy(query({ target: 'namespace/ci', confidence: 'low', budget: budget() })).decision).toBe('needs_approval');
   });
 });
+
+describe('undo of an action (rollbackOf)', () => {
+  it('judges the declared undo by the binding of the action it undoes', () => {
+    const uncordon = evaluatePolicy(query({ action: 'uncordon_node', target: 'node/worker-1', rollbackOf: 'cordon_node' }));
+    expect(uncordon.decision).toBe('needs_approval');
+    expect(uncordon.reasons).toContain('uncordon_node undoes cordon_node, judged as cordon_node is for node_disk_pressure');
+    // An automatic containment's undo is automatic where the containment was: scale_to_zero is auto for allowlisted demo workloads.
+    const resume = evaluatePolicy(query({ action: 'resume_workload', target: 'deployment/demo/web', rollbackOf: 'scale_to_zero' }));
+    expect(resume.reasons).toContain('resume_workload undoes scale_to_zero, judged as scale_to_zero is for node_disk_pressure');
+  });
+
+  it('denies an undo the catalogue does not declare, and an undo asked without what it undoes', () => {
+    const forged = evaluatePolicy(query({ action: 'uncordon_node', target: 'node/worker-1', rollbackOf: 'delete_completed_pods' }));
+    expect(forged).toMatchObject({ decision: 'denied', reasons: expect.arrayContaining(['uncordon_node is not in the action families of node_disk_pressure']) });
+    expect(evaluatePolicy(query({ action: 'uncordon_node', target: 'node/worker-1' })).decision).toBe('denied');
+  });
+});
