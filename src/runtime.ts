@@ -75,6 +75,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           maxPodsPerRun: config.executor.maxPodsPerRun,
           drainTimeoutMs: config.executor.drainTimeout,
           minHealthyReplicas: config.engine.budgets.minHealthyReplicas,
+          rolloutTimeoutMs: config.executor.rolloutTimeout,
+          hooks: Object.fromEntries(Object.entries(config.executor.hooks).map(([action, h]) => [action, { namespace: h.namespace, template: h.jobTemplate, timeoutMs: h.timeout }])),
           logger: logger.child({ component: 'executor' }),
           now: () => clock.now(),
         })

@@ -87,6 +87,20 @@ export function rbacRules(options: RbacOptions): PolicyRule[] {
   return [...grouped.values()];
 }
 
+/**
+ * What hook actions need, only in the namespaces their Jobs run in: creating
+ * Jobs anywhere would let robosre run any pod as any service account there.
+ */
+export const HOOK_RULES: readonly PolicyRule[] = [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch'] }];
+
+/** One Role per hook namespace, as YAML documents; bind each to robosre's ServiceAccount. */
+export function hookRolesYaml(name: string, namespaces: readonly string[]): string {
+  return [...new Set(namespaces)]
+    .sort()
+    .map((namespace) => `---\n${stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${name}-hooks`, namespace, labels: { 'app.kubernetes.io/name': 'robosre' } }, rules: HOOK_RULES })}`)
+    .join('');
+}
+
 /** A ClusterRole manifest, as YAML, for `kubectl apply` or the Helm chart. */
 export function clusterRoleYaml(name: string, options: RbacOptions): string {
   return stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: { 'app.kubernetes.io/name': 'robosre' } }, rules: rbacRules(options) });

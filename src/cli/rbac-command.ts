@@ -1,6 +1,6 @@
-/** `robosre rbac`: the ClusterRole robosre needs, from the code's own lists, for `kubectl apply -f -`. */
+/** `robosre rbac`: the ClusterRole (and hook namespaces' Roles) robosre needs, from the code's own lists, for `kubectl apply -f -`. */
 import { Command } from 'commander';
-import { clusterRoleYaml } from '../../adapters/kubernetes/rbac.js';
+import { clusterRoleYaml, hookRolesYaml } from '../../adapters/kubernetes/rbac.js';
 import { loadConfig } from '../config/config.js';
 
 export function rbacCommand(): Command {
@@ -15,5 +15,8 @@ export function rbacCommand(): Command {
       const helmReleases = opts.helmReleases ?? config?.kubernetes?.helmReleases ?? false;
       const executor = opts.executor ?? config?.executor.kind === 'kubernetes';
       process.stdout.write(clusterRoleYaml(opts.name, { helmReleases, executor }));
+      // Hook Jobs are created only in their own namespaces: a Role there, never a cluster-wide grant.
+      const hookNamespaces = Object.values(config?.executor.hooks ?? {}).map((h) => h.namespace);
+      if (executor && hookNamespaces.length > 0) process.stdout.write(hookRolesYaml(opts.name, hookNamespaces));
     });
 }

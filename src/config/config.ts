@@ -33,6 +33,41 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
   return parsed;
 });
 
+/**
+ * A hook's Job template, read and checked at parse time: a broken recipe is a
+ * config error now, not a failed reboot at 3 a.m.
+ */
+const jobTemplateFile = z.string().min(1).transform((path, ctx): Record<string, unknown> => {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+    return z.NEVER;
+  }
+  const shape = z.object({
+    apiVersion: z.literal('batch/v1'),
+    kind: z.literal('Job'),
+    spec: z.object({ template: z.object({ spec: z.object({ containers: z.array(z.object({ name: z.string().min(1), image: z.string().min(1) }).passthrough()).min(1) }).passthrough() }).passthrough() }).passthrough(),
+  }).passthrough();
+  const checked = shape.safeParse(doc);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    ctx.addIssue({ code: 'custom', message: `${path} is not a batch/v1 Job with at least one container: ${issue.path.join('.') || '(document)'}: ${issue.message}` });
+    return z.NEVER;
+  }
+  return checked.data;
+});
+
+const hookSchema = z
+  .object({
+    namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a namespace name'),
+    jobTemplate: jobTemplateFile,
+    /** How long robosre waits for the Job to finish; keep it under engine.executeTimeout. */
+    timeout: duration.default(45_000),
+  })
+  .strict();
+
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
 const contentSid = z.string().regex(/^HX[0-9a-f]{32}$/, 'a Twilio Content SID (HX + 32 hex digits)');
 
@@ -117,9 +152,13 @@ const configSchema = z
         maxPodsPerRun: z.number().int().min(1).max(5_000).default(200),
         /** How long drain_node retries evictions a disruption budget blocks before it reports a partial drain. */
         drainTimeout: duration.default(45_000),
+        /** How long rollout_restart waits for the new pods to be available before it reports the rollout stuck. */
+        rolloutTimeout: duration.default(45_000),
+        /** Job templates for the actions robosre does not carry out itself (docs/remediation.md, "Hooks"). */
+        hooks: z.object({ reboot_node: hookSchema.optional(), replace_node: hookSchema.optional(), helm_reconcile: hookSchema.optional() }).strict().default({}),
       })
       .strict()
-      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200, drainTimeout: 45_000 }),
+      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200, drainTimeout: 45_000, rolloutTimeout: 45_000, hooks: {} }),
     engine: z
       .object({
         approvalTtl: duration.default(10 * 60_000),
@@ -324,9 +363,17 @@ const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    // Only the Kubernetes executor drains; the recording one answers at once.
-    if (c.executor.kind === 'kubernetes' && c.executor.drainTimeout >= c.engine.executeTimeout) {
-      ctx.addIssue({ code: 'custom', path: ['executor', 'drainTimeout'], message: `must be shorter than engine.executeTimeout (${c.engine.executeTimeout} ms), or the engine gives up on a drain before it reports` });
+    // Only the Kubernetes executor waits on the cluster; the recording one answers at once.
+    const waits: Array<[Array<string>, number, string]> = [
+      [['executor', 'drainTimeout'], c.executor.drainTimeout, 'a drain'],
+      [['executor', 'rolloutTimeout'], c.executor.rolloutTimeout, 'a rollout'],
+      ...Object.entries(c.executor.hooks).map(([action, hook]): [string[], number, string] => [['executor', 'hooks', action, 'timeout'], hook.timeout, `the ${action} Job`]),
+    ];
+    for (const [path, wait, what] of c.executor.kind === 'kubernetes' ? waits : []) {
+      if (wait >= c.engine.executeTimeout) ctx.addIssue({ code: 'custom', path, message: `must be shorter than engine.executeTimeout (${c.engine.executeTimeout} ms), or the engine gives up on ${what} before it reports` });
+    }
+    for (const action of c.executor.kind === 'kubernetes' ? [] : Object.keys(c.executor.hooks)) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'hooks', action], message: 'hooks run as Kubernetes Jobs: they need executor.kind kubernetes' });
     }
     const seen = new Set<string>();
     c.auth.tokens.forEach((t, i) => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,11 +25,23 @@ describe('config', () => {
     expect(c.engine.approvalTtl).toBe(600_000);
   });
 
-  it('keeps a drain shorter than the engine waits for an executor, when the Kubernetes executor drains', () => {
-    expect(problems({ executor: { kind: 'kubernetes' }, engine: { executeTimeout: '5s' }, kubernetes: {} })).toEqual([
+  it('keeps drains, rollouts and hook Jobs shorter than the engine waits for an executor, when the Kubernetes executor waits on them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'robosre-config-hooks-'));
+    const job = join(dir, 'reboot.yaml');
+    writeFileSync(job, 'apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers: [{ name: reboot, image: ops/reboot:1 }]\n');
+    const hooks = { reboot_node: { namespace: 'ops', jobTemplate: job } };
+    expect(problems({ executor: { kind: 'kubernetes', hooks }, engine: { executeTimeout: '5s' }, kubernetes: {} })).toEqual([
       'executor.drainTimeout: must be shorter than engine.executeTimeout (5000 ms), or the engine gives up on a drain before it reports',
+      'executor.rolloutTimeout: must be shorter than engine.executeTimeout (5000 ms), or the engine gives up on a rollout before it reports',
+      'executor.hooks.reboot_node.timeout: must be shorter than engine.executeTimeout (5000 ms), or the engine gives up on the reboot_node Job before it reports',
     ]);
-    expect(parseConfig({ executor: { kind: 'kubernetes', drainTimeout: '4s' }, engine: { executeTimeout: '5s' }, kubernetes: {} }).executor.drainTimeout).toBe(4_000);
+    expect(parseConfig({ executor: { kind: 'kubernetes', drainTimeout: '4s', rolloutTimeout: '4s', hooks: { reboot_node: { ...hooks.reboot_node, timeout: '4s' } } }, engine: { executeTimeout: '5s' }, kubernetes: {} }).executor).toMatchObject({ drainTimeout: 4_000, hooks: { reboot_node: { namespace: 'ops', timeout: 4_000, jobTemplate: { kind: 'Job' } } } });
+    expect(problems({ executor: { hooks } })).toEqual(['executor.hooks.reboot_node: hooks run as Kubernetes Jobs: they need executor.kind kubernetes']);
+    // A recipe that is not a Job, or not there, is refused when the config is read.
+    writeFileSync(job, 'apiVersion: v1\nkind: Pod\n');
+    expect(problems({ executor: { kind: 'kubernetes', hooks } })).toEqual([`executor.hooks.reboot_node.jobTemplate: ${job} is not a batch/v1 Job with at least one container: apiVersion: Invalid input: expected "batch/v1"`]);
+    expect(problems({ executor: { kind: 'kubernetes', hooks: { reboot_node: { namespace: 'ops', jobTemplate: join(dir, 'missing.yaml') } } } })).toEqual([`executor.hooks.reboot_node.jobTemplate: cannot read ${join(dir, 'missing.yaml')}: ENOENT`]);
+    rmSync(dir, { recursive: true, force: true });
     // The recording executor answers at once: no drain to fit in.
     expect(parseConfig({ engine: { executeTimeout: '5s', analysisDelay: 0 } }).engine).toMatchObject({ executeTimeout: 5_000, analysisDelay: 0 });
   });

@@ -254,7 +254,7 @@ describe('Kubernetes executor on a real API server', () => {
   it('refuses what it cannot do, clearly, and touches nothing: a vanished target, the wrong kind, an action it does not carry out', async () => {
     expect(await executor.execute(authorized('cordon_node', 'node/gone'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^HTTP 404 NotFound: nodes "gone" not found/) });
     expect(await executor.execute(authorized('suspend_cronjob', 'deployment/shop/demo-app'))).toMatchObject({ outcome: 'failed', detail: 'this action aims at a cronjob, not a deployment' });
-    expect(await executor.execute(authorized('reboot_node', 'node/w1'))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('reboot_node is not carried out by the Kubernetes executor yet') });
+    expect(await executor.execute(authorized('switch_db_target', 'deployment/shop/demo-app'))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('switch_db_target is not carried out by the Kubernetes executor yet') });
     expect(await executor.execute(authorized('scale_to_zero', 'deployment/nonamespace'))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('needs a namespace') });
   });
 });

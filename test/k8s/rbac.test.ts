@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
 import { KubernetesExecutor } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
-import { ACTION_PERMISSIONS, clusterRoleYaml, WATCHED_RESOURCES, type RbacOptions } from '../../adapters/kubernetes/rbac.js';
+import { ACTION_PERMISSIONS, clusterRoleYaml, hookRolesYaml, WATCHED_RESOURCES, type RbacOptions } from '../../adapters/kubernetes/rbac.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
 import type { ActionParams } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
@@ -148,4 +148,18 @@ describe('least-privilege RBAC on a real API server', () => {
     expect(await refused(() => sa.core.readNamespacedSecret({ name: 'db-password', namespace: 'shop' }))).toBe(403);
     expect(await refused(() => sa.core.deleteNamespacedSecret({ name: 'db-password', namespace: 'shop' }))).toBe(403);
   }, 120_000);
+
+  it('a hook namespace gets a Role for Jobs there, and robosre still cannot create a Job anywhere else', async () => {
+    const kubeconfig = await serviceAccount('robosre-hooks', { helmReleases: false, executor: true });
+    await admin.core.createNamespace({ body: { metadata: { name: 'ops-hooks' } } });
+    const [role] = parseAllDocuments(hookRolesYaml('robosre-hooks', ['ops-hooks'])).map((d) => d.toJS() as k8s.V1Role);
+    await admin.rbac.createNamespacedRole({ namespace: 'ops-hooks', body: role! });
+    await admin.rbac.createNamespacedRoleBinding({ namespace: 'ops-hooks', body: { metadata: { name: 'robosre-hooks' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role!.metadata!.name! }, subjects: [{ kind: 'ServiceAccount', name: 'robosre-hooks', namespace: 'robosre' }] } });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const batch = kc.makeApiClient(k8s.BatchV1Api);
+    const job = (namespace: string): k8s.V1Job => ({ metadata: { name: 'reboot', namespace }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'r', image: 'ops/reboot:1' }] } } } });
+    await batch.createNamespacedJob({ namespace: 'ops-hooks', body: job('ops-hooks'), dryRun: 'All' });
+    expect(await refused(() => batch.createNamespacedJob({ namespace: 'shop', body: job('shop'), dryRun: 'All' }))).toBe(403);
+  }, 60_000);
 });

@@ -12,7 +12,13 @@ import { findProtectedTarget, parseTarget } from '../../../policies/allowlist.js
 import type { Target } from '../../../policies/types.js';
 import type { ActionRequest, AuthorizedAction, ExecutionResult, Executor, Preview, ReviewedPatch, TargetVersion, Undo } from '../../../src/engine/executor.js';
 import { apiErrorMessage, statusCode } from '../api-error.js';
+import { HookError, hookJob, runHook, type JobHook } from './job-hooks.js';
 import { changedSince, targetVersion } from './target-version.js';
+import { watchUntil } from '../watch-until.js';
+
+/** The actions carried out by an operator's Job template rather than by robosre itself. */
+export const HOOK_ACTIONS = ['reboot_node', 'replace_node', 'helm_reconcile'] as const;
+export type HookAction = (typeof HOOK_ACTIONS)[number];
 
 export interface KubernetesExecutorOptions {
   kubeconfig?: string;
@@ -25,6 +31,14 @@ export interface KubernetesExecutorOptions {
   drainRetryMs?: number;
   /** A drain evicts a controller's pod only while at least this many of its ready replicas run on other nodes; 0 leaves it to PodDisruptionBudgets. */
   minHealthyReplicas: number;
+  /**
+   * How long rollout_restart waits for the new pods to become available, as
+   * `kubectl rollout status` does; a rollout not complete by then is a failure.
+   * Without it the restart is reported once the pod template is annotated.
+   */
+  rolloutTimeoutMs?: number;
+  /** Job templates for the hook actions; an action without one is refused. */
+  hooks?: Partial<Record<HookAction, JobHook>>;
   logger: Logger;
   now?: () => number;
 }
@@ -66,12 +80,14 @@ export class KubernetesExecutor implements Executor {
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
   private readonly batch: k8s.BatchV1Api;
+  private readonly kc: k8s.KubeConfig;
 
   constructor(private readonly options: KubernetesExecutorOptions) {
     const kc = new k8s.KubeConfig();
     if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
     else kc.loadFromCluster();
     if (options.context) kc.setCurrentContext(options.context);
+    this.kc = kc;
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
@@ -88,7 +104,7 @@ export class KubernetesExecutor implements Executor {
       const applied = await this.apply(action, target);
       return { outcome: 'succeeded', before: applied.before, after: applied.after, detail: applied.detail, ...(applied.alreadyApplied ? { alreadyApplied: true } : {}), ...(applied.undo ? { undo: applied.undo } : {}) };
     } catch (error) {
-      const detail = error instanceof ActionError ? error.message : apiErrorMessage(error);
+      const detail = error instanceof ActionError || error instanceof HookError ? error.message : apiErrorMessage(error);
       this.options.logger.warn({ action: action.actionId, target: action.target, key: action.idempotencyKey, err: detail }, 'action failed');
       return { outcome: 'failed', detail };
     }
@@ -122,6 +138,10 @@ export class KubernetesExecutor implements Executor {
         return this.patchPullSecrets(expect(target, ['deployment', 'statefulset', 'daemonset']), reviewed(action.params?.patch, 'pull_secrets', action.actionId), mark);
       case 'patch_config':
         return this.patchConfig(expect(target, ['configmap']), reviewed(action.params?.patch, 'config', action.actionId), mark);
+      case 'reboot_node':
+      case 'replace_node':
+      case 'helm_reconcile':
+        return this.runHookAction(action, action.actionId === 'helm_reconcile' ? target : expect(target, ['node']), mark);
       default:
         throw new ActionError(`${action.actionId} is not carried out by the Kubernetes executor yet; nothing was changed`);
     }
@@ -224,6 +244,20 @@ export class KubernetesExecutor implements Executor {
   }
 
   private async rolloutRestart(target: Target, mark: Mark): Promise<Applied> {
+    const restarted = await this.annotateRestart(target, mark);
+    const timeout = this.options.rolloutTimeoutMs;
+    if (timeout === undefined) return restarted;
+    const { namespace, name } = namespaced(target);
+    const plural = `${target.kind}s`;
+    const generation = (restarted.after as { generation?: number }).generation ?? 0;
+    const rolled = await watchUntil<Workload>(this.kc, `/apis/apps/v1/namespaces/${namespace}/${plural}`, name, (w) => rollout(w, generation).complete, timeout);
+    const last = rolled ?? (await this.workloadClient(target).read());
+    const status = rollout(last, generation);
+    if (!status.complete) throw new ActionError(`${target.kind} ${namespace}/${name} restarted, but the rollout is not complete after ${Math.round(timeout / 1000)}s: ${status.progress}`);
+    return { ...restarted, after: { ...(restarted.after as object), rollout: status.progress }, detail: `${restarted.detail}; rollout complete: ${status.progress}` };
+  }
+
+  private async annotateRestart(target: Target, mark: Mark): Promise<Applied> {
     const client = this.workloadClient(target);
     const at = new Date(this.options.now?.() ?? Date.now()).toISOString();
     // A restart is never "already in the desired state": only our own key on the object says it was done.
@@ -242,6 +276,25 @@ export class KubernetesExecutor implements Executor {
       done: `node ${name} ${unschedulable ? 'cordoned' : 'uncordoned'}`,
       ...(unschedulable ? { undo: () => ({ action: 'uncordon_node' }) } : {}),
     });
+  }
+
+  // --- hooks: the operator's Job does the work, robosre starts it once and reports how it ended
+
+  private hookFor(actionId: string): JobHook {
+    const hook = this.options.hooks?.[actionId as HookAction];
+    if (!hook) throw new ActionError(`${actionId} runs as a configured Job (executor.hooks.${actionId}) and none is configured; nothing was changed`);
+    return hook;
+  }
+
+  private async runHookAction(action: AuthorizedAction, target: Target, mark: Mark): Promise<Applied> {
+    const hook = this.hookFor(action.actionId);
+    if (target.kind === 'node') {
+      const changed = changedSince(mark.seen, await this.core.readNode({ name: target.name }), 'node', `node ${target.name}`);
+      if (changed) throw new ActionError(changed);
+    }
+    const run = await runHook(this.kc, hook, hookJob(hook, { action: action.actionId, target, targetText: action.target, incidentId: action.incidentId, key: mark.key }));
+    if (run.outcome === 'failed') throw new ActionError(run.detail);
+    return { before: { job: run.job }, after: run.state, detail: run.resumed ? `${run.detail} (started before under this key)` : run.detail, ...(run.resumed ? { alreadyApplied: true } : {}) };
   }
 
   // --- reviewed patches: exactly the change the prompt showed, and the recorded value to put back
@@ -354,6 +407,15 @@ export class KubernetesExecutor implements Executor {
           count += (scope.namespace ? await this.core.listNamespacedPod({ namespace: scope.namespace, fieldSelector: selector }) : await this.core.listPodForAllNamespaces({ fieldSelector: selector })).items.length;
         }
         return `deletes ${Math.min(count, this.options.maxPodsPerRun)} of ${count} finished pods on ${target.kind} ${target.name}; nothing running is touched`;
+      }
+      case 'reboot_node':
+      case 'replace_node':
+      case 'helm_reconcile': {
+        const hook = this.hookFor(request.actionId);
+        const job = hookJob(hook, { action: request.actionId, target, targetText: request.target, incidentId: request.incidentId, key: request.idempotencyKey });
+        await this.batch.createNamespacedJob({ namespace: hook.namespace, body: job, dryRun: 'All', fieldManager: FIELD_MANAGER });
+        const image = job.spec!.template.spec!.containers.map((c) => c.image).join(', ');
+        return `runs the configured Job in ${hook.namespace} (${image}) with ROBOSRE_TARGET=${request.target}; the API server accepted it in a dry run; robosre waits up to ${Math.round(hook.timeoutMs / 1000)}s for it to finish`;
       }
       case 'patch_image': {
         const patch = reviewed(request.params?.patch, 'image', request.actionId);
@@ -504,6 +566,24 @@ export class KubernetesExecutor implements Executor {
     const after = await patch(full, false);
     return { before: snapshot(obj), after: snapshot(after), detail: how.done, ...(how.undo ? { undo: how.undo(obj) } : {}) };
   }
+}
+
+/** The same judgement as `kubectl rollout status`: the controller saw the new template and every replica runs it, available. */
+function rollout(w: Workload, generation: number): { complete: boolean; progress: string } {
+  const observed = (w.status?.observedGeneration ?? 0) >= generation;
+  if (w.kind === 'DaemonSet' || (w.status && 'desiredNumberScheduled' in w.status)) {
+    const s = (w as k8s.V1DaemonSet).status;
+    const desired = s?.desiredNumberScheduled ?? 0;
+    const updated = s?.updatedNumberScheduled ?? 0;
+    const available = s?.numberAvailable ?? 0;
+    return { complete: observed && updated === desired && available === desired, progress: `${updated} of ${desired} updated, ${available} available` };
+  }
+  const want = (w.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+  const s = w.status as (k8s.V1DeploymentStatus & k8s.V1StatefulSetStatus) | undefined;
+  const updated = s?.updatedReplicas ?? 0;
+  const total = s?.replicas ?? 0;
+  const available = 'currentRevision' in (s ?? {}) || 'updateRevision' in (s ?? {}) ? (s?.availableReplicas ?? s?.readyReplicas ?? 0) : (s?.availableReplicas ?? 0);
+  return { complete: observed && updated === want && total === want && available === want, progress: `${updated} of ${want} updated, ${available} available${total > want ? `, ${total - want} old still running` : ''}` };
 }
 
 function podName(p: k8s.V1Pod): string {
