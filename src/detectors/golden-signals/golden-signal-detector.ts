@@ -51,8 +51,10 @@ export interface SeriesSample {
   value: number;
 }
 
-/** Consecutive evaluations, each higher than the one before, that make errors "rising". */
+/** Consecutive evaluations, each clearly higher than the one before, that make errors "rising". */
 export const RISING_EVALUATIONS = 3;
+/** "Clearly higher": 10% above the previous value, so a flat rate's jitter in the last digits is not a rise. */
+const RISING_STEP = 1.1;
 
 const RANK: Record<Severity | Confidence, number> = { info: 0, warning: 1, critical: 2, low: 0, medium: 1, high: 2 };
 
@@ -118,11 +120,11 @@ export function evaluationsToRecover(rule: GoldenSignalRule, state: SeriesState,
 
 function judge(rule: GoldenSignalRule, value: number, aboveForMs: number, run: readonly number[]): { severity: Severity; confidence: Confidence; reason: string } {
   const sustained = aboveForMs >= rule.forMs;
-  const rising = run.length >= RISING_EVALUATIONS && run.slice(-RISING_EVALUATIONS).every((v, i, a) => i === 0 || v > a[i - 1]!);
+  const rising = run.length >= RISING_EVALUATIONS && run.slice(-RISING_EVALUATIONS).every((v, i, a) => i === 0 || v > a[i - 1]! * RISING_STEP);
   const confidence: Confidence = sustained ? 'high' : run.length >= 2 ? 'medium' : 'low';
   if (rule.criticalAbove !== undefined && value > rule.criticalAbove) return { severity: 'critical', confidence, reason: `above criticalAbove ${rule.criticalAbove}` };
   if (sustained) return { severity: 'critical', confidence, reason: `sustained above ${rule.warnAbove} for ${Math.round(aboveForMs / 1000)}s` };
-  if (rising) return { severity: 'critical', confidence, reason: `rising across ${RISING_EVALUATIONS} evaluations` };
+  if (rising) return { severity: 'critical', confidence, reason: `rising across ${RISING_EVALUATIONS} evaluations (${run.join(' → ')})` };
   if (rule.critical) return { severity: 'critical', confidence, reason: 'core service' };
   return { severity: 'warning', confidence, reason: 'brief spike' };
 }
