@@ -124,7 +124,7 @@ function judge(rule: GoldenSignalRule, value: number, aboveForMs: number, run: r
   const confidence: Confidence = sustained ? 'high' : run.length >= 2 ? 'medium' : 'low';
   if (rule.criticalAbove !== undefined && value > rule.criticalAbove) return { severity: 'critical', confidence, reason: `above criticalAbove ${rule.criticalAbove}` };
   if (sustained) return { severity: 'critical', confidence, reason: `sustained above ${rule.warnAbove} for ${Math.round(aboveForMs / 1000)}s` };
-  if (rising) return { severity: 'critical', confidence, reason: `rising across ${RISING_EVALUATIONS} evaluations (${run.join(' → ')})` };
+  if (rising) return { severity: 'critical', confidence, reason: `rising across ${RISING_EVALUATIONS} evaluations (${run.map((v) => Number(v.toPrecision(6))).join(' → ')})` };
   if (rule.critical) return { severity: 'critical', confidence, reason: 'core service' };
   return { severity: 'warning', confidence, reason: 'brief spike' };
 }
@@ -190,7 +190,7 @@ function firingVerdict(rule: GoldenSignalRule, state: SeriesState, at: number): 
     count: state.evaluationsAbove,
     severity: state.severity,
     confidence: state.confidence,
-    summary: `${rule.signal} of ${subject} (rule ${rule.name}): ${formatValue(last.sample.value)} above ${crossed} ${threshold} ${now}; ${state.reason}; query ${rule.query}`.slice(0, 1000),
+    summary: `${rule.signal} of ${subject} (rule ${rule.name}): ${Number(last.sample.value.toPrecision(6))} above ${crossed} ${threshold} ${now}; ${state.reason}; query ${rule.query}`.slice(0, 1000),
     evidence: {
       rule: rule.name,
       signal: rule.signal,
