@@ -40,7 +40,6 @@ export class PrometheusError extends Error {
 export interface QueryResult {
   resultType: 'vector' | 'scalar';
   samples: SeriesSample[];
-  warnings: string[];
 }
 
 const sampleValue = z.tuple([z.number(), z.string()]);
@@ -53,7 +52,6 @@ const responseSchema = z.discriminatedUnion('status', [
       z.object({ resultType: z.literal('scalar'), result: sampleValue }),
       z.object({ resultType: z.enum(['matrix', 'string']), result: z.unknown() }),
     ]),
-    warnings: z.array(z.string()).optional(),
   }),
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
 ]);
@@ -139,9 +137,8 @@ export class PrometheusClient {
     }
     if (status >= 400) throw fail('http_error', `HTTP ${status} with a success body`, { status });
     const data = answer.data;
-    const warnings = answer.warnings ?? [];
-    if (data.resultType === 'vector') return { resultType: 'vector', warnings, samples: data.result.map((s) => ({ labels: s.metric, value: parseValue(s.value[1]) })) };
-    if (data.resultType === 'scalar') return { resultType: 'scalar', warnings, samples: [{ labels: {}, value: parseValue(data.result[1]) }] };
+    if (data.resultType === 'vector') return { resultType: 'vector', samples: data.result.map((s) => ({ labels: s.metric, value: parseValue(s.value[1]) })) };
+    if (data.resultType === 'scalar') return { resultType: 'scalar', samples: [{ labels: {}, value: parseValue(data.result[1]) }] };
     throw fail('bad_query', `the query returns a ${data.resultType}; a rule needs an instant vector or a scalar`, { status });
   }
 }

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import { INITIAL_SERIES_STATE, bySubject, observeSeries, worthKeeping, type GoldenSignalRule, type SeriesState } from '../../src/detectors/golden-signals/golden-signal-detector.js';
+import { INITIAL_SERIES_STATE, bySubject, observeSeries, worthKeeping, type GoldenSignalRule, type SeriesSample, type SeriesState } from '../../src/detectors/golden-signals/golden-signal-detector.js';
 import { sourceHealthVerdict, type RuleHealth } from '../../src/detectors/golden-signals/source-health.js';
 import { Periodic } from '../periodic.js';
 import { PrometheusError, type PrometheusClient } from './client.js';
@@ -56,6 +56,11 @@ export class GoldenSignalsRunner {
     if (this.schedule.start()) this.options.logger.info({ rules: this.slots.length, prometheus: this.options.client.url }, 'golden signals started');
   }
 
+  /** Each rule's health, as metrics_source_unreachable judges it. */
+  ruleHealth(): RuleHealth[] {
+    return this.slots.map((s) => s.health);
+  }
+
   /** Stops the timers and waits for queries in flight, each of which ends within its timeout. */
   async stop(): Promise<void> {
     await this.schedule.stop();
@@ -64,7 +69,7 @@ export class GoldenSignalsRunner {
   private async evaluate(slot: Slot): Promise<void> {
     const at = this.now();
     const { rule } = slot;
-    let samples;
+    let samples: SeriesSample[];
     try {
       ({ samples } = await this.options.client.query(rule.query, at));
     } catch (error) {

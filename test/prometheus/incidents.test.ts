@@ -113,10 +113,12 @@ describe('golden signals through the runtime and a real Prometheus', () => {
       expect(blind).toMatchObject({ incidentType: 'metrics_source_unreachable', severity: 'critical', trigger: 'health_check' });
       expect(blind.triggerParams).toMatchObject({ prometheus: prometheus.url, failing: [{ rule: 'shop-errors', errorClass: 'refused' }] });
       expect(incidentsOn('prod.service.shop')).toEqual(before);
+      expect(runtime.goldenSignals!.ruleHealth()).toEqual([expect.objectContaining({ rule: 'shop-errors', failingSince: expect.any(Number), errorClass: 'refused', lastError: expect.stringMatching(/^ECONNREFUSED/) })]);
     } finally {
       await prometheus.start();
     }
     await waitFor(`incident ${blind.id} resolved`, () => (incidentsRepo.getIncident(runtime.store.db, blind.id)!.status === 'resolved' ? true : undefined), 30_000);
     expect(incidentsOn('prod.service.shop').map((i) => i.status)).toEqual(['resolved']);
+    expect(runtime.goldenSignals!.ruleHealth()).toEqual([{ rule: 'shop-errors', consecutiveFailures: 0 }]);
   });
 });
