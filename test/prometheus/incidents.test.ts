@@ -3,8 +3,9 @@
  * the store) against Debian's Prometheus scraping a target whose error rate
  * the test sets: raise it and see a warning incident for the service, keep
  * it up past `for` and see it become critical, restore it and see it
- * resolve. Then stop Prometheus: the robot reports its own blindness
- * (metrics_source_unreachable), and no incident for the service.
+ * resolve. Then stop Prometheus, and put an HTML error page in its place:
+ * the robot reports its own blindness (metrics_source_unreachable), and no
+ * incident for the service.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { startPrometheus, startShopTarget, type ShopTarget, type TestPrometheus } from './servers.js';
+import { startFakePrometheus, startPrometheus, startShopTarget, type ShopTarget, type TestPrometheus } from './servers.js';
 
 // irate: the ratio of the last scrape, so a changed rate shows at once instead of ramping through a window.
 const QUERY = 'sum by (service) (irate(http_requests_total{code=~"5.."}[10s])) / sum by (service) (irate(http_requests_total[10s]))';
@@ -120,5 +121,34 @@ describe('golden signals through the runtime and a real Prometheus', () => {
     await waitFor(`incident ${blind.id} resolved`, () => (incidentsRepo.getIncident(runtime.store.db, blind.id)!.status === 'resolved' ? true : undefined), 30_000);
     expect(incidentsOn('prod.service.shop').map((i) => i.status)).toEqual(['resolved']);
     expect(runtime.goldenSignals!.ruleHealth()).toEqual([{ rule: 'shop-errors', consecutiveFailures: 0 }]);
+  });
+});
+
+describe('an HTML error page where Prometheus should be, through the runtime', () => {
+  it('metrics_source_unreachable with not_json and the page text; no incident for any service', async () => {
+    const proxy = await startFakePrometheus((res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>'));
+    const own = mkdtempSync(join(tmpdir(), 'robosre-golden-html-'));
+    const config = parseConfig({
+      cluster: { name: 'prod' },
+      database: { path: join(own, 'robosre.db') },
+      executor: { journal: join(own, 'actions.ndjson') },
+      engine: { analysisDelay: 0 },
+      goldenSignals: { prometheus: { url: proxy.url, timeout: 1_000 }, rules: [{ name: 'shop-errors', query: QUERY, warnAbove: 0.1, for: '4s', interval: 1_000 }] },
+    });
+    const html = createRuntime(config, createLogger('silent'));
+    html.engine.resume();
+    html.goldenSignals!.start();
+    try {
+      const blind = await waitFor('metrics_source_unreachable', () => incidentsRepo.listIncidents(html.store.db).find((i) => i.confidence === 'high'), 20_000);
+      expect(blind).toMatchObject({ incidentType: 'metrics_source_unreachable', subject: 'prod.control-server.prometheus', severity: 'critical' });
+      expect(blind.triggerParams).toMatchObject({ failing: [{ rule: 'shop-errors', errorClass: 'not_json', lastError: 'HTTP 503, not JSON: 503 Service Temporarily Unavailable' }] });
+      expect(incidentsRepo.listIncidents(html.store.db).map((i) => i.subject)).toEqual(['prod.control-server.prometheus']);
+    } finally {
+      await html.goldenSignals?.stop();
+      await html.engine.stop();
+      html.store.close();
+      await proxy.close();
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
