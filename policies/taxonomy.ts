@@ -399,6 +399,26 @@ export const INCIDENT_CLASSES: readonly IncidentClass[] = [
     subjectType: 'control-server',
   },
   {
+    // The same kind of blindness as kube_state_stuck, for the golden signals: the robot only looks and tells.
+    type: 'metrics_source_unreachable',
+    domain: 'infrastructure',
+    displayName: 'Metrics Source Unreachable',
+    description: 'Prometheus does not answer the golden-signal queries (refused, hanging, an error page instead of JSON, or a rule it rejects), so the robot no longer sees error rates, latency or saturation.',
+    defaultSeverity: 'warning',
+    severityRules: [
+      { severity: 'warning', when: 'some golden-signal rules cannot be evaluated' },
+      { severity: 'critical', when: 'no golden-signal rule can be evaluated' },
+    ],
+    evidence: {
+      primary: ['failing Prometheus queries with their error class (timeout, refused, not_json, bad_query, auth)', 'failing since a time'],
+      secondary: ['Prometheus /-/ready', 'proxy or auth in front of Prometheus'],
+    },
+    rootCauseHypotheses: ['Prometheus down or overloaded', 'network path or proxy between robosre and Prometheus broken', 'credentials expired', 'a rule with invalid PromQL'],
+    actions: observeAndNotify('collect the failing queries and their last errors'),
+    exitCriteria: ['every golden-signal rule evaluates again'],
+    subjectType: 'control-server',
+  },
+  {
     // Alerts no mapping recognises still reach a human instead of being dropped; the robot only observes and tells.
     type: 'unclassified_alert',
     domain: 'golden_signals',

@@ -8,6 +8,8 @@ import { SlackChannel } from '../adapters/slack/slack-channel.js';
 import { WhatsAppChannel, type SessionWindows } from '../adapters/whatsapp/whatsapp-channel.js';
 import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import { ProbeRunner } from '../adapters/probes/runner.js';
+import { PrometheusClient } from '../adapters/prometheus/client.js';
+import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runner.js';
 import type { ChatChannel } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
@@ -35,6 +37,8 @@ export interface Runtime {
   watcher: ClusterWatcher | null;
   /** The active checks, when `probes` lists any; started and stopped with the watcher. */
   probes: ProbeRunner | null;
+  /** The PromQL rules, when `goldenSignals` is configured; started and stopped with the probes. */
+  goldenSignals: GoldenSignalsRunner | null;
   logger: Logger;
   clock: Clock;
 }
@@ -171,7 +175,19 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
   const probes = config.probes.length
     ? new ProbeRunner({ probes: config.probes, cluster: config.cluster.name, onSignal: (signal) => engine.ingest(signal), logger: logger.child({ component: 'probes' }), now: () => clock.now() })
     : null;
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, probes, logger, clock };
+  const golden = config.goldenSignals;
+  const goldenSignals = golden
+    ? new GoldenSignalsRunner({
+        client: new PrometheusClient(golden.prometheus),
+        rules: golden.rules,
+        cluster: config.cluster.name,
+        onSignal: (signal) => engine.ingest(signal),
+        onEvidence: (subject, incidentType, evidence) => void engine.addEvidence(subject, incidentType, evidence),
+        logger: logger.child({ component: 'golden-signals' }),
+        now: () => clock.now(),
+      })
+    : null;
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, probes, goldenSignals, logger, clock };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

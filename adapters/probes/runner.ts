@@ -1,15 +1,14 @@
 /**
- * Runs every configured probe on its own timer: the first check at a random
- * point within the first interval (so a thousand probes do not fire in the
- * same second), then every interval ±10%. A probe's next check is armed when
- * its current one ends, and each ends within its timeout, so a hanging
- * dependency delays nothing but itself. Results go through the pure
- * detector and the verdict tracker, so only changes become signals.
+ * Runs every configured probe on its own jittered timer (../periodic.ts).
+ * Each check ends within its timeout, so a hanging dependency delays nothing
+ * but itself. Results go through the pure detector and the verdict tracker,
+ * so only changes become signals.
  */
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
 import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState } from '../../src/detectors/probes/probe-detector.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
+import { Periodic } from '../periodic.js';
 import { executeProbe } from './execute.js';
 import { describeProbe } from './describe.js';
 import type { ProbeSpec } from './spec.js';
@@ -24,14 +23,10 @@ export interface ProbeRunnerOptions {
   random?: () => number;
 }
 
-const JITTER = 0.1;
-
 interface Slot {
   spec: ProbeSpec;
   identity: ProbeIdentity;
   state: ProbeState;
-  timer?: NodeJS.Timeout;
-  running?: Promise<void>;
 }
 
 export class ProbeRunner {
@@ -40,40 +35,26 @@ export class ProbeRunner {
   /** Signal ids must differ per judgement and per process, as for the cluster watcher. */
   private readonly epoch = Date.now().toString(36);
   private seq = 0;
-  private stopped = true;
+  private readonly schedule: Periodic;
   /** Checks completed, for health and benchmarks. */
   checks = 0;
 
   constructor(private readonly options: ProbeRunnerOptions) {
     this.tracker = new VerdictTracker(options.cluster);
     this.slots = options.probes.map((spec) => ({ spec, identity: describeProbe(spec), state: INITIAL_PROBE_STATE }));
+    this.schedule = new Periodic(
+      this.slots.map((slot) => ({ intervalMs: slot.spec.intervalMs, run: () => this.check(slot) })),
+      { onError: (error, i) => options.logger.error({ err: error, probe: this.slots[i]?.spec.name }, 'probe check failed'), now: () => this.now(), random: () => this.random() },
+    );
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    for (const slot of this.slots) this.arm(slot, this.random() * slot.spec.intervalMs);
-    this.options.logger.info({ probes: this.slots.length }, 'probes started');
+    if (this.schedule.start()) this.options.logger.info({ probes: this.slots.length }, 'probes started');
   }
 
   /** Stops the timers and waits for checks in flight, each of which ends within its timeout. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const slot of this.slots) clearTimeout(slot.timer);
-    await Promise.all(this.slots.flatMap((s) => (s.running ? [s.running] : [])));
-  }
-
-  private arm(slot: Slot, delayMs: number): void {
-    if (this.stopped) return;
-    slot.timer = setTimeout(() => {
-      const started = this.now();
-      slot.running = this.check(slot).then(() => {
-        slot.running = undefined;
-        const next = slot.spec.intervalMs * (1 + (this.random() * 2 - 1) * JITTER);
-        this.arm(slot, Math.max(0, started + next - this.now()));
-      });
-    }, delayMs);
-    slot.timer.unref();
+    await this.schedule.stop();
   }
 
   private async check(slot: Slot): Promise<void> {

@@ -31,6 +31,7 @@ export async function runService({ config, logger, signals, scenario, banner }: 
     stopping = true;
     logger.info({ reason }, 'stopping: finishing in-flight requests and worker steps');
     await app.close();
+    await runtime.goldenSignals?.stop();
     await runtime.probes?.stop();
     await runtime.watcher?.stop();
     await stopConversations(runtime);
@@ -46,6 +47,7 @@ export async function runService({ config, logger, signals, scenario, banner }: 
   await startConversations(runtime);
   await runtime.watcher?.start();
   runtime.probes?.start();
+  runtime.goldenSignals?.start();
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const url = config.server.publicUrl ?? address.replace('0.0.0.0', 'localhost');
   logger.info({ url, environment: config.environment, database: config.database.path }, banner ? banner(url) : `robosre listening on ${url}`);

@@ -20,6 +20,8 @@ import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { SEVERITIES } from '../../policies/types.js';
 import { DEFAULT_INCIDENT_TYPE, PROBE_INCIDENT_TYPES } from '../detectors/probes/result.js';
 import type { ProbeSpec } from '../../adapters/probes/spec.js';
+import type { PrometheusAuth } from '../../adapters/prometheus/client.js';
+import { GOLDEN_SIGNAL_INCIDENT_TYPES, GOLDEN_SIGNALS, type GoldenSignalRule } from '../detectors/golden-signals/golden-signal-detector.js';
 
 export { ROLES, type Role } from '../../conversations/people.js';
 
@@ -131,6 +133,62 @@ const probeSchema = z
     const spec = { ...rest, intervalMs: interval, timeoutMs: timeout, ...(caFile ? { ca: caFile } : {}) } as Omit<ProbeSpec, 'incidentType'> & { incidentType?: ProbeSpec['incidentType'] };
     return { ...spec, incidentType: spec.incidentType ?? DEFAULT_INCIDENT_TYPE[spec.kind] } as ProbeSpec;
   });
+
+const noCredentialsInUrl = (u: string) => !new URL(u).username && !new URL(u).password;
+const targetRef = z.string().regex(/^[a-z]+\/([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a kind/namespace/name or kind/name such as deployment/infra/redis');
+
+const goldenRuleSchema = z
+  .object({
+    name: z.string().max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'a rule name: lowercase letters, digits and "-"'),
+    signal: z.enum(GOLDEN_SIGNALS).default('errors'),
+    /** The seed has one golden-signal class; latency and saturation rules raise it too, told apart by `signal`. */
+    incidentType: z.enum(GOLDEN_SIGNAL_INCIDENT_TYPES).default('http_error_rate_spike'),
+    query: z.string().trim().min(1).max(10_000),
+    subjectLabel: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Prometheus label name').default('service'),
+    warnAbove: z.number(),
+    criticalAbove: z.number().optional(),
+    for: duration,
+    interval: duration.default(60_000),
+    recoverAfter: z.number().int().min(1).max(100).default(2),
+    critical: z.boolean().default(false),
+    target: targetRef.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.criticalAbove !== undefined && r.criticalAbove <= r.warnAbove) ctx.addIssue({ code: 'custom', path: ['criticalAbove'], message: `must be above warnAbove (${r.warnAbove})` });
+  });
+
+const goldenSignalsSchema = z
+  .object({
+    prometheus: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).refine(noCredentialsInUrl, 'credentials in the URL would end up in evidence; use auth instead'),
+        timeout: duration.default(10_000),
+        auth: z
+          .discriminatedUnion('type', [
+            z.object({ type: z.literal('bearer'), token: secretSchema }).strict(),
+            z.object({ type: z.literal('basic'), username: z.string().min(1), password: secretSchema }).strict(),
+          ])
+          .transform(({ type, ...rest }): PrometheusAuth => ({ kind: type, ...rest }) as PrometheusAuth)
+          .optional(),
+      })
+      .strict(),
+    rules: z.array(goldenRuleSchema).min(1, 'list at least one rule'),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `rule "${r.name}" is defined twice` });
+      seen.add(r.name);
+      // An evaluation must end before the next one is due.
+      if (g.prometheus.timeout > r.interval) ctx.addIssue({ code: 'custom', path: ['rules', i, 'interval'], message: `must be at least prometheus.timeout (${g.prometheus.timeout} ms)` });
+    });
+  })
+  .transform(({ prometheus, rules }) => ({
+    prometheus: { url: prometheus.url, timeoutMs: prometheus.timeout, ...(prometheus.auth ? { auth: prometheus.auth } : {}) },
+    rules: rules.map(({ for: forMs, interval, ...rule }): GoldenSignalRule => ({ ...rule, forMs, intervalMs: interval, prometheus: prometheus.url })),
+  }));
 
 const configSchema = z
   .object({
@@ -336,6 +394,8 @@ const configSchema = z
       .optional(),
     /** Active checks of dependencies, databases, routes and certificates (docs/probes.md). */
     probes: z.array(probeSchema).default([]),
+    /** PromQL rules for error rate, latency and saturation, evaluated against one Prometheus (docs/golden-signals.md). */
+    goldenSignals: goldenSignalsSchema.optional(),
     /** Chat channels in failover order, per severity; the console always comes last. */
     routing: z
       .object({

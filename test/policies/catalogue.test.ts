@@ -66,6 +66,7 @@ describe('taxonomy', () => {
       'pod_pending_too_long',
       'deployment_replicas_mismatch',
       'kube_state_stuck',
+      'metrics_source_unreachable',
       'unclassified_alert',
     ]);
   });

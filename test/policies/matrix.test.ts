@@ -152,6 +152,12 @@ const MATRIX: Record<string, Cell[]> = {
     ['cordon_node', NODE, ...same(D)],
     ['delete_completed_pods', 'namespace/shop', ...same(D)],
   ],
+  // robosre cannot read Prometheus: the same blindness, the same answer.
+  metrics_source_unreachable: [
+    ...observeNotify('cluster/prod'),
+    ['rollout_restart', 'deployment/shop/api', ...same(D)],
+    ['delete_completed_pods', 'namespace/shop', ...same(D)],
+  ],
 };
 
 const ENVS: Environment[] = ['demo', 'staging', 'production'];

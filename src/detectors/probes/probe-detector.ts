@@ -9,6 +9,7 @@
  */
 import type { Severity } from '../../../policies/types.js';
 import type { Verdict } from '../kubernetes/detect.js';
+import { dampedRecovery, recentRecoveries } from '../flap-damping.js';
 import type { ProbeIncidentType, ProbeKind, ProbeResult } from './result.js';
 
 /** What the detector needs to know about a probe; no address secrets, only what may be shown. */
@@ -54,9 +55,6 @@ export const INITIAL_PROBE_STATE: ProbeState = {
   recoveries: [],
 };
 
-/** A failure this many checks after a recovery counts as the same flapping dependency. */
-export const FLAP_WINDOW_CHECKS = 10;
-const MAX_DAMPING = 8;
 /** An identity provider failing this many checks in a row is a sustained failure (critical), not a transient one. */
 export const IDP_SUSTAINED_FAILURES = 3;
 
@@ -64,8 +62,7 @@ const TLS_FAILURES = new Set(['tls', 'cert_expired', 'cert_hostname', 'cert_untr
 
 /** Successes in a row needed to clear, given how often the probe recovered lately. */
 export function requiredSuccesses(probe: ProbeIdentity, state: ProbeState, now: number): number {
-  const recent = state.recoveries.filter((t) => now - t <= FLAP_WINDOW_CHECKS * probe.intervalMs).length;
-  return probe.recoverAfter * Math.min(MAX_DAMPING, 2 ** recent);
+  return dampedRecovery(probe.recoverAfter, recentRecoveries(state.recoveries, now, probe.intervalMs).length);
 }
 
 /** The seed's severity rules for the probe's class, given the failure it last saw. */
@@ -87,7 +84,7 @@ export function probeSeverity(probe: ProbeIdentity, failure: ProbeResult, streak
 
 export function observeProbe(probe: ProbeIdentity, state: ProbeState, result: ProbeResult): { state: ProbeState; verdict: Verdict } {
   const now = result.startedAt;
-  const recoveries = state.recoveries.filter((t) => now - t <= FLAP_WINDOW_CHECKS * probe.intervalMs);
+  const recoveries = recentRecoveries(state.recoveries, now, probe.intervalMs);
   if (result.ok) {
     const successes = state.consecutiveSuccesses + 1;
     const base = { ...state, recoveries, consecutiveFailures: 0, consecutiveSuccesses: successes, lastGoodAt: now };
