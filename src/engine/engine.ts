@@ -21,7 +21,9 @@ import { castVote } from '../../conversations/approval-votes.js';
 import { formatDuration } from '../../conversations/approval-prompt.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
-import { planAction, step, type WorkerDeps } from './worker.js';
+import { planAction, previewApprovals, step, type PlannedRequest, type WorkerDeps } from './worker.js';
+import type { Preview } from './executor.js';
+import { patchProblem, type ReviewedPatch } from './reviewed-patch.js';
 
 const PAUSE_KEY = 'automatic_actions_paused';
 
@@ -171,7 +173,19 @@ export class Engine {
    * waits for someone else (self-approval may be forbidden), human-only and
    * denied are recorded and refused.
    */
-  requestAction(incidentId: number, request: { action: string; target: string; why: string; by: string }): { actionRowId: number; status: string } {
+  async requestAction(incidentId: number, request: { action: string; target: string; why: string; by: string; patch?: ReviewedPatch }): Promise<{ actionRowId: number; status: string }> {
+    const problem = patchProblem(request.action, request.patch);
+    if (problem) throw new RobosreError('invalid_request', problem, { incidentId });
+    const planned: PlannedRequest = { action: request.action, target: request.target, why: request.why, ...(request.patch ? { params: { patch: request.patch } } : {}) };
+    const known = incidentsRepo.getIncident(this.deps.db, incidentId);
+    if (!known) throw new RobosreError('unknown_incident', `no incident with id ${incidentId}`, { incidentId });
+    // The dry run happens before the record, so the approver sees the cluster's answer, as for the robot's own plan.
+    let preview: Preview | undefined;
+    try {
+      [preview] = await previewApprovals(this.deps, known, [planned], this.deps.clock.now());
+    } catch (cause) {
+      throw new RobosreError('invalid_request', (cause as Error).message, { incidentId }, { cause });
+    }
     const now = this.deps.clock.now();
     const result = this.deps.db.transaction(() => {
       const incident = incidentsRepo.getIncident(this.deps.db, incidentId);
@@ -182,7 +196,7 @@ export class Engine {
       const key = `incident-${incidentId}/r${incident.reopenCount}/requested/${request.by}/${request.action}/${request.target}/${now}`;
       let status: string;
       try {
-        status = planAction(this.deps, incident, request, key, request.by, now);
+        status = planAction(this.deps, incident, planned, key, request.by, now, preview);
       } catch (cause) {
         throw new RobosreError('invalid_request', (cause as Error).message, { incidentId }, { cause });
       }

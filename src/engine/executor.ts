@@ -4,6 +4,9 @@
  * something the policy did not allow is a type error, not a review comment.
  */
 import type { ActionClass, PolicyDecision } from '../../policies/types.js';
+import type { ReviewedPatch } from './reviewed-patch.js';
+
+export type { ReviewedPatch } from './reviewed-patch.js';
 
 declare const authorizedBrand: unique symbol;
 
@@ -14,11 +17,6 @@ export interface TargetVersion {
   fingerprint: string;
 }
 
-/** A change for the patch_* actions, reviewed as shown: the prompt names exactly what will be written. */
-export type ReviewedPatch =
-  | { kind: 'image'; container: string; image: string }
-  | { kind: 'pull_secrets'; secrets: string[] }
-  | { kind: 'config'; key: string; /** null removes the key (the undo of adding it). */ value: string | null };
 
 export interface ActionParams {
   /** The action row this one undoes. */

@@ -9,6 +9,7 @@ import { getAction } from '../../policies/actions.js';
 import { SEVERITIES, type ActionBinding, type Confidence, type Severity } from '../../policies/types.js';
 import type { Analysis, Handler, HandlerContext, Plan, PlannedAction, Verification } from './handler.js';
 import type { Incident } from './model.js';
+import { PATCH_KIND } from './reviewed-patch.js';
 
 const NODE_ACTIONS = new Set(['cordon_node', 'drain_node', 'reboot_node', 'replace_node']);
 /** Actions whose targets come from evidence the detector attached, never guessed. */
@@ -18,8 +19,11 @@ const CANDIDATE_PARAMS: Record<string, string> = {
   resume_workload: 'workloads',
   scale_shared_controller: 'controllers',
 };
-/** Actions the worker handles itself or that answer a human's request, not a plan. */
-const NOT_PLANNED = new Set(['suppress_incident']);
+/**
+ * Actions the worker handles itself or that answer a human's request, not a
+ * plan: a patch needs the value a person chooses and an approver reviews.
+ */
+const NOT_PLANNED = new Set(['suppress_incident', ...Object.keys(PATCH_KIND)]);
 
 function incidentTarget(incident: Incident): string | undefined {
   const { kind, namespace, name } = incident.resourceScope;

@@ -21,6 +21,7 @@ import * as actionsRepo from '../store/actions.repo.js';
 import { enqueue, markOutbox } from '../store/outbox.repo.js';
 import { authorize } from './authorize.js';
 import type { ActionParams, Executor, ExecutionResult, Preview, Undo } from './executor.js';
+import { describePatch } from './reviewed-patch.js';
 import type { Handler, HandlerContext } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
 import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
@@ -241,7 +242,7 @@ const PREVIEW_TIMEOUT_MS = 10_000;
  * by a disruption budget" rather than a generic line. A preview that fails or
  * is slow only costs the detail, never the plan.
  */
-async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: ReadonlyArray<{ action: string; target: string; params?: ActionParams }>, now: number): Promise<Array<Preview | undefined>> {
+export async function previewApprovals(deps: WorkerDeps, incident: Incident, actions: ReadonlyArray<{ action: string; target: string; params?: ActionParams }>, now: number): Promise<Array<Preview | undefined>> {
   const preview = deps.executor.preview?.bind(deps.executor);
   if (!preview) return actions.map(() => undefined);
   return Promise.all(
@@ -302,7 +303,7 @@ export function planAction(deps: WorkerDeps, incident: Incident, p: PlannedReque
   return status;
 }
 
-function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: { action: string; target: string; why: string }, requestedBy: string, now: number, preview?: string): void {
+function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: number, p: PlannedRequest, requestedBy: string, now: number, preview?: string): void {
   const definition = getActionDefinition(p.action);
   const expiresAt = now + deps.settings.approvalTtlMs;
   const promptBase: Omit<ApprovalPrompt, 'approvalId'> = {
@@ -311,7 +312,8 @@ function requestApproval(deps: WorkerDeps, incident: Incident, actionRowId: numb
     actionName: definition.displayName,
     target: p.target,
     whyNow: p.why,
-    expectedImpact: preview ?? definition.impact,
+    // A reviewed patch is shown as the change itself when no dry run spoke for it.
+    expectedImpact: preview ?? (p.params?.patch ? `${describePatch(p.params.patch)}; ${definition.impact}` : definition.impact),
     rollback: definition.rollback,
     expiresAt,
   };

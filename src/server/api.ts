@@ -5,6 +5,7 @@ import { RobosreError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { INCIDENT_STATUSES } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
+import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
@@ -25,7 +26,7 @@ export interface ApiDeps {
 const idParam = z.object({ id: z.coerce.number().int().positive() });
 const listQuery = z.object({ status: z.enum(INCIDENT_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
 const approvalsQuery = z.object({ state: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }).strict();
-const actionBody = z.object({ action: z.string().min(1).max(64), target: z.string().min(1).max(253), why: z.string().min(1).max(500) }).strict();
+const actionBody = z.object({ action: z.string().min(1).max(64), target: z.string().min(1).max(253), why: z.string().min(1).max(500), patch: reviewedPatchSchema.optional() }).strict();
 const decisionBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -65,12 +66,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   /** A person asks for an action; the policy decides as for the robot's own plan, and they may not approve it themselves. */
-  app.post('/api/incidents/:id/actions', (request, reply) => {
+  app.post('/api/incidents/:id/actions', async (request, reply) => {
     const person = deps.auth.require(request, reply, 'approver');
     if (!person) return reply;
     const { id } = parse(idParam, request.params, 'path');
     const body = parse(actionBody, request.body, 'body');
-    const requested = deps.engine.requestAction(id, { ...body, by: person.name });
+    const requested = await deps.engine.requestAction(id, { action: body.action, target: body.target, why: body.why, by: person.name, ...(body.patch ? { patch: body.patch } : {}) });
     const approval = actionsRepo.approvalForAction(deps.db, requested.actionRowId);
     return reply.code(202).send({ ...requested, ...(approval ? { approval: approvalView(approval, deps.clock.now()) } : {}) });
   });

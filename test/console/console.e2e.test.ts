@@ -137,8 +137,8 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     expect(await opening.locator('dd').allTextContents()).toEqual(expect.arrayContaining(['warning', 'high', 'prod.deployment.shop.frontend']));
 
     // Decisions carry their reasons.
-    const decision = page.locator('[data-kind="decision"]', { hasText: 'patch_image on deployment/shop/frontend: needs_approval' });
-    await decision.getByText('requires approval for patch_image').waitFor();
+    const decision = page.locator('[data-kind="decision"]', { hasText: 'helm_reconcile on deployment/shop/frontend: needs_approval' });
+    await decision.getByText('requires approval for helm_reconcile').waitFor();
 
     // The prompt, all six parts, counting down; signed out there is nothing to press.
     const card = page.locator('.approval');
@@ -147,7 +147,7 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     const prompt = api.approvals[0]!.prompt;
     expect(await card.locator('dt').allTextContents()).toEqual(['Action', 'Target', 'Why now', 'Expected impact', 'Rollback / fallback', 'Expires']);
     const parts = await card.locator('dd').allTextContents();
-    expect(parts.slice(0, 5)).toEqual([`${prompt.actionName} (patch_image)`, 'deployment/shop/frontend', prompt.whyNow, prompt.expectedImpact, prompt.rollback]);
+    expect(parts.slice(0, 5)).toEqual([`${prompt.actionName} (helm_reconcile)`, 'deployment/shop/frontend', prompt.whyNow, prompt.expectedImpact, prompt.rollback]);
     expect(parts[5]).toMatch(/in (9m \d+s|10m)$/);
     const first = await card.locator('.countdown').textContent();
     await expect.poll(() => card.locator('.countdown').textContent(), { timeout: 4000 }).not.toBe(first);
@@ -169,14 +169,14 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     // An approver approves: the prompt becomes a record, and the action runs.
     await signIn(page, 'alice-token', 'alice (approver)');
     expect(await card.getByRole('alert').isHidden()).toBe(true);
-    await card.getByRole('button', { name: 'Approve Patch image reference on deployment/shop/frontend' }).click();
+    await card.getByRole('button', { name: 'Approve Reconcile Helm release on deployment/shop/frontend' }).click();
     const decided = page.locator('.approval[data-state="approved"]');
     await decided.getByText(/^Approved by alice at /).waitFor();
     expect(await decided.getByRole('button').count()).toBe(0);
-    const finished = page.locator('[data-kind="action_finished"]', { hasText: 'patch_image on deployment/shop/frontend: succeeded' });
+    const finished = page.locator('[data-kind="action_finished"]', { hasText: 'helm_reconcile on deployment/shop/frontend: succeeded' });
     await finished.waitFor();
-    await page.locator('[data-kind="action_started"]', { hasText: 'patch_image' }).getByText('Approved by alice').waitFor();
-    await page.locator('tr[data-action="patch_image"] td', { hasText: 'succeeded' }).waitFor();
+    await page.locator('[data-kind="action_started"]', { hasText: 'helm_reconcile' }).getByText('Approved by alice').waitFor();
+    await page.locator('tr[data-action="helm_reconcile"] td', { hasText: 'succeeded' }).waitFor();
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-incident.png'), fullPage: true });
 
@@ -185,9 +185,9 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
       executedActions: { action: string; status: string }[];
       approvals: { state: string; decidedBy: string }[];
     };
-    expect(after.executedActions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'patch_image', status: 'succeeded' })]));
+    expect(after.executedActions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'helm_reconcile', status: 'succeeded' })]));
     expect(after.approvals[0]).toMatchObject({ state: 'approved', decidedBy: 'alice' });
-    expect(readJournal(t.config.executor.journal).filter((e) => e.action === 'patch_image')).toEqual([
+    expect(readJournal(t.config.executor.journal).filter((e) => e.action === 'helm_reconcile')).toEqual([
       expect.objectContaining({ approvedBy: 'alice', outcome: 'succeeded' }),
     ]);
     expect(problems).toEqual([]);

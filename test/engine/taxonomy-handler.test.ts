@@ -78,8 +78,14 @@ describe('taxonomy handler', () => {
       scopeNode: null,
     });
     const stage0 = planned(pull, 0);
-    expect(stage0).toContain('patch_image deployment/shop/frontend');
-    expect(planned(pull, 1)).not.toContain('patch_image deployment/shop/frontend');
+    expect(stage0).toContain('helm_reconcile deployment/shop/frontend');
+    expect(planned(pull, 1)).not.toContain('helm_reconcile deployment/shop/frontend');
+  });
+
+  it('never plans a patch: its value is a person’s to choose and an approver’s to review', () => {
+    const pull = incident({ incidentType: 'registry_pull_failure', subjectType: 'deployment', resourceScope: { cluster: 'prod', kind: 'deployment', namespace: 'shop', name: 'frontend' }, scopeNode: null });
+    const every = [0, 1, 2, 3, 4].flatMap((stage) => planned(pull, stage));
+    expect(every.filter((p) => p.startsWith('patch_'))).toEqual([]);
   });
 
   it('raises confidence when the signal repeats or a second source corroborates it', () => {

@@ -118,7 +118,7 @@ describe('incidents', () => {
       expect(one.body).toHaveProperty(key);
     }
     expect(one.body.recommendedActions).toEqual(
-      expect.arrayContaining([expect.objectContaining({ action: 'patch_image', actionClass: 'recover', decision: 'needs_approval', target: `deployment/shop/frontend-1` })]),
+      expect.arrayContaining([expect.objectContaining({ action: 'helm_reconcile', actionClass: 'recover', decision: 'needs_approval', target: `deployment/shop/frontend-1` })]),
     );
     expect((one.body.timeline as { kind: string }[]).map((e) => e.kind)).toEqual(expect.arrayContaining(['signal', 'analysis', 'decision', 'approval_requested', 'action_finished']));
     const triaged = await call('/api/incidents?status=triaged');
@@ -148,9 +148,9 @@ describe('approvals', () => {
     expect(ok).toMatchObject({ status: 200, body: { approval: { state: 'approved', decidedBy: 'alice' } } });
     const again = await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.bob, body: JSON.stringify({ reason: 'late' }), headers: { 'content-type': 'application/json' } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'approval_already_decided', message: expect.stringContaining('approved') } } });
-    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
+    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined), 'the approved action');
     const executed = (await call(`/api/incidents/${incident}`)).body.executedActions as { action: string; status: string }[];
-    expect(executed).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'patch_image', status: 'succeeded' })]));
+    expect(executed).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'helm_reconcile', status: 'succeeded' })]));
   });
 
   it('executes once when two approvers press at the same moment', async () => {
@@ -162,8 +162,8 @@ describe('approvals', () => {
     ]);
     expect([one.status, two.status].sort()).toEqual([200, 409]);
     await runtime.engine.idle();
-    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_image') ? true : undefined), 'the approved action');
-    expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'patch_image')).toHaveLength(1);
+    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined), 'the approved action');
+    expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'helm_reconcile')).toHaveLength(1);
   });
 
   it('lets a person request an action, refuses their own approval of it, and runs it once someone else approves', async () => {
@@ -174,8 +174,17 @@ describe('approvals', () => {
     expect(asViewer.status).toBe(403);
     const unknown = await call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'reboot_everything', target: 'deployment/shop/frontend-5', why: 'x' }) });
     expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: expect.stringMatching(/unknown action "reboot_everything"/) } } });
-    const requested = await call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'patch_pull_secret', target: 'deployment/shop/frontend-5', why: 'registry credentials were renewed' }) });
+    const ask = (body: object) => call(`/api/incidents/${incident}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'patch_pull_secret', target: 'deployment/shop/frontend-5', why: 'registry credentials were renewed', ...body }) });
+    // A patch is reviewed as the change itself: none, the wrong kind, or a malformed one is refused and nothing is recorded.
+    const before = (await call(`/api/incidents/${incident}`)).body.timeline.length as number;
+    expect(await ask({})).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'patch_pull_secret needs a patch of kind "pull_secrets": the change an approver reviews' } } });
+    expect(await ask({ patch: { kind: 'image', container: 'web', image: 'x:1' } })).toMatchObject({ status: 400, body: { error: { message: 'patch_pull_secret needs a patch of kind "pull_secrets", not "image"' } } });
+    expect(await ask({ patch: { kind: 'pull_secrets', secrets: ['Not A Name'] } })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('body.patch.secrets.0: a Kubernetes object name') } } });
+    expect(await ask({ action: 'rollout_restart', patch: { kind: 'pull_secrets', secrets: ['regcred'] } })).toMatchObject({ status: 400, body: { error: { message: 'rollout_restart takes no patch' } } });
+    expect((await call(`/api/incidents/${incident}`)).body.timeline).toHaveLength(before);
+    const requested = await ask({ patch: { kind: 'pull_secrets', secrets: ['regcred'] } });
     expect(requested).toMatchObject({ status: 202, body: { status: 'awaiting_approval', approval: { state: 'pending', requestedBy: 'alice', code: expect.stringMatching(/^[0-9A-Z]{4}$/) } } });
+    expect(requested.body.approval.prompt?.expectedImpact ?? requested.body.approval.expectedImpact).toMatch(/^imagePullSecrets → \[regcred\]; /);
     const approvalId = requested.body.approval.id as number;
     const self = await call(`/api/approvals/${approvalId}/approve`, { method: 'POST', token: TOKENS.alice });
     expect(self).toMatchObject({ status: 403, body: { error: { code: 'approval_refused', message: expect.stringMatching(/alice requested this action and may not approve it/) } } });
