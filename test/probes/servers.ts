@@ -16,12 +16,19 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
+/** Ports handed out in this process: servers started together must not be given the same one. */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** Resolves once something accepts connections on the port. */
@@ -244,41 +251,56 @@ export interface TestDns extends ServerProcess {
   serve(records: Record<string, string>): Promise<void>;
 }
 
+/** Resolves once dnsmasq at `port` answers every record. */
+async function answering(port: number, records: Record<string, string>, timeoutMs: number): Promise<void> {
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const deadline = Date.now() + timeoutMs;
+  for (const [name, address] of Object.entries(records)) {
+    while (!(await resolver.resolve4(name).catch((): string[] => [])).includes(address)) {
+      if (Date.now() > deadline) throw new Error(`dnsmasq on ${port} does not answer ${name} → ${address}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** dnsmasq answering only for `.test` names from a hosts file: anything else under `.test` is NXDOMAIN. */
 export async function startDnsmasq(records: Record<string, string>): Promise<TestDns> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-dnsmasq-'));
   const hosts = join(dir, 'hosts');
   const write = (r: Record<string, string>) => writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
   write(records);
-  const server = managed(
-    port,
-    () =>
-      spawn(
-        'dnsmasq',
-        ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
-    () => rmSync(dir, { recursive: true, force: true }),
-  );
-  await server.start();
-  return {
-    ...server,
-    async serve(next) {
-      write(next);
-      server.reload();
-      // dnsmasq rereads on its next loop turn: wait until it answers the new records.
-      const resolver = new Resolver({ timeout: 500, tries: 1 });
-      resolver.setServers([`127.0.0.1:${port}`]);
-      const deadline = Date.now() + 5_000;
-      for (const [name, address] of Object.entries(next)) {
-        while (!(await resolver.resolve4(name).catch((): string[] => [])).includes(address)) {
-          if (Date.now() > deadline) throw new Error(`dnsmasq still does not answer ${name} → ${address}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    },
-  };
+  // The TCP check of `managed` passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = managed(
+      port,
+      () =>
+        spawn(
+          'dnsmasq',
+          ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
+    try {
+      await server.start();
+      await answering(port, records, 5_000);
+    } catch (error) {
+      await server.stop();
+      if (attempt === 3) throw error;
+      continue;
+    }
+    return {
+      ...server,
+      async serve(next) {
+        write(next);
+        server.reload();
+        // dnsmasq rereads on its next loop turn: wait until it answers the new records.
+        await answering(port, next, 5_000);
+      },
+    };
+  }
 }
 
 /** Accepts every connection and never sends a byte: what a wedged server looks like from outside. `close` then `listen` closes and reopens the same port. */
