@@ -107,7 +107,7 @@ export function classifyError(error: unknown): { errorClass: ProbeErrorClass; me
   const code = typeof err.code === 'string' ? err.code : undefined;
   if (err.name === 'AbortError') return { errorClass: 'timeout', message };
   // ldapts messages are mostly the hex code (" Code: 0x31"); the error's name says what it was.
-  if (err instanceof ResultCodeError) return { errorClass: LDAP_RESULT[err.code] ?? 'rejected', message: `LDAP ${err.code} ${err.name}:${message}` };
+  if (err instanceof ResultCodeError) return { errorClass: LDAP_RESULT[err.code] ?? 'rejected', message: `LDAP ${err.code} ${err.name}: ${message.trim()}` };
   if (code && BY_CODE[code]) return { errorClass: BY_CODE[code], message: `${code}: ${message}` };
   if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_')) return { errorClass: 'tls', message: `${code}: ${message}` };
   if (code?.startsWith('HPE_')) return { errorClass: 'protocol', message: `${code}: ${message}` };

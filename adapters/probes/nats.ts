@@ -14,8 +14,6 @@ export const natsCheck: Check<NatsProbeSpec> = async (spec, ctx) => {
     timeout: spec.timeoutMs,
     // The probe's own schedule is the retry: a client reconnecting in the background would blur what one check saw.
     reconnect: false,
-    maxReconnectAttempts: 0,
-    waitOnFirstConnect: false,
   });
   // The connection may only exist after the deadline: it is closed whenever it arrives.
   const release = onAbort(ctx.signal, () => void connecting.then((nc) => nc.close()).catch(() => undefined));
