@@ -173,7 +173,14 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
       })
     : null;
   const probes = config.probes.length
-    ? new ProbeRunner({ probes: config.probes, cluster: config.cluster.name, onSignal: (signal) => engine.ingest(signal), logger: logger.child({ component: 'probes' }), now: () => clock.now() })
+    ? new ProbeRunner({
+        probes: config.probes,
+        cluster: config.cluster.name,
+        onSignal: (signal) => engine.ingest(signal),
+        logger: logger.child({ component: 'probes' }),
+        ...(watcher ? { corroborate: (target: string) => watcher.workloadPods(target) } : {}),
+        now: () => clock.now(),
+      })
     : null;
   const golden = config.goldenSignals;
   const goldenSignals = golden

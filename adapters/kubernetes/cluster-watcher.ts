@@ -20,6 +20,7 @@ import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node
 import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
 import type { PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import type { WorkloadPods } from '../../src/detectors/probes/probe-detector.js';
 import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
 import { decodeHelmRelease, liveWorkload } from './helm-release.js';
 import { LogTails } from './log-tail.js';
@@ -114,6 +115,20 @@ export class ClusterWatcher {
     const informer = this.informers.find((i) => i.what === what);
     if (!informer) throw new Error(`no informer for ${what}; watched: ${this.informers.map((i) => i.what).join(', ')}`);
     informer.deliver(obj, deleted);
+  }
+
+  /**
+   * A workload's pods as the informer cache shows them, for a probe that
+   * names it as its target (`deployment/infra/redis`): no API request.
+   * Undefined when the target is no watched workload or is not cached.
+   */
+  workloadPods(target: string): WorkloadPods | undefined {
+    const [kind, namespace, name, ...rest] = target.split('/');
+    if (!kind || !namespace || !name || rest.length) return undefined;
+    const obj = this.workloads.get(kind)?.get(name, namespace);
+    if (!obj) return undefined;
+    const view = viewOf(kind as WorkloadView['kind'], obj);
+    return { target, podsReady: view.available, podsDesired: view.desired };
   }
 
   /** What the informers list and watch: the read half of robosre's RBAC (adapters/kubernetes/rbac.ts is checked against it). */

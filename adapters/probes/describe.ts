@@ -8,9 +8,13 @@ const TRIED: Record<ProbeSpec['kind'], string> = {
   tls: 'TLS handshake with',
   redis: 'Redis PING on',
   postgres: 'PostgreSQL SELECT 1 on',
+  nats: 'NATS PING on',
+  mysql: 'MySQL SELECT 1 on',
+  ldap: 'LDAP bind to',
+  dns: 'DNS resolution of',
 };
 
-function hostPort(host: string, port: number): string {
+export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -24,6 +28,14 @@ function endpoint(spec: ProbeSpec): string {
       return `${hostPort(spec.host, spec.port)}/${spec.db}${spec.username ? ` as ${spec.username}` : ''}`;
     case 'postgres':
       return `${spec.user}@${hostPort(spec.host, spec.port)}/${spec.database}`;
+    case 'mysql':
+      return `${spec.user}@${hostPort(spec.host, spec.port)}${spec.database ? `/${spec.database}` : ''}`;
+    case 'nats':
+      return `${hostPort(spec.host, spec.port)}${spec.user ? ` as ${spec.user}` : spec.token ? ' with a token' : ''}`;
+    case 'ldap':
+      return `ldap://${hostPort(spec.host, spec.port)} as ${spec.bindDn ?? 'anonymous'}${spec.search ? `, then search ${spec.search.base} for ${spec.search.filter}` : ''}`;
+    case 'dns':
+      return `${spec.names.join(', ')} (${spec.recordType}${spec.server ? ` at ${spec.server}` : ''}${spec.expect ? `, expecting ${spec.expect.join(', ')}` : ''})`;
     case 'tcp':
       return hostPort(spec.host, spec.port);
   }

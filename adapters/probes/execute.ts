@@ -7,7 +7,11 @@ import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../../src/detectors/probes/result.js';
 import { classifyError, ProbeFailure } from './classify.js';
 import type { Check, CheckContext } from './check.js';
+import { dnsCheck } from './dns.js';
 import { httpCheck } from './http.js';
+import { ldapCheck } from './ldap.js';
+import { mysqlCheck } from './mysql.js';
+import { natsCheck } from './nats.js';
 import { postgresCheck } from './postgres.js';
 import { redisCheck } from './redis.js';
 import { secretsOf, type ProbeSpec } from './spec.js';
@@ -20,6 +24,10 @@ const CHECKS: { [K in ProbeSpec['kind']]: Check<Extract<ProbeSpec, { kind: K }>>
   tls: tlsCheck,
   redis: redisCheck,
   postgres: postgresCheck,
+  nats: natsCheck,
+  mysql: mysqlCheck,
+  ldap: ldapCheck,
+  dns: dnsCheck,
 };
 
 function redact(message: string, secrets: string[]): string {

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Signal } from '../../src/engine/model.js';
-import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState } from '../../src/detectors/probes/probe-detector.js';
+import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState, type WorkloadPods } from '../../src/detectors/probes/probe-detector.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
 import { Periodic } from '../periodic.js';
 import { executeProbe } from './execute.js';
@@ -18,6 +18,8 @@ export interface ProbeRunnerOptions {
   cluster: string;
   onSignal: (signal: Signal) => void;
   logger: Logger;
+  /** The pods of a probe's target as the Kubernetes watcher's cache shows them, when it runs: a failure they explain is more certain. */
+  corroborate?: (target: string) => WorkloadPods | undefined;
   now?: () => number;
   /** For spreading checks; tests pin it. */
   random?: () => number;
@@ -61,7 +63,9 @@ export class ProbeRunner {
     const result = await executeProbe(slot.spec, () => this.now());
     this.checks += 1;
     try {
-      const { state, verdict } = observeProbe(slot.identity, slot.state, result);
+      // Kubernetes as it is when the check ends, read from the watcher's cache.
+      const pods = !result.ok && slot.spec.target ? this.options.corroborate?.(slot.spec.target) : undefined;
+      const { state, verdict } = observeProbe(slot.identity, slot.state, result, pods);
       slot.state = state;
       const ref = { uid: `probe:${slot.spec.name}`, resourceVersion: this.nextSeq(), subject: `${this.options.cluster}.service.${slot.spec.name}`, target: slot.spec.target ?? '' };
       for (const signal of this.tracker.signals(ref, [verdict], result.startedAt)) this.emit(slot, signal, ref.resourceVersion);

@@ -66,9 +66,53 @@ export interface PostgresProbeSpec extends Common {
   database: string;
 }
 
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | TlsProbeSpec | RedisProbeSpec | PostgresProbeSpec;
+export interface NatsProbeSpec extends Common {
+  kind: 'nats';
+  host: string;
+  port: number;
+  /** With `password`; or `token` alone; or neither. */
+  user?: string;
+  password?: string;
+  token?: string;
+}
+
+export interface MysqlProbeSpec extends Common {
+  kind: 'mysql';
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database?: string;
+}
+
+export interface LdapProbeSpec extends Common {
+  kind: 'ldap';
+  host: string;
+  port: number;
+  /** Simple bind as this DN with `password`; without it the bind is anonymous. */
+  bindDn?: string;
+  password?: string;
+  /** After the bind, a search that must find at least one entry (the directory serves its data, not just binds). */
+  search?: { base: string; filter: string; scope: 'base' | 'one' | 'sub' };
+}
+
+export interface DnsProbeSpec extends Common {
+  kind: 'dns';
+  /** Every name must resolve. */
+  names: string[];
+  recordType: 'A' | 'AAAA';
+  /** `ip` or `ip:port`; the system resolvers when unset. */
+  server?: string;
+  /** When set, each name must answer exactly these addresses (any order). */
+  expect?: string[];
+}
+
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | TlsProbeSpec | RedisProbeSpec | PostgresProbeSpec | NatsProbeSpec | MysqlProbeSpec | LdapProbeSpec | DnsProbeSpec;
 
 /** Values that must never appear in a message that leaves the probe. */
 export function secretsOf(spec: ProbeSpec): string[] {
-  return 'password' in spec && spec.password ? [spec.password] : [];
+  const secrets = [];
+  if ('password' in spec && spec.password) secrets.push(spec.password);
+  if ('token' in spec && spec.token) secrets.push(spec.token);
+  return secrets;
 }

@@ -4,7 +4,10 @@
  * recording executor and the console on port 8080, so `robosre start` works
  * on a fresh machine.
  */
+import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import { FilterParser } from 'ldapts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import ms from 'ms';
@@ -104,6 +107,23 @@ const overridable = { incidentType: z.enum(PROBE_INCIDENT_TYPES).optional() };
 const host = z.string().min(1).max(253);
 const port = z.number().int().min(1).max(65535);
 
+const dnsServer = z.string().refine((server) => {
+  try {
+    new Resolver().setServers([server]);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a DNS server as an IP address, ip:port or [ipv6]:port');
+const ldapFilter = z.string().refine((filter) => {
+  try {
+    FilterParser.parseString(filter);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an LDAP search filter (RFC 4515), e.g. (objectClass=*) or (uid=robosre)');
+
 const probeSchema = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('tcp'), ...probeCommon, ...overridable, host, port }).strict(),
@@ -125,9 +145,44 @@ const probeSchema = z
     z.object({ kind: z.literal('redis'), ...probeCommon, ...overridable, host, port: port.default(6379), username: z.string().min(1).optional(), password: secretSchema.optional(), db: z.number().int().min(0).default(0) }).strict(),
     // A database probe is always database_connectivity_degraded: the seed makes it critical, an override would hide that.
     z.object({ kind: z.literal('postgres'), ...probeCommon, host, port: port.default(5432), user: z.string().min(1).default('postgres'), password: secretSchema.optional(), database: z.string().min(1).default('postgres') }).strict(),
+    z.object({ kind: z.literal('mysql'), ...probeCommon, host, port: port.default(3306), user: z.string().min(1), password: secretSchema.optional(), database: z.string().min(1).optional() }).strict(),
+    z.object({ kind: z.literal('nats'), ...probeCommon, ...overridable, host, port: port.default(4222), user: z.string().min(1).optional(), password: secretSchema.optional(), token: secretSchema.optional() }).strict(),
+    z
+      .object({
+        kind: z.literal('ldap'),
+        ...probeCommon,
+        ...overridable,
+        host,
+        port: port.default(389),
+        bindDn: z.string().min(1).optional(),
+        password: secretSchema.optional(),
+        search: z.object({ base: z.string().min(1), filter: ldapFilter.default('(objectClass=*)'), scope: z.enum(['base', 'one', 'sub']).default('sub') }).strict().optional(),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('dns'),
+        ...probeCommon,
+        ...overridable,
+        names: z.array(host).min(1).max(50),
+        recordType: z.enum(['A', 'AAAA']).default('A'),
+        server: dnsServer.optional(),
+        expect: z.array(z.union([z.ipv4(), z.ipv6()])).min(1).optional(),
+      })
+      .strict(),
   ])
   .superRefine((p, ctx) => {
     if (p.timeout > p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: 'timeout may not exceed interval' });
+    if (p.kind === 'nats' && p.password && !p.user) ctx.addIssue({ code: 'custom', path: ['password'], message: 'a NATS password needs a user' });
+    if (p.kind === 'nats' && p.token && p.user) ctx.addIssue({ code: 'custom', path: ['token'], message: 'a NATS token or a user and password, not both' });
+    // A bind DN without a password is an unauthenticated bind, which servers refuse (LDAP 53): a config error, not an incident every minute.
+    if (p.kind === 'ldap' && Boolean(p.bindDn) !== Boolean(p.password)) ctx.addIssue({ code: 'custom', path: [p.bindDn ? 'password' : 'bindDn'], message: 'bindDn and password go together (neither binds anonymously)' });
+    if (p.kind === 'dns' && p.expect) {
+      const fits = p.recordType === 'A' ? isIPv4 : isIPv6;
+      p.expect.forEach((address, i) => {
+        if (!fits(address)) ctx.addIssue({ code: 'custom', path: ['expect', i], message: `${address} is not an ${p.recordType} record's address` });
+      });
+    }
   })
   .transform(({ interval, timeout, caFile, ...rest }: { interval: number; timeout: number; caFile?: string; [key: string]: unknown }): ProbeSpec => {
     const spec = { ...rest, intervalMs: interval, timeoutMs: timeout, ...(caFile ? { ca: caFile } : {}) } as Omit<ProbeSpec, 'incidentType'> & { incidentType?: ProbeSpec['incidentType'] };

@@ -1,6 +1,6 @@
 /** The probe detector on hand-made result sequences: severity per class, confidence per streak, recovery and flap damping. */
 import { describe, expect, it } from 'vitest';
-import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState } from '../../src/detectors/probes/probe-detector.js';
+import { INITIAL_PROBE_STATE, observeProbe, type ProbeIdentity, type ProbeState, type WorkloadPods } from '../../src/detectors/probes/probe-detector.js';
 import type { ProbeErrorClass, ProbeResult } from '../../src/detectors/probes/result.js';
 import type { Verdict } from '../../src/detectors/kubernetes/detect.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
@@ -22,12 +22,12 @@ const probe = (extra: Partial<ProbeIdentity> = {}): ProbeIdentity => ({
 const ok = (i: number): ProbeResult => ({ ok: true, startedAt: T0 + i * INTERVAL, latencyMs: 3 });
 const fail = (i: number, errorClass: ProbeErrorClass = 'refused', message = 'ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:6379'): ProbeResult => ({ ok: false, startedAt: T0 + i * INTERVAL, latencyMs: 2, errorClass, message });
 
-/** Feeds the results in order; returns every verdict and the final state. */
-function run(identity: ProbeIdentity, results: ProbeResult[], from: ProbeState = INITIAL_PROBE_STATE): { verdicts: Verdict[]; state: ProbeState } {
+/** Feeds the results in order (with what Kubernetes showed at each, if anything); returns every verdict and the final state. */
+function run(identity: ProbeIdentity, results: ProbeResult[], from: ProbeState = INITIAL_PROBE_STATE, pods: Array<WorkloadPods | undefined> = []): { verdicts: Verdict[]; state: ProbeState } {
   let state = from;
   const verdicts: Verdict[] = [];
-  for (const r of results) {
-    const out = observeProbe(identity, state, r);
+  for (const [i, r] of results.entries()) {
+    const out = observeProbe(identity, state, r, pods[i]);
     state = out.state;
     verdicts.push(out.verdict);
   }
@@ -68,6 +68,44 @@ describe('severity and confidence', () => {
   it('confidence stays high while the incident is open, even between failures', () => {
     const { verdicts } = run(probe({ recoverAfter: 3 }), [fail(0), fail(1), ok(2), fail(3)]);
     expect(verdicts.map((v) => v.confidence)).toEqual(['low', 'high', 'high', 'high']);
+  });
+});
+
+describe('corroboration with Kubernetes', () => {
+  const down: WorkloadPods = { target: 'statefulset/infra/redis', podsReady: 0, podsDesired: 1 };
+  const up: WorkloadPods = { target: 'statefulset/infra/redis', podsReady: 1, podsDesired: 1 };
+
+  it('one failure with the target\'s pods down is medium; the second in a row high', () => {
+    const { verdicts } = run(probe(), [fail(0), fail(1)], INITIAL_PROBE_STATE, [down, down]);
+    expect(verdicts.map((v) => v.confidence)).toEqual(['medium', 'high']);
+    expect(verdicts[0]!.summary).toContain('Kubernetes: statefulset/infra/redis has 0/1 pods ready');
+    expect(verdicts[0]!.evidence).toMatchObject({ kubernetes: { target: 'statefulset/infra/redis', podsReady: 0, podsDesired: 1, podsDown: true } });
+  });
+
+  it('pods all ready do not corroborate: one failure stays low, and the evidence says what Kubernetes showed', () => {
+    const { verdicts } = run(probe(), [fail(0)], INITIAL_PROBE_STATE, [up]);
+    expect(verdicts[0]).toMatchObject({ confidence: 'low', evidence: { kubernetes: { podsReady: 1, podsDesired: 1, podsDown: false } } });
+    expect(verdicts[0]!.summary).toContain('has 1/1 pods ready');
+  });
+
+  it('a target scaled to zero corroborates; some pods missing does too', () => {
+    expect(run(probe(), [fail(0)], INITIAL_PROBE_STATE, [{ ...down, podsDesired: 0 }]).verdicts[0]).toMatchObject({ confidence: 'medium' });
+    expect(run(probe(), [fail(0)], INITIAL_PROBE_STATE, [{ target: 'deployment/shop/api', podsReady: 2, podsDesired: 3 }]).verdicts[0]).toMatchObject({ confidence: 'medium' });
+  });
+
+  it('without a Kubernetes view nothing is said about it', () => {
+    const { verdicts } = run(probe(), [fail(0)]);
+    expect(verdicts[0]!.evidence).not.toHaveProperty('kubernetes');
+    expect(verdicts[0]!.summary).not.toContain('Kubernetes');
+  });
+
+  it('medium does not drop while the incident is open, and a new incident starts uncorroborated', () => {
+    // Failure with pods down, a success (still recovering), a failure with pods back: still medium.
+    const first = run(probe(), [fail(0), ok(1), fail(2)], INITIAL_PROBE_STATE, [down, undefined, up]);
+    expect(first.verdicts.map((v) => v.confidence)).toEqual(['medium', 'medium', 'medium']);
+    const later = run(probe(), [ok(3), ok(4), fail(40)], first.state, [undefined, undefined, up]);
+    expect(later.verdicts.map((v) => v.firing)).toEqual([true, false, true]);
+    expect(later.verdicts[2]).toMatchObject({ confidence: 'low' });
   });
 });
 

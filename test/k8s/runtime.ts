@@ -20,6 +20,8 @@ export interface RuntimeOptions {
   kubernetes?: Record<string, unknown>;
   engine?: Record<string, unknown>;
   executor?: Record<string, unknown>;
+  /** The `probes` section; the runner starts after the watcher has listed. */
+  probes?: unknown[];
 }
 
 export interface TestRuntime {
@@ -38,13 +40,16 @@ export async function startRuntime(cp: ControlPlane, options: RuntimeOptions = {
     executor: { journal: join(dir, 'actions.ndjson'), ...options.executor },
     ...(options.engine ? { engine: options.engine } : {}),
     kubernetes: { kubeconfig: cp.kubeconfigPath, ...options.kubernetes },
+    ...(options.probes ? { probes: options.probes } : {}),
   });
   const runtime = createRuntime(config, createLogger('silent'));
   runtime.engine.resume();
   await runtime.watcher!.start();
+  runtime.probes?.start();
   return {
     runtime,
     stop: async () => {
+      await runtime.probes?.stop();
       await runtime.watcher?.stop();
       await runtime.engine.stop();
       runtime.store.close();

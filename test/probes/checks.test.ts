@@ -3,13 +3,36 @@
  * probe tells apart: the error class, not just "failed", is what the
  * incident will say. Each broken case ends within the probe's timeout.
  */
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeProbe } from '../../adapters/probes/execute.js';
-import type { HttpProbeSpec, PostgresProbeSpec, ProbeSpec, RedisProbeSpec, TlsProbeSpec } from '../../adapters/probes/spec.js';
-import { freePort, makeCertificates, startHttps, startPostgres, startRedis, startSilentServer, type Certificates, type ServerProcess, type TestHttps } from './servers.js';
+import type { DnsProbeSpec, HttpProbeSpec, LdapProbeSpec, MysqlProbeSpec, NatsProbeSpec, PostgresProbeSpec, ProbeSpec, RedisProbeSpec, TlsProbeSpec } from '../../adapters/probes/spec.js';
+import {
+  freePort,
+  LDAP_BASE,
+  LDAP_PROBE_DN,
+  makeCertificates,
+  startDnsmasq,
+  startHttps,
+  startMariadb,
+  startNats,
+  startPostgres,
+  startRedis,
+  startSilentServer,
+  startSlapd,
+  type Certificates,
+  type ServerProcess,
+  type TestDns,
+  type TestHttps,
+} from './servers.js';
 
 const REDIS_PASSWORD = 'redis-pw-7f3a9c';
 const PG_PASSWORD = 'pg-pw-2b8e41';
+const NATS_PASSWORD = 'nats-pw-5c1d90';
+const MYSQL_PASSWORD = 'mysql-pw-83fa2e';
+const LDAP_PASSWORD = 'ldap-pw-e4b7a1';
+// MariaDB's smallest max_connections.
+const MYSQL_MAX_CONNECTIONS = 10;
 const TIMEOUT = 1_500;
 const common = { intervalMs: 60_000, timeoutMs: TIMEOUT, critical: false, incidentType: 'runtime_dependency_outage' as const, recoverAfter: 2 };
 
@@ -18,14 +41,27 @@ let pg: ServerProcess;
 let https: TestHttps;
 let certs: Certificates;
 let silent: Awaited<ReturnType<typeof startSilentServer>>;
+let nats: ServerProcess;
+let maria: ServerProcess;
+let slapd: ServerProcess;
+let dns: TestDns;
 
 beforeAll(async () => {
   certs = await makeCertificates();
-  [redis, pg, https, silent] = await Promise.all([startRedis(REDIS_PASSWORD), startPostgres(PG_PASSWORD), startHttps(certs.valid), startSilentServer()]);
-}, 60_000);
+  [redis, pg, https, silent, nats, maria, slapd, dns] = await Promise.all([
+    startRedis(REDIS_PASSWORD),
+    startPostgres(PG_PASSWORD),
+    startHttps(certs.valid),
+    startSilentServer(),
+    startNats('probe', NATS_PASSWORD),
+    startMariadb(MYSQL_PASSWORD, MYSQL_MAX_CONNECTIONS),
+    startSlapd(LDAP_PASSWORD),
+    startDnsmasq({ 'shop.test': '10.1.2.3', 'api.shop.test': '10.1.2.3' }),
+  ]);
+}, 90_000);
 
 afterAll(async () => {
-  await Promise.all([redis?.close(), pg?.close(), https?.close(), silent?.close()]);
+  await Promise.all([redis?.close(), pg?.close(), https?.close(), silent?.close(), nats?.close(), maria?.close(), slapd?.close(), dns?.close()]);
 });
 
 async function expectFailure(spec: ProbeSpec, errorClass: string, message?: RegExp) {
@@ -91,6 +127,178 @@ describe('postgres', () => {
     } finally {
       pg.thaw();
     }
+  });
+});
+
+describe('nats', () => {
+  const spec = (extra: Partial<NatsProbeSpec> = {}): NatsProbeSpec => ({ ...common, name: 'bus', kind: 'nats', host: '127.0.0.1', port: nats.port, user: 'probe', password: NATS_PASSWORD, ...extra });
+
+  it('connects with user and password and gets a PONG, with the server version in the details', async () => {
+    expect(await executeProbe(spec())).toMatchObject({ ok: true, details: { version: expect.stringMatching(/^2\./), rttMs: expect.any(Number) } });
+  });
+
+  it('a wrong password is auth, and the password is not in the message', async () => {
+    const result = await expectFailure(spec({ password: 'not-the-nats-password' }), 'auth', /Authorization Violation/);
+    expect(JSON.stringify(result)).not.toContain('not-the-nats-password');
+  });
+
+  it('no credentials, or a token the server does not take, is auth', async () => {
+    await expectFailure(spec({ user: undefined, password: undefined }), 'auth');
+    const result = await expectFailure(spec({ user: undefined, password: undefined, token: 'a-nats-token-nobody-knows' }), 'auth');
+    expect(JSON.stringify(result)).not.toContain('a-nats-token-nobody-knows');
+  });
+
+  it('a frozen server is a timeout; a stopped one is refused; started again it answers', async () => {
+    nats.freeze();
+    try {
+      await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
+    } finally {
+      nats.thaw();
+    }
+    await nats.stop();
+    await expectFailure(spec(), 'refused');
+    await nats.start();
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
+  });
+});
+
+describe('mysql (MariaDB)', () => {
+  const spec = (extra: Partial<MysqlProbeSpec> = {}): MysqlProbeSpec => ({ ...common, incidentType: 'database_connectivity_degraded', name: 'shop-db', kind: 'mysql', host: '127.0.0.1', port: maria.port, user: 'probe', password: MYSQL_PASSWORD, database: 'shop', ...extra });
+
+  it('connects and selects 1', async () => {
+    expect(await executeProbe(spec())).toMatchObject({ ok: true, details: { serverVersion: expect.stringMatching(/MariaDB/) } });
+  });
+
+  it('a wrong password is auth (1045), and the password is not in the message', async () => {
+    const result = await expectFailure(spec({ password: 'wrong-mysql-password' }), 'auth', /ER_ACCESS_DENIED_ERROR/);
+    expect(JSON.stringify(result)).not.toContain('wrong-mysql-password');
+  });
+
+  it('a database that does not exist is rejected (1049); one the user may not use is auth (1044)', async () => {
+    await expectFailure(spec({ database: 'shop_missing' }), 'rejected', /ER_BAD_DB_ERROR/);
+    await expectFailure(spec({ database: 'mysql' }), 'auth', /ER_DBACCESS_DENIED_ERROR/);
+  });
+
+  it('every connection taken is unavailable (1040); freed, it connects again', async () => {
+    const held = await Promise.all(Array.from({ length: MYSQL_MAX_CONNECTIONS }, () => mysql.createConnection({ host: '127.0.0.1', port: maria.port, user: 'probe', password: MYSQL_PASSWORD })));
+    try {
+      await expectFailure(spec(), 'unavailable', /ER_CON_COUNT_ERROR/);
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+    }
+    // The server counts a connection free once its thread has finished with it.
+    for (let i = 0; i < 20 && !(await executeProbe(spec())).ok; i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
+  });
+
+  it('a frozen server is a timeout; a stopped one is refused', async () => {
+    maria.freeze();
+    try {
+      await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
+    } finally {
+      maria.thaw();
+    }
+    await maria.stop();
+    try {
+      await expectFailure(spec(), 'refused');
+    } finally {
+      await maria.start();
+    }
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
+  });
+});
+
+describe('ldap (slapd)', () => {
+  const spec = (extra: Partial<LdapProbeSpec> = {}): LdapProbeSpec => ({
+    ...common,
+    incidentType: 'identity_provider_unreachable',
+    name: 'directory',
+    kind: 'ldap',
+    host: '127.0.0.1',
+    port: slapd.port,
+    bindDn: LDAP_PROBE_DN,
+    password: LDAP_PASSWORD,
+    search: { base: `ou=people,${LDAP_BASE}`, filter: '(uid=alice)', scope: 'sub' },
+    ...extra,
+  });
+
+  it('binds and finds the entry searched for', async () => {
+    expect(await executeProbe(spec())).toMatchObject({ ok: true, details: { entry: `uid=alice,ou=people,${LDAP_BASE}` } });
+  });
+
+  it('a search matching many entries passes (the size limit of 1 is not a failure)', async () => {
+    expect(await executeProbe(spec({ search: { base: LDAP_BASE, filter: '(objectClass=inetOrgPerson)', scope: 'sub' } }))).toMatchObject({ ok: true });
+  });
+
+  it('binds anonymously without a bind DN', async () => {
+    expect(await executeProbe(spec({ bindDn: undefined, password: undefined }))).toMatchObject({ ok: true });
+  });
+
+  it('a wrong password is auth (49), and the password is not in the message', async () => {
+    const result = await expectFailure(spec({ password: 'wrong-ldap-password' }), 'auth', /LDAP 49 InvalidCredentialsError/);
+    expect(JSON.stringify(result)).not.toContain('wrong-ldap-password');
+  });
+
+  it('a search that finds nothing is unexpected_answer; a base that does not exist is rejected (32)', async () => {
+    await expectFailure(spec({ search: { base: LDAP_BASE, filter: '(uid=carol)', scope: 'sub' } }), 'unexpected_answer', /found no entry/);
+    await expectFailure(spec({ search: { base: `ou=gone,${LDAP_BASE}`, filter: '(uid=alice)', scope: 'sub' } }), 'rejected', /LDAP 32 NoSuchObjectError/);
+  });
+
+  it('a frozen server is a timeout; a stopped one is refused; started again it binds', async () => {
+    slapd.freeze();
+    try {
+      await expectFailure(spec(), 'timeout', /within 1500 ms while connecting and binding/);
+    } finally {
+      slapd.thaw();
+    }
+    await slapd.stop();
+    await expectFailure(spec(), 'refused');
+    await slapd.start();
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
+  });
+});
+
+describe('dns (dnsmasq)', () => {
+  const spec = (extra: Partial<DnsProbeSpec> = {}): DnsProbeSpec => ({ ...common, incidentType: 'ingress_configuration_drift', name: 'shop-dns', kind: 'dns', names: ['shop.test', 'api.shop.test'], recordType: 'A', server: `127.0.0.1:${dns.port}`, expect: ['10.1.2.3'], ...extra });
+
+  it('resolves every name to the expected address', async () => {
+    expect(await executeProbe(spec())).toMatchObject({ ok: true, details: { answers: { 'shop.test': ['10.1.2.3'], 'api.shop.test': ['10.1.2.3'] } } });
+  });
+
+  it('a name answering another address is unexpected_answer, naming it; put back, it passes', async () => {
+    await dns.serve({ 'shop.test': '10.1.2.3', 'api.shop.test': '10.9.9.9' });
+    try {
+      const result = await expectFailure(spec(), 'unexpected_answer', /^api\.shop\.test answered 10\.9\.9\.9; expected 10\.1\.2\.3$/);
+      expect(result.details).toMatchObject({ answers: { 'shop.test': ['10.1.2.3'], 'api.shop.test': ['10.9.9.9'] } });
+      // Without expected addresses any answer passes.
+      expect(await executeProbe(spec({ expect: undefined }))).toMatchObject({ ok: true });
+    } finally {
+      await dns.serve({ 'shop.test': '10.1.2.3', 'api.shop.test': '10.1.2.3' });
+    }
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
+  });
+
+  it('a name that does not exist is dns (NXDOMAIN); no AAAA record is dns too', async () => {
+    await expectFailure(spec({ names: ['shop.test', 'gone.shop.test'] }), 'dns', /ENOTFOUND.*gone\.shop\.test/);
+    await expectFailure(spec({ recordType: 'AAAA', expect: undefined }), 'dns');
+  });
+
+  it('a frozen server is a timeout within the deadline; a stopped one fails too; started again it answers', async () => {
+    dns.freeze();
+    try {
+      const result = await expectFailure(spec(), 'timeout');
+      expect(result.latencyMs).toBeLessThan(TIMEOUT + 500);
+    } finally {
+      dns.thaw();
+    }
+    await dns.stop();
+    try {
+      const result = await executeProbe(spec());
+      expect(result, JSON.stringify(result)).toMatchObject({ ok: false, errorClass: expect.stringMatching(/^(refused|timeout)$/) });
+    } finally {
+      await dns.start();
+    }
+    expect(await executeProbe(spec())).toMatchObject({ ok: true });
   });
 });
 
@@ -161,6 +369,9 @@ describe('tls and https', () => {
       executeProbe(http({ url: `http://127.0.0.1:${silent.port}/health` })),
       executeProbe({ ...common, name: 'cache', kind: 'redis', host: '127.0.0.1', port: silent.port, db: 0 }),
       executeProbe({ ...common, name: 'db', kind: 'postgres', host: '127.0.0.1', port: silent.port, user: 'postgres', database: 'postgres' }),
+      executeProbe({ ...common, name: 'bus', kind: 'nats', host: '127.0.0.1', port: silent.port }),
+      executeProbe({ ...common, name: 'shop-db', kind: 'mysql', host: '127.0.0.1', port: silent.port, user: 'probe' }),
+      executeProbe({ ...common, name: 'directory', kind: 'ldap', host: '127.0.0.1', port: silent.port, bindDn: LDAP_PROBE_DN, password: 'x' }),
     ]);
     for (const r of results) expect(r, JSON.stringify(r)).toMatchObject({ ok: false, errorClass: 'timeout' });
   });

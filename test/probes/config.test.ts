@@ -38,6 +38,22 @@ describe('probes config', () => {
     expect(parseConfig({}).probes).toEqual([]);
   });
 
+  it('nats, mysql, ldap and dns: their ports, record type, scope and incident classes', () => {
+    const config = parseConfig({
+      probes: [
+        { name: 'bus', kind: 'nats', host: 'nats.infra' },
+        { name: 'shop-db', kind: 'mysql', host: 'mysql.shop', user: 'probe' },
+        { name: 'directory', kind: 'ldap', host: 'ldap.auth', search: { base: 'dc=example,dc=org' } },
+        { name: 'shop-dns', kind: 'dns', names: ['shop.example.com'], server: '10.0.0.10:5353', expect: ['192.0.2.10'] },
+      ],
+    });
+    expect(config.probes[0]).toMatchObject({ kind: 'nats', port: 4222, incidentType: 'runtime_dependency_outage' });
+    expect(config.probes[1]).toMatchObject({ kind: 'mysql', port: 3306, user: 'probe', incidentType: 'database_connectivity_degraded' });
+    expect(config.probes[1]).not.toHaveProperty('database');
+    expect(config.probes[2]).toMatchObject({ kind: 'ldap', port: 389, search: { base: 'dc=example,dc=org', filter: '(objectClass=*)', scope: 'sub' }, incidentType: 'identity_provider_unreachable' });
+    expect(config.probes[3]).toMatchObject({ kind: 'dns', recordType: 'A', server: '10.0.0.10:5353', expect: ['192.0.2.10'], incidentType: 'ingress_configuration_drift' });
+  });
+
   it('takes passwords by secret reference and a CA bundle from a file', () => {
     const ca = join(dir, 'ca.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
@@ -66,5 +82,15 @@ describe('probes config', () => {
     expect(problems([{ name: 'x', kind: 'tls', host: 'h', caFile: join(dir, 'missing.pem') }])[0]).toMatch(/^probes\.0\.caFile: cannot read .*ENOENT/);
     expect(problems([{ name: 'x', kind: 'redis', host: 'h', password: { env: 'ROBOSRE_TEST_UNSET_VAR' } }])).toEqual(['probes.0.password: environment variable ROBOSRE_TEST_UNSET_VAR is not set or empty']);
     expect(problems([{ name: 'x', kind: 'tcp', host: 'h', port: 1, target: 'not a target' }])[0]).toMatch(/^probes\.0\.target/);
+    expect(problems([{ name: 'x', kind: 'mysql', host: 'h' }])[0]).toMatch(/^probes\.0\.user/);
+    expect(problems([{ name: 'x', kind: 'mysql', host: 'h', user: 'u', incidentType: 'runtime_dependency_outage' }])[0]).toMatch(/^probes\.0: Unrecognized key: "incidentType"/);
+    expect(problems([{ name: 'x', kind: 'nats', host: 'h', password: 'p' }])).toEqual(['probes.0.password: a NATS password needs a user']);
+    expect(problems([{ name: 'x', kind: 'nats', host: 'h', user: 'u', password: 'p', token: 't' }])).toEqual(['probes.0.token: a NATS token or a user and password, not both']);
+    expect(problems([{ name: 'x', kind: 'ldap', host: 'h', bindDn: 'uid=robosre,dc=example,dc=org' }])).toEqual(['probes.0.password: bindDn and password go together (neither binds anonymously)']);
+    expect(problems([{ name: 'x', kind: 'ldap', host: 'h', search: { base: 'dc=x', filter: '(uid=alice' } }])[0]).toMatch(/^probes\.0\.search\.filter: an LDAP search filter/);
+    expect(problems([{ name: 'x', kind: 'dns', names: [] }])[0]).toMatch(/^probes\.0\.names/);
+    expect(problems([{ name: 'x', kind: 'dns', names: ['a.example'], server: 'dns.example:53' }])[0]).toMatch(/^probes\.0\.server: a DNS server as an IP address/);
+    expect(problems([{ name: 'x', kind: 'dns', names: ['a.example'], expect: ['not-an-ip'] }])[0]).toMatch(/^probes\.0\.expect\.0/);
+    expect(problems([{ name: 'x', kind: 'dns', names: ['a.example'], recordType: 'AAAA', expect: ['192.0.2.1'] }])).toEqual(["probes.0.expect.0: 192.0.2.1 is not an AAAA record's address"]);
   });
 });

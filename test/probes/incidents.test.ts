@@ -2,7 +2,7 @@
  * The probe incident classes through the real runtime (createRuntime, the
  * engine, the store) against real servers: break each dependency the way
  * it breaks in production — hang it, close its port, stop it, expire its
- * certificate, make its route answer 503 — see one incident of the right
+ * certificate, make its route answer 503, point its name elsewhere — see one incident of the right
  * class, severity and confidence with the evidence, restore it, and see
  * the incident resolve.
  */
@@ -17,10 +17,29 @@ import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { makeCertificates, startHttps, startPostgres, startRedis, startSilentServer, type Certificates, type ServerProcess, type TestHttps } from './servers.js';
+import {
+  LDAP_BASE,
+  LDAP_PROBE_DN,
+  makeCertificates,
+  startDnsmasq,
+  startHttps,
+  startMariadb,
+  startNats,
+  startPostgres,
+  startRedis,
+  startSilentServer,
+  startSlapd,
+  type Certificates,
+  type ServerProcess,
+  type TestDns,
+  type TestHttps,
+} from './servers.js';
 
 const REDIS_PASSWORD = 'redis-secret-91c2e7';
 const PG_PASSWORD = 'pg-secret-4d7a13';
+const NATS_PASSWORD = 'nats-secret-60b3f2';
+const MYSQL_PASSWORD = 'mysql-secret-d81c5a';
+const LDAP_PASSWORD = 'ldap-secret-27e9b4';
 const dir = mkdtempSync(join(tmpdir(), 'robosre-probe-incidents-'));
 let runtime: Runtime;
 let redis: ServerProcess;
@@ -28,14 +47,31 @@ let pg: ServerProcess;
 let https: TestHttps;
 let certs: Certificates;
 let queue: Awaited<ReturnType<typeof startSilentServer>>;
+let nats: ServerProcess;
+let maria: ServerProcess;
+let slapd: ServerProcess;
+let dns: TestDns;
+const SHOP_DNS = { 'shop.test': '10.1.2.3' };
 
 beforeAll(async () => {
   certs = await makeCertificates();
-  [redis, pg, https, queue] = await Promise.all([startRedis(REDIS_PASSWORD), startPostgres(PG_PASSWORD), startHttps(certs.valid), startSilentServer()]);
+  [redis, pg, https, queue, nats, maria, slapd, dns] = await Promise.all([
+    startRedis(REDIS_PASSWORD),
+    startPostgres(PG_PASSWORD),
+    startHttps(certs.valid),
+    startSilentServer(),
+    startNats('probe', NATS_PASSWORD),
+    startMariadb(MYSQL_PASSWORD),
+    startSlapd(LDAP_PASSWORD),
+    startDnsmasq(SHOP_DNS),
+  ]);
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, certs.ca);
   process.env.ROBOSRE_TEST_REDIS_PASSWORD = REDIS_PASSWORD;
   process.env.ROBOSRE_TEST_PG_PASSWORD = PG_PASSWORD;
+  process.env.ROBOSRE_TEST_NATS_PASSWORD = NATS_PASSWORD;
+  process.env.ROBOSRE_TEST_MYSQL_PASSWORD = MYSQL_PASSWORD;
+  process.env.ROBOSRE_TEST_LDAP_PASSWORD = LDAP_PASSWORD;
   // One second apart and one second to answer: long enough for a loaded two-core machine, short enough to keep the test quick.
   const every = { interval: 1_000, timeout: 1_000 };
   const config = parseConfig({
@@ -52,13 +88,26 @@ beforeAll(async () => {
       // Certificates are the TLS probe's business: this route's probe skips verification, so only the route itself can break it.
       { name: 'shop-api', kind: 'http', url: https.url.replace('/health', '/api/health'), insecure: true, expectStatus: [200], ...every },
       { name: 'shop-cert', kind: 'tls', host: 'localhost', port: https.port, caFile, ...every },
+      { name: 'bus', kind: 'nats', host: '127.0.0.1', port: nats.port, user: 'probe', password: { env: 'ROBOSRE_TEST_NATS_PASSWORD' }, critical: true, ...every },
+      { name: 'billing-db', kind: 'mysql', host: '127.0.0.1', port: maria.port, user: 'probe', password: { env: 'ROBOSRE_TEST_MYSQL_PASSWORD' }, database: 'shop', ...every },
+      {
+        name: 'directory',
+        kind: 'ldap',
+        host: '127.0.0.1',
+        port: slapd.port,
+        bindDn: LDAP_PROBE_DN,
+        password: { env: 'ROBOSRE_TEST_LDAP_PASSWORD' },
+        search: { base: `ou=people,${LDAP_BASE}`, filter: '(uid=alice)' },
+        ...every,
+      },
+      { name: 'shop-dns', kind: 'dns', names: Object.keys(SHOP_DNS), server: `127.0.0.1:${dns.port}`, expect: Object.values(SHOP_DNS), ...every },
     ],
   });
   runtime = createRuntime(config, createLogger('silent'));
   runtime.engine.resume();
   runtime.probes!.start();
   // Every probe healthy before anything is broken: no incident at all.
-  await waitFor('every probe checked twice', () => (runtime.probes!.checks >= 12 ? true : undefined), 20_000);
+  await waitFor('every probe checked twice', () => (runtime.probes!.checks >= 20 ? true : undefined), 20_000);
   expect(incidentsRepo.listIncidents(runtime.store.db)).toEqual([]);
 }, 90_000);
 
@@ -66,7 +115,7 @@ afterAll(async () => {
   await runtime?.probes?.stop();
   await runtime?.engine.stop();
   runtime?.store.close();
-  await Promise.all([redis?.close(), pg?.close(), https?.close(), queue?.close()]);
+  await Promise.all([redis?.close(), pg?.close(), https?.close(), queue?.close(), nats?.close(), maria?.close(), slapd?.close(), dns?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -161,6 +210,61 @@ describe('probe incidents through the runtime', () => {
     await resolved(incident.id);
   });
 
+  it('a hanging NATS (core): runtime_dependency_outage, critical, high after two timeouts; thawed, it resolves', async () => {
+    nats.freeze();
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.bus', high);
+    } finally {
+      nats.thaw();
+    }
+    expect(incident).toMatchObject({ incidentType: 'runtime_dependency_outage', severity: 'critical' });
+    expect(incident.triggerParams).toMatchObject({ tried: 'NATS PING on', endpoint: `127.0.0.1:${nats.port} as probe`, errorClass: 'timeout' });
+    await resolved(incident.id);
+  });
+
+  it('MariaDB stopped: database_connectivity_degraded, critical, high; started again, it resolves', async () => {
+    await maria.stop();
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.billing-db', high);
+    } finally {
+      await maria.start();
+    }
+    expect(incident).toMatchObject({ incidentType: 'database_connectivity_degraded', severity: 'critical' });
+    expect(incident.triggerParams).toMatchObject({ tried: 'MySQL SELECT 1 on', endpoint: `probe@127.0.0.1:${maria.port}/shop`, errorClass: 'refused' });
+    await resolved(incident.id);
+  });
+
+  it('the directory stopped: identity_provider_unreachable, a warning while transient, critical once sustained; started again, it resolves', async () => {
+    await slapd.stop();
+    let incident: Incident;
+    try {
+      const transient = await theIncident('prod.service.directory', () => true);
+      expect(transient).toMatchObject({ incidentType: 'identity_provider_unreachable', severity: 'warning' });
+      incident = await theIncident('prod.service.directory', (i) => i.severity === 'critical');
+    } finally {
+      await slapd.start();
+    }
+    expect(incident).toMatchObject({ confidence: 'high' });
+    expect(incident.triggerParams).toMatchObject({ tried: 'LDAP bind to', errorClass: 'refused' });
+    expect(incident.triggerParams.endpoint).toContain(`as ${LDAP_PROBE_DN}`);
+    await resolved(incident.id);
+  });
+
+  it('a name answering another address: ingress_configuration_drift (DNS mismatch), warning; put back, it resolves', async () => {
+    await dns.serve({ 'shop.test': '10.6.6.6' });
+    let incident: Incident;
+    try {
+      incident = await theIncident('prod.service.shop-dns', high);
+    } finally {
+      await dns.serve(SHOP_DNS);
+    }
+    expect(incident).toMatchObject({ incidentType: 'ingress_configuration_drift', severity: 'warning' });
+    expect(incident.triggerParams).toMatchObject({ tried: 'DNS resolution of', errorClass: 'unexpected_answer', error: 'shop.test answered 10.6.6.6; expected 10.1.2.3' });
+    await resolved(incident.id);
+  });
+
   it('no password reaches the store: incidents, timelines and outbox', () => {
     const db = new Database(join(dir, 'robosre.db'), { readonly: true });
     const dump = ['incidents', 'incident_events', 'outbox'].map((table) => JSON.stringify(db.prepare(`SELECT * FROM ${table}`).all())).join('\n');
@@ -168,5 +272,6 @@ describe('probe incidents through the runtime', () => {
     expect(dump).toContain('prod.service.cache');
     expect(dump).not.toContain(REDIS_PASSWORD);
     expect(dump).not.toContain(PG_PASSWORD);
+    for (const secret of [NATS_PASSWORD, MYSQL_PASSWORD, LDAP_PASSWORD]) expect(dump).not.toContain(secret);
   });
 });

@@ -60,4 +60,33 @@ describe('ProbeRunner', () => {
       await runner.stop();
     }
   });
+
+  it('asks Kubernetes about the target of a failing probe only: pods down make the first failure medium', async () => {
+    const signals: Signal[] = [];
+    const asked: string[] = [];
+    const runner = new ProbeRunner({
+      probes: [
+        { ...common, name: 'gone', kind: 'tcp', host: '127.0.0.1', port: await freePort(), intervalMs: 60_000, target: 'statefulset/infra/redis' },
+        { ...common, name: 'fine', kind: 'tcp', host: '127.0.0.1', port: silent.port, intervalMs: 60_000, target: 'deployment/infra/fine' },
+        { ...common, name: 'untargeted', kind: 'tcp', host: '127.0.0.1', port: await freePort(), intervalMs: 60_000 },
+      ],
+      cluster: 'prod',
+      onSignal: (s) => signals.push(s),
+      corroborate: (target) => {
+        asked.push(target);
+        return { target, podsReady: 0, podsDesired: 1 };
+      },
+      logger: createLogger('silent'),
+      random: () => 0,
+    });
+    runner.start();
+    try {
+      await waitFor('two signals', () => (signals.length >= 2 ? true : undefined), 10_000);
+      expect(asked).toEqual(['statefulset/infra/redis']);
+      expect(signals.find((s) => s.subject === 'prod.service.gone')).toMatchObject({ confidence: 'medium', params: { kubernetes: { podsReady: 0, podsDesired: 1, podsDown: true } } });
+      expect(signals.find((s) => s.subject === 'prod.service.untargeted')).toMatchObject({ confidence: 'low' });
+    } finally {
+      await runner.stop();
+    }
+  });
 });

@@ -1,25 +1,34 @@
 /**
  * Real servers for the probe tests, each on a random loopback port and a
- * temp directory: redis-server and PostgreSQL from Debian's packages
- * (.ci/run installs them), a node:https server whose certificate the test
+ * temp directory: redis-server, PostgreSQL, nats-server, MariaDB, slapd
+ * (OpenLDAP) and dnsmasq from Debian's packages (.ci/run installs them),
+ * a node:https server whose certificate the test
  * swaps, and a TCP server that accepts and never answers. SIGSTOP makes a
  * real server hang (the kernel still accepts connections into the backlog,
  * nothing answers); SIGCONT brings it back.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 
+/** Ports handed out in this process: servers started together must not be given the same one. */
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** Resolves once something accepts connections on the port. */
@@ -53,6 +62,8 @@ export interface ServerProcess {
   /** SIGSTOP: connections are accepted by the kernel and never answered. */
   freeze(): void;
   thaw(): void;
+  /** SIGHUP: reread what it serves (dnsmasq's hosts file). */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +92,9 @@ function managed(port: number, launch: () => ChildProcess, cleanup: () => void):
     },
     thaw() {
       child?.kill('SIGCONT');
+    },
+    reload() {
+      child?.kill('SIGHUP');
     },
     async close() {
       await handle.stop();
@@ -142,6 +156,151 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
   );
   await server.start();
   return server;
+}
+
+export async function startNats(user: string, password: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const server = managed(
+    port,
+    () => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => undefined,
+  );
+  await server.start();
+  return server;
+}
+
+/**
+ * MariaDB with a `probe` user that may use the databases named `shop*` (so one that does not exist is 1049, not 1044). The init
+ * file runs at every start, so it must be idempotent. `maxConnections`
+ * is low so a test can exhaust it (MariaDB takes no fewer than 10).
+ */
+export async function startMariadb(password: string, maxConnections = 10): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'robosre-mariadb-'));
+  const data = join(dir, 'data');
+  const init = join(dir, 'init.sql');
+  writeFileSync(init, [`CREATE DATABASE IF NOT EXISTS shop;`, `CREATE USER IF NOT EXISTS 'probe'@'%' IDENTIFIED BY '${password}';`, `GRANT ALL ON \`shop%\`.* TO 'probe'@'%';`].join('\n'));
+  const root = process.getuid?.() === 0 ? ['--user=root'] : [];
+  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
+  if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
+  const server = managed(
+    port,
+    () =>
+      spawn(
+        'mariadbd',
+        ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  await server.start();
+  return server;
+}
+
+export const LDAP_BASE = 'dc=example,dc=org';
+export const LDAP_PROBE_DN = `uid=robosre,ou=services,${LDAP_BASE}`;
+
+/** slapd with one mdb database: a service account to bind as (LDAP_PROBE_DN) and two people to search for. */
+export async function startSlapd(password: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'robosre-slapd-'));
+  const conf = join(dir, 'slapd.conf');
+  writeFileSync(
+    conf,
+    [
+      'include /etc/ldap/schema/core.schema',
+      'include /etc/ldap/schema/cosine.schema',
+      'include /etc/ldap/schema/inetorgperson.schema',
+      'modulepath /usr/lib/ldap',
+      'moduleload back_mdb',
+      `pidfile ${join(dir, 'slapd.pid')}`,
+      'database mdb',
+      'maxsize 10485760',
+      `suffix "${LDAP_BASE}"`,
+      `rootdn "cn=admin,${LDAP_BASE}"`,
+      `directory ${dir}`,
+      '',
+    ].join('\n'),
+  );
+  const entry = (dn: string, ...lines: string[]) => [`dn: ${dn}`, ...lines, ''].join('\n');
+  writeFileSync(
+    join(dir, 'data.ldif'),
+    [
+      entry(LDAP_BASE, 'objectClass: dcObject', 'objectClass: organization', 'dc: example', 'o: Example'),
+      entry(`ou=services,${LDAP_BASE}`, 'objectClass: organizationalUnit', 'ou: services'),
+      entry(`ou=people,${LDAP_BASE}`, 'objectClass: organizationalUnit', 'ou: people'),
+      entry(LDAP_PROBE_DN, 'objectClass: inetOrgPerson', 'uid: robosre', 'cn: robosre', 'sn: probe', `userPassword: ${password}`),
+      entry(`uid=alice,ou=people,${LDAP_BASE}`, 'objectClass: inetOrgPerson', 'uid: alice', 'cn: Alice', 'sn: A'),
+      entry(`uid=bob,ou=people,${LDAP_BASE}`, 'objectClass: inetOrgPerson', 'uid: bob', 'cn: Bob', 'sn: B'),
+    ].join('\n'),
+  );
+  const load = spawnSync('slapadd', ['-f', conf, '-l', join(dir, 'data.ldif')], { encoding: 'utf8' });
+  if (load.status !== 0) throw new Error(`slapadd failed: ${load.stderr}`);
+  const server = managed(
+    port,
+    // -d keeps it in the foreground, so SIGSTOP and SIGTERM reach the server itself.
+    () => spawn('slapd', ['-f', conf, '-h', `ldap://127.0.0.1:${port}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  await server.start();
+  return server;
+}
+
+export interface TestDns extends ServerProcess {
+  /** Replaces the answers (name → IPv4 address) and makes dnsmasq reread them. */
+  serve(records: Record<string, string>): Promise<void>;
+}
+
+/** Resolves once dnsmasq at `port` answers every record. */
+async function answering(port: number, records: Record<string, string>, timeoutMs: number): Promise<void> {
+  const resolver = new Resolver({ timeout: 500, tries: 1 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+  const deadline = Date.now() + timeoutMs;
+  for (const [name, address] of Object.entries(records)) {
+    while (!(await resolver.resolve4(name).catch((): string[] => [])).includes(address)) {
+      if (Date.now() > deadline) throw new Error(`dnsmasq on ${port} does not answer ${name} → ${address}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** dnsmasq answering only for `.test` names from a hosts file: anything else under `.test` is NXDOMAIN. */
+export async function startDnsmasq(records: Record<string, string>): Promise<TestDns> {
+  const dir = mkdtempSync(join(tmpdir(), 'robosre-dnsmasq-'));
+  const hosts = join(dir, 'hosts');
+  const write = (r: Record<string, string>) => writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
+  write(records);
+  // The TCP check of `managed` passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const server = managed(
+      port,
+      () =>
+        spawn(
+          'dnsmasq',
+          ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
+    try {
+      await server.start();
+      await answering(port, records, 5_000);
+    } catch (error) {
+      await server.stop();
+      if (attempt === 3) throw error;
+      continue;
+    }
+    return {
+      ...server,
+      async serve(next) {
+        write(next);
+        server.reload();
+        // dnsmasq rereads on its next loop turn: wait until it answers the new records.
+        await answering(port, next, 5_000);
+      },
+    };
+  }
 }
 
 /** Accepts every connection and never sends a byte: what a wedged server looks like from outside. `close` then `listen` closes and reopens the same port. */

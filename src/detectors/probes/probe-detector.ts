@@ -1,8 +1,10 @@
 /**
  * Turns one probe's results, one after another, into a verdict for its
  * incident class. The first failed check opens the incident with low
- * confidence (a single ambiguous signal, seed 004); a second failure in a
- * row makes it high (repeated across two or more checks). It clears only
+ * confidence (a single ambiguous signal, seed 004), or medium when
+ * Kubernetes shows the probe's target with pods down (one strong signal
+ * plus one weak one); a second failure in a row makes it high (repeated
+ * across two or more checks). It clears only
  * after `recoverAfter` successes in a row, and a probe that fails again
  * soon after recovering needs twice as many each time (up to 8×): a flapping
  * dependency stays one open incident instead of reopening every minute.
@@ -28,6 +30,18 @@ export interface ProbeIdentity {
   intervalMs: number;
 }
 
+/** What the Kubernetes watcher's cache shows of the workload a probe names as its target. */
+export interface WorkloadPods {
+  target: string;
+  podsReady: number;
+  podsDesired: number;
+}
+
+/** Fewer pods ready than desired, or scaled to zero: either explains a dependency that does not answer. */
+export function podsDown(pods: WorkloadPods): boolean {
+  return pods.podsReady < pods.podsDesired || pods.podsDesired === 0;
+}
+
 export interface ProbeState {
   firing: boolean;
   /** Failed checks since the incident opened: each is one occurrence. */
@@ -39,6 +53,10 @@ export interface ProbeState {
   failingSince: number | null;
   lastGoodAt: number | null;
   lastFailure: ProbeResult | null;
+  /** Kubernetes as it was at the last failed check, when the probe has a watched target. */
+  kubernetes: WorkloadPods | null;
+  /** Kubernetes showed the target's pods down at some failed check of this incident: confidence never drops while it is open. */
+  corroborated: boolean;
   /** When recent incidents of this probe cleared, for flap damping. */
   recoveries: number[];
 }
@@ -52,6 +70,8 @@ export const INITIAL_PROBE_STATE: ProbeState = {
   failingSince: null,
   lastGoodAt: null,
   lastFailure: null,
+  kubernetes: null,
+  corroborated: false,
   recoveries: [],
 };
 
@@ -82,7 +102,8 @@ export function probeSeverity(probe: ProbeIdentity, failure: ProbeResult, streak
   }
 }
 
-export function observeProbe(probe: ProbeIdentity, state: ProbeState, result: ProbeResult): { state: ProbeState; verdict: Verdict } {
+/** `pods`: the probe's target as Kubernetes shows it at this check, when there is one to look at. */
+export function observeProbe(probe: ProbeIdentity, state: ProbeState, result: ProbeResult, pods?: WorkloadPods): { state: ProbeState; verdict: Verdict } {
   const now = result.startedAt;
   const recoveries = recentRecoveries(state.recoveries, now, probe.intervalMs);
   if (result.ok) {
@@ -108,6 +129,8 @@ export function observeProbe(probe: ProbeIdentity, state: ProbeState, result: Pr
     consecutiveSuccesses: 0,
     failingSince: state.firing && state.failingSince !== null ? state.failingSince : now,
     lastFailure: result,
+    kubernetes: pods ?? null,
+    corroborated: (state.firing && state.corroborated) || (pods !== undefined && podsDown(pods)),
   };
   return { state: next, verdict: firingVerdict(probe, next, now) };
 }
@@ -117,13 +140,15 @@ function firingVerdict(probe: ProbeIdentity, state: ProbeState, now: number): Ve
   const needed = requiredSuccesses(probe, state, now);
   const lastGood = state.lastGoodAt === null ? 'never seen healthy' : `last good ${new Date(state.lastGoodAt).toISOString()}`;
   const what = `${probe.tried} ${probe.endpoint} (probe ${probe.name})`;
+  const k8s = state.kubernetes;
+  const k8sSays = k8s ? `; Kubernetes: ${k8s.target} has ${k8s.podsReady}/${k8s.podsDesired} pods ready` : '';
   return {
     incidentType: probe.incidentType,
     firing: true,
     count: state.failedChecks,
     severity: probeSeverity(probe, failure, state.longestStreak),
-    confidence: state.longestStreak >= 2 ? 'high' : 'low',
-    summary: `${what} failed: ${failure.errorClass ?? 'error'}: ${failure.message ?? 'no message'} after ${Math.round(failure.latencyMs)} ms; ${state.longestStreak} failed check(s) in a row; ${lastGood}`.slice(0, 1000),
+    confidence: state.longestStreak >= 2 ? 'high' : state.corroborated ? 'medium' : 'low',
+    summary: `${what} failed: ${failure.errorClass ?? 'error'}: ${failure.message ?? 'no message'} after ${Math.round(failure.latencyMs)} ms; ${state.longestStreak} failed check(s) in a row${k8sSays}; ${lastGood}`.slice(0, 1000),
     evidence: {
       probe: probe.name,
       kind: probe.kind,
@@ -141,6 +166,7 @@ function firingVerdict(probe: ProbeIdentity, state: ProbeState, now: number): Ve
       successesToRecover: needed,
       flapping: needed > probe.recoverAfter,
       ...(failure.details ? { details: failure.details } : {}),
+      ...(k8s ? { kubernetes: { ...k8s, podsDown: podsDown(k8s) } } : {}),
     },
   };
 }

@@ -4,7 +4,7 @@
  * failure carries one error class, so a timeout, a refused port and a bad
  * password are told apart in the incident instead of all being "down".
  */
-export const PROBE_KINDS = ['tcp', 'http', 'tls', 'redis', 'postgres'] as const;
+export const PROBE_KINDS = ['tcp', 'http', 'tls', 'redis', 'postgres', 'nats', 'mysql', 'ldap', 'dns'] as const;
 export type ProbeKind = (typeof PROBE_KINDS)[number];
 
 export const PROBE_ERROR_CLASSES = [
@@ -27,7 +27,7 @@ export const PROBE_ERROR_CLASSES = [
   'cert_hostname',
   /** The chain does not lead to a trusted CA (self-signed, unknown issuer, bad signature). */
   'cert_untrusted',
-  /** Credentials refused (Redis WRONGPASS/NOAUTH, PostgreSQL 28P01). */
+  /** Credentials refused (Redis WRONGPASS/NOAUTH, PostgreSQL 28P01, MySQL 1045, NATS Authorization Violation, LDAP 49). */
   'auth',
   /** The server answers but refuses work for now (Redis LOADING, PostgreSQL starting up or out of connections). */
   'unavailable',
@@ -39,6 +39,8 @@ export const PROBE_ERROR_CLASSES = [
   'unexpected_status',
   /** HTTP answered with an expected status but without the expected text. */
   'unexpected_body',
+  /** The server answered, but not what is configured: DNS addresses other than expected, an LDAP search with no entry. */
+  'unexpected_answer',
   /** Anything not classified above; its message says what. */
   'error',
 ] as const;
@@ -63,7 +65,11 @@ export type ProbeIncidentType = (typeof PROBE_INCIDENT_TYPES)[number];
 export const DEFAULT_INCIDENT_TYPE: Record<ProbeKind, ProbeIncidentType> = {
   tcp: 'runtime_dependency_outage',
   redis: 'runtime_dependency_outage',
+  nats: 'runtime_dependency_outage',
   postgres: 'database_connectivity_degraded',
+  mysql: 'database_connectivity_degraded',
+  ldap: 'identity_provider_unreachable',
+  dns: 'ingress_configuration_drift',
   http: 'ingress_configuration_drift',
   tls: 'ingress_configuration_drift',
 };
