@@ -18,6 +18,7 @@ let core: k8s.CoreV1Api;
 let apps: k8s.AppsV1Api;
 let batch: k8s.BatchV1Api;
 let kubelet: NodeJS.Timeout | undefined;
+let stopped = false;
 /** What the fake kubelet does with a new pod, by its `role` label. */
 const fate: Record<string, 'ready' | 'succeed' | 'fail' | 'hang'> = {};
 
@@ -61,15 +62,17 @@ beforeAll(async () => {
     if ((await core.listNamespacedServiceAccount({ namespace: 'ops' })).items.some((sa) => sa.metadata?.name === 'default')) break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  // One pass at a time; a pass still running when the control plane stops must not schedule another or throw.
   const tick = () => {
-    kubelet = setTimeout(() => void playKubelet().finally(tick), 150);
+    if (stopped) return;
+    kubelet = setTimeout(() => void playKubelet().catch(() => undefined).finally(tick), 150);
   };
   tick();
 }, 180_000);
 
 afterAll(async () => {
+  stopped = true;
   clearTimeout(kubelet);
-  kubelet = undefined;
   await cp?.stop();
 });
 
