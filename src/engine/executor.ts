@@ -69,6 +69,8 @@ export interface ExecutionResult {
 
 export interface Executor {
   execute(action: AuthorizedAction): Promise<ExecutionResult>;
+  /** False for an action it would only refuse (no hook configured, not implemented); the plan passes over it. Absent: everything. */
+  supports?(actionId: string): boolean;
   /**
    * What the action would do, from reads and dry runs only — nothing may
    * change. Asked before an approval is requested, so the prompt's expected

@@ -22,7 +22,7 @@ import { enqueue, markOutbox } from '../store/outbox.repo.js';
 import { authorize } from './authorize.js';
 import type { ActionParams, Executor, ExecutionResult, Preview, Undo } from './executor.js';
 import { describePatch } from './reviewed-patch.js';
-import type { Handler, HandlerContext } from './handler.js';
+import type { Handler, HandlerContext, Plan } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
 import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
 import type { Clock, EngineSettings } from './settings.js';
@@ -212,25 +212,51 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
     incidentsRepo.updateIncident(deps.db, incident.id, { phase: 'verify', wakeAt: now, updatedAt: now });
     return { next: 'continue' };
   }
-  const ctx = context(deps, incident);
-  const st = stageState(incident);
-  const planned = handlerOf(deps, incident).plan(ctx);
-  if (planned.actions.length === 0 && st.stage > 0) {
-    escalate(deps, incident, now, 'no further remediation step is available');
+  const { stage, planned, skipped } = usablePlan(deps, incident);
+  const recordSkipped = () => {
+    for (const action of skipped) {
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `${action} skipped: this executor does not carry it out (a hook may need configuring, docs/remediation.md)`, { action, skipped: true });
+    }
+  };
+  if (planned.actions.length === 0 && stage > 0) {
+    const why = skipped.length ? `; this executor does not carry out ${skipped.join(', ')}` : '';
+    deps.db.transaction(() => {
+      recordSkipped();
+      escalate(deps, incident, now, `no further remediation step is available${why}`);
+    });
     return { next: 'continue' };
   }
   const previews = await previewApprovals(deps, incident, planned.actions, now);
   deps.db.transaction(() => {
+    recordSkipped();
     for (const [i, p] of planned.actions.entries()) {
-      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${st.stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
+      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
-      handlerState: { ...incident.handlerState, lastStage: planned.last },
+      handlerState: { ...incident.handlerState, stage, lastStage: planned.last },
       phase: 'execute',
       updatedAt: now,
     });
   });
   return { next: 'continue' };
+}
+
+/**
+ * The handler's plan without what the executor cannot carry out: a stage
+ * whose every step is unsupported (a reboot with no hook configured) is
+ * passed over for the next one, rather than asking a human to approve an
+ * action that can only fail.
+ */
+function usablePlan(deps: WorkerDeps, incident: Incident): { stage: number; planned: Plan; skipped: string[] } {
+  const supports = (action: string) => deps.executor.supports?.(action) ?? true;
+  const skipped: string[] = [];
+  const ctx = context(deps, incident);
+  for (let stage = ctx.stage; ; stage += 1) {
+    const planned = handlerOf(deps, incident).plan({ ...ctx, stage });
+    const usable = planned.actions.filter((p) => supports(p.action));
+    for (const p of planned.actions) if (!supports(p.action) && !skipped.includes(p.action)) skipped.push(p.action);
+    if (usable.length > 0 || planned.actions.length === 0 || planned.last || stage === 0) return { stage, planned: { ...planned, actions: usable }, skipped };
+  }
 }
 
 /** Longest a dry-run preview may take; without an answer the prompt keeps the catalogue's impact line. */

@@ -7,6 +7,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_KEY_ANNOTATION, KubernetesExecutor, REPLICAS_ANNOTATION, RESTARTED_AT_ANNOTATION } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
+import { ACTIONS } from '../../policies/actions.js';
 import { createLogger } from '../../src/log.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { authorized } from './runtime.js';
@@ -249,6 +250,14 @@ describe('Kubernetes executor on a real API server', () => {
     // One replica ready elsewhere (the ReplicaSet's replacement): now the drain may go.
     await replica('cache-c', 'w8');
     expect(await executor.execute(authorized('drain_node', 'node/w7'))).toMatchObject({ outcome: 'succeeded', after: { evicted: ['ci/cache-a', 'ci/cache-b'] } });
+  });
+
+  it('supports exactly the actions it carries out, so the plan passes over the others instead of asking to approve a certain failure', async () => {
+    for (const { id } of ACTIONS.filter((a) => a.id !== 'notify_operator')) {
+      const result = await executor.execute(authorized(id, 'node/nowhere'));
+      const refused = /is not carried out by the Kubernetes executor yet|none is configured/.test(result.detail ?? '');
+      expect(executor.supports(id), `${id}: ${result.detail}`).toBe(!refused);
+    }
   });
 
   it('refuses what it cannot do, clearly, and touches nothing: a vanished target, the wrong kind, an action it does not carry out', async () => {

@@ -125,6 +125,23 @@ describe('disk pressure remediation end to end on a real API server', () => {
     }
   }, 120_000);
 
+  it('demo: with no reboot or replace hook configured, a cordon that does not help escalates instead of asking to approve steps that would only fail', async () => {
+    const test = await start('demo');
+    const { runtime } = test;
+    try {
+      await pressuredNodeWithFailedPods('w-nohook', 1);
+      const incident = await waitFor('the disk-pressure incident', () => incidentsRepo.listIncidents(runtime.store.db).find((i) => i.subject === 'prod.node.w-nohook' && i.confidence === 'high'), 20_000);
+      const approval = await waitFor('the cordon approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending'), 30_000);
+      runtime.engine.decideApproval(approval.id, { approve: true, by: 'alice', channel: 'console' });
+      const escalation = await waitFor('the escalation', () => incidentsRepo.timeline(runtime.store.db, incident.id).find((e) => e.kind === 'escalation'), 30_000);
+      expect(escalation.summary).toBe('no further remediation step is available; this executor does not carry out reboot_node, replace_node');
+      expect(actionsRepo.listApprovals(runtime.store.db, incident.id).map((a) => (a.prompt as { action: string }).action)).toEqual(['cordon_node']);
+      expect(incidentsRepo.timeline(runtime.store.db, incident.id).filter((e) => e.kind === 'decision' && e.summary.includes('skipped')).map((e) => e.summary.split(' ')[0])).toEqual(['reboot_node', 'replace_node']);
+    } finally {
+      await test.stop();
+    }
+  }, 120_000);
+
   it('production: the same cleanup, then it stops at the cordon approval request and cordons nothing', async () => {
     const test = await start('production');
     const { runtime } = test;

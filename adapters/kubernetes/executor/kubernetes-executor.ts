@@ -50,6 +50,9 @@ export const REPLICAS_ANNOTATION = 'robosre.io/replicas-before-scale-to-zero';
 /** The pod-template annotation `kubectl rollout restart` writes. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 
+/** What apply() carries out itself (notify_operator is the worker's own). */
+const CARRIED_OUT = new Set(['collect_evidence', 'notify_operator', 'delete_completed_pods', 'suspend_cronjob', 'resume_workload', 'scale_to_zero', 'rollout_restart', 'cordon_node', 'uncordon_node', 'drain_node', 'patch_image', 'patch_pull_secret', 'patch_config']);
+
 const MERGE = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 /** Containers merge by name, so an image patch names one container and leaves the others alone. */
 const STRATEGIC = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
@@ -91,6 +94,11 @@ export class KubernetesExecutor implements Executor {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
+  }
+
+  supports(actionId: string): boolean {
+    if ((HOOK_ACTIONS as readonly string[]).includes(actionId)) return this.options.hooks?.[actionId as HookAction] !== undefined;
+    return CARRIED_OUT.has(actionId);
   }
 
   async execute(action: AuthorizedAction): Promise<ExecutionResult> {
