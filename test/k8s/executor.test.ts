@@ -122,8 +122,11 @@ describe('Kubernetes executor on a real API server', () => {
 
   it('cordon_node reports its undo, uncordon_node carries it out, and an approved cordon is refused once someone changed the node', async () => {
     await core.createNode({ body: { metadata: { name: 'w6', labels: { pool: 'a' } } } });
-    const cordon = await executor.execute(authorized('cordon_node', 'node/w6'));
+    const action = authorized('cordon_node', 'node/w6');
+    const cordon = await executor.execute(action);
     expect(cordon.undo).toEqual({ action: 'uncordon_node' });
+    // Resumed after a crash before the result was stored: still the undo, since our key on the node says we changed it.
+    expect(await executor.execute(action)).toMatchObject({ alreadyApplied: true, undo: { action: 'uncordon_node' } });
     expect(await executor.execute(authorized('uncordon_node', 'node/w6'))).toMatchObject({ outcome: 'succeeded', before: { unschedulable: true }, after: { unschedulable: false } });
     expect((await core.readNode({ name: 'w6' })).spec?.unschedulable ?? false).toBe(false);
 

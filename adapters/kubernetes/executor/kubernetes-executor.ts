@@ -211,7 +211,7 @@ export class KubernetesExecutor implements Executor {
       patch: () => ({ spec: { suspend } }),
       state: (c) => ({ suspend: c.spec?.suspend ?? false }),
       done: `cronjob ${namespace}/${name} ${suspend ? 'suspended' : 'resumed'}`,
-      ...(suspend ? { undo: () => ({ action: 'resume_workload' }) } : {}),
+      ...(suspend ? { undo: { action: 'resume_workload' } } : {}),
     });
   }
 
@@ -235,7 +235,7 @@ export class KubernetesExecutor implements Executor {
       patch: (w) => ({ metadata: { annotations: { [REPLICAS_ANNOTATION]: String(replicas(w)) } }, spec: { replicas: 0 } }),
       state: (w) => ({ replicas: replicas(w) }),
       done: `${target.kind} ${target.namespace}/${target.name} scaled to zero`,
-      undo: () => ({ action: 'resume_workload' }),
+      undo: { action: 'resume_workload' },
     });
   }
 
@@ -282,7 +282,7 @@ export class KubernetesExecutor implements Executor {
       patch: () => ({ spec: { unschedulable } }),
       state: (n) => ({ unschedulable: n.spec?.unschedulable ?? false }),
       done: `node ${name} ${unschedulable ? 'cordoned' : 'uncordoned'}`,
-      ...(unschedulable ? { undo: () => ({ action: 'uncordon_node' }) } : {}),
+      ...(unschedulable ? { undo: { action: 'uncordon_node' } } : {}),
     });
   }
 
@@ -554,14 +554,16 @@ export class KubernetesExecutor implements Executor {
     read: () => Promise<T>,
     inDesiredState: (obj: T) => boolean,
     patch: (body: object, dryRun: boolean) => Promise<T>,
-    how: { patch: (obj: T) => Record<string, unknown>; state: (obj: T) => Record<string, unknown>; done: string; undo?: (before: T) => Undo },
+    /** `undo`: fixed, or computed from the state before (a patch's old value), which a resumed run no longer has. */
+    how: { patch: (obj: T) => Record<string, unknown>; state: (obj: T) => Record<string, unknown>; done: string; undo?: Undo | ((before: T) => Undo) },
   ): Promise<Applied> {
     const { key } = mark;
     const obj = await read();
     const snapshot = (o: T) => ({ ...how.state(o), resourceVersion: o.metadata?.resourceVersion });
     if (obj.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === key) {
-      // The undo was recorded with the first run's result; a resumed run cannot know the state before it.
-      return { before: null, after: snapshot(obj), detail: `${how.done} (already applied under this key)`, alreadyApplied: true };
+      // Our key on the object means we changed it, so a fixed undo still holds; one computed from the state before is lost with it.
+      const undo = typeof how.undo === 'object' ? { undo: how.undo } : {};
+      return { before: null, after: snapshot(obj), detail: `${how.done} (already applied under this key)`, alreadyApplied: true, ...undo };
     }
     const changed = changedSince(mark.seen, obj, mark.kind, `${mark.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}`);
     if (changed) throw new ActionError(changed);
@@ -572,7 +574,8 @@ export class KubernetesExecutor implements Executor {
     const full = { ...body, metadata: { ...metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: { ...annotations, [ACTION_KEY_ANNOTATION]: key } } };
     await patch(full, true);
     const after = await patch(full, false);
-    return { before: snapshot(obj), after: snapshot(after), detail: how.done, ...(how.undo ? { undo: how.undo(obj) } : {}) };
+    const undo = typeof how.undo === 'function' ? how.undo(obj) : how.undo;
+    return { before: snapshot(obj), after: snapshot(after), detail: how.done, ...(undo ? { undo } : {}) };
   }
 }
 
