@@ -26,6 +26,7 @@ import { decodeHelmRelease, liveWorkload } from './helm-release.js';
 import { LogTails } from './log-tail.js';
 import { ScopedInformer, type InformerSpec } from './scoped-informer.js';
 import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
+import { SignalSequence } from '../signal-sequence.js';
 
 export interface ClusterWatcherOptions {
   /** A kubeconfig file; without one, the in-cluster service account. */
@@ -62,9 +63,7 @@ export class ClusterWatcher {
   /** Latest revision of each Helm release (`namespace/name`), and which releases each workload belongs to. */
   private readonly releases = new Map<string, { secret: string; view: HelmReleaseView }>();
   private readonly releasesOfWorkload = new Map<string, Set<string>>();
-  /** Signal ids must differ per judgement and per process (a restarted robosre judges the same resourceVersions again). */
-  private readonly epoch = Date.now().toString(36);
-  private signalSeq = 0;
+  private readonly ids = new SignalSequence();
   private stopped = false;
   /** Until every informer has listed once, a release's workloads may just not be cached yet: releases wait. */
   private synced = false;
@@ -298,7 +297,7 @@ export class ClusterWatcher {
     const ctx = this.facts.nodeContext(view.name, now, this.settings.evictionQuietMs);
     const verdicts = nodeVerdicts(view, now, this.settings, ctx);
     // Signal ids must be unique per judgement: a timer's re-judgement of the same resourceVersion is a new one.
-    this.emit(this.tracker.signals(this.nodeRef(view.uid, `${view.resourceVersion}-${this.seq()}`, view.name), verdicts, now));
+    this.emit(this.tracker.signals(this.nodeRef(view.uid, `${view.resourceVersion}-${this.ids.next()}`, view.name), verdicts, now));
     const disk = verdicts.find((v) => v.incidentType === 'node_disk_pressure')?.firing ?? false;
     if (this.facts.setPressure(view.name, disk, now)) this.pressureChanged(view.name);
     this.recheckAt(`node:${view.name}`, nodeRecheckAt(view, now, this.settings, this.facts.nodeContext(view.name, now, this.settings.evictionQuietMs)), () => this.markDirty('nodes', view.name));
@@ -338,7 +337,7 @@ export class ClusterWatcher {
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
     const ctx = { events: this.facts.eventsOf('Pod', view.namespace, view.name), unboundClaims: unbound, ownerChain: chain };
-    const signals = this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, podVerdicts(view, now, this.settings, ctx), now);
+    const signals = this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.ids.next()}` }, podVerdicts(view, now, this.settings, ctx), now);
     this.emit(signals);
     for (const s of signals) this.askForLogs(view, s);
     // Look again, from the cache, when "pending" becomes "pending too long".
@@ -410,7 +409,7 @@ export class ClusterWatcher {
       this.emit(this.tracker.deleted(ref, now));
       return;
     }
-    this.emit(this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.seq()}` }, workloadVerdicts(view, now, this.settings), now));
+    this.emit(this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.ids.next()}` }, workloadVerdicts(view, now, this.settings), now));
     this.recheckAt(view.uid, replicasDeadline(view, this.settings), () => {
       const current = this.workloads.get(view.kind)?.get(view.name, view.namespace);
       if (current) this.onWorkload(viewOf(view.kind, current), false);
@@ -424,7 +423,7 @@ export class ClusterWatcher {
 
   private evaluateNamespace(namespace: string): void {
     const now = this.now();
-    const ref: ObjectRef = { uid: `namespace:${namespace}`, resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.namespace.${namespace}`, target: `namespace/${namespace}` };
+    const ref: ObjectRef = { uid: `namespace:${namespace}`, resourceVersion: `${now}-${this.ids.next()}`, subject: `${this.options.cluster}.namespace.${namespace}`, target: `namespace/${namespace}` };
     this.emit(this.tracker.signals(ref, [buildupVerdict(this.facts.backlog(namespace), this.settings)], now));
   }
 
@@ -470,7 +469,7 @@ export class ClusterWatcher {
   private evaluateRelease(key: string): void {
     const now = this.now();
     const [ns, name] = key.split('/') as [string, string];
-    const ref: ObjectRef = { uid: `release:${key}`, resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.release.${ns}.${name}`, target: `release/${ns}/${name}` };
+    const ref: ObjectRef = { uid: `release:${key}`, resourceVersion: `${now}-${this.ids.next()}`, subject: `${this.options.cluster}.release.${ns}.${name}`, target: `release/${ns}/${name}` };
     const release = this.releases.get(key);
     for (const [workload, keys] of this.releasesOfWorkload) if (keys.delete(key) && keys.size === 0) this.releasesOfWorkload.delete(workload);
     if (!release) {
@@ -500,7 +499,7 @@ export class ClusterWatcher {
     if (this.stopped) return;
     const now = this.now();
     const states = this.watchStates();
-    const ref: ObjectRef = { uid: 'kube-state', resourceVersion: `${now}-${this.seq()}`, subject: `${this.options.cluster}.control-server.kube-state`, target: `cluster/${this.options.cluster}` };
+    const ref: ObjectRef = { uid: 'kube-state', resourceVersion: `${now}-${this.ids.next()}`, subject: `${this.options.cluster}.control-server.kube-state`, target: `cluster/${this.options.cluster}` };
     const verdict = kubeStateVerdict(states, now, this.settings);
     this.kubeStateStuck = verdict.firing;
     this.emit(this.tracker.signals(ref, [verdict], now));
@@ -558,11 +557,6 @@ export class ClusterWatcher {
     }, at - now + 50);
     timer.unref();
     this.timers.set(key, timer);
-  }
-
-  private seq(): string {
-    this.signalSeq += 1;
-    return `${this.epoch}.${this.signalSeq}`;
   }
 
   private emit(signals: Signal[]): void {

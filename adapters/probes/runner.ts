@@ -12,6 +12,7 @@ import { Periodic } from '../periodic.js';
 import { executeProbe } from './execute.js';
 import { describeProbe } from './describe.js';
 import type { ProbeSpec } from './spec.js';
+import { SignalSequence } from '../signal-sequence.js';
 
 export interface ProbeRunnerOptions {
   probes: ProbeSpec[];
@@ -34,9 +35,7 @@ interface Slot {
 export class ProbeRunner {
   private readonly slots: Slot[];
   private readonly tracker: VerdictTracker;
-  /** Signal ids must differ per judgement and per process, as for the cluster watcher. */
-  private readonly epoch = Date.now().toString(36);
-  private seq = 0;
+  private readonly ids = new SignalSequence();
   private readonly schedule: Periodic;
   /** Checks completed, for health and benchmarks. */
   checks = 0;
@@ -67,7 +66,7 @@ export class ProbeRunner {
       const pods = !result.ok && slot.spec.target ? this.options.corroborate?.(slot.spec.target) : undefined;
       const { state, verdict } = observeProbe(slot.identity, slot.state, result, pods);
       slot.state = state;
-      const ref = { uid: `probe:${slot.spec.name}`, resourceVersion: this.nextSeq(), subject: `${this.options.cluster}.service.${slot.spec.name}`, target: slot.spec.target ?? '' };
+      const ref = { uid: `probe:${slot.spec.name}`, resourceVersion: this.ids.next(), subject: `${this.options.cluster}.service.${slot.spec.name}`, target: slot.spec.target ?? '' };
       for (const signal of this.tracker.signals(ref, [verdict], result.startedAt)) this.emit(slot, signal, ref.resourceVersion);
     } catch (error) {
       this.options.logger.error({ err: error, probe: slot.spec.name }, 'probe detector failed');
@@ -84,11 +83,6 @@ export class ProbeRunner {
     } catch (error) {
       this.options.logger.error({ err: error, probe: slot.spec.name }, 'probe signal refused');
     }
-  }
-
-  private nextSeq(): string {
-    this.seq += 1;
-    return `${this.epoch}.${this.seq}`;
   }
 
   private now(): number {

@@ -14,6 +14,7 @@ import { INITIAL_SERIES_STATE, bySubject, observeSeries, worthKeeping, type Gold
 import { sourceHealthVerdict, type RuleHealth } from '../../src/detectors/golden-signals/source-health.js';
 import { Periodic } from '../periodic.js';
 import { PrometheusError, type PrometheusClient } from './client.js';
+import { SignalSequence } from '../signal-sequence.js';
 
 export interface GoldenSignalsRunnerOptions {
   client: PrometheusClient;
@@ -37,9 +38,7 @@ export class GoldenSignalsRunner {
   private readonly slots: Slot[];
   private readonly tracker: VerdictTracker;
   private readonly schedule: Periodic;
-  /** Signal ids must differ per judgement and per process, as for the probes. */
-  private readonly epoch = Date.now().toString(36);
-  private seq = 0;
+  private readonly ids = new SignalSequence();
   /** Evaluations completed (answered or failed), for tests and benchmarks. */
   evaluations = 0;
 
@@ -86,7 +85,7 @@ export class GoldenSignalsRunner {
       const { state, verdict } = observeSeries(rule, before, current.get(subject) ?? null, at);
       if (worthKeeping(rule, state, at)) slot.series.set(subject, state);
       else slot.series.delete(subject);
-      const ref = { uid: `golden:${rule.name}:${subject}`, resourceVersion: this.nextSeq(), subject: `${this.options.cluster}.service.${subject}`, target: rule.target ?? '' };
+      const ref = { uid: `golden:${rule.name}:${subject}`, resourceVersion: this.ids.next(), subject: `${this.options.cluster}.service.${subject}`, target: rule.target ?? '' };
       for (const signal of this.tracker.signals(ref, [verdict], at)) {
         this.emit(`golden:${rule.name}:${subject}`, signal, ref.resourceVersion, 'metric_threshold', rule.target);
         const worse = before.firing && state.severity !== before.severity;
@@ -115,7 +114,7 @@ export class GoldenSignalsRunner {
 
   private judgeSource(at: number): void {
     const verdict = sourceHealthVerdict(this.options.client.url, this.slots.map((s) => s.health), at);
-    const ref = { uid: 'golden:prometheus', resourceVersion: this.nextSeq(), subject: `${this.options.cluster}.control-server.prometheus`, target: '' };
+    const ref = { uid: 'golden:prometheus', resourceVersion: this.ids.next(), subject: `${this.options.cluster}.control-server.prometheus`, target: '' };
     for (const signal of this.tracker.signals(ref, [verdict], at)) this.emit(ref.uid, signal, ref.resourceVersion, 'health_check', undefined);
   }
 
@@ -130,11 +129,6 @@ export class GoldenSignalsRunner {
     } catch (error) {
       this.options.logger.error({ err: error, subject: own.subject }, 'golden-signal signal refused');
     }
-  }
-
-  private nextSeq(): string {
-    this.seq += 1;
-    return `${this.epoch}.${this.seq}`;
   }
 
   private now(): number {

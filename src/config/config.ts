@@ -42,6 +42,14 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
  * A hook's Job template, read and checked at parse time: a broken recipe is a
  * config error now, not a failed reboot at 3 a.m.
  */
+const jobManifest = z
+  .object({
+    apiVersion: z.literal('batch/v1'),
+    kind: z.literal('Job'),
+    spec: z.object({ template: z.object({ spec: z.object({ containers: z.array(z.object({ name: z.string().min(1), image: z.string().min(1) }).passthrough()).min(1) }).passthrough() }).passthrough() }).passthrough(),
+  })
+  .passthrough();
+
 const jobTemplateFile = z.string().min(1).transform((path, ctx): Record<string, unknown> => {
   let doc: unknown;
   try {
@@ -50,12 +58,7 @@ const jobTemplateFile = z.string().min(1).transform((path, ctx): Record<string, 
     ctx.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
     return z.NEVER;
   }
-  const shape = z.object({
-    apiVersion: z.literal('batch/v1'),
-    kind: z.literal('Job'),
-    spec: z.object({ template: z.object({ spec: z.object({ containers: z.array(z.object({ name: z.string().min(1), image: z.string().min(1) }).passthrough()).min(1) }).passthrough() }).passthrough() }).passthrough(),
-  }).passthrough();
-  const checked = shape.safeParse(doc);
+  const checked = jobManifest.safeParse(doc);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
     ctx.addIssue({ code: 'custom', message: `${path} is not a batch/v1 Job with at least one container: ${issue.path.join('.') || '(document)'}: ${issue.message}` });
