@@ -4,7 +4,7 @@
  * again at incident 1, and its first approved action must really run, not
  * be answered from the other's journal as "already applied".
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { readJournal } from '../../adapters/executors/recording-executor.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
+import { idempotencyKey } from '../../src/engine/idempotency-key.js';
 import { openStore } from '../../src/store/db.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { signal } from './harness.js';
@@ -66,6 +68,46 @@ describe('installations sharing a working directory', () => {
     expect(second.cordon).toMatchObject(RECORDED);
     expect(second.cordon.idempotencyKey).toMatch(new RegExp(`^${second.installation}/incident-${second.incidentId}/r0/s0/cordon_node/node/w1$`));
     expect(second.cordons).toEqual([first.cordon.idempotencyKey, second.cordon.idempotencyKey]);
+  });
+});
+
+describe('a database from before keys carried the installation', () => {
+  it('resumes an interrupted action with the key stored on its row', async () => {
+    process.chdir(dir);
+    const { incidentId, cordon } = await approvedCordon('e.db', 'e.ndjson');
+    // As the previous version left it when killed mid-call: the row started under the old key, the journal holding it.
+    const legacy = `incident-${incidentId}/r0/s0/cordon_node/node/w1`;
+    const store = openStore('e.db');
+    actionsRepo.updateAction(store.db, cordon.id, { idempotencyKey: legacy, status: 'started', result: null, finishedAt: null });
+    incidentsRepo.updateIncident(store.db, incidentId!, { phase: 'execute', wakeAt: Date.now(), updatedAt: Date.now() });
+    store.close();
+    appendFileSync('e.ndjson', `${JSON.stringify({ key: legacy, incidentId, action: 'cordon_node', target: 'node/w1', approvedBy: 'alice', outcome: 'succeeded', at: Date.now() })}\n`);
+
+    const config = parseConfig({ environment: 'demo', database: { path: 'e.db' }, executor: { journal: 'e.ndjson' }, engine: { analysisDelay: 0 } });
+    const runtime = createRuntime(config, createLogger('silent'));
+    try {
+      runtime.engine.resume();
+      const resumed = await waitFor('the resumed cordon', () => {
+        const row = actionsRepo.getAction(runtime.store.db, cordon.id);
+        return row?.status === 'succeeded' ? row : undefined;
+      });
+      expect(resumed).toMatchObject({ idempotencyKey: legacy, result: { alreadyApplied: true } });
+      expect(readJournal('e.ndjson').filter((e) => e.key === legacy)).toHaveLength(1);
+    } finally {
+      await runtime.engine.stop();
+      runtime.store.close();
+    }
+  });
+});
+
+describe('idempotency keys', () => {
+  it('all start with the installation id, an undo included, also of an action started under a key from before', () => {
+    const inst = '5d1f2e3b-0000-4000-8000-00000000000b';
+    expect(idempotencyKey(inst, { kind: 'stage', incidentId: 7, reopen: 1, stage: 2, action: 'cordon_node', target: 'node/w1' })).toBe(`${inst}/incident-7/r1/s2/cordon_node/node/w1`);
+    expect(idempotencyKey(inst, { kind: 'requested', incidentId: 7, reopen: 0, by: 'alice', action: 'patch_image', target: 'deployment/shop/api', at: 1_700_000_000_000 })).toBe(`${inst}/incident-7/r0/requested/alice/patch_image/deployment/shop/api/1700000000000`);
+    expect(idempotencyKey(inst, { kind: 'preview', incidentId: 7, action: 'reboot_node', target: 'node/w1' })).toBe(`${inst}/preview/incident-7/reboot_node/node/w1`);
+    expect(idempotencyKey(inst, { kind: 'undo', of: `${inst}/incident-7/r1/s2/cordon_node/node/w1` })).toBe(`${inst}/incident-7/r1/s2/cordon_node/node/w1/undo`);
+    expect(idempotencyKey(inst, { kind: 'undo', of: 'incident-7/r1/s2/cordon_node/node/w1' })).toBe(`${inst}/incident-7/r1/s2/cordon_node/node/w1/undo`);
   });
 });
 
