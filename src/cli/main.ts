@@ -12,14 +12,16 @@ import { configCommand } from './config-command.js';
 import { incidentCommand, incidentsCommand } from './incidents-command.js';
 import { policyCommand } from './policy-command.js';
 import { rbacCommand } from './rbac-command.js';
+import { aboutCommand } from './about-command.js';
+import { VERSION } from '../about.js';
 
 const program = new Command('robosre')
   .description('An automated SRE for Kubernetes')
-  .version('0.1.0')
+  .version(VERSION)
   .exitOverride()
   .showHelpAfterError(false);
 
-for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand()]) {
+for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand(), aboutCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

@@ -7,6 +7,7 @@
 import { Resolver } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
+import { join, parse as parsePath } from 'node:path';
 import { FilterParser } from 'ldapts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -262,7 +263,8 @@ const configSchema = z
       .object({
         /** `recording` touches no cluster (the demo, rehearsals); `kubernetes` acts on the cluster of the `kubernetes` section. */
         kind: z.enum(['recording', 'kubernetes']).default('recording'),
-        journal: z.string().min(1).default('data/actions.ndjson'),
+        /** The recording executor's journal; by default beside the database (journalBeside). */
+        journal: z.string().min(1).optional(),
         failing: z.array(z.string()).default([]),
         /** Finished pods one delete_completed_pods run removes at most. */
         maxPodsPerRun: z.number().int().min(1).max(5_000).default(200),
@@ -274,7 +276,7 @@ const configSchema = z
         hooks: z.object({ reboot_node: hookSchema.optional(), replace_node: hookSchema.optional(), helm_reconcile: hookSchema.optional() }).strict().default({}),
       })
       .strict()
-      .default({ kind: 'recording', journal: 'data/actions.ndjson', failing: [], maxPodsPerRun: 200, drainTimeout: 45_000, rolloutTimeout: 45_000, hooks: {} }),
+      .default({ kind: 'recording', failing: [], maxPodsPerRun: 200, drainTimeout: 45_000, rolloutTimeout: 45_000, hooks: {} }),
     engine: z
       .object({
         approvalTtl: duration.default(10 * 60_000),
@@ -528,7 +530,21 @@ const configSchema = z
       if (names.has(person.name)) ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `"${person.name}" is listed twice` });
       names.add(person.name);
     });
-  });
+    if (c.executor.kind === 'recording' && c.executor.journal === undefined && c.database.path === ':memory:') {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'journal'], message: 'an in-memory database has no directory to keep the journal beside: set executor.journal' });
+    }
+  })
+  .transform((c) => ({ ...c, executor: { ...c.executor, journal: c.executor.journal ?? journalBeside(c.database.path) } }));
+
+/**
+ * `data/robosre.db` → `data/robosre-actions.ndjson`: the journal goes with its
+ * database, so a second database in the same directory (or the same working
+ * directory) has a journal of its own.
+ */
+export function journalBeside(databasePath: string): string {
+  const { dir, name } = parsePath(databasePath);
+  return join(dir, `${name}-actions.ndjson`);
+}
 
 export type RawConfig = z.output<typeof configSchema>;
 export type Config = Omit<RawConfig, 'rules'> & { rules: OperatorRule[] };

@@ -24,6 +24,7 @@ import { taxonomyHandler } from './taxonomy-handler.js';
 import { planAction, previewApprovals, step, type PlannedRequest, type WorkerDeps } from './worker.js';
 import type { Preview } from './executor.js';
 import { patchProblem, type ReviewedPatch } from './reviewed-patch.js';
+import { idempotencyKey } from './idempotency-key.js';
 
 const PAUSE_KEY = 'automatic_actions_paused';
 
@@ -70,6 +71,7 @@ export class Engine {
     if (stored) options.settings = { ...options.settings, paused: stored.paused };
     this.deps = {
       db: options.store.db,
+      installation: options.store.installation.id,
       executor: options.executor,
       handlers: { [taxonomyHandler.name]: taxonomyHandler, ...(options.handlers ?? {}) },
       settings: options.settings,
@@ -193,7 +195,7 @@ export class Engine {
       if (incident.status === 'resolved' || incident.status === 'suppressed') {
         throw new RobosreError('illegal_transition', `incident ${incidentId} is ${incident.status}; actions are requested on open incidents`, { incidentId });
       }
-      const key = `incident-${incidentId}/r${incident.reopenCount}/requested/${request.by}/${request.action}/${request.target}/${now}`;
+      const key = idempotencyKey(this.deps.installation, { kind: 'requested', incidentId, reopen: incident.reopenCount, by: request.by, action: request.action, target: request.target, at: now });
       let status: string;
       try {
         status = planAction(this.deps, incident, planned, key, request.by, now, preview);

@@ -26,7 +26,11 @@ export interface ActionParams {
 }
 
 export interface ActionRequest {
-  /** Recorded before execution; the same key twice must mean the same single effect. */
+  /**
+   * Recorded before execution; the same key twice must mean the same single
+   * effect. It starts with the installation id (idempotency-key.ts): only this
+   * exact key is this action's, never a mark or entry under any other.
+   */
   idempotencyKey: string;
   incidentId: number;
   actionId: string;

@@ -22,6 +22,7 @@ import { enqueue, markOutbox } from '../store/outbox.repo.js';
 import { authorize } from './authorize.js';
 import type { ActionParams, Executor, ExecutionResult, Preview, Undo } from './executor.js';
 import { describePatch } from './reviewed-patch.js';
+import { idempotencyKey } from './idempotency-key.js';
 import type { Handler, HandlerContext, Plan } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
 import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
@@ -29,6 +30,8 @@ import type { Clock, EngineSettings } from './settings.js';
 
 export interface WorkerDeps {
   db: Db;
+  /** The store's installation id: every idempotency key starts with it (idempotency-key.ts). */
+  installation: string;
   executor: Executor;
   handlers: Record<string, Handler>;
   settings: EngineSettings;
@@ -230,7 +233,8 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
   deps.db.transaction(() => {
     recordSkipped();
     for (const [i, p] of planned.actions.entries()) {
-      planAction(deps, incident, p, `incident-${incident.id}/r${incident.reopenCount}/s${stage}/${p.action}/${p.target}`, 'robosre', now, previews[i]);
+      const key = idempotencyKey(deps.installation, { kind: 'stage', incidentId: incident.id, reopen: incident.reopenCount, stage, action: p.action, target: p.target });
+      planAction(deps, incident, p, key, 'robosre', now, previews[i]);
     }
     incidentsRepo.updateIncident(deps.db, incident.id, {
       handlerState: { ...incident.handlerState, stage, lastStage: planned.last },
@@ -275,7 +279,7 @@ export async function previewApprovals(deps: WorkerDeps, incident: Incident, act
     actions.map(async (p) => {
       const definition = getActionDefinition(p.action);
       if (decide(policyQuery(deps, incident, { actionId: p.action, target: p.target, ...(p.params ? { params: p.params } : {}) }, now), definition.class).decision !== 'needs_approval') return undefined;
-      const request = { idempotencyKey: `preview/${incident.id}/${p.action}/${p.target}`, incidentId: incident.id, actionId: p.action, actionClass: definition.class, target: p.target, ...(p.params ? { params: p.params } : {}) };
+      const request = { idempotencyKey: idempotencyKey(deps.installation, { kind: 'preview', incidentId: incident.id, action: p.action, target: p.target }), incidentId: incident.id, actionId: p.action, actionClass: definition.class, target: p.target, ...(p.params ? { params: p.params } : {}) };
       let timer: NodeJS.Timeout | undefined;
       try {
         return await Promise.race([preview(request), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PREVIEW_TIMEOUT_MS)))]);
@@ -563,12 +567,13 @@ function undoAndEscalate(deps: WorkerDeps, incident: Incident, now: number, reas
   const st = stageState(incident);
   deps.db.transaction(() => {
     const rows = actionsRepo.listActions(deps.db, incident.id);
-    const keys = new Set(rows.map((r) => r.idempotencyKey));
+    // By the row undone rather than by key: an undo planned before keys carried the installation still counts.
+    const alreadyUndone = new Set(rows.flatMap((r) => (r.params.undoes === undefined ? [] : [r.params.undoes])));
     const undone: string[] = [];
     for (const row of rows) {
       const undo = row.status === 'succeeded' && (row.startedAt ?? 0) >= st.stageStartedAt && row.params.undoes === undefined ? undoOf(row) : undefined;
-      const key = `${row.idempotencyKey}/undo`;
-      if (!undo || keys.has(key)) continue;
+      if (!undo || alreadyUndone.has(row.id)) continue;
+      const key = idempotencyKey(deps.installation, { kind: 'undo', of: row.idempotencyKey });
       const params: ActionParams = { undoes: row.id, ...(undo.patch ? { patch: undo.patch } : {}) };
       planAction(deps, incident, { action: undo.action, target: row.target, why: `undo ${row.actionId} on ${row.target}: ${reason}`, params }, key, 'robosre', now);
       undone.push(`${row.actionId} on ${row.target}`);

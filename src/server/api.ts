@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RobosreError } from '../errors.js';
+import type { About } from '../about.js';
 import type { Engine } from '../engine/engine.js';
 import { INCIDENT_STATUSES } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
@@ -16,6 +17,8 @@ import { sendError } from './errors.js';
 
 export interface ApiDeps {
   db: Db;
+  /** This installation, its version and environment (GET /api/about). */
+  about: About;
   engine: Engine;
   auth: TokenAuth;
   clock: Clock;
@@ -37,6 +40,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  /** Which robosre this is: the installation id its idempotency keys carry, its version and environment. */
+  app.get('/api/about', () => deps.about);
+
   app.get('/api/incidents', (request) => {
     const q = parse(listQuery, request.query, 'query');
     const list = incidentsRepo.listIncidents(deps.db, { ...(q.status ? { status: q.status } : {}), limit: q.limit ?? 200 });

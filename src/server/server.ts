@@ -6,6 +6,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
+import { about } from '../about.js';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
 import { registerApi } from './api.js';
@@ -46,7 +47,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
 
-  registerApi(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock, channels: runtime.channels.map((c) => c.name) });
+  registerApi(app, { db: runtime.store.db, about: about(config, runtime.store), engine: runtime.engine, auth, clock: runtime.clock, channels: runtime.channels.map((c) => c.name) });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

@@ -10,12 +10,15 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as schema from './schema.js';
 import { RobosreError } from '../errors.js';
+import { ensureInstallation, type Installation } from './installation.repo.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
 export interface Store {
   db: Db;
   path: string;
+  /** This database's installation id, created on its first open; every idempotency key carries it. */
+  installation: Installation;
   close(): void;
   /** Whether the database is open and every checked-in migration is applied. */
   ready(): { ok: boolean; detail: string };
@@ -32,7 +35,8 @@ function migrationsFolder(): string {
 
 /**
  * Opens (creating if needed) the database at `path`, turns on WAL and foreign
- * keys and applies the checked-in migrations.
+ * keys, applies the checked-in migrations and, for a new database, creates
+ * its installation id.
  *
  * WAL with synchronous=NORMAL survives a killed process (the crash the worker
  * model is built for); an OS crash may lose the last commits, never corrupt.
@@ -58,10 +62,18 @@ export function openStore(path: string): Store {
     sqlite.close();
     throw new RobosreError('store_error', `cannot migrate store at ${path}: ${(cause as Error).message}`, { path }, { cause });
   }
+  let installation: Installation;
+  try {
+    installation = ensureInstallation(db, Date.now());
+  } catch (cause) {
+    sqlite.close();
+    throw new RobosreError('store_error', `cannot read the installation id of store at ${path}: ${(cause as Error).message}`, { path }, { cause });
+  }
   const expected = (JSON.parse(readFileSync(resolve(migrationsFolder(), 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
   return {
     db,
     path,
+    installation,
     close: () => {
       if (sqlite.open) sqlite.close();
     },

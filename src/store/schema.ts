@@ -265,7 +265,7 @@ export const audit = sqliteTable(
   (t) => [index('audit_at').on(t.at)],
 );
 
-/** Small durable settings changed at run time: the global pause, the button-signing key. */
+/** Small durable settings: the global pause, the button-signing key, the installation id (written once). */
 export const kv = sqliteTable('kv', {
   key: text('key').primaryKey(),
   value: text('value', { mode: 'json' }).$type<unknown>().notNull(),

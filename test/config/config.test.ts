@@ -25,6 +25,14 @@ describe('config', () => {
     expect(c.engine.approvalTtl).toBe(600_000);
   });
 
+  it('keeps the recording journal beside its database unless executor.journal says where', () => {
+    expect(parseConfig({}).executor.journal).toBe('data/robosre-actions.ndjson');
+    expect(parseConfig({ database: { path: '/var/lib/robosre/prod.sqlite' } }).executor.journal).toBe('/var/lib/robosre/prod-actions.ndjson');
+    expect(parseConfig({ database: { path: 'a.db' } }).executor.journal).toBe('a-actions.ndjson');
+    expect(parseConfig({ database: { path: '/srv/a.db' }, executor: { journal: '/srv/journal.ndjson' } }).executor.journal).toBe('/srv/journal.ndjson');
+    expect(problems({ database: { path: ':memory:' } })).toEqual(['executor.journal: an in-memory database has no directory to keep the journal beside: set executor.journal']);
+  });
+
   it('keeps drains, rollouts and hook Jobs shorter than the engine waits for an executor, when the Kubernetes executor waits on them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'robosre-config-hooks-'));
     const job = join(dir, 'reboot.yaml');

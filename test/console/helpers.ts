@@ -4,6 +4,7 @@ import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { about } from '../../src/about.js';
 import { parseConfig, type Config } from '../../src/config/config.js';
 import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
@@ -55,7 +56,7 @@ export function consoleApp(runtime: Runtime, config: Config, stream: Partial<Eve
   const app = Fastify({ forceCloseConnections: 'idle' });
   installErrorHandler(app);
   const deps = { db: runtime.store.db, engine: runtime.engine, auth: new TokenAuth(config.auth.tokens), clock: runtime.clock, channels: runtime.channels.map((c) => c.name) };
-  registerApi(app, deps);
+  registerApi(app, { ...deps, about: about(config, runtime.store) });
   registerConsole(app, deps, stream);
   return app;
 }

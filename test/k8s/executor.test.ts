@@ -120,6 +120,21 @@ describe('Kubernetes executor on a real API server', () => {
     expect(again.undo).toBeUndefined();
   });
 
+  it('a mark under another key is not this action’s: after an uncordon by hand, a cordon of another installation, or of this one under a new key, cordons again', async () => {
+    await core.createNode({ body: { metadata: { name: 'w-hand' } } });
+    const byHand = () => core.patchNode({ name: 'w-hand', body: { spec: { unschedulable: false } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    const mark = async () => (await core.readNode({ name: 'w-hand' })).metadata!.annotations![ACTION_KEY_ANNOTATION];
+    // Two installations number incidents alike: only the installation id at the front of the key differs.
+    for (const key of ['0b7e6c1a-0000-4000-8000-00000000000a/incident-1/r0/s0/cordon_node/node/w-hand', '5d1f2e3b-0000-4000-8000-00000000000b/incident-1/r0/s0/cordon_node/node/w-hand', '5d1f2e3b-0000-4000-8000-00000000000b/incident-2/r0/s0/cordon_node/node/w-hand']) {
+      const cordon = await executor.execute(authorized('cordon_node', 'node/w-hand', {}, key));
+      expect(cordon, key).toMatchObject({ outcome: 'succeeded', before: { unschedulable: false }, after: { unschedulable: true }, detail: 'node w-hand cordoned', undo: { action: 'uncordon_node' } });
+      expect(cordon.alreadyApplied).toBeUndefined();
+      expect(await mark()).toBe(key);
+      await byHand();
+      expect(await mark()).toBe(key);
+    }
+  });
+
   it('cordon_node reports its undo, uncordon_node carries it out, and an approved cordon is refused once someone changed the node', async () => {
     await core.createNode({ body: { metadata: { name: 'w6', labels: { pool: 'a' } } } });
     const action = authorized('cordon_node', 'node/w6');

@@ -3,7 +3,7 @@
  * engine and SQLite file: incidents, timelines, approvals with roles and
  * conflicts, metrics, health, and bad input.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -93,6 +93,22 @@ async function pendingApprovalFor(incidentId: number): Promise<number> {
     return (body.approvals as { id: number; incidentId: number }[]).find((a) => a.incidentId === incidentId)?.id;
   }, `an approval for incident ${incidentId}`);
 }
+
+describe('about', () => {
+  it('names this installation (the id its idempotency keys carry), the version and the environment, and nothing secret', async () => {
+    const { status, body } = await call('/api/about');
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      installation: { id: runtime.store.installation.id, createdAt: new Date(runtime.store.installation.createdAt).toISOString() },
+      version: (JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version,
+      environment: 'demo',
+      cluster: 'demo',
+      executor: 'recording',
+    });
+    expect(body.installation.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(body)).not.toMatch(new RegExp(`${Object.values(TOKENS).join('|')}|${dir}`));
+  });
+});
 
 describe('health', () => {
   it('is live and ready once the store is migrated', async () => {

@@ -11,6 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Target } from '../../../policies/types.js';
 import { apiErrorMessage, statusCode } from '../api-error.js';
 import { watchUntil } from '../watch-until.js';
+import { ACTION_KEY_ANNOTATION, markedBy } from './action-mark.js';
 
 export interface JobHook {
   namespace: string;
@@ -31,7 +32,6 @@ export interface HookRun {
 
 export class HookError extends Error {}
 
-export const HOOK_KEY_ANNOTATION = 'robosre.io/action-key';
 
 /** `robosre-reboot-node-<10 hex of the key>`: stable per key, within the 63 characters a name may have. */
 export function hookJobName(action: string, key: string): string {
@@ -55,7 +55,7 @@ export function hookJob(hook: JobHook, run: { action: string; target: Target; ta
     name: hookJobName(run.action, run.key),
     namespace: hook.namespace,
     labels: { ...job.metadata?.labels, 'app.kubernetes.io/managed-by': 'robosre', 'robosre.io/action': run.action.replaceAll('_', '-') },
-    annotations: { ...job.metadata?.annotations, [HOOK_KEY_ANNOTATION]: run.key, 'robosre.io/target': run.targetText },
+    annotations: { ...job.metadata?.annotations, [ACTION_KEY_ANNOTATION]: run.key, 'robosre.io/target': run.targetText },
   };
   delete job.metadata.generateName;
   const pod = job.spec!.template.spec!;
@@ -69,7 +69,7 @@ export async function runHook(kc: k8s.KubeConfig, hook: JobHook, job: k8s.V1Job)
   const batch = kc.makeApiClient(k8s.BatchV1Api);
   const name = job.metadata!.name!;
   const namespace = hook.namespace;
-  const key = job.metadata!.annotations![HOOK_KEY_ANNOTATION]!;
+  const key = job.metadata!.annotations![ACTION_KEY_ANNOTATION]!;
   let resumed = false;
   let current: k8s.V1Job;
   try {
@@ -78,7 +78,7 @@ export async function runHook(kc: k8s.KubeConfig, hook: JobHook, job: k8s.V1Job)
   } catch (error) {
     if (statusCode(error) !== 409) throw new HookError(`the ${job.metadata!.labels!['robosre.io/action']} Job was not created: ${apiErrorMessage(error)}`);
     current = await batch.readNamespacedJob({ name, namespace });
-    if (current.metadata?.annotations?.[HOOK_KEY_ANNOTATION] !== key) throw new HookError(`Job ${namespace}/${name} exists but was not started under this action's key; nothing was changed`);
+    if (!markedBy(current, key)) throw new HookError(`Job ${namespace}/${name} exists but was not started under this action's key; nothing was changed`);
     resumed = true;
   }
   const finished = ended(current) ? current : await watchUntil<k8s.V1Job>(kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, name, (j) => ended(j) !== undefined, hook.timeoutMs, current.metadata?.resourceVersion);

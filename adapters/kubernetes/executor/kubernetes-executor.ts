@@ -12,6 +12,7 @@ import { findProtectedTarget, parseTarget } from '../../../policies/allowlist.js
 import type { Target } from '../../../policies/types.js';
 import type { ActionRequest, AuthorizedAction, ExecutionResult, Executor, Preview, ReviewedPatch, TargetVersion, Undo } from '../../../src/engine/executor.js';
 import { apiErrorMessage, statusCode } from '../api-error.js';
+import { ACTION_KEY_ANNOTATION, markedBy } from './action-mark.js';
 import { HookError, hookJob, runHook, type JobHook } from './job-hooks.js';
 import { changedSince, targetVersion } from './target-version.js';
 import { watchUntil } from '../watch-until.js';
@@ -43,8 +44,7 @@ export interface KubernetesExecutorOptions {
   now?: () => number;
 }
 
-/** The annotation that marks an object with the action (idempotency key) that last changed it. */
-export const ACTION_KEY_ANNOTATION = 'robosre.io/action-key';
+export { ACTION_KEY_ANNOTATION } from './action-mark.js';
 /** Where scale_to_zero keeps the replica count resume_workload restores. */
 export const REPLICAS_ANNOTATION = 'robosre.io/replicas-before-scale-to-zero';
 /** The pod-template annotation `kubectl rollout restart` writes. */
@@ -560,7 +560,7 @@ export class KubernetesExecutor implements Executor {
     const { key } = mark;
     const obj = await read();
     const snapshot = (o: T) => ({ ...how.state(o), resourceVersion: o.metadata?.resourceVersion });
-    if (obj.metadata?.annotations?.[ACTION_KEY_ANNOTATION] === key) {
+    if (markedBy(obj, key)) {
       // Our key on the object means we changed it, so a fixed undo still holds; one computed from the state before is lost with it.
       const undo = typeof how.undo === 'object' ? { undo: how.undo } : {};
       return { before: null, after: snapshot(obj), detail: `${how.done} (already applied under this key)`, alreadyApplied: true, ...undo };
