@@ -105,7 +105,12 @@ export interface ChatChannel {
   edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   /** A cheap call that fails the way a send would; used to notice recovery. */
   probe(): Promise<SendOutcome<null>>;
-  /** Starts receiving commands, presses and delivery receipts. */
-  start(inbound: InboundHandler, receipts: ReceiptHandler): Promise<void>;
+  /**
+   * Starts receiving commands, presses and delivery receipts: one attempt,
+   * bounded by the platform request timeout, that throws when the platform
+   * cannot be reached (the caller retries it with backoff, so it must be safe
+   * to call again) and gives up when `signal` aborts.
+   */
+  start(inbound: InboundHandler, receipts: ReceiptHandler, signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
 }
