@@ -75,11 +75,12 @@ export class TelegramEmulator {
     readonly token: string,
   ) {}
 
-  static async start(token = '123456:TEST-token_emulated'): Promise<TelegramEmulator> {
+  /** `port` brings an emulator back where a closed one was, as Telegram coming back after an outage. */
+  static async start(token = '123456:TEST-token_emulated', port = 0): Promise<TelegramEmulator> {
     const server = createServer();
     const emu = new TelegramEmulator(server, token);
     server.on('request', (req, res) => void emu.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return emu;
   }
 
