@@ -15,11 +15,10 @@ export const REDACTED = '[redacted]';
  */
 export const MIN_REDACTED_LENGTH = 8;
 
+/** A plain function, not a method: it is handed around on its own (`redact: redactor.text`). */
 export interface Redactor {
   /** The text with every occurrence of every secret (and its encoded forms) replaced by `[redacted]`. */
-  text(value: string): string;
-  /** Whether any secret occurs in the text. */
-  leaks(value: string): boolean;
+  readonly text: (value: string) => string;
 }
 
 /** The forms a secret takes on its way into text: as given, URL-encoded, and escaped inside a JSON string. */
@@ -35,13 +34,12 @@ export function createRedactor(secrets: readonly string[]): Redactor {
   const variants = [...new Set(secrets.filter((s) => s.length >= MIN_REDACTED_LENGTH).flatMap(forms))]
     // Longest first, so a secret that contains another is masked whole.
     .sort((a, b) => b.length - a.length);
-  if (variants.length === 0) return { text: (value) => value, leaks: () => false };
+  if (variants.length === 0) return { text: (value) => value };
   const pattern = new RegExp(variants.map(escapeRegExp).join('|'), 'g');
   const probe = new RegExp(pattern.source);
   return {
     // One scan of the text for all secrets; a line without any is returned as it was, unallocated.
     text: (value) => (probe.test(value) ? value.replace(pattern, REDACTED) : value),
-    leaks: (value) => probe.test(value),
   };
 }
 

@@ -61,10 +61,10 @@ async function start(apiRoot: string): Promise<Robosre> {
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'start', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const lines: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => lines.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
   const url = await new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`no "listening" line within 30 s:\n${lines.join('\n')}`)), 30_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       const match = /robosre listening on (http:\/\/[^\s"]+)/.exec(line);
       if (match?.[1]) {
@@ -109,7 +109,7 @@ describe('Telegram unreachable', () => {
     expect(api.channels).toEqual([expect.objectContaining({ name: 'telegram', receiving: expect.objectContaining({ status: 'retrying' }) })]);
     const stopAt = Date.now();
     first.child.kill('SIGTERM');
-    await until('the process to exit after SIGTERM', async () => (first.child.exitCode !== null || first.child.signalCode !== null ? true : undefined), GRACE_MS + 10_000);
+    await until('the process to exit after SIGTERM', () => Promise.resolve(first.child.exitCode !== null || first.child.signalCode !== null ? true : undefined), GRACE_MS + 10_000);
     expect(first.child.signalCode, 'ended by itself, not by the signal').toBeNull();
     expect(Date.now() - stopAt, 'exits within the grace period (plus process teardown)').toBeLessThan(GRACE_MS + 5_000);
     expect(first.lines.some((l) => l.includes('channel cannot start receiving'))).toBe(true);
@@ -122,7 +122,7 @@ describe('Telegram unreachable', () => {
       emu.addChat({ id: CHAT, type: 'supergroup', title: 'ops' });
       await until('the channel receiving', async () => ((await channels(second.url)).channels[0]!.receiving?.status === 'receiving' ? true : undefined), 90_000);
       const asked = emu.injectMessage({ chatId: CHAT, from: { id: 111, first_name: 'Alice', username: 'alice' }, text: '/help' });
-      await until('the answer to /help', async () => (emu.messages(CHAT).some((m) => m.replyTo === asked) ? true : undefined));
+      await until('the answer to /help', () => Promise.resolve(emu.messages(CHAT).some((m) => m.replyTo === asked) ? true : undefined));
       expect((await readyz(second.url)).channels[0]).toMatchObject({ name: 'telegram', status: 'receiving', error: null });
       second.child.kill('SIGTERM');
       await exited(second.child);
