@@ -66,7 +66,7 @@ export async function runService({ config, logger, signals, scenario, banner, po
   const url = config.server.publicUrl ?? address.replace('0.0.0.0', 'localhost');
   logger.info({ url, environment: config.environment, database: config.database.path }, banner ? banner(url) : `robosre listening on ${url}`);
   // Not awaited: a channel that cannot start is reported and retried in the background (src/delivery/channel-starter.ts).
-  void startConversations(runtime);
+  startConversations(runtime).catch((error: unknown) => logger.error({ err: error }, 'delivery could not start; chat channels are not served'));
   await runtime.watcher?.start();
   runtime.probes?.start();
   runtime.goldenSignals?.start();
