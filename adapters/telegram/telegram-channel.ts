@@ -15,6 +15,7 @@ import type {
   InboundHandler,
   MessageRef,
   ReceiptHandler,
+  ReceivingRun,
   SendOutcome,
   ThreadHandle,
 } from '../../conversations/channel.js';
@@ -108,11 +109,11 @@ export class TelegramChannel implements ChatChannel {
     });
   }
 
-  async start(inbound: InboundHandler, _receipts: ReceiptHandler, signal?: AbortSignal): Promise<void> {
+  async start(inbound: InboundHandler, _receipts: ReceiptHandler, run?: ReceivingRun): Promise<void> {
     if (!this.installed) this.install(inbound);
     this.installed = true;
     // grammY types its signal with the abort-controller shim; Node's own AbortSignal is what it uses at run time.
-    const abort = signal as GrammySignal;
+    const abort = run?.signal as GrammySignal;
     // One getMe, not bot.init(): grammY's init retries it forever while Telegram is unreachable.
     this.bot.botInfo = await this.bot.api.getMe(abort);
     if (this.options.mode === 'webhook') {
@@ -122,6 +123,8 @@ export class TelegramChannel implements ChatChannel {
     // bot.start() resolves only when polling stops; errors it cannot recover from (401, 409) end up here.
     this.polling = this.bot.start({ allowed_updates: ['message', 'callback_query'] }).catch((error: unknown) => {
       this.options.logger.error({ err: error }, 'Telegram polling stopped');
+      this.polling = null;
+      run?.lost(error);
     });
   }
 

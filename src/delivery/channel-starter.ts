@@ -42,6 +42,8 @@ export class ChannelStarter {
   private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private readonly started = new Set<ChatChannel>();
+  /** Times each channel's receiving ended by itself after a start. */
+  private readonly losses = new Map<ChatChannelName, number>();
 
   constructor(private readonly options: ChannelStarterOptions) {
     for (const c of options.channels) this.set(c.name, { status: 'starting', error: null, failures: 0, nextAttemptAt: null });
@@ -83,7 +85,7 @@ export class ChannelStarter {
     const log = this.options.logger.child({ channel: channel.name });
     for (let failures = 0; !signal.aborted; ) {
       try {
-        await channel.start(this.options.inbound, this.options.receipts, signal);
+        await channel.start(this.options.inbound, this.options.receipts, { signal, lost: (error) => this.lost(channel, error) });
         // Even when robosre began stopping meanwhile: what started is stopped with the rest.
         this.started.add(channel);
         if (signal.aborted) break;
@@ -104,6 +106,20 @@ export class ChannelStarter {
       }
     }
     first();
+  }
+
+  /** Receiving ended by itself after a start (a revoked token stops Telegram's polling): reported, and started again. */
+  private lost(channel: ChatChannel, error: unknown): void {
+    if (this.abort.signal.aborted) return;
+    this.started.delete(channel);
+    // Backed off like a failed start: a channel that keeps losing its receiving (409, another poller) must not spin.
+    const losses = (this.losses.get(channel.name) ?? 0) + 1;
+    this.losses.set(channel.name, losses);
+    const delay = retryDelay(losses, undefined, this.options.random ?? Math.random);
+    const reason = this.options.redact((error as Error).message || String(error));
+    this.set(channel.name, { status: 'retrying', error: reason, failures: losses, nextAttemptAt: this.options.clock.now() + delay });
+    this.options.logger.error({ err: error, channel: channel.name, retryInMs: delay }, 'channel stopped receiving; starting it again in the background');
+    this.loops.push(sleep(delay, this.abort.signal).then(() => this.run(channel, () => undefined)));
   }
 
   private set(channel: ChatChannelName, state: Omit<ReceivingState, 'channel' | 'since'>): void {

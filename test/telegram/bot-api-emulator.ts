@@ -103,6 +103,9 @@ export class TelegramEmulator {
     return [...this.sent.values()].filter((m) => m.chatId === chatId).sort((a, b) => a.messageId - b.messageId);
   }
 
+  /** Every call is refused with 401 (as after the token is revoked in BotFather) until `revoked` is set back. */
+  revoked = false;
+
   /** Faults every call of the given methods (lower case; '*' for all sending methods) until cleared. */
   setFault(fault: Fault, methods: string[] | '*' = '*'): void {
     this.fault = { methods: methods === '*' ? '*' : new Set(methods.map((m) => m.toLowerCase())), fault };
@@ -162,7 +165,7 @@ export class TelegramEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec((req.url ?? '').split('?')[0]!);
     if (!match) return send(res, { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } });
-    if (match[1] !== this.token) return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
+    if (match[1] !== this.token || this.revoked) return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
     const method = match[2]!.toLowerCase();
     let params: Record<string, unknown>;
     try {
