@@ -94,6 +94,12 @@ export interface InboundHandler {
   refused(from: ChannelIdentity | null, reason: string, detail?: Record<string, unknown>): void;
 }
 
+/** How a channel's receiving side is run: stopped through `signal`, and told back when it ends by itself. */
+export interface ReceivingRun {
+  signal: AbortSignal;
+  lost: (error: unknown) => void;
+}
+
 export interface ChatChannel {
   readonly name: ChatChannelName;
   /** Least time between two writes to this channel's conversation, from the platform's published limits. */
@@ -105,7 +111,14 @@ export interface ChatChannel {
   edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   /** A cheap call that fails the way a send would; used to notice recovery. */
   probe(): Promise<SendOutcome<null>>;
-  /** Starts receiving commands, presses and delivery receipts. */
-  start(inbound: InboundHandler, receipts: ReceiptHandler): Promise<void>;
+  /**
+   * Starts receiving commands, presses and delivery receipts: one attempt,
+   * bounded by the platform request timeout, that throws when the platform
+   * cannot be reached (the caller retries it with backoff, so it must be safe
+   * to call again) and gives up when `run.signal` aborts. A channel whose
+   * receiving can end by itself after a start (Telegram's polling, on a
+   * revoked token) calls `run.lost`, and the caller starts it again.
+   */
+  start(inbound: InboundHandler, receipts: ReceiptHandler, run?: ReceivingRun): Promise<void>;
   stop(): Promise<void>;
 }

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'approval_refused'
   | 'already_acknowledged'
   | 'invalid_silence'
-  | 'store_error';
+  | 'store_error'
+  | 'cannot_listen';
 
 export class RobosreError extends Error {
   readonly code: ErrorCode;

@@ -15,6 +15,8 @@ import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { ChannelStarter } from './delivery/channel-starter.js';
+import { redactorFor, type Redactor } from './redact.js';
 import type { DetectorSettings } from './detectors/kubernetes/detect.js';
 import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
@@ -32,6 +34,8 @@ export interface Runtime {
   slack: SlackChannel | null;
   whatsapp: WhatsAppChannel | null;
   dispatcher: Dispatcher;
+  /** Starts the channels' receiving side in the background and knows how each is doing. */
+  starter: ChannelStarter;
   commands: ChatCommands;
   /** The Kubernetes detectors, when `kubernetes` is configured. */
   watcher: ClusterWatcher | null;
@@ -41,6 +45,8 @@ export interface Runtime {
   goldenSignals: GoldenSignalsRunner | null;
   logger: Logger;
   clock: Clock;
+  /** Masks every configured secret in text that is logged, stored, answered or sent to chat. */
+  redactor: Redactor;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -71,6 +77,7 @@ function telegramInterval(chatId: number | string): number {
 
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
+  const redactor = redactorFor(config);
   const executor =
     config.executor.kind === 'kubernetes'
       ? new KubernetesExecutor({
@@ -144,6 +151,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     failoverAfterMs: config.delivery.failoverAfter,
     probeIntervalMs: config.delivery.probeInterval,
     buttonKey,
+    redact: redactor.text,
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
   const commands = new ChatCommands({
@@ -194,7 +202,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         now: () => clock.now(),
       })
     : null;
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, commands, watcher, probes, goldenSignals, logger, clock };
+  const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */
@@ -214,20 +223,18 @@ function buttonSigningKey(store: Store, clock: Clock): Buffer {
   return key;
 }
 
-/** Starts delivery and the channels' inbound side; a channel that cannot start is logged and failed over by delivery. */
+/**
+ * Starts delivery and the channels' inbound side. Resolves once every channel
+ * has made its first (bounded) attempt; one that cannot start keeps being
+ * retried in the background, and delivery fails its conversations over.
+ */
 export async function startConversations(runtime: Runtime): Promise<void> {
   runtime.dispatcher.start();
-  for (const channel of runtime.channels) {
-    try {
-      await channel.start(runtime.commands, runtime.dispatcher);
-    } catch (error) {
-      runtime.logger.error({ err: error, channel: channel.name }, 'channel could not start receiving; sending continues with failover');
-    }
-  }
+  await runtime.starter.start();
 }
 
 export async function stopConversations(runtime: Runtime): Promise<void> {
-  await Promise.all(runtime.channels.map((c) => c.stop().catch(() => undefined)));
+  await runtime.starter.stop();
   await runtime.dispatcher.stop();
 }
 

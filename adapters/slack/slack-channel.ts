@@ -36,6 +36,7 @@ export class SlackChannel implements ChatChannel {
   readonly canEdit = true;
   private readonly app: BoltApp;
   private readonly receiver: FastifySlackReceiver | null;
+  private installed = false;
 
   constructor(private readonly options: SlackChannelOptions) {
     this.minIntervalMs = options.minIntervalMs;
@@ -81,6 +82,13 @@ export class SlackChannel implements ChatChannel {
   }
 
   async start(inbound: InboundHandler): Promise<void> {
+    // A start that failed (Socket Mode could not connect) is tried again: the handlers are registered once.
+    if (!this.installed) this.install(inbound);
+    this.installed = true;
+    await this.app.start();
+  }
+
+  private install(inbound: InboundHandler): void {
     this.app.command('/sre', async ({ command, ack, respond }) => {
       const from: ChannelIdentity = { channel: 'slack', id: command.user_id, display: command.user_name };
       const name = command.text.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
@@ -105,7 +113,6 @@ export class SlackChannel implements ChatChannel {
       this.options.logger.error({ err: error }, 'Slack handler failed');
       return Promise.resolve();
     });
-    await this.app.start();
   }
 
   async stop(): Promise<void> {

@@ -14,6 +14,8 @@ import type {
   ChatMessage,
   InboundHandler,
   MessageRef,
+  ReceiptHandler,
+  ReceivingRun,
   SendOutcome,
   ThreadHandle,
 } from '../../conversations/channel.js';
@@ -36,6 +38,8 @@ export interface TelegramChannelOptions {
   logger: Logger;
 }
 
+type GrammySignal = Parameters<Bot['api']['getMe']>[0];
+
 /** Path of the webhook route on robosre's own server. */
 export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 
@@ -47,6 +51,7 @@ export class TelegramChannel implements ChatChannel {
   private chatId: number | string;
   private isForum: boolean | null = null;
   private polling: Promise<void> | null = null;
+  private installed = false;
 
   constructor(private readonly options: TelegramChannelOptions) {
     this.chatId = options.chatId;
@@ -104,23 +109,31 @@ export class TelegramChannel implements ChatChannel {
     });
   }
 
-  async start(inbound: InboundHandler): Promise<void> {
-    this.install(inbound);
-    await this.bot.init();
+  async start(inbound: InboundHandler, _receipts: ReceiptHandler, run?: ReceivingRun): Promise<void> {
+    if (!this.installed) this.install(inbound);
+    this.installed = true;
+    // grammY types its signal with the abort-controller shim; Node's own AbortSignal is what it uses at run time.
+    const abort = run?.signal as GrammySignal;
+    // One getMe, not bot.init(): grammY's init retries it forever while Telegram is unreachable.
+    this.bot.botInfo = await this.bot.api.getMe(abort);
     if (this.options.mode === 'webhook') {
-      await this.bot.api.setWebhook(this.options.webhookUrl!, { secret_token: this.options.webhookSecret!, allowed_updates: ['message', 'callback_query'] });
+      await this.bot.api.setWebhook(this.options.webhookUrl!, { secret_token: this.options.webhookSecret!, allowed_updates: ['message', 'callback_query'] }, abort);
       return;
     }
     // bot.start() resolves only when polling stops; errors it cannot recover from (401, 409) end up here.
     this.polling = this.bot.start({ allowed_updates: ['message', 'callback_query'] }).catch((error: unknown) => {
       this.options.logger.error({ err: error }, 'Telegram polling stopped');
+      this.polling = null;
+      run?.lost(error);
     });
   }
 
   async stop(): Promise<void> {
     if (this.polling) {
-      await this.bot.stop();
+      // bot.stop() confirms the update offset with one last getUpdates; Telegram being away must not fail the shutdown.
+      await this.bot.stop().catch((error: unknown) => this.options.logger.warn({ err: error }, 'Telegram did not confirm the update offset on stop'));
       await this.polling;
+      this.polling = null;
     }
   }
 

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { rmSync } from 'node:fs';
 import { parseConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
+import { redactorFor } from '../redact.js';
 import { demoScenario } from '../demo/scenario.js';
 import { runService } from './service.js';
 
@@ -36,11 +37,12 @@ export function demoCommand(): Command {
         },
         'demo config',
       );
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log.level, undefined, redactorFor(config));
       await runService({
         config,
         logger,
         scenario: demoScenario(config.cluster.name),
+        portKey: 'robosre demo --port',
         banner: (url) => `robosre demo: open ${url} and sign in with the token "demo" (actions are simulated; no cluster is touched)`,
       });
     });

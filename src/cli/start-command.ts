@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
+import { redactorFor } from '../redact.js';
 import { runService } from './service.js';
 
 export function startCommand(): Command {
@@ -12,7 +13,7 @@ export function startCommand(): Command {
     .action(async (opts: { config?: string; signals?: string }) => {
       const source = opts.config ?? (process.env.ROBOSRE_CONFIG || undefined);
       const config = loadConfig(source);
-      const logger = createLogger(config.log.level);
+      const logger = createLogger(config.log.level, undefined, redactorFor(config));
       if (!source) logger.info('no config file given: running on the embedded default (environment demo, database data/robosre.db, port 8080)');
       await runService({ config, logger, ...(opts.signals ? { signals: opts.signals } : {}) });
     });

@@ -16,7 +16,7 @@ import { ENVIRONMENTS } from '../../policies/types.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { parseOperatorRule } from '../../policies/rules.js';
 import { RobosreError } from '../errors.js';
-import { secretSchema } from './secrets.js';
+import { collectSecrets, secretSchema } from './secrets.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
 import { ROLES } from '../../conversations/people.js';
@@ -128,6 +128,10 @@ const ldapFilter = z.string().refine((filter) => {
   }
 }, 'an LDAP search filter (RFC 4515), e.g. (objectClass=*) or (uid=robosre)');
 
+/** A URL's user part and query string end up in logs, evidence and API answers: URLs that reach those may carry neither. */
+const noCredentialsInUrl = (u: string) => !new URL(u).username && !new URL(u).password;
+const noQueryInUrl = (u: string) => new URL(u).search === '' && !u.includes('?');
+
 const probeSchema = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('tcp'), ...probeCommon, ...overridable, host, port }).strict(),
@@ -138,7 +142,8 @@ const probeSchema = z
         ...overridable,
         url: z
           .url({ protocol: /^https?$/ })
-          .refine((u) => !new URL(u).username && !new URL(u).password, 'credentials in the URL would end up in evidence; the URL may not carry them'),
+          .refine(noCredentialsInUrl, 'credentials in the URL would end up in evidence; the URL may not carry them')
+          .refine(noQueryInUrl, 'a query string in the URL (often an API key, e.g. ?apikey=) would be logged, stored and shown by the API; the URL may not carry one: probe an endpoint that needs no key in its URL'),
         expectStatus: z.array(z.number().int().min(100).max(599)).default([]),
         expectBody: z.string().min(1).max(1000).optional(),
         caFile: pemFile.optional(),
@@ -193,7 +198,6 @@ const probeSchema = z
     return { ...spec, incidentType: spec.incidentType ?? DEFAULT_INCIDENT_TYPE[spec.kind] } as ProbeSpec;
   });
 
-const noCredentialsInUrl = (u: string) => !new URL(u).username && !new URL(u).password;
 const targetRef = z.string().regex(/^[a-z]+\/([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a kind/namespace/name or kind/name such as deployment/infra/redis');
 
 const goldenRuleSchema = z
@@ -221,7 +225,10 @@ const goldenSignalsSchema = z
   .object({
     prometheus: z
       .object({
-        url: z.url({ protocol: /^https?$/ }).refine(noCredentialsInUrl, 'credentials in the URL would end up in evidence; use auth instead'),
+        url: z
+          .url({ protocol: /^https?$/ })
+          .refine(noCredentialsInUrl, 'credentials in the URL would end up in evidence; use auth instead')
+          .refine(noQueryInUrl, 'a query string in the URL would be logged and stored with the evidence; use auth (a bearer token or basic auth from a secret reference) instead'),
         timeout: duration.default(10_000),
         auth: z
           .discriminatedUnion('type', [
@@ -300,15 +307,18 @@ const configSchema = z
       .default({ approvalTtl: 600_000, analysisDelay: 10_000, stageTimeout: 600_000, executeTimeout: 60_000, paused: false, budgets: { maxConcurrentActions: 3, maxActionsPerNamespacePerHour: 20, minHealthyReplicas: 1 } }),
     server: z
       .object({
-        host: z.string().min(1).default('0.0.0.0'),
+        /** Loopback unless said otherwise, so a first run (the demo's well-known token) is not on the network; the Helm chart sets 0.0.0.0. */
+        host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /** How long SIGTERM waits for in-flight work before the process exits anyway. */
+        shutdownGrace: duration.default(10_000),
         /** Where people reach the console; used in links sent to chat. */
         publicUrl: z.url().optional(),
         /** Largest request body accepted; larger ones get 413. */
         bodyLimitBytes: z.number().int().positive().max(16 * 2 ** 20).default(2 ** 20),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2 ** 20 }),
+      .default({ host: '127.0.0.1', port: 8080, shutdownGrace: 10_000, bodyLimitBytes: 2 ** 20 }),
     auth: z
       .object({
         tokens: z
@@ -547,14 +557,18 @@ export function journalBeside(databasePath: string): string {
 }
 
 export type RawConfig = z.output<typeof configSchema>;
-export type Config = Omit<RawConfig, 'rules'> & { rules: OperatorRule[] };
+export type Config = Omit<RawConfig, 'rules'> & {
+  rules: OperatorRule[];
+  /** Every secret value the config resolved (tokens, passwords, signing secrets), for redaction by value; never logged itself. */
+  secrets: readonly string[];
+};
 
 /**
  * Validates a config object; every problem is reported with its path.
  * @example parseConfig({ environment: 'production', cluster: { name: 'prod-eu' } })
  */
 export function parseConfig(input: unknown, source = 'config'): Config {
-  const result = configSchema.safeParse(input ?? {});
+  const { result, secrets } = collectSecrets(() => configSchema.safeParse(input ?? {}));
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new RobosreError('invalid_config', `invalid ${source}: ${problems.join('; ')}`, { source, problems });
@@ -566,7 +580,7 @@ export function parseConfig(input: unknown, source = 'config'): Config {
       throw new RobosreError('invalid_config', `invalid ${source}: rules.${index}: ${(cause as Error).message}`, { source, index }, { cause });
     }
   });
-  return { ...result.data, rules };
+  return { ...result.data, rules, secrets };
 }
 
 /**

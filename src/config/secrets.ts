@@ -29,6 +29,21 @@ export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+/** The secrets resolved by the parse in progress; parsing is synchronous, so one collector at a time. */
+let collecting: Set<string> | null = null;
+
+/** Runs a parse and returns, beside its result, every secret value it resolved (for the log redactor). */
+export function collectSecrets<T>(parse: () => T): { result: T; secrets: string[] } {
+  const outer = collecting;
+  const found = new Set<string>();
+  collecting = found;
+  try {
+    return { result: parse(), secrets: [...found] };
+  } finally {
+    collecting = outer;
+  }
+}
+
 /** A zod transform that turns a secret reference into its value or a config issue at that path. */
 export const secretSchema = secretRefSchema.transform((ref, ctx) => {
   const resolved = resolveSecret(ref);
@@ -36,5 +51,6 @@ export const secretSchema = secretRefSchema.transform((ref, ctx) => {
     ctx.addIssue({ code: 'custom', message: resolved.message });
     return z.NEVER;
   }
+  collecting?.add(resolved.value);
   return resolved.value;
 });

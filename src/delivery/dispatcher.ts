@@ -38,6 +38,8 @@ export interface DispatcherOptions {
   probeIntervalMs: number;
   publicUrl?: string;
   buttonKey: Buffer;
+  /** Platform error text as it may be stored and sent to chat: configured secrets masked. */
+  redact: (text: string) => string;
   random?: () => number;
 }
 
@@ -181,8 +183,9 @@ export class Dispatcher implements ReceiptHandler {
       this.changed(delivery.incidentId);
       return;
     }
-    deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: outcome.error });
-    if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${outcome.error}`);
+    const error = this.options.redact(outcome.error);
+    deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
+    if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
     this.kick();
   }
 
@@ -299,7 +302,7 @@ export class Dispatcher implements ReceiptHandler {
       outcome = { ok: false, kind: 'retry', error: `adapter error: ${(error as Error).message}` };
     }
     rt.lastWriteAt = this.options.clock.now();
-    this.settle(rt, batch, outcome);
+    this.settle(rt, batch, outcome.ok ? outcome : { ...outcome, error: this.options.redact(outcome.error) });
     this.changed(head.incidentId);
   }
 

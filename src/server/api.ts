@@ -14,6 +14,8 @@ import type { TokenAuth } from './auth.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
 import { approvalView, channelView, incidentView, receiptView, timelineView } from './views.js';
 import { sendError } from './errors.js';
+import type { ChatChannelName } from '../../conversations/channel.js';
+import type { ReceivingState } from '../delivery/channel-starter.js';
 
 export interface ApiDeps {
   db: Db;
@@ -23,7 +25,9 @@ export interface ApiDeps {
   auth: TokenAuth;
   clock: Clock;
   /** Configured chat channels, by name. */
-  channels: readonly string[];
+  channels: readonly ChatChannelName[];
+  /** How each channel's receiving side is doing (starting, receiving, retrying). */
+  receiving: (channel: ChatChannelName) => ReceivingState | undefined;
 }
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
@@ -84,7 +88,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   /** Chat channels and whether they deliver; `allChatChannelsDown` drives the console's banner. */
   app.get('/api/channels', () => {
-    const channels = deps.channels.map((name) => channelView(name, deliveriesRepo.channelHealth(deps.db, name)));
+    const channels = deps.channels.map((name) => channelView(name, deliveriesRepo.channelHealth(deps.db, name), deps.receiving(name)));
     const active = incidentsRepo.listIncidents(deps.db, { limit: 1000 }).some((i) => i.status !== 'resolved' && i.status !== 'suppressed');
     return { channels, allChatChannelsDown: channels.length > 0 && channels.every((c) => !c.healthy) && active };
   });

@@ -14,6 +14,7 @@ import { TokenAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerConsole } from './console/routes.js';
+import { receivingView } from './views.js';
 
 export interface ServerOptions {
   runtime: Runtime;
@@ -35,7 +36,8 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   installErrorHandler(app);
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
-    done(null, payload);
+    // Every answer passes here as text (error messages, timelines, pages): no configured secret leaves in one.
+    done(null, typeof payload === 'string' ? runtime.redactor.text(payload) : payload);
   });
   const auth = new TokenAuth(config.auth.tokens);
   const metrics = createMetrics(runtime.store.db);
@@ -43,11 +45,21 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', (_request, reply) => {
     const ready = runtime.store.ready();
-    return reply.code(ready.ok ? 200 : 503).send({ status: ready.ok ? 'ready' : 'not_ready', detail: ready.detail });
+    // A chat channel that cannot start is reported, not made a readiness failure: the API and Alertmanager's receiver still serve.
+    const channels = runtime.starter.all().map((r) => ({ name: r.channel, ...receivingView(r) }));
+    return reply.code(ready.ok ? 200 : 503).send({ status: ready.ok ? 'ready' : 'not_ready', detail: ready.detail, channels });
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
 
-  registerApi(app, { db: runtime.store.db, about: about(config, runtime.store), engine: runtime.engine, auth, clock: runtime.clock, channels: runtime.channels.map((c) => c.name) });
+  registerApi(app, {
+    db: runtime.store.db,
+    about: about(config, runtime.store),
+    engine: runtime.engine,
+    auth,
+    clock: runtime.clock,
+    channels: runtime.channels.map((c) => c.name),
+    receiving: (name) => runtime.starter.state(name),
+  });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

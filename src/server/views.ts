@@ -1,6 +1,7 @@
 /** The API's JSON shapes (camelCase, ISO times), built from store rows. */
 import type { ActionRow, ApprovalRow, Incident, TimelineEvent } from '../engine/model.js';
 import type { ChannelHealth, Delivery } from '../store/deliveries.repo.js';
+import type { ReceivingState } from '../delivery/channel-starter.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -94,6 +95,17 @@ export function receiptView(d: Delivery) {
   return { channel: d.channel, op: d.op, status: d.status, attempts: d.attempts, ambiguous: d.ambiguousResends > 0, ambiguousResends: d.ambiguousResends, lastError: d.lastError, sentAt: iso(d.sentAt) };
 }
 
-export function channelView(name: string, health: ChannelHealth | undefined) {
-  return { name, healthy: health?.healthy ?? true, since: iso(health?.since ?? null), reason: health?.reason ?? null };
+/** `healthy` is about sending (delivery's failover); `receiving` about the inbound side starting (commands, presses). */
+export function channelView(name: string, health: ChannelHealth | undefined, receiving: ReceivingState | undefined) {
+  return {
+    name,
+    healthy: health?.healthy ?? true,
+    since: iso(health?.since ?? null),
+    reason: health?.reason ?? null,
+    receiving: receiving ? receivingView(receiving) : null,
+  };
+}
+
+export function receivingView(r: ReceivingState) {
+  return { status: r.status, since: iso(r.since), error: r.error, failures: r.failures, nextAttemptAt: iso(r.nextAttemptAt) };
 }

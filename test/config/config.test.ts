@@ -33,6 +33,26 @@ describe('config', () => {
     expect(problems({ database: { path: ':memory:' } })).toEqual(['executor.journal: an in-memory database has no directory to keep the journal beside: set executor.journal']);
   });
 
+  it('listens on loopback unless server.host says otherwise, and gives SIGTERM a ten-second grace period', () => {
+    expect(parseConfig({}).server).toMatchObject({ host: '127.0.0.1', shutdownGrace: 10_000 });
+    expect(parseConfig({ server: { host: '0.0.0.0', shutdownGrace: '30s' } }).server).toMatchObject({ host: '0.0.0.0', shutdownGrace: 30_000 });
+  });
+
+  it('lists every secret it resolved, wherever in the config, for redaction by value', () => {
+    process.env.ROBOSRE_TEST_BOT_TOKEN = '111:env-bot-token';
+    try {
+      const c = parseConfig({
+        auth: { tokens: [{ name: 'alice', token: 'console-token-1', role: 'admin' }] },
+        channels: { telegram: { botToken: { env: 'ROBOSRE_TEST_BOT_TOKEN' }, chatId: 1 } },
+        probes: [{ name: 'db', kind: 'postgres', host: 'h', password: 'probe-password' }],
+      });
+      expect([...c.secrets].sort()).toEqual(['111:env-bot-token', 'console-token-1', 'probe-password']);
+      expect(parseConfig({}).secrets).toEqual([]);
+    } finally {
+      delete process.env.ROBOSRE_TEST_BOT_TOKEN;
+    }
+  });
+
   it('keeps drains, rollouts and hook Jobs shorter than the engine waits for an executor, when the Kubernetes executor waits on them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'robosre-config-hooks-'));
     const job = join(dir, 'reboot.yaml');

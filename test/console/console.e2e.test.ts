@@ -281,6 +281,25 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     expect(problems).toEqual([]);
   });
 
+  it('says in the banner which channel cannot start receiving, and why', async () => {
+    // Nothing listens on port 9: Telegram's start fails and is retried in the background.
+    server = await startServer({ channels: { telegram: { botToken: '123:abc-not-reachable', chatId: 42, apiRoot: 'http://127.0.0.1:9' } } });
+    const { t } = server;
+    try {
+      await t.runtime.starter.start();
+      expect(t.runtime.starter.state('telegram')?.status).toBe('retrying');
+      const page = await open('/');
+      const item = page.locator('#banner li[data-receiving-channel="telegram"]');
+      await item.waitFor();
+      expect(await page.locator('#banner').textContent()).toContain('Not receiving commands');
+      expect(await item.textContent()).toMatch(/^telegram: Network request for 'getMe' failed! \(since /);
+      // One channel not receiving is not every channel down.
+      expect(await page.locator('#banner').textContent()).not.toContain('All chat channels are down');
+    } finally {
+      await t.runtime.starter.stop();
+    }
+  });
+
   it('says where a message went when Telegram could not take it', async () => {
     // Every send to 127.0.0.1:9 is refused; past failoverAfter the channel is down and its queue moves to the console.
     server = await startServer({

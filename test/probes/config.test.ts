@@ -78,6 +78,10 @@ describe('probes config', () => {
     expect(problems([{ name: 'x', kind: 'postgres', host: 'h', incidentType: 'runtime_dependency_outage' }])[0]).toMatch(/^probes\.0: Unrecognized key: "incidentType"/);
     expect(problems([{ name: 'x', kind: 'tcp', host: 'h', port: 1, incidentType: 'node_disk_pressure' }])[0]).toMatch(/^probes\.0\.incidentType/);
     expect(problems([{ name: 'x', kind: 'http', url: 'https://user:hunter2@x.example.com/' }])[0]).toMatch(/credentials in the URL/);
+    expect(problems([{ name: 'x', kind: 'http', url: 'https://x.example.com/health?apikey=hunter2' }])).toEqual([
+      'probes.0.url: a query string in the URL (often an API key, e.g. ?apikey=) would be logged, stored and shown by the API; the URL may not carry one: probe an endpoint that needs no key in its URL',
+    ]);
+    expect(problems([{ name: 'x', kind: 'http', url: 'https://x.example.com/health?' }])[0]).toMatch(/^probes\.0\.url: a query string/);
     expect(problems([{ name: 'x', kind: 'http', url: 'ftp://x.example.com/' }])[0]).toMatch(/^probes\.0\.url/);
     expect(problems([{ name: 'x', kind: 'tls', host: 'h', caFile: join(dir, 'missing.pem') }])[0]).toMatch(/^probes\.0\.caFile: cannot read .*ENOENT/);
     expect(problems([{ name: 'x', kind: 'redis', host: 'h', password: { env: 'ROBOSRE_TEST_UNSET_VAR' } }])).toEqual(['probes.0.password: environment variable ROBOSRE_TEST_UNSET_VAR is not set or empty']);

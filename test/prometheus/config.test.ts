@@ -57,6 +57,9 @@ describe('goldenSignals config', () => {
     expect(problems({ ...base, rules: [rule, rule] })).toEqual(['goldenSignals.rules.1.name: rule "shop-errors" is defined twice']);
     expect(problems({ prometheus: { ...base.prometheus, timeout: '2m' }, rules: [rule] })).toEqual(['goldenSignals.rules.0.interval: must be at least prometheus.timeout (120000 ms)']);
     expect(problems({ ...base, prometheus: { url: 'http://robosre:secret@prometheus:9090' } })).toEqual(['goldenSignals.prometheus.url: credentials in the URL would end up in evidence; use auth instead']);
+    expect(problems({ ...base, prometheus: { url: 'http://prometheus:9090/?token=secret' } })).toEqual([
+      'goldenSignals.prometheus.url: a query string in the URL would be logged and stored with the evidence; use auth (a bearer token or basic auth from a secret reference) instead',
+    ]);
     expect(problems({ ...base, rules: [] })).toEqual(['goldenSignals.rules: list at least one rule']);
     expect(problems({ ...base, rules: [{ ...rule, for: 'soon' }] })).toEqual(['goldenSignals.rules.0.for: not a duration: "soon" (use e.g. 30s, 10m, 1h, or milliseconds)']);
     expect(problems({ ...base, rules: [{ ...rule, subjectLabel: 'service-name' }] })).toEqual(['goldenSignals.rules.0.subjectLabel: a Prometheus label name']);

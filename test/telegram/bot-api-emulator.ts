@@ -75,11 +75,12 @@ export class TelegramEmulator {
     readonly token: string,
   ) {}
 
-  static async start(token = '123456:TEST-token_emulated'): Promise<TelegramEmulator> {
+  /** `port` brings an emulator back where a closed one was, as Telegram coming back after an outage. */
+  static async start(token = '123456:TEST-token_emulated', port = 0): Promise<TelegramEmulator> {
     const server = createServer();
     const emu = new TelegramEmulator(server, token);
     server.on('request', (req, res) => void emu.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return emu;
   }
 
@@ -101,6 +102,9 @@ export class TelegramEmulator {
   messages(chatId: number): EmulatedMessage[] {
     return [...this.sent.values()].filter((m) => m.chatId === chatId).sort((a, b) => a.messageId - b.messageId);
   }
+
+  /** Every call is refused with 401 (as after the token is revoked in BotFather) until `revoked` is set back. */
+  revoked = false;
 
   /** Faults every call of the given methods (lower case; '*' for all sending methods) until cleared. */
   setFault(fault: Fault, methods: string[] | '*' = '*'): void {
@@ -161,7 +165,7 @@ export class TelegramEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec((req.url ?? '').split('?')[0]!);
     if (!match) return send(res, { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } });
-    if (match[1] !== this.token) return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
+    if (match[1] !== this.token || this.revoked) return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
     const method = match[2]!.toLowerCase();
     let params: Record<string, unknown>;
     try {

@@ -172,17 +172,27 @@ export const APP_JS = String.raw`'use strict';
   function showStatus(channels, pause) {
     var banner = document.getElementById('banner');
     var down = channels.allChatChannelsDown ? channels.channels.filter(function (c) { return !c.healthy; }) : [];
-    var key = channels.allChatChannelsDown ? JSON.stringify(down) : '';
+    // A channel whose receiving side cannot start (platform unreachable, token refused) takes no commands or presses.
+    var deaf = channels.channels.filter(function (c) { return c.receiving && c.receiving.status === 'retrying'; });
+    var key = channels.allChatChannelsDown || deaf.length ? JSON.stringify([down, deaf.map(function (c) { return [c.name, c.receiving.error, c.receiving.since]; })]) : '';
     // Unchanged, it is left alone: the banner is an alert, and screen readers announce every rewrite.
     if (key !== bannerKey) {
       bannerKey = key;
       banner.replaceChildren();
-      appendAll(banner, key ? [
+      appendAll(banner, channels.allChatChannelsDown ? [
         h('strong', {}, 'All chat channels are down'), ' — this console is the only channel carrying incidents.',
         h('ul', { 'aria-label': 'Chat channels' }, down.map(function (c) {
           return h('li', { 'data-channel': c.name }, c.name + ': ' + (c.reason || 'no reason recorded'), c.since ? [' (since ', stamp(c.since), ')'] : null);
         }))
       ] : []);
+      if (deaf.length) {
+        appendAll(banner, [
+          h('p', { 'data-receiving': 'retrying' }, h('strong', {}, 'Not receiving commands'), ' — robosre keeps trying to start these channels:'),
+          h('ul', { 'aria-label': 'Channels not receiving' }, deaf.map(function (c) {
+            return h('li', { 'data-receiving-channel': c.name }, c.name + ': ' + (c.receiving.error || 'no reason recorded'), ' (since ', stamp(c.receiving.since), ')');
+          }))
+        ]);
+      }
       banner.hidden = !key;
     }
     var paused = document.getElementById('paused');
