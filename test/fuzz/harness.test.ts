@@ -13,7 +13,9 @@ afterAll(async () => {
 describe('fuzz harness', () => {
   it('sees a stored change in the snapshot and none for a refused request', async () => {
     const before = server.snapshot();
-    expect((await server.request({ method: 'POST', path: '/api/pause', headers: { 'content-type': 'application/json' }, body: '{' })).status).toBe(401);
+    const refused = await server.request({ method: 'POST', path: '/api/pause', headers: { 'content-type': 'application/json' }, body: '{' });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
     expect(server.snapshot()).toEqual(before);
     const paused = await server.request({ method: 'POST', path: '/api/pause', headers: { authorization: `Bearer ${FUZZ_TOKENS.admin.token}` }, body: {} });
     expect(paused.status).toBeLessThan(300);
