@@ -8,7 +8,7 @@
  */
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
 import { existsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
 import type { ExecutionResult, Executor } from '../src/engine/executor.js';
 import type { EngineSettings } from '../src/engine/settings.js';
@@ -131,6 +131,57 @@ async function throughAlertmanager(name: string, count: number, batchesPerSecond
   });
 }
 
+interface FloodRow {
+  name: string;
+  alerts: number;
+  bytes: number;
+  status: number;
+  seconds: number;
+  created: number;
+  maxBlockMs: number;
+}
+
+/** About the smallest distinct alert: 10 000 of them fit the default 1 MiB body limit, each its own unclassified incident. */
+function minimalAlert(i: number): WebhookAlert {
+  return { status: 'firing', labels: { alertname: `F${i.toString(36)}` }, startsAt: '2026-11-22T10:00:00Z', fingerprint: i.toString(36) };
+}
+
+/**
+ * One notification of `count` distinct alerts, as in issue 14 (10 000 in one
+ * 1 MB body stalled the service): the event loop's longest block from the
+ * POST until its answer (monitorEventLoopDelay, 10 ms resolution), and what
+ * the answer was.
+ */
+async function flood(name: string, count: number): Promise<FloodRow> {
+  return withIntake(async (intake) => {
+    const body = JSON.stringify(webhook(Array.from({ length: count }, (_, i) => minimalAlert(i))));
+    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+    const start = performance.now();
+    const res = await fetch(intake.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
+    await res.arrayBuffer();
+    const seconds = (performance.now() - start) / 1000;
+    histogram.disable();
+    const created = intake.ingested.filter((e) => e.result.outcome === 'created').length;
+    return { name, alerts: count, bytes: Buffer.byteLength(body), status: res.status, seconds, created, maxBlockMs: histogram.max / 1e6 };
+  });
+}
+
+function floodSection(rows: FloodRow[]): string {
+  const line = (r: FloodRow): string => `| ${r.name} | ${r.alerts} | ${(r.bytes / 1e6).toFixed(2)} | ${r.status} | ${r.seconds.toFixed(2)} | ${r.created} | ${Math.round(r.maxBlockMs)} |`;
+  return [
+    '### One large notification',
+    '',
+    'One POST of minimal distinct alerts (a distinct `alertname` each; about 100 bytes each) to the webhook above, workers running alongside.',
+    '"longest block" is the event loop\'s longest delay from the POST to its answer (`monitorEventLoopDelay`, 10 ms resolution):',
+    'while it lasts, nothing else (health checks, chat webhooks, the console) is answered.',
+    '',
+    '| scenario | alerts | MB | status | seconds | incidents created | longest block ms |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
 
 function section(rows: Row[]): string {
   const line = (r: Row): string =>
@@ -159,6 +210,10 @@ function section(rows: Row[]): string {
   ].join('\n');
 }
 
+if (process.argv.includes('--flood-only')) {
+  process.stdout.write(floodSection([await flood('10 000 distinct alerts in one notification', 10_000)]));
+  process.exit(0);
+}
 if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`Alertmanager not found at ${ALERTMANAGER_BIN}: apt-get install -y prometheus-alertmanager`);
 const rows = [
   ...(await direct()),

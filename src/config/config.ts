@@ -328,9 +328,15 @@ const configSchema = z
           .transform(({ type, ...rest }): ReceiverAuth => ({ kind: type, ...rest }) as ReceiverAuth),
         /** Operator mappings from alert labels to incident classes, tried before the built-in ones. */
         mappings: alertMappingsSchema.default([]),
+        /** A notification with more alerts is refused (413); set Alertmanager's `max_alerts` at or below it. */
+        maxAlertsPerRequest: z.number().int().min(1).max(100_000).default(1000),
+        /** New or reopened incidents per second, sustained; past it a notification is cut short with 429 and Retry-After. */
+        newIncidentsPerSecond: z.number().positive().max(10_000).default(50),
+        /** New incidents at once before the per-second rate applies. */
+        newIncidentsBurst: z.number().int().min(1).max(100_000).default(500),
       })
       .strict()
-      .default({ auth: { kind: 'none' }, mappings: [] }),
+      .default({ auth: { kind: 'none' }, mappings: [], maxAlertsPerRequest: 1000, newIncidentsPerSecond: 50, newIncidentsBurst: 500 }),
     /** People and the ids each platform knows them by, so one person is one approver on every channel. */
     people: z
       .array(

@@ -13,6 +13,7 @@ import { TokenAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerConsole } from './console/routes.js';
+import { addToCounter } from '../store/counters.repo.js';
 
 export interface ServerOptions {
   runtime: Runtime;
@@ -52,6 +53,8 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     cluster: config.cluster.name,
     mappings: config.alertmanager.mappings,
     auth: config.alertmanager.auth,
+    limits: config.alertmanager,
+    countRefused: (n) => addToCounter(runtime.store.db, 'alertmanager_alerts_refused', n, runtime.clock.now()),
     logger,
   });
   runtime.telegram?.registerWebhookIfEnabled(app);
