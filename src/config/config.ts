@@ -16,6 +16,7 @@ import type { OperatorRule } from '../../policies/types.js';
 import { parseOperatorRule } from '../../policies/rules.js';
 import { RobosreError } from '../errors.js';
 import { secretSchema } from './secrets.js';
+import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
 import { ROLES } from '../../conversations/people.js';
@@ -304,9 +305,17 @@ const configSchema = z
         publicUrl: z.url().optional(),
         /** Largest request body accepted; larger ones get 413. */
         bodyLimitBytes: z.number().int().positive().max(16 * 2 ** 20).default(2 ** 20),
+        /** The console's live-update streams (`GET /api/events`); past either cap a new one gets 429. */
+        eventStreams: z
+          .object({
+            max: z.number().int().min(1).max(100_000).default(STREAM_DEFAULTS.maxStreams),
+            maxPerClient: z.number().int().min(1).max(10_000).default(STREAM_DEFAULTS.maxStreamsPerClient),
+          })
+          .strict()
+          .default({ max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient }),
       })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2 ** 20 }),
+      .default({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 2 ** 20, eventStreams: { max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient } }),
     auth: z
       .object({
         tokens: z

@@ -115,10 +115,17 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
   /**
    * `event: incident` / `data: {"id":N}` after each committed change (at most
    * a few per second per incident). Unauthenticated like the JSON API's
-   * reads; it carries ids only.
+   * reads (EventSource cannot send the sign-in token, and a token in the URL
+   * would reach logs); it carries ids only. Streams are capped per client
+   * address and in total: each one holds a socket for good.
    */
-  app.get('/api/events', { exposeHeadRoute: false }, (_request, reply) => {
+  app.get('/api/events', { exposeHeadRoute: false }, (request, reply) => {
+    const refused = hub.refusal(request.ip);
+    if (refused) {
+      void reply.code(429).header('retry-after', '30').send({ error: { code: 'too_many_streams', message: refused } });
+      return;
+    }
     reply.hijack();
-    hub.add(reply.raw);
+    hub.add(reply.raw, request.ip);
   });
 }
