@@ -233,33 +233,16 @@ export function mapAlert(alert: WebhookAlert, mappings: readonly AlertMapping[],
   throw new UnmappableAlertError(fallback.problems);
 }
 
-export interface MappedBatch {
-  signals: Signal[];
-  /** Resolved alerts not turned into signals because the same payload still fires on their subject. */
-  heldBack: number;
-  /** Alerts no signal could be built from, by their index in `alerts`. */
-  unmappable: { index: number; reason: string }[];
-}
-
 /**
- * Maps a webhook's alerts. Several alerts can share one subject (two
- * containers of a crash-looping pod); the incident is the subject's, so a
- * resolved alert must not close it while an alert of the same payload (in
- * practice, of the same Alertmanager group) still fires on that subject.
+ * Several alerts can share one subject (two containers of a crash-looping
+ * pod); the incident is the subject's, so a resolved alert must not close it
+ * while an alert of the same payload (in practice, of the same Alertmanager
+ * group) still fires on that subject. Returns the signals to ingest and how
+ * many resolutions were held back.
  */
-export function mapAlerts(alerts: readonly WebhookAlert[], mappings: readonly AlertMapping[], cluster: string): MappedBatch {
-  const mapped: Signal[] = [];
-  const unmappable: MappedBatch['unmappable'] = [];
-  alerts.forEach((alert, index) => {
-    try {
-      mapped.push(mapAlert(alert, mappings, cluster));
-    } catch (error) {
-      if (!(error instanceof UnmappableAlertError)) throw error;
-      unmappable.push({ index, reason: error.reason });
-    }
-  });
+export function holdBack(mapped: readonly Signal[]): { signals: Signal[]; heldBack: number } {
   const key = (s: Signal): string => `${s.incidentType} ${s.subject}`;
   const firing = new Set(mapped.filter((s) => s.status === 'firing').map(key));
   const signals = mapped.filter((s) => s.status === 'firing' || !firing.has(key(s)));
-  return { signals, heldBack: mapped.length - signals.length, unmappable };
+  return { signals, heldBack: mapped.length - signals.length };
 }

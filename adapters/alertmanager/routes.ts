@@ -1,23 +1,25 @@
 /**
- * `POST /webhook/alertmanager`: Alertmanager's webhook receiver. The whole
- * batch is validated and mapped before the first signal is ingested, so a
- * bad payload changes nothing. Alertmanager records a notification only on
- * 2xx and sends the group again otherwise (5xx at once with backoff, any
- * failure at the next group_interval): a store failure heals by itself, and
- * an alert no rule can map must never become a 400 (it falls to the
- * unclassified class instead).
+ * `POST /webhook/alertmanager`: Alertmanager's webhook receiver. A malformed
+ * envelope is refused (400) before anything is ingested. Each alert is then
+ * validated and mapped on its own: one that cannot be is refused alone and
+ * named in the answer, and the rest are ingested. Alertmanager records a
+ * notification only on 2xx and sends the group again otherwise (5xx at once
+ * with backoff, any failure at the next group_interval): a store failure
+ * heals by itself, and an alert that can never map must not hold its group
+ * back forever. The work is done in slices that hand the event loop back,
+ * and bounded per notification (413) and in new incidents per second (429).
  */
-import { setImmediate } from 'node:timers/promises';
-import { performance } from 'node:perf_hooks';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../../src/engine/engine.js';
 import type { IngestOutcome } from '../../src/engine/ingest.js';
+import type { Signal } from '../../src/engine/model.js';
 import { sendError } from '../../src/server/errors.js';
 import { challenge, isAuthorized, type ReceiverAuth } from './auth.js';
 import { IncidentBudget } from './budget.js';
-import { alertMappingsSchema, mapAlerts, type AlertMapping, type MappedBatch } from './mapping.js';
-import { parseAlerts, parseEnvelope, WebhookError, type ParsedWebhook, type RefusedAlert } from './webhook.js';
+import { alertMappingsSchema, holdBack, mapAlert, UnmappableAlertError, type AlertMapping } from './mapping.js';
+import { inSlices } from './slices.js';
+import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert } from './webhook.js';
 
 export const ALERTMANAGER_WEBHOOK_PATH = '/webhook/alertmanager';
 
@@ -56,9 +58,6 @@ export interface WebhookResponse {
 /** Fastify's own refusals of the body (not JSON, empty, length mismatch) are refusals of the webhook too. */
 const BODY_ERRORS = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']);
 
-/** The event loop is handed back at least this often while a notification is ingested (each ingest is a synchronous transaction). */
-const SLICE_MS = 20;
-
 function invalid(reply: FastifyReply, message: string): void {
   void reply.code(400).send({ error: { code: 'invalid_webhook', message } });
 }
@@ -93,70 +92,60 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
     throw error;
   };
 
-  /** Well-formed alerts that still cannot map, and malformed ones: left out alone, counted and logged. */
-  const refusedOf = (parsed: ParsedWebhook, unmappable: MappedBatch['unmappable']): RefusedAlert[] => {
-    const refused = [
-      ...parsed.refused,
-      ...unmappable.map(({ index, reason }) => ({ index: parsed.positions[index] ?? index, fingerprint: parsed.payload.alerts[index]?.fingerprint, reason })),
-    ].sort((a, b) => a.index - b.index);
-    if (refused.length > 0) {
-      deps.countRefused(refused.length);
-      log.warn({ groupKey: parsed.payload.groupKey, count: refused.length, refused: refused.slice(0, 20) }, 'alertmanager alerts refused; the rest of the notification is ingested');
-    }
-    return refused;
-  };
-
   app.post(ALERTMANAGER_WEBHOOK_PATH, { onRequest: authenticate, errorHandler }, async (request, reply) => {
     const envelope = parseEnvelope(request.body);
-    if (envelope.alerts.length > deps.limits.maxAlertsPerRequest) {
-      log.warn({ groupKey: envelope.groupKey, alerts: envelope.alerts.length, max: deps.limits.maxAlertsPerRequest }, 'alertmanager notification over alertmanager.maxAlertsPerRequest refused');
+    const received = envelope.alerts.length;
+    if (received > deps.limits.maxAlertsPerRequest) {
+      log.warn({ groupKey: envelope.groupKey, alerts: received, max: deps.limits.maxAlertsPerRequest }, 'alertmanager notification over alertmanager.maxAlertsPerRequest refused');
       return sendError(
         reply,
         413,
         'too_many_alerts',
-        `${envelope.alerts.length} alerts in one notification; robosre takes at most ${deps.limits.maxAlertsPerRequest} (alertmanager.maxAlertsPerRequest): set max_alerts: ${deps.limits.maxAlertsPerRequest} in the webhook_config, or group by more labels`,
+        `${received} alerts in one notification; robosre takes at most ${deps.limits.maxAlertsPerRequest} (alertmanager.maxAlertsPerRequest): set max_alerts: ${deps.limits.maxAlertsPerRequest} in the webhook_config, or group by more labels`,
       );
     }
-    const parsed = parseAlerts(envelope);
-    const { payload } = parsed;
-    const { signals, heldBack, unmappable } = mapAlerts(payload.alerts, mappings, deps.cluster);
-    const refused = refusedOf(parsed, unmappable);
+    // Validating, mapping and ingesting are all synchronous: each runs in slices (a large notification must not stall the server).
+    const mapped: Signal[] = [];
+    const refused: RefusedAlert[] = [];
+    await inSlices(envelope.alerts, (raw, index) => {
+      const parsed = parseAlert(raw, index);
+      if ('refused' in parsed) {
+        refused.push(parsed.refused);
+        return;
+      }
+      try {
+        mapped.push(mapAlert(parsed.alert, mappings, deps.cluster));
+      } catch (error) {
+        if (!(error instanceof UnmappableAlertError)) throw error;
+        refused.push({ index, fingerprint: parsed.alert.fingerprint, reason: error.reason });
+      }
+    });
+    if (refused.length > 0) {
+      deps.countRefused(refused.length);
+      log.warn({ groupKey: envelope.groupKey, count: refused.length, refused: refused.slice(0, 20) }, 'alertmanager alerts refused; the rest of the notification is ingested');
+    }
+    const { signals, heldBack } = holdBack(mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};
-    let sliceStart = performance.now();
-    for (const [done, signal] of signals.entries()) {
-      if (performance.now() - sliceStart > SLICE_MS) {
-        await setImmediate();
-        sliceStart = performance.now();
-      }
-      if (!budget.available()) {
-        const retryAfter = budget.retryAfterSeconds();
-        log.warn({ groupKey: payload.groupKey, ingested: done, left: signals.length - done, retryAfter }, 'alertmanager.newIncidentsPerSecond reached; the rest of the notification waits for its next send');
-        return reply
-          .code(429)
-          .header('retry-after', String(retryAfter))
-          .send({
-            error: {
-              code: 'too_many_new_incidents',
-              message: `more new incidents than alertmanager.newIncidentsPerSecond (${deps.limits.newIncidentsPerSecond}/s, burst ${deps.limits.newIncidentsBurst}) allows: ${done} of ${signals.length} alerts ingested; the rest count as new when Alertmanager sends the group again (the ingested ones are then duplicates)`,
-            },
-            received: envelope.alerts.length,
-            incidents: [...incidents],
-            outcomes,
-            refused,
-          });
-      }
+    const done = await inSlices(signals, (signal) => {
+      if (!budget.available()) return false;
       const result = deps.engine.ingest(signal);
       if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();
       outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
       if (result.incidentId !== null) incidents.add(result.incidentId);
-    }
-    if (payload.truncatedAlerts) {
-      log.warn({ groupKey: payload.groupKey, truncated: payload.truncatedAlerts }, "Alertmanager's max_alerts left alerts out of this notification");
-    }
-    const received = envelope.alerts.length;
-    log.debug({ receiver: payload.receiver, groupKey: payload.groupKey, received, outcomes, refused: refused.length }, 'alertmanager webhook ingested');
+      return true;
+    });
     const answer: WebhookResponse = { received, incidents: [...incidents], outcomes, refused };
+    if (done < signals.length) {
+      const retryAfter = budget.retryAfterSeconds();
+      log.warn({ groupKey: envelope.groupKey, ingested: done, left: signals.length - done, retryAfter }, 'alertmanager.newIncidentsPerSecond reached; the rest of the notification waits for its next send');
+      const message = `more new incidents than alertmanager.newIncidentsPerSecond (${deps.limits.newIncidentsPerSecond}/s, burst ${deps.limits.newIncidentsBurst}) allows: ${done} of ${signals.length} alerts ingested; the rest count as new when Alertmanager sends the group again (the ingested ones are then duplicates)`;
+      return reply.code(429).header('retry-after', String(retryAfter)).send({ error: { code: 'too_many_new_incidents', message }, ...answer });
+    }
+    if (envelope.truncatedAlerts) {
+      log.warn({ groupKey: envelope.groupKey, truncated: envelope.truncatedAlerts }, "Alertmanager's max_alerts left alerts out of this notification");
+    }
+    log.debug({ receiver: envelope.receiver, groupKey: envelope.groupKey, received, outcomes, refused: refused.length }, 'alertmanager webhook ingested');
     return answer;
   });
 }

@@ -87,14 +87,6 @@ export interface RefusedAlert {
   reason: string;
 }
 
-/** A notification's envelope with its well-formed alerts, each with its place in `alerts`. */
-export interface ParsedWebhook {
-  payload: WebhookPayload;
-  /** `positions[i]` is the index in the body of `payload.alerts[i]`. */
-  positions: number[];
-  refused: RefusedAlert[];
-}
-
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -137,24 +129,10 @@ export function parseEnvelope(body: unknown): WebhookEnvelope {
   return result.data;
 }
 
-/**
- * Splits a notification's alerts into the well-formed ones and the others,
- * each refused with its problems by path (`alerts.1.labels: expected object,
- * received undefined`).
- */
-export function parseAlerts(envelope: WebhookEnvelope): ParsedWebhook {
-  const alerts: WebhookAlert[] = [];
-  const positions: number[] = [];
-  const refused: RefusedAlert[] = [];
-  envelope.alerts.forEach((raw, index) => {
-    const result = alertSchema.safeParse(raw);
-    if (result.success) {
-      alerts.push(result.data);
-      positions.push(index);
-      return;
-    }
-    const fingerprint = fingerprintOf(raw);
-    refused.push({ index, ...(fingerprint ? { fingerprint } : {}), reason: problemsOf(result.error, raw, ['alerts', index]).join('; ') });
-  });
-  return { payload: { ...envelope, alerts }, positions, refused };
+/** One alert of a notification, or its refusal with every problem by path (`alerts.1.labels: expected object, received undefined`). */
+export function parseAlert(raw: unknown, index: number): { alert: WebhookAlert } | { refused: RefusedAlert } {
+  const result = alertSchema.safeParse(raw);
+  if (result.success) return { alert: result.data };
+  const fingerprint = fingerprintOf(raw);
+  return { refused: { index, ...(fingerprint ? { fingerprint } : {}), reason: problemsOf(result.error, raw, ['alerts', index]).join('; ') } };
 }

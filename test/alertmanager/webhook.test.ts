@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseAlerts, parseEnvelope, WebhookError, type ParsedWebhook } from '../../adapters/alertmanager/webhook.js';
+import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert, type WebhookAlert } from '../../adapters/alertmanager/webhook.js';
 import { firing, webhook } from './payloads.js';
 
-function parseWebhook(body: unknown): ParsedWebhook {
-  return parseAlerts(parseEnvelope(body));
+/** The notification's alerts split as the route splits them: well-formed, with their places, and refused. */
+function parseWebhook(body: unknown): { alerts: WebhookAlert[]; positions: number[]; refused: RefusedAlert[] } {
+  const out = { alerts: [] as WebhookAlert[], positions: [] as number[], refused: [] as RefusedAlert[] };
+  parseEnvelope(body).alerts.forEach((raw, index) => {
+    const parsed = parseAlert(raw, index);
+    if ('refused' in parsed) out.refused.push(parsed.refused);
+    else {
+      out.alerts.push(parsed.alert);
+      out.positions.push(index);
+    }
+  });
+  return out;
 }
 
 /** The envelope's problems, then each refused alert's. */
@@ -20,7 +30,7 @@ describe('webhook payload', () => {
   it('accepts what Alertmanager sends, including keys newer releases add', () => {
     const body = { ...webhook([firing({ alertname: 'A' })]), newTopLevelField: true };
     body.alerts[0] = { ...body.alerts[0]!, ...{ silencedBy: [] } };
-    expect(parseWebhook(body).payload.alerts).toHaveLength(1);
+    expect(parseWebhook(body).alerts).toHaveLength(1);
   });
 
   it('refuses any version but 4, saying which one it got', () => {
