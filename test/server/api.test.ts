@@ -248,6 +248,15 @@ describe('approvals', () => {
 });
 
 describe('metrics', () => {
+  it('counts alerts the Alertmanager receiver refused alone', async () => {
+    const metric = async (): Promise<number> => Number(/^ops_alertmanager_alerts_refused_total (\d+)$/m.exec((await call('/metrics')).body as string)?.[1]);
+    const before = await metric();
+    const alert = { status: 'firing', labels: { alertname: 'Poison' }, startsAt: `2026-11-22T10:00:00.${'1'.repeat(300)}Z`, fingerprint: 'p1' };
+    const res = await call('/webhook/alertmanager', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: '4', alerts: [alert] }) });
+    expect(res).toMatchObject({ status: 200, body: { received: 1, refused: [{ index: 0, fingerprint: 'p1' }] } });
+    expect(await metric()).toBe(before + 1);
+  });
+
   it('exposes the seed metric names with values from the store', async () => {
     const { status, body, headers } = await call('/metrics');
     expect(status).toBe(200);
@@ -263,6 +272,7 @@ describe('metrics', () => {
       'ops_approvals_denied_total',
       'ops_policy_suppressions_total',
       'ops_chat_delivery_failures_total',
+      'ops_alertmanager_alerts_refused_total',
     ]) {
       expect(body).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
