@@ -70,7 +70,9 @@ describe('POST /webhook/alertmanager', () => {
     const partly = await post(webhook([resolved(crash('api-1')), crash('api-1', 'sidecar')]));
     expect(partly.json.outcomes).toEqual({ ignored: 1, duplicate: 1 });
     const done = await post(webhook([resolved(crash('api-1')), resolved(crash('api-1', 'sidecar'))]));
-    expect(done.json.outcomes).toEqual({ resolving: 2 });
+    // The batch is ingested in slices: if the worker closes the incident between the two, the second finds it resolved (ignored).
+    expect(done.json.outcomes.resolving).toBeGreaterThanOrEqual(1);
+    expect((done.json.outcomes.resolving ?? 0) + (done.json.outcomes.ignored ?? 0)).toBe(2);
     await waitFor('the incident to resolve', () => (intake!.incidents()[0]?.status === 'resolved' ? true : undefined));
     // A new firing after resolution has a new startsAt: it reopens.
     const back = await post(webhook([crash('api-1', 'app')].map((a) => ({ ...a, startsAt: new Date().toISOString() }))));
