@@ -13,6 +13,7 @@
  * - `expectNoServerError(res, what)`: fails naming the request when the answer is 5xx.
  * - `watchEventLoop()`: starts measuring; `stop()` returns the longest block seen, in ms.
  * - `LOOP_BLOCK_LIMIT_MS`: the generous bound tests assert (the tight figure belongs to benches).
+ * - `FUZZ_TOKENS`: the admin, approver and viewer API tokens every fuzz server is configured with.
  * - `jsonValue`, `deepNesting`, `oversizedString`, `malformedJson`, `wrongTyped`, `badJsonBody`: arbitraries.
  */
 import Database from 'better-sqlite3';
