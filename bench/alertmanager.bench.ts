@@ -8,12 +8,12 @@
  */
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
 import { existsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
 import type { ExecutionResult, Executor } from '../src/engine/executor.js';
 import type { EngineSettings } from '../src/engine/settings.js';
 import { ALERTMANAGER_BIN, startAlertmanager, type PostableAlert } from '../test/alertmanager/alertmanager-process.js';
-import { startIntake, waitFor, type Intake } from '../test/alertmanager/intake.js';
+import { startIntake, waitFor, type Intake, type IntakeOptions } from '../test/alertmanager/intake.js';
 import { firing, webhook } from '../test/alertmanager/payloads.js';
 import { machine, writeSection } from './report.js';
 
@@ -59,8 +59,11 @@ function crashLoop(pod: number, container: string): Record<string, string> {
   return { alertname: 'KubePodCrashLooping', namespace: `ns-${pod % NAMESPACES}`, pod: `api-${pod}`, container, severity: 'warning', job: 'kube-state-metrics' };
 }
 
-async function withIntake<T>(run: (intake: Intake) => Promise<T>): Promise<T> {
-  const intake = await startIntake({ settings: SETTINGS, executor: new CountingExecutor(), auth: { kind: 'bearer', token: TOKEN } });
+/** The throughput rows measure the intake and engine, not the receiver's rate limit: lifted unless a row sets it. */
+const UNBOUNDED = { maxAlertsPerRequest: 100_000, newIncidentsPerSecond: 10_000, newIncidentsBurst: 100_000 };
+
+async function withIntake<T>(run: (intake: Intake) => Promise<T>, options: Partial<IntakeOptions> = {}): Promise<T> {
+  const intake = await startIntake({ settings: SETTINGS, executor: new CountingExecutor(), auth: { kind: 'bearer', token: TOKEN }, limits: UNBOUNDED, ...options });
   try {
     return await run(intake);
   } finally {
@@ -131,6 +134,78 @@ async function throughAlertmanager(name: string, count: number, batchesPerSecond
   });
 }
 
+interface FloodRow {
+  name: string;
+  alerts: number;
+  bytes: number;
+  status: number;
+  seconds: number;
+  created: number;
+  maxBlockMs: number;
+}
+
+/** About the smallest distinct alert: 10 000 of them fit the default 1 MiB body limit, each its own unclassified incident. */
+function minimalAlert(i: number): WebhookAlert {
+  return { status: 'firing', labels: { alertname: `F${i.toString(36)}` }, startsAt: '2026-11-22T10:00:00Z', fingerprint: i.toString(36) };
+}
+
+/**
+ * One notification of `count` distinct alerts, as in issue 14 (10 000 in one
+ * 1 MB body stalled the service): the event loop's longest block from the
+ * POST until its answer (monitorEventLoopDelay, 10 ms resolution), and what
+ * the answer was.
+ */
+async function flood(name: string, count: number, limits?: IntakeOptions['limits']): Promise<FloodRow> {
+  // The workers wait (the default analysis delay is 10 s): the intake's own cost is measured, not the workers' after it.
+  const options: Partial<IntakeOptions> = { settings: { ...SETTINGS, analysisDelayMs: 600_000 }, limits: limits ?? {} };
+  return withIntake(async (intake) => {
+    const body = JSON.stringify(webhook(Array.from({ length: count }, (_, i) => minimalAlert(i))));
+    const histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+    const start = performance.now();
+    const res = await fetch(intake.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body });
+    await res.arrayBuffer();
+    const seconds = (performance.now() - start) / 1000;
+    histogram.disable();
+    const created = intake.ingested.filter((e) => e.result.outcome === 'created').length;
+    return { name, alerts: count, bytes: Buffer.byteLength(body), status: res.status, seconds, created, maxBlockMs: histogram.max / 1e6 };
+  }, options);
+}
+
+async function floods(): Promise<FloodRow[]> {
+  return [
+    await flood('10 000 distinct alerts, default limits', 10_000),
+    await flood('1 000 distinct alerts, default limits', 1_000),
+    await flood('10 000 distinct alerts, limits lifted', 10_000, UNBOUNDED),
+  ];
+}
+
+function floodSection(rows: FloodRow[]): string {
+  const line = (r: FloodRow): string => `| ${r.name} | ${r.alerts} | ${(r.bytes / 1e6).toFixed(2)} | ${r.status} | ${r.seconds.toFixed(2)} | ${r.created} | ${Math.round(r.maxBlockMs)} |`;
+  return [
+    '### One large notification',
+    '',
+    `Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 10)} with \`tsx bench/alertmanager.bench.ts --flood-only --write\` (also part of the full run).`,
+    '',
+    'One POST of minimal distinct alerts (a distinct `alertname` each; about 100 bytes each) to the webhook above; workers wait',
+    '(analysis delay), so the row is the intake\'s own cost. Default limits: `maxAlertsPerRequest` 1 000 (413 past it),',
+    '`newIncidentsPerSecond` 50 with a burst of 500 (429 and Retry-After past it). "limits lifted" sets both far above the batch.',
+    '"longest block" is the event loop\'s longest delay from the POST to its answer (`monitorEventLoopDelay`, 10 ms resolution):',
+    'while it lasts, nothing else (health checks, chat webhooks, the console) is answered.',
+    '',
+    'Before issue 14 (one synchronous loop, no bounds; same machine, 2026-12-06, shared with other jobs): 10 000 alerts were',
+    'answered 200 after 37–56 s with the loop blocked the whole time (longest block 37 313 and 56 069 ms in two runs);',
+    '1 000 alerts blocked it for 4 119 ms. Now validation, mapping and ingest run in slices of about 20 ms. What is left of the',
+    'longest block is single SQLite commits of 30–70 ms every ~70 new incidents: the WAL auto-checkpoint at 1 000 pages (with',
+    '`wal_autocheckpoint=0`, 3 000 ingests took at most 16 ms each, against 57 ms with it), the 1 MB JSON parse, and this 2-core',
+    'machine being shared while it ran.',
+    '',
+    '| scenario | alerts | MB | status | seconds | incidents created | longest block ms |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
 
 function section(rows: Row[]): string {
   const line = (r: Row): string =>
@@ -159,12 +234,18 @@ function section(rows: Row[]): string {
   ].join('\n');
 }
 
+if (process.argv.includes('--flood-only')) {
+  const text = floodSection(await floods());
+  process.stdout.write(text);
+  if (process.argv.includes('--write')) writeSection('### One large notification', text);
+  process.exit(0);
+}
 if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`Alertmanager not found at ${ALERTMANAGER_BIN}: apt-get install -y prometheus-alertmanager`);
 const rows = [
   ...(await direct()),
   await throughAlertmanager('via Alertmanager: new incidents pushed at once (2 000 alerts)', 2_000),
   await throughAlertmanager('via Alertmanager: new incidents paced at ~60 alerts/s (600 alerts)', 600, 2),
 ];
-const text = section(rows);
+const text = `${section(rows)}\n${floodSection(await floods())}`;
 process.stdout.write(text);
 if (process.argv.includes('--write')) writeSection('## Alertmanager intake', text);

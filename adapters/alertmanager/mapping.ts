@@ -10,10 +10,10 @@ import { INCIDENT_TYPES } from '../../policies/taxonomy.js';
 import { CONFIDENCES, type Severity } from '../../policies/types.js';
 import { RobosreError } from '../../src/errors.js';
 import type { Signal } from '../../src/engine/model.js';
-import { parseSignal } from '../../src/engine/signal.js';
+import { parseSignal, SIGNAL_LIMITS } from '../../src/engine/signal.js';
 import { DEFAULTS } from './defaults.js';
 import { compileTemplate, labelValue, type Labels } from './template.js';
-import type { WebhookAlert } from './webhook.js';
+import { WEBHOOK_LIMITS, type WebhookAlert } from './webhook.js';
 
 /** In a rule, `generic` means "an unclassified alert, but with a subject I choose". */
 export const GENERIC = 'generic';
@@ -75,13 +75,26 @@ export type AlertMapping = z.infer<typeof alertMappingSchema>;
 /** Validated at load, so a broken default fails every test rather than an alert in production. */
 export const DEFAULT_MAPPINGS: readonly AlertMapping[] = alertMappingsSchema.parse(DEFAULTS);
 
-/** Only a misconfigured cluster name makes even the unclassified fallback invalid: the server's fault, not the sender's. */
+/** A misconfigured cluster name makes even the unclassified fallback invalid: the server's fault, not the sender's. */
 export class AlertMappingError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'AlertMappingError';
   }
 }
+
+/** An alert no signal can be built from; the webhook schema is meant to make this unreachable, so it is refused alone if it ever happens. */
+export class UnmappableAlertError extends Error {
+  constructor(readonly reason: string) {
+    super(`cannot map the alert: ${reason}`);
+    this.name = 'UnmappableAlertError';
+  }
+}
+
+const ID_PREFIX = 'am:';
+/** `am:<fingerprint>:<startsAt>:<status>` at the webhook schema's bounds; checked at load so a loosened bound fails every test, not an alert. */
+const LONGEST_ID = ID_PREFIX.length + WEBHOOK_LIMITS.fingerprint + 1 + WEBHOOK_LIMITS.timestamp + 1 + 'resolved'.length;
+if (LONGEST_ID > SIGNAL_LIMITS.id) throw new Error(`an Alertmanager signal id can be ${LONGEST_ID} characters, over the signal cap of ${SIGNAL_LIMITS.id}: tighten WEBHOOK_LIMITS`);
 
 const SEVERITY = new Map<string, Severity>([
   ['critical', 'critical'],
@@ -126,7 +139,7 @@ function summaryOf(alert: WebhookAlert): string {
   const a = alert.annotations ?? {};
   const text = labelValue(a, 'summary') || labelValue(a, 'description') || labelValue(a, 'message');
   const line = `${labelValue(alert.labels, 'alertname') || 'alert'}${text ? `: ${text}` : ''}`;
-  return line.length > 2000 ? `${line.slice(0, 1999)}…` : line;
+  return line.length > SIGNAL_LIMITS.summary ? `${line.slice(0, SIGNAL_LIMITS.summary - 1)}…` : line;
 }
 
 /** The fields every signal from one alert shares, whichever rule maps it. */
@@ -134,7 +147,7 @@ function base(alert: WebhookAlert, cluster: string, mapping: string): Omit<Signa
   const severity = SEVERITY.get(labelValue(alert.labels, 'severity').toLowerCase());
   return {
     // A resend of the same firing alert repeats this id and is dropped; a new firing has a new startsAt.
-    id: `am:${alert.fingerprint}:${alert.startsAt}:${alert.status}`,
+    id: `${ID_PREFIX}${alert.fingerprint}:${alert.startsAt}:${alert.status}`,
     trigger: 'alertmanager',
     cluster,
     status: alert.status,
@@ -154,13 +167,25 @@ function base(alert: WebhookAlert, cluster: string, mapping: string): Omit<Signa
   };
 }
 
-function tryParse(candidate: Signal): Signal | undefined {
+type Built = { signal: Signal } | { problems: string };
+
+function build(candidate: Signal): Built {
   try {
-    return parseSignal(candidate);
+    return { signal: parseSignal(candidate) };
   } catch (error) {
-    if (error instanceof RobosreError && error.code === 'invalid_signal') return undefined;
+    if (error instanceof RobosreError && error.code === 'invalid_signal') return { problems: error.message };
     throw error;
   }
+}
+
+function tryParse(candidate: Signal): Signal | undefined {
+  const built = build(candidate);
+  return 'signal' in built ? built.signal : undefined;
+}
+
+/** Whether `cluster` can start a subject at all: when not, no alert can map, and that is the configuration's fault. */
+function clusterIsValid(cluster: string): boolean {
+  return tryParse({ trigger: 'alertmanager', incidentType: UNCLASSIFIED, cluster, subject: `${cluster}.alert.probe`, status: 'firing', observedAt: 0 }) !== undefined;
 }
 
 function fromRule(rule: AlertMapping, alert: WebhookAlert, cluster: string, mapping: string): Signal | undefined {
@@ -198,29 +223,24 @@ function firstMapped(rules: readonly AlertMapping[], origin: string, alert: Webh
 export function mapAlert(alert: WebhookAlert, mappings: readonly AlertMapping[], cluster: string): Signal {
   const mapped = firstMapped(mappings, 'operator', alert, cluster) ?? firstMapped(DEFAULT_MAPPINGS, 'default', alert, cluster);
   if (mapped) return mapped;
-  const fallback = tryParse({
+  const fallback = build({
     ...base(alert, cluster, 'unmatched'),
     incidentType: UNCLASSIFIED,
     subject: `${cluster}.alert.${unclassifiedResource(alert.labels)}`,
   });
-  if (!fallback) throw new AlertMappingError(`cannot build a signal for cluster "${cluster}": check cluster.name in the configuration`);
-  return fallback;
-}
-
-export interface MappedBatch {
-  signals: Signal[];
-  /** Resolved alerts not turned into signals because the same payload still fires on their subject. */
-  heldBack: number;
+  if ('signal' in fallback) return fallback.signal;
+  if (!clusterIsValid(cluster)) throw new AlertMappingError(`cannot build a signal for cluster "${cluster}": check cluster.name in the configuration`);
+  throw new UnmappableAlertError(fallback.problems);
 }
 
 /**
- * Maps a webhook's alerts. Several alerts can share one subject (two
- * containers of a crash-looping pod); the incident is the subject's, so a
- * resolved alert must not close it while an alert of the same payload (in
- * practice, of the same Alertmanager group) still fires on that subject.
+ * Several alerts can share one subject (two containers of a crash-looping
+ * pod); the incident is the subject's, so a resolved alert must not close it
+ * while an alert of the same payload (in practice, of the same Alertmanager
+ * group) still fires on that subject. Returns the signals to ingest and how
+ * many resolutions were held back.
  */
-export function mapAlerts(alerts: readonly WebhookAlert[], mappings: readonly AlertMapping[], cluster: string): MappedBatch {
-  const mapped = alerts.map((alert) => mapAlert(alert, mappings, cluster));
+export function holdBack(mapped: readonly Signal[]): { signals: Signal[]; heldBack: number } {
   const key = (s: Signal): string => `${s.incidentType} ${s.subject}`;
   const firing = new Set(mapped.filter((s) => s.status === 'firing').map(key));
   const signals = mapped.filter((s) => s.status === 'firing' || !firing.has(key(s)));

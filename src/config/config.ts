@@ -17,6 +17,7 @@ import type { OperatorRule } from '../../policies/types.js';
 import { parseOperatorRule } from '../../policies/rules.js';
 import { RobosreError } from '../errors.js';
 import { collectSecrets, secretSchema } from './secrets.js';
+import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
 import { ROLES } from '../../conversations/people.js';
@@ -316,9 +317,17 @@ const configSchema = z
         publicUrl: z.url().optional(),
         /** Largest request body accepted; larger ones get 413. */
         bodyLimitBytes: z.number().int().positive().max(16 * 2 ** 20).default(2 ** 20),
+        /** The console's live-update streams (`GET /api/events`); past either cap a new one gets 429. */
+        eventStreams: z
+          .object({
+            max: z.number().int().min(1).max(100_000).default(STREAM_DEFAULTS.maxStreams),
+            maxPerClient: z.number().int().min(1).max(10_000).default(STREAM_DEFAULTS.maxStreamsPerClient),
+          })
+          .strict()
+          .default({ max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient }),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, shutdownGrace: 10_000, bodyLimitBytes: 2 ** 20 }),
+      .default({ host: '127.0.0.1', port: 8080, shutdownGrace: 10_000, bodyLimitBytes: 2 ** 20, eventStreams: { max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient } }),
     auth: z
       .object({
         tokens: z
@@ -340,9 +349,15 @@ const configSchema = z
           .transform(({ type, ...rest }): ReceiverAuth => ({ kind: type, ...rest }) as ReceiverAuth),
         /** Operator mappings from alert labels to incident classes, tried before the built-in ones. */
         mappings: alertMappingsSchema.default([]),
+        /** A notification with more alerts is refused (413); set Alertmanager's `max_alerts` at or below it. */
+        maxAlertsPerRequest: z.number().int().min(1).max(100_000).default(1000),
+        /** New or reopened incidents per second, sustained; past it a notification is cut short with 429 and Retry-After. */
+        newIncidentsPerSecond: z.number().positive().max(10_000).default(50),
+        /** New incidents at once before the per-second rate applies. */
+        newIncidentsBurst: z.number().int().min(1).max(100_000).default(500),
       })
       .strict()
-      .default({ auth: { kind: 'none' }, mappings: [] }),
+      .default({ auth: { kind: 'none' }, mappings: [], maxAlertsPerRequest: 1000, newIncidentsPerSecond: 50, newIncidentsBurst: 500 }),
     /** People and the ids each platform knows them by, so one person is one approver on every channel. */
     people: z
       .array(

@@ -10,22 +10,25 @@ import type { Signal } from './model.js';
 
 const SUBJECT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9-]+\.[^.\s]+(\.[^.\s]+)*$/i;
 
+/** Length caps of a signal's text fields; sources that build ids or names from their input bound that input by these. */
+export const SIGNAL_LIMITS = { id: 256, trigger: 64, cluster: 128, target: 512, node: 253, summary: 2000 } as const;
+
 const signalSchema = z
   .object({
-    id: z.string().min(1).max(256).optional(),
-    trigger: z.string().min(1).max(64),
+    id: z.string().min(1).max(SIGNAL_LIMITS.id).optional(),
+    trigger: z.string().min(1).max(SIGNAL_LIMITS.trigger),
     incidentType: z.string().refine((t) => INCIDENT_TYPES.includes(t), {
       message: `unknown incident type; valid types: ${INCIDENT_TYPES.join(', ')}`,
     }),
-    cluster: z.string().min(1).max(128),
+    cluster: z.string().min(1).max(SIGNAL_LIMITS.cluster),
     subject: z.string().regex(SUBJECT, 'subject must look like cluster.type.resource[.subresource]'),
     status: z.enum(['firing', 'resolved']),
     observedAt: z.number().int().nonnegative(),
     severity: z.enum(SEVERITIES).optional(),
     confidence: z.enum(CONFIDENCES).optional(),
-    target: z.string().min(1).max(512).optional(),
-    node: z.string().min(1).max(253).optional(),
-    summary: z.string().max(2000).optional(),
+    target: z.string().min(1).max(SIGNAL_LIMITS.target).optional(),
+    node: z.string().min(1).max(SIGNAL_LIMITS.node).optional(),
+    summary: z.string().max(SIGNAL_LIMITS.summary).optional(),
     params: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()

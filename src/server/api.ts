@@ -16,6 +16,7 @@ import { approvalView, channelView, incidentView, receiptView, timelineView } fr
 import { sendError } from './errors.js';
 import type { ChatChannelName } from '../../conversations/channel.js';
 import type { ReceivingState } from '../delivery/channel-starter.js';
+import { idParam } from './ids.js';
 
 export interface ApiDeps {
   db: Db;
@@ -30,7 +31,6 @@ export interface ApiDeps {
   receiving: (channel: ChatChannelName) => ReceivingState | undefined;
 }
 
-const idParam = z.object({ id: z.coerce.number().int().positive() });
 const listQuery = z.object({ status: z.enum(INCIDENT_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(1000).optional() }).strict();
 const approvalsQuery = z.object({ state: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }).strict();
 const actionBody = z.object({ action: z.string().min(1).max(64), target: z.string().min(1).max(253), why: z.string().min(1).max(500), patch: reviewedPatchSchema.optional() }).strict();
@@ -54,7 +54,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.get('/api/incidents/:id', (request, reply) => {
-    const { id } = parse(idParam, request.params, 'path');
+    const id = idParam(request.params);
     const incident = incidentsRepo.getIncident(deps.db, id);
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
     const deliveries = deliveriesRepo.deliveriesFor(deps.db, id);
@@ -79,7 +79,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/api/incidents/:id/actions', async (request, reply) => {
     const person = deps.auth.require(request, reply, 'approver');
     if (!person) return reply;
-    const { id } = parse(idParam, request.params, 'path');
+    const id = idParam(request.params);
     const body = parse(actionBody, request.body, 'body');
     const requested = await deps.engine.requestAction(id, { action: body.action, target: body.target, why: body.why, by: person.name, ...(body.patch ? { patch: body.patch } : {}) });
     const approval = actionsRepo.approvalForAction(deps.db, requested.actionRowId);
@@ -108,7 +108,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     app.post(`/api/approvals/:id/${verb}`, (request, reply) => {
       const person = deps.auth.require(request, reply, 'approver');
       if (!person) return reply;
-      const { id } = parse(idParam, request.params, 'path');
+      const id = idParam(request.params);
       const body = parse(decisionBody, request.body ?? undefined, 'body');
       const decided = deps.engine.decideApproval(id, { approve: verb === 'approve', by: person.name, channel: 'console', ...(body?.reason ? { reason: body.reason } : {}) });
       request.log.info({ approvalId: id, by: person.name, decision: verb, settled: decided.settled }, 'approval vote through the API');

@@ -17,6 +17,7 @@ const COUNTERS: [string, string, Scalar][] = [
   ['ops_approvals_denied_total', 'Approvals denied.', 'approvalsDenied'],
   ['ops_policy_suppressions_total', 'Actions the policy denied or blocked.', 'policySuppressions'],
   ['ops_chat_delivery_failures_total', 'Failed chat delivery attempts.', 'deliveryFailures'],
+  ['ops_alertmanager_alerts_refused_total', 'Alerts the Alertmanager receiver refused alone (malformed or unmappable); the rest of each notification was ingested.', 'alertsRefused'],
 ];
 
 export interface Metrics {

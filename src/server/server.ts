@@ -15,6 +15,7 @@ import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerConsole } from './console/routes.js';
 import { receivingView } from './views.js';
+import { addToCounter } from '../store/counters.repo.js';
 
 export interface ServerOptions {
   runtime: Runtime;
@@ -65,11 +66,13 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     cluster: config.cluster.name,
     mappings: config.alertmanager.mappings,
     auth: config.alertmanager.auth,
+    limits: config.alertmanager,
+    countRefused: (n) => addToCounter(runtime.store.db, 'alertmanager_alerts_refused', n, runtime.clock.now()),
     logger,
   });
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);
-  registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock });
+  registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock }, { maxStreams: config.server.eventStreams.max, maxStreamsPerClient: config.server.eventStreams.maxPerClient });
   return app;
 }

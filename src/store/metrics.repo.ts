@@ -3,6 +3,7 @@ import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { actions, approvals, deliveries, incidents } from './schema.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
+import { counterValue } from './counters.repo.js';
 
 export interface StoreCounts {
   open: number;
@@ -15,6 +16,7 @@ export interface StoreCounts {
   approvalsDenied: number;
   policySuppressions: number;
   deliveryFailures: number;
+  alertsRefused: number;
 }
 
 const MUTATING = ['contain', 'recover', 'disruptive'];
@@ -46,5 +48,6 @@ export function storeCounts(db: Db): StoreCounts {
         .from(deliveries)
         .get(),
     ),
+    alertsRefused: counterValue(db, 'alertmanager_alerts_refused'),
   };
 }

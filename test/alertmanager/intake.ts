@@ -11,7 +11,9 @@ import type { DestinationStream } from 'pino';
 import { RecordingExecutor } from '../../adapters/executors/recording-executor.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
 import type { AlertMapping } from '../../adapters/alertmanager/mapping.js';
-import { ALERTMANAGER_WEBHOOK_PATH, registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
+import { ALERTMANAGER_WEBHOOK_PATH, registerAlertmanagerRoutes, type IntakeLimits } from '../../adapters/alertmanager/routes.js';
+import { parseConfig } from '../../src/config/config.js';
+import { addToCounter, counterValue } from '../../src/store/counters.repo.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Executor } from '../../src/engine/executor.js';
 import type { IngestResult } from '../../src/engine/ingest.js';
@@ -33,6 +35,8 @@ export interface IntakeOptions {
   executor?: Executor;
   /** Where the logs go; silent when absent. */
   logTo?: DestinationStream;
+  /** The receiver's bounds; the configuration's defaults where absent. */
+  limits?: Partial<IntakeLimits>;
 }
 
 export interface Intake {
@@ -46,6 +50,8 @@ export interface Intake {
   /** The status code of every response, in order. */
   statuses: number[];
   incidents(): Incident[];
+  /** The durable count of alerts refused alone (ops_alertmanager_alerts_refused_total). */
+  refusedCount(): number;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   // Request logging stays on, so the credentials test also covers fastify's own lines.
   const app = Fastify({ loggerInstance: httpLogger, bodyLimit: BODY_LIMIT, forceCloseConnections: true });
   installErrorHandler(app);
+  // As the server's: a liveness probe must answer while a notification is ingested.
+  app.get('/healthz', () => ({ status: 'ok' }));
   app.addHook('onResponse', (_request, reply, done) => {
     statuses.push(reply.statusCode);
     done();
@@ -78,7 +86,16 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
       return result;
     },
   };
-  registerAlertmanagerRoutes(app, { engine: recording, cluster: CLUSTER, mappings: options.mappings ?? [], auth: options.auth ?? { kind: 'none' }, logger });
+  const { maxAlertsPerRequest, newIncidentsPerSecond, newIncidentsBurst } = parseConfig({}).alertmanager;
+  registerAlertmanagerRoutes(app, {
+    engine: recording,
+    cluster: CLUSTER,
+    mappings: options.mappings ?? [],
+    auth: options.auth ?? { kind: 'none' },
+    limits: { maxAlertsPerRequest, newIncidentsPerSecond, newIncidentsBurst, ...options.limits },
+    countRefused: (n) => addToCounter(store.db, 'alertmanager_alerts_refused', n, Date.now()),
+    logger,
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     url,
@@ -89,6 +106,7 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
     ingested,
     statuses,
     incidents: () => incidentsRepo.listIncidents(store.db, { limit: 100_000 }),
+    refusedCount: () => counterValue(store.db, 'alertmanager_alerts_refused'),
     close: async () => {
       await app.close();
       await engine.stop();
@@ -99,10 +117,10 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
 }
 
 /** Polls until `probe` returns a value (not undefined) or the deadline passes; no timing is asserted. */
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertMappingError, DEFAULT_MAPPINGS, alertMappingSchema, mapAlert, mapAlerts, type AlertMapping } from '../../adapters/alertmanager/mapping.js';
+import { AlertMappingError, DEFAULT_MAPPINGS, alertMappingSchema, holdBack, mapAlert, type AlertMapping } from '../../adapters/alertmanager/mapping.js';
 import { parseSignal } from '../../src/engine/signal.js';
 import { firing, resolved, STARTS_AT } from './payloads.js';
 
@@ -299,7 +299,7 @@ describe('resends and resolution', () => {
     const app = firing({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'api-1', container: 'app' });
     const sidecar = firing({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'api-1', container: 'sidecar' });
     const other = firing({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'api-2', container: 'app' });
-    const batch = mapAlerts([app, resolved(sidecar), resolved(other)], [], 'prod');
+    const batch = holdBack([app, resolved(sidecar), resolved(other)].map((a) => mapAlert(a, [], 'prod')));
     expect(batch.heldBack).toBe(1);
     expect(batch.signals.map((s) => `${s.status} ${s.subject}`)).toEqual(['firing prod.pod.shop.api-1', 'resolved prod.pod.shop.api-2']);
   });

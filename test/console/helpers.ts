@@ -85,11 +85,12 @@ export interface SseClient {
   close(): void;
 }
 
-export async function openEvents(url: string): Promise<SseClient> {
+/** `localAddress` (any of 127.0.0.0/8 on Linux) makes the stream come from another client address. */
+export async function openEvents(url: string, options: { localAddress?: string } = {}): Promise<SseClient> {
   let received = '';
   let request: ClientRequest | undefined;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    request = get(`${url}/api/events`, resolve);
+    request = get(`${url}/api/events`, options.localAddress ? { localAddress: options.localAddress } : {}, resolve);
     request.on('error', reject);
   });
   response.setEncoding('utf8');

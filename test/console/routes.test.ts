@@ -153,6 +153,44 @@ describe('console routes', () => {
     await until(() => emitter.listenerCount('incident') === baseline, 3000, 'every stream listener to be removed');
   });
 
+  it('caps event streams per client address and in total, answering 429 beyond and admitting again once one closes', async () => {
+    const capped = consoleApp(t.runtime, t.config, { maxStreamsPerClient: 3, maxStreams: 5 });
+    const cappedUrl = await capped.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const open = async (localAddress: string) => {
+        const c = await openEvents(cappedUrl, { localAddress });
+        if (c.response.statusCode === 200) await c.waitFor((s) => s.includes(': connected'));
+        return c;
+      };
+      const first = [await open('127.0.0.1'), await open('127.0.0.1'), await open('127.0.0.1')];
+      expect(first.map((c) => c.response.statusCode)).toEqual([200, 200, 200]);
+      const fourth = await open('127.0.0.1');
+      expect(fourth.response.statusCode).toBe(429);
+      expect(fourth.response.headers['retry-after']).toBeDefined();
+      await fourth.ended;
+      expect(JSON.parse(fourth.text())).toEqual({ error: { code: 'too_many_streams', message: expect.stringContaining('server.eventStreams.maxPerClient') } });
+      // Another address still gets in, up to the total.
+      const other = [await open('127.0.0.2'), await open('127.0.0.2')];
+      expect(other.map((c) => c.response.statusCode)).toEqual([200, 200]);
+      const sixth = await open('127.0.0.3');
+      expect(sixth.response.statusCode).toBe(429);
+      await sixth.ended;
+      expect(JSON.parse(sixth.text()).error.message).toContain('server.eventStreams.max');
+      first[0]!.close();
+      // Once a stream closes its place is free again; wait for the server to see it go.
+      let again = await open('127.0.0.3');
+      const deadline = Date.now() + 3000;
+      while (again.response.statusCode !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        again = await open('127.0.0.3');
+      }
+      expect(again.response.statusCode).toBe(200);
+      for (const c of [...first, ...other, again]) c.close();
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('ends open streams when the server closes, so shutdown does not hang', async () => {
     const client = await openEvents(url);
     await client.waitFor((s) => s.includes(': connected'));

@@ -228,6 +228,31 @@ describe('approvals', () => {
     expect((still.body.approvals as { id: number }[]).some((a) => a.id === approval)).toBe(true);
   });
 
+  it('takes ids in decimal only on every :id route, refusing 0x1, %201 and the like with 400 and changing nothing', async () => {
+    const incident = runtime.engine.ingest(pullFailure(6)).incidentId!;
+    const approval = await pendingApprovalFor(incident);
+    const json = { 'content-type': 'application/json' };
+    const spellings = (n: number): string[] => [`0x${n.toString(16)}`, `%20${n}`, `${n}%20`, `0${n}`, `+${n}`, `${n}.0`, `${n}e0`, `0b${n.toString(2)}`, `${n}n`, '0', '-1', '9'.repeat(20)];
+    const before = (await call(`/api/incidents/${incident}`)).body;
+    for (const id of spellings(incident)) {
+      expect(await call(`/api/incidents/${id}`), `GET /api/incidents/${id}`).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: expect.stringMatching(/^path\.id: /) } } });
+      const asked = await call(`/api/incidents/${id}/actions`, { method: 'POST', token: TOKENS.alice, headers: json, body: JSON.stringify({ action: 'rollout_restart', target: 'deployment/shop/frontend-6', why: 'x' }) });
+      expect(asked, `POST /api/incidents/${id}/actions`).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^path\.id: /) } } });
+    }
+    for (const id of spellings(approval)) {
+      for (const verb of ['approve', 'deny']) {
+        expect(await call(`/api/approvals/${id}/${verb}`, { method: 'POST', token: TOKENS.alice }), `POST /api/approvals/${id}/${verb}`).toMatchObject({
+          status: 400,
+          body: { error: { code: 'invalid_request', message: expect.stringMatching(/^path\.id: /) } },
+        });
+      }
+    }
+    expect((await call(`/api/incidents/0x${incident.toString(16)}`)).body.error.message).toMatch(/decimal/);
+    const after = (await call(`/api/incidents/${incident}`)).body;
+    expect(after.timeline).toEqual(before.timeline);
+    expect(after.approvals).toEqual(before.approvals);
+  });
+
   it('keeps serving under a flood of malformed requests', async () => {
     const junk = Array.from({ length: 200 }, (_, i) =>
       fetch(`${base}/api/approvals/${i}/approve`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.alice}` }, body: '{{{' }).then((r) => r.status),
@@ -239,6 +264,15 @@ describe('approvals', () => {
 });
 
 describe('metrics', () => {
+  it('counts alerts the Alertmanager receiver refused alone', async () => {
+    const metric = async (): Promise<number> => Number(/^ops_alertmanager_alerts_refused_total (\d+)$/m.exec((await call('/metrics')).body as string)?.[1]);
+    const before = await metric();
+    const alert = { status: 'firing', labels: { alertname: 'Poison' }, startsAt: `2026-11-22T10:00:00.${'1'.repeat(300)}Z`, fingerprint: 'p1' };
+    const res = await call('/webhook/alertmanager', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: '4', alerts: [alert] }) });
+    expect(res).toMatchObject({ status: 200, body: { received: 1, refused: [{ index: 0, fingerprint: 'p1' }] } });
+    expect(await metric()).toBe(before + 1);
+  });
+
   it('exposes the seed metric names with values from the store', async () => {
     const { status, body, headers } = await call('/metrics');
     expect(status).toBe(200);
@@ -254,6 +288,7 @@ describe('metrics', () => {
       'ops_approvals_denied_total',
       'ops_policy_suppressions_total',
       'ops_chat_delivery_failures_total',
+      'ops_alertmanager_alerts_refused_total',
     ]) {
       expect(body).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }

@@ -15,9 +15,14 @@ export interface EventStreamOptions {
   heartbeatMs: number;
   /** A client this far behind (bytes buffered) is dropped; its EventSource reconnects and re-reads. */
   maxBufferedBytes: number;
+  /** Open streams at most, all clients together (`server.eventStreams.max`): each holds a socket and a buffer. */
+  maxStreams: number;
+  /** Open streams at most from one client address (`server.eventStreams.maxPerClient`). */
+  maxStreamsPerClient: number;
 }
 
-export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024 };
+export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024, maxStreams: 512, maxStreamsPerClient: 16 };
+
 
 interface Cooling {
   timer: NodeJS.Timeout;
@@ -27,6 +32,9 @@ interface Cooling {
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
+  /** Open streams per client address; an address leaves the map with its last stream. */
+  private readonly perClient = new Map<string, number>();
+  private readonly clientOf = new Map<ServerResponse, string>();
   private readonly cooling = new Map<number, Cooling>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly onIncident = (id: number): void => this.changed(id);
@@ -40,8 +48,22 @@ export class EventHub {
     return this.clients.size;
   }
 
-  /** Takes over a response whose headers are not yet sent; it stays open until the client leaves or `closeAll`. */
-  add(res: ServerResponse): void {
+  /** Undefined when one more stream from `client` fits; else why not, naming the configuration key that bounds it. */
+  refusal(client: string): string | undefined {
+    if (this.clients.size >= this.options.maxStreams) {
+      return `${this.clients.size} event streams are open, the most server.eventStreams.max allows; try again later`;
+    }
+    if ((this.perClient.get(client) ?? 0) >= this.options.maxStreamsPerClient) {
+      return `${this.options.maxStreamsPerClient} event streams are open from ${client}, the most server.eventStreams.maxPerClient allows; close a tab or try again later`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes over a response whose headers are not yet sent; it stays open until
+   * the client leaves or `closeAll`. The caller checks `refusal(client)` first.
+   */
+  add(res: ServerResponse, client: string): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store, no-transform',
@@ -53,6 +75,8 @@ export class EventHub {
     res.write('retry: 3000\n: connected\n\n');
     res.on('close', () => this.remove(res));
     this.clients.add(res);
+    this.clientOf.set(res, client);
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     if (this.clients.size === 1) {
       this.engine.events.on('incident', this.onIncident);
       this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), this.options.heartbeatMs);
@@ -70,7 +94,13 @@ export class EventHub {
   }
 
   private remove(res: ServerResponse): void {
-    if (!this.clients.delete(res) || this.clients.size > 0) return;
+    if (!this.clients.delete(res)) return;
+    const client = this.clientOf.get(res) ?? '';
+    this.clientOf.delete(res);
+    const left = (this.perClient.get(client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(client, left);
+    else this.perClient.delete(client);
+    if (this.clients.size > 0) return;
     this.engine.events.off('incident', this.onIncident);
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;

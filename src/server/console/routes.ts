@@ -13,6 +13,7 @@ import type { Clock } from '../../engine/settings.js';
 import type { Db } from '../../store/db.js';
 import * as incidentsRepo from '../../store/incidents.repo.js';
 import type { TokenAuth } from '../auth.js';
+import { decimalId } from '../ids.js';
 import { APP_JS } from './assets/app.js';
 import { STYLE_CSS } from './assets/style.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions } from './events.js';
@@ -72,8 +73,6 @@ const ASSETS = new Map<string, Asset>([
   ['icon.svg', asset(ICON_SVG, 'image/svg+xml')],
 ]);
 
-const INCIDENT_ID = /^[1-9][0-9]{0,14}$/;
-
 function sendHtml(reply: FastifyReply, status: number, body: string): FastifyReply {
   // no-store: the shell carries the server time its countdowns start from.
   return reply.code(status).headers(SECURITY_HEADERS).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
@@ -90,8 +89,8 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
   app.get('/', (_request, reply) => sendHtml(reply, 200, listPage(deps.clock.now())));
 
   app.get<{ Params: { id: string } }>('/incidents/:id', (request, reply) => {
-    if (!INCIDENT_ID.test(request.params.id)) return reply.callNotFound();
-    const id = Number(request.params.id);
+    const id = decimalId(request.params.id);
+    if (id === undefined) return reply.callNotFound();
     const incident = incidentsRepo.getIncident(deps.db, id);
     const now = deps.clock.now();
     return incident ? sendHtml(reply, 200, incidentPage(incident, now)) : sendHtml(reply, 404, missingPage(id, now));
@@ -116,10 +115,17 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
   /**
    * `event: incident` / `data: {"id":N}` after each committed change (at most
    * a few per second per incident). Unauthenticated like the JSON API's
-   * reads; it carries ids only.
+   * reads (EventSource cannot send the sign-in token, and a token in the URL
+   * would reach logs); it carries ids only. Streams are capped per client
+   * address and in total: each one holds a socket for good.
    */
-  app.get('/api/events', { exposeHeadRoute: false }, (_request, reply) => {
+  app.get('/api/events', { exposeHeadRoute: false }, (request, reply) => {
+    const refused = hub.refusal(request.ip);
+    if (refused) {
+      void reply.code(429).header('retry-after', '30').send({ error: { code: 'too_many_streams', message: refused } });
+      return;
+    }
     reply.hijack();
-    hub.add(reply.raw);
+    hub.add(reply.raw, request.ip);
   });
 }
