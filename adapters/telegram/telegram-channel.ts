@@ -21,7 +21,7 @@ import type {
 import { classify } from './errors.js';
 import { escapeHtml, toHtml, toKeyboard } from './format.js';
 import { malformedUpdate } from './update-shape.js';
-import { telegramWebhook } from './webhook.js';
+import { registerTelegramWebhook } from './webhook.js';
 
 export interface TelegramChannelOptions {
   botToken: string;
@@ -133,7 +133,7 @@ export class TelegramChannel implements ChatChannel {
   registerWebhookIfEnabled(app: FastifyInstance): void {
     if (this.options.mode !== 'webhook') return;
     const { replays, logger, webhookSecret } = this.options;
-    app.post(TELEGRAM_WEBHOOK_PATH, telegramWebhook({ bot: this.bot, secret: webhookSecret!, replays, logger, failed: (error, updateId) => this.updateFailed(error, updateId) }));
+    registerTelegramWebhook(app, TELEGRAM_WEBHOOK_PATH, { bot: this.bot, secret: webhookSecret!, replays, logger, failed: (error, updateId) => this.updateFailed(error, updateId) });
   }
 
   private install(inbound: InboundHandler): void {

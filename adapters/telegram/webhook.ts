@@ -10,7 +10,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Bot } from 'grammy';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReplayGuard } from '../../conversations/channel.js';
 import { isUpdate } from './update-shape.js';
@@ -27,14 +27,16 @@ export interface TelegramWebhookOptions {
   failed(error: unknown, updateId: number): void;
 }
 
-export function telegramWebhook(options: TelegramWebhookOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+/** Mounts POST `path`; the secret is checked as the request arrives, before its body is read. */
+export function registerTelegramWebhook(app: FastifyInstance, path: string, options: TelegramWebhookOptions): void {
   const expected = digest(options.secret);
-  return async (request, reply) => {
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers['x-telegram-bot-api-secret-token'];
-    if (typeof header !== 'string' || !timingSafeEqual(digest(header), expected)) {
-      options.logger.warn('Telegram webhook refused: X-Telegram-Bot-Api-Secret-Token missing or wrong');
-      return reply.code(401).send({ error: { code: 'invalid_secret', message: 'X-Telegram-Bot-Api-Secret-Token is missing or wrong' } });
-    }
+    if (typeof header === 'string' && timingSafeEqual(digest(header), expected)) return;
+    options.logger.warn('Telegram webhook refused: X-Telegram-Bot-Api-Secret-Token missing or wrong');
+    await reply.code(401).send({ error: { code: 'invalid_secret', message: 'X-Telegram-Bot-Api-Secret-Token is missing or wrong' } });
+  };
+  app.post(path, { onRequest }, async (request, reply) => {
     const update: unknown = request.body;
     if (!isUpdate(update)) return reply.code(400).send({ error: { code: 'invalid_request', message: 'not a Telegram Update: expected a JSON object with an integer update_id' } });
     // Until getMe has answered, grammY cannot build a context; Telegram redelivers after a non-2xx, so nothing is lost.
@@ -49,7 +51,7 @@ export function telegramWebhook(options: TelegramWebhookOptions): (request: Fast
       options.failed(error, update.update_id);
     }
     return reply.code(200).send();
-  };
+  });
 }
 
 /** Equal-length digests, so the comparison takes the same time whatever the header's length. */
