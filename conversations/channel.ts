@@ -86,6 +86,16 @@ export interface ReceiptHandler {
   receipt(channel: ChatChannelName, platformId: string, outcome: { delivered: true } | { delivered: false; error: string }): void;
 }
 
+/**
+ * What the webhooks remember of the requests they handled, kept in the store
+ * so a restart does not forget: a captured request posted again is not run
+ * again.
+ */
+export interface ReplayGuard {
+  /** True the first time `key` is seen, remembering it for `rememberMs`; false while an earlier request with that key is remembered. */
+  firstSeen(key: string, rememberMs: number): boolean;
+}
+
 /** What adapters call when people write or press; implemented once, for every channel. */
 export interface InboundHandler {
   command(from: ChannelIdentity, text: string): Promise<InboundReply>;

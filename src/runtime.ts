@@ -10,7 +10,7 @@ import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import { ProbeRunner } from '../adapters/probes/runner.js';
 import { PrometheusClient } from '../adapters/prometheus/client.js';
 import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runner.js';
-import type { ChatChannel } from '../conversations/channel.js';
+import type { ChatChannel, ReplayGuard } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
 import { ChatCommands } from './delivery/chat-commands.js';
@@ -22,6 +22,7 @@ import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
 import { systemClock } from './engine/settings.js';
 import { openStore, type Store } from './store/db.js';
+import { claimRequest } from './store/handled-requests.repo.js';
 import * as kvRepo from './store/kv.repo.js';
 
 export interface Runtime {
@@ -93,6 +94,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
+  const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
     ? new TelegramChannel({
@@ -104,6 +106,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         minIntervalMs: tg.minInterval ?? telegramInterval(tg.chatId),
         timeoutMs: config.delivery.requestTimeout,
         logger: logger.child({ channel: 'telegram' }),
+        replays,
         ...(tg.webhookSecret ? { webhookSecret: tg.webhookSecret } : {}),
         ...(config.server.publicUrl ? { webhookUrl: `${config.server.publicUrl.replace(/\/$/, '')}/telegram/webhook` } : {}),
       })
@@ -113,12 +116,14 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     ? new SlackChannel({
         botToken: sl.botToken,
         signingSecret: sl.signingSecret,
+        teamId: sl.teamId,
         channel: sl.channel,
         apiUrl: sl.apiUrl,
         socketMode: sl.socketMode,
         minIntervalMs: sl.minInterval ?? 1_000,
         timeoutMs: config.delivery.requestTimeout,
         logger: logger.child({ channel: 'slack' }),
+        replays,
         ...(sl.appToken ? { appToken: sl.appToken } : {}),
       })
     : null;
@@ -135,6 +140,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         windows: sessionWindows(store, clock),
         minIntervalMs: wa.minInterval ?? 1_000,
         logger: logger.child({ channel: 'whatsapp' }),
+        replays,
         ...(wa.apiBaseUrl ? { apiBaseUrl: wa.apiBaseUrl } : {}),
       })
     : null;
@@ -211,6 +217,16 @@ function sessionWindows(store: Store, clock: Clock): SessionWindows {
   return {
     lastInbound: (number) => kvRepo.get<number>(store.db, `whatsapp_window:${number}`),
     touch: (number, at) => kvRepo.put(store.db, `whatsapp_window:${number}`, at, clock.now()),
+  };
+}
+
+/** Webhook requests already handled, remembered in the store so a restart does not forget them. */
+function replayGuard(store: Store, clock: Clock): ReplayGuard {
+  return {
+    firstSeen: (key, rememberMs) => {
+      const now = clock.now();
+      return claimRequest(store.db, key, now, now + rememberMs);
+    },
   };
 }
 

@@ -8,17 +8,20 @@
 import { App as BoltApp } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ChannelIdentity, ChatChannel, ChatMessage, InboundHandler, MessageRef, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import type { ChannelIdentity, ChatChannel, ChatMessage, InboundHandler, MessageRef, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { APPROVE_ACTION, DENY_ACTION, toSlack } from './blocks.js';
 import { classify } from './errors.js';
 import { FastifySlackReceiver } from './fastify-receiver.js';
+import { responseOrigins } from './requests.js';
 
 export interface SlackChannelOptions {
   botToken: string;
   signingSecret: string;
-  /** Channel id, e.g. C0123456. */
+  /** The workspace the app is installed in (T…); requests from another are refused. */
+  teamId: string;
+  /** Channel id, e.g. C0123456; the only channel commands and presses are taken from. */
   channel: string;
-  /** Web API root, with its trailing slash. */
+  /** Web API root, with its trailing slash; response_urls must be on Slack's host for it. */
   apiUrl: string;
   /** Socket Mode for clusters without public ingress (needs an app-level token). */
   socketMode: boolean;
@@ -26,6 +29,8 @@ export interface SlackChannelOptions {
   minIntervalMs: number;
   timeoutMs: number;
   logger: Logger;
+  /** Where signed requests are remembered, so a replay is refused. */
+  replays: ReplayGuard;
 }
 
 const ACTION_IDS = new RegExp(`^(${APPROVE_ACTION}|${DENY_ACTION})$`);
@@ -37,10 +42,19 @@ export class SlackChannel implements ChatChannel {
   private readonly app: BoltApp;
   private readonly receiver: FastifySlackReceiver | null;
   private installed = false;
+  private inbound: InboundHandler | null = null;
 
   constructor(private readonly options: SlackChannelOptions) {
     this.minIntervalMs = options.minIntervalMs;
-    this.receiver = options.socketMode ? null : new FastifySlackReceiver({ signingSecret: options.signingSecret, logger: options.logger });
+    this.receiver = options.socketMode
+      ? null
+      : new FastifySlackReceiver({
+          signingSecret: options.signingSecret,
+          scope: { teamId: options.teamId, channels: [options.channel], responseOrigins: responseOrigins(options.apiUrl) },
+          replays: options.replays,
+          refused: (from, reason, detail) => (this.inbound ? this.inbound.refused(from, reason, detail) : options.logger.warn({ reason, ...detail }, 'Slack request refused')),
+          logger: options.logger,
+        });
     // Retries belong to robosre's durable delivery (which honours Retry-After and fails over), not to the SDK's in-memory queue.
     const clientOptions = { slackApiUrl: options.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: options.timeoutMs };
     this.app = options.socketMode
@@ -83,6 +97,7 @@ export class SlackChannel implements ChatChannel {
 
   async start(inbound: InboundHandler): Promise<void> {
     // A start that failed (Socket Mode could not connect) is tried again: the handlers are registered once.
+    this.inbound = inbound;
     if (!this.installed) this.install(inbound);
     this.installed = true;
     await this.app.start();

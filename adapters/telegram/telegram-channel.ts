@@ -5,7 +5,7 @@
  * and button presses are taken only from that chat; callback data is a
  * signed token checked by the shared handler.
  */
-import { Bot, webhookCallback, type Context } from 'grammy';
+import { Bot, BotError, type Context } from 'grammy';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type {
@@ -16,11 +16,14 @@ import type {
   MessageRef,
   ReceiptHandler,
   ReceivingRun,
+  ReplayGuard,
   SendOutcome,
   ThreadHandle,
 } from '../../conversations/channel.js';
 import { classify } from './errors.js';
 import { escapeHtml, toHtml, toKeyboard } from './format.js';
+import { malformedUpdate } from './update-shape.js';
+import { registerTelegramWebhook } from './webhook.js';
 
 export interface TelegramChannelOptions {
   botToken: string;
@@ -36,6 +39,8 @@ export interface TelegramChannelOptions {
   /** Longest a Bot API call may take before it counts as failed. */
   timeoutMs: number;
   logger: Logger;
+  /** Where the webhook remembers the update_ids it handled. */
+  replays: ReplayGuard;
 }
 
 type GrammySignal = Parameters<Bot['api']['getMe']>[0];
@@ -137,15 +142,21 @@ export class TelegramChannel implements ChatChannel {
     }
   }
 
-  /** Mounts the webhook-mode endpoint; grammY checks X-Telegram-Bot-Api-Secret-Token and answers 401 when it is wrong. */
+  /** Mounts the webhook-mode endpoint (see webhook.ts). */
   registerWebhookIfEnabled(app: FastifyInstance): void {
     if (this.options.mode !== 'webhook') return;
-    const handle = webhookCallback(this.bot, 'fastify', { secretToken: this.options.webhookSecret! });
-    app.post(TELEGRAM_WEBHOOK_PATH, (request, reply) => handle(request, reply));
+    const { replays, logger, webhookSecret } = this.options;
+    registerTelegramWebhook(app, TELEGRAM_WEBHOOK_PATH, { bot: this.bot, secret: webhookSecret!, replays, logger, failed: (error, updateId) => this.updateFailed(error, updateId) });
   }
 
   private install(inbound: InboundHandler): void {
     const ours = (ctx: Context): boolean => ctx.chat !== undefined && String(ctx.chat.id) === String(this.chatId);
+    // The handlers below may then rely on a chat id, a sender and string text wherever the update has them.
+    this.bot.use(async (ctx, next) => {
+      const problem = malformedUpdate(ctx.update as unknown as Record<string, unknown>);
+      if (problem === null) return next();
+      inbound.refused(null, `malformed Telegram update: ${problem}`, { updateId: ctx.update.update_id });
+    });
     this.bot.on('message:text', async (ctx) => {
       const from = identity(ctx);
       if (!ours(ctx)) {
@@ -169,9 +180,11 @@ export class TelegramChannel implements ChatChannel {
       inbound.refused(identity(ctx), 'button press without data');
       await ctx.answerCallbackQuery();
     });
-    this.bot.catch((error) => {
-      this.options.logger.error({ err: error.error, updateId: error.ctx.update.update_id }, 'Telegram update failed');
-    });
+    this.bot.catch((error) => this.updateFailed(error, error.ctx.update.update_id));
+  }
+
+  private updateFailed(error: unknown, updateId: number): void {
+    this.options.logger.error({ err: error instanceof BotError ? error.error : error, updateId }, 'Telegram update failed');
   }
 
   private async forum(): Promise<boolean> {

@@ -10,14 +10,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import twilio from 'twilio';
-import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { BaseUrlHttpClient } from './base-url-client.js';
 import { classify } from './errors.js';
 import { toWhatsAppText } from './format.js';
+import { formParams, inboundSchema, statusSchema, type FormParams } from './webhook-params.js';
 
 export const WHATSAPP_INBOUND_PATH = '/twilio/whatsapp';
 export const WHATSAPP_STATUS_PATH = '/twilio/status';
 const WINDOW_MS = 24 * 3_600_000;
+/**
+ * Twilio's signature carries no time, so a captured request stays valid; its
+ * MessageSid is remembered for this long (Twilio retries a webhook within
+ * seconds, so this is only about replays).
+ */
+const SID_MEMORY_MS = 30 * 24 * 3_600_000;
 const SEVERITY_RANK: Record<string, number> = { info: 0, warning: 1, critical: 2 };
 
 export interface WhatsAppRecipient {
@@ -46,6 +53,8 @@ export interface WhatsAppChannelOptions {
   publicUrl: string;
   apiBaseUrl?: string;
   windows: SessionWindows;
+  /** Where the webhooks remember the MessageSids (and statuses) they handled. */
+  replays: ReplayGuard;
   minIntervalMs: number;
   logger: Logger;
   now?: () => number;
@@ -101,10 +110,16 @@ export class WhatsAppChannel implements ChatChannel {
     return Promise.resolve();
   }
 
-  /** Mounts the inbound-message and status-callback webhooks, with their form parser scoped to them. */
+  /**
+   * Mounts the inbound-message and status-callback webhooks. Twilio posts
+   * forms, so the form parser is the only one in their scope: any other body
+   * is refused with 415 before it is parsed (a JSON body once reached the
+   * signature check as nested arrays and overflowed its stack).
+   */
   registerRoutes(server: FastifyInstance): void {
     void server.register((scope, _opts, done) => {
-      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, next) => next(null, Object.fromEntries(new URLSearchParams(body as string))));
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, next) => next(null, formParams(body as string)));
       scope.post(WHATSAPP_INBOUND_PATH, (request, reply) => this.onInbound(request, reply));
       scope.post(WHATSAPP_STATUS_PATH, (request, reply) => this.onStatus(request, reply));
       done();
@@ -140,21 +155,31 @@ export class WhatsAppChannel implements ChatChannel {
     return { contentSid: this.options.templates.notification, contentVariables: JSON.stringify({ 1: headline, 2: (message.status ?? message.body[0] ?? '').slice(0, 900) }) };
   }
 
+  /** The signature over the public URL and every posted field, before any field is looked at. */
   private verified(request: FastifyRequest, path: string): boolean {
     const signature = request.headers['x-twilio-signature'];
-    const params = (request.body ?? {}) as Record<string, string>;
+    const params: FormParams = (request.body as FormParams | undefined) ?? {};
     return typeof signature === 'string' && twilio.validateRequest(this.options.authToken, signature, `${this.options.publicUrl}${path}`, params);
   }
 
+  private refuseSignature(reply: FastifyReply, path: string): FastifyReply {
+    this.options.logger.warn({ path }, 'Twilio webhook refused: X-Twilio-Signature missing or wrong');
+    return reply.code(403).send({ error: { code: 'invalid_signature', message: 'X-Twilio-Signature does not match' } });
+  }
+
   private async onInbound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    if (!this.verified(request, WHATSAPP_INBOUND_PATH)) {
-      this.options.logger.warn('WhatsApp webhook refused: X-Twilio-Signature missing or wrong');
-      return reply.code(403).send({ error: { code: 'invalid_signature', message: 'X-Twilio-Signature does not match' } });
-    }
-    const params = request.body as Record<string, string>;
-    const number = String(params.From ?? '').replace(/^whatsapp:/, '');
+    if (!this.verified(request, WHATSAPP_INBOUND_PATH)) return this.refuseSignature(reply, WHATSAPP_INBOUND_PATH);
+    const parsed = inboundSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return invalid(reply, parsed.error);
+    const params = parsed.data;
     const twiml = new twilio.twiml.MessagingResponse();
     if (!this.inbound) return reply.code(503).send();
+    // Answered as if handled, so a genuine retry stops; the command is not run twice.
+    if (!this.options.replays.firstSeen(`twilio:${params.MessageSid}`, SID_MEMORY_MS)) {
+      this.options.logger.warn({ messageSid: params.MessageSid }, 'WhatsApp message already handled; not run again');
+      return reply.type('text/xml').send(twiml.toString());
+    }
+    const number = params.From.replace(/^whatsapp:/, '');
     const from = { channel: 'whatsapp' as const, id: number, display: params.ProfileName ?? number };
     if (!this.options.knownNumbers.includes(number)) {
       this.inbound.refused(from, 'WhatsApp message from a number that is not configured');
@@ -169,12 +194,24 @@ export class WhatsAppChannel implements ChatChannel {
   }
 
   private onStatus(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    if (!this.verified(request, WHATSAPP_STATUS_PATH)) return reply.code(403).send({ error: { code: 'invalid_signature', message: 'X-Twilio-Signature does not match' } });
-    const params = request.body as Record<string, string>;
-    const sid = params.MessageSid ?? '';
-    const status = params.MessageStatus ?? '';
+    if (!this.verified(request, WHATSAPP_STATUS_PATH)) return this.refuseSignature(reply, WHATSAPP_STATUS_PATH);
+    const parsed = statusSchema.safeParse(request.body ?? {});
+    if (!parsed.success) return invalid(reply, parsed.error);
+    const params = parsed.data;
+    const sid = params.MessageSid;
+    const status = params.MessageStatus;
+    // One message has several statuses (sent, delivered, read); each is taken once, a repeat is acknowledged and skipped.
+    if (!this.options.replays.firstSeen(`twilio:${sid}:${status}`, SID_MEMORY_MS)) {
+      this.options.logger.info({ messageSid: sid, status }, 'WhatsApp status callback already handled');
+      return reply.code(204).send();
+    }
     if (status === 'delivered' || status === 'read') this.receipts?.receipt('whatsapp', sid, { delivered: true });
     if (status === 'failed' || status === 'undelivered') this.receipts?.receipt('whatsapp', sid, { delivered: false, error: `${status}${params.ErrorCode ? ` (error ${params.ErrorCode})` : ''}` });
     return reply.code(204).send();
   }
+}
+
+function invalid(reply: FastifyReply, error: { issues: Array<{ path: PropertyKey[]; message: string }> }): FastifyReply {
+  const problems = error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  return reply.code(400).send({ error: { code: 'invalid_request', message: `invalid Twilio webhook: ${problems.join('; ')}` } });
 }

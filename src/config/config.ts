@@ -401,7 +401,9 @@ const configSchema = z
           .object({
             botToken: secretSchema,
             signingSecret: secretSchema,
-            /** Channel id (C… or G…), where incident threads are posted. */
+            /** The workspace (team id, T…) the app is installed in: requests from any other are refused. */
+            teamId: z.string().regex(/^T[A-Z0-9]{2,}$/, 'a Slack team id such as T0123456'),
+            /** Channel id (C… or G…), where incident threads are posted and the only one commands are taken from. */
             channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123456'),
             apiUrl: z.url().refine((u) => u.endsWith('/'), 'apiUrl must end with "/"').default('https://slack.com/api/'),
             approvers: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123456')).default([]),

@@ -94,12 +94,17 @@ export function reopenInterrupted(db: Db): Delivery[] {
   return rows;
 }
 
-/** The delivery whose platform reference names this message id (WhatsApp keeps one SID per recipient). */
+/**
+ * The delivery whose platform reference lists this message id as one of its
+ * `sids` (WhatsApp keeps one SID per recipient, comma-separated). Whole SIDs
+ * only: an empty or partial id matches nothing.
+ */
 export function byPlatformId(db: Db, channel: string, platformId: string): Delivery | undefined {
+  if (platformId === '' || platformId.includes(',')) return undefined;
   return db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.channel, channel), sql`${deliveries.ref} like ${`%${platformId.replace(/[%_]/g, '')}%`}`))
+    .where(and(eq(deliveries.channel, channel), sql`instr(',' || json_extract(${deliveries.ref}, '$.sids') || ',', ${`,${platformId},`}) > 0`))
     .orderBy(desc(deliveries.id))
     .get() as Delivery | undefined;
 }

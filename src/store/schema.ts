@@ -271,3 +271,17 @@ export const kv = sqliteTable('kv', {
   value: text('value', { mode: 'json' }).$type<unknown>().notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Webhook requests already handled (a Slack signature, a Twilio MessageSid, a
+ * Telegram update_id), kept until a replay could no longer be told apart from
+ * a new request, so a captured request is not run twice, across restarts too.
+ */
+export const handledRequests = sqliteTable(
+  'handled_requests',
+  {
+    key: text('key').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('handled_requests_expiry').on(t.expiresAt)],
+);

@@ -15,7 +15,7 @@ import type { DestinationStream } from 'pino';
 import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
 import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
-import { SlackEmulator } from '../slack/slack-emulator.js';
+import { SLACK_TEAM, SlackEmulator } from '../slack/slack-emulator.js';
 import { TwilioEmulator } from '../whatsapp/twilio-api-emulator.js';
 
 export const CHAT = -1001234;
@@ -75,7 +75,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     channels.telegram = { botToken: emu.token, chatId: CHAT, apiRoot: emu.apiRoot, approvers: [ALICE.id, BOB.id], minInterval: 1, topics: false, ...(options.telegram ?? {}) };
   }
   if (options.slack) {
-    channels.slack = { botToken: slack.botToken, signingSecret: SLACK_SECRET, channel: SLACK_CHANNEL, apiUrl: slack.apiUrl, approvers: [SLACK_ALICE, SLACK_BOB], minInterval: 1, ...options.slack };
+    channels.slack = { botToken: slack.botToken, signingSecret: SLACK_SECRET, teamId: SLACK_TEAM, channel: SLACK_CHANNEL, apiUrl: slack.apiUrl, approvers: [SLACK_ALICE, SLACK_BOB], minInterval: 1, ...options.slack };
   }
   if (options.whatsapp) {
     channels.whatsapp = {

@@ -11,6 +11,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The emulated workspace. */
+export const SLACK_TEAM = 'T0OPS';
+
 export interface SlackMessage {
   channel: string;
   ts: string;
@@ -113,7 +116,7 @@ export class SlackEmulator {
     if (fault?.kind === 'platform') return ok200({ ok: false, error: fault.error });
     switch (method) {
       case 'auth.test':
-        return ok200({ ok: true, url: 'https://ops.slack.com/', team: 'ops', user: 'robosre', team_id: 'T0OPS', user_id: 'U0ROBOT', bot_id: 'B0ROBOT' });
+        return ok200({ ok: true, url: 'https://ops.slack.com/', team: 'ops', user: 'robosre', team_id: SLACK_TEAM, user_id: 'U0ROBOT', bot_id: 'B0ROBOT' });
       case 'conversations.info': {
         const channel = str(p.channel);
         return this.channels.has(channel) ? ok200({ ok: true, channel: { id: channel, is_member: true } }) : ok200({ ok: false, error: 'channel_not_found' });
@@ -178,10 +181,10 @@ export async function postSigned(url: string, secret: string, body: string, opti
 }
 
 /** The form body of a `/sre` slash command. */
-export function slashCommandBody(p: { userId: string; channelId: string; text: string; responseUrl: string }): string {
+export function slashCommandBody(p: { userId: string; channelId: string; text: string; responseUrl: string; teamId?: string }): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
-    team_id: 'T0OPS',
+    team_id: p.teamId ?? SLACK_TEAM,
     team_domain: 'ops',
     channel_id: p.channelId,
     channel_name: 'ops',
@@ -196,11 +199,12 @@ export function slashCommandBody(p: { userId: string; channelId: string; text: s
 }
 
 /** The form body of a button press (`block_actions`) on a message. */
-export function buttonPressBody(p: { userId: string; message: SlackMessage; actionId: string; value: string; responseUrl: string }): string {
+export function buttonPressBody(p: { userId: string; message: SlackMessage; actionId: string; value: string; responseUrl: string; teamId?: string }): string {
+  const team = p.teamId ?? SLACK_TEAM;
   const payload = {
     type: 'block_actions',
-    user: { id: p.userId, username: p.userId.toLowerCase(), team_id: 'T0OPS' },
-    team: { id: 'T0OPS', domain: 'ops' },
+    user: { id: p.userId, username: p.userId.toLowerCase(), team_id: team },
+    team: { id: team, domain: 'ops' },
     api_app_id: 'A0ROBOSRE',
     container: { type: 'message', message_ts: p.message.ts, channel_id: p.message.channel },
     trigger_id: `${Date.now()}.2.def`,

@@ -165,8 +165,12 @@ export class TelegramEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec((req.url ?? '').split('?')[0]!);
     if (!match) return send(res, { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } });
-    if (match[1] !== this.token || this.revoked) return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
     const method = match[2]!.toLowerCase();
+    if (match[1] !== this.token || this.revoked) {
+      // Recorded too: a test can tell that no call was made at all, not only no authorised one.
+      this.calls.push({ method, params: {}, status: 401 });
+      return send(res, { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } });
+    }
     let params: Record<string, unknown>;
     try {
       params = await readParams(req);
