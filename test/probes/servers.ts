@@ -67,17 +67,42 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-function managed(port: number, launch: () => ChildProcess, cleanup: () => void): ServerProcess {
+/**
+ * A server process on a loopback port. The first start picks the port just before launching and, should
+ * another process take it between the pick and the bind (the server then exits, or `ready` never passes),
+ * tries twice more on fresh ones; later starts reuse it, since tests restart the same server. `ready` is
+ * what proves the server up is ours; a TCP connect by default.
+ */
+function managed(launch: (port: number) => ChildProcess, cleanup: () => void, ready: (port: number) => Promise<void> = (port) => waitForPort(port)): ServerProcess {
   let child: ChildProcess | undefined;
-  let output = '';
+  let chosen: number | undefined;
+  const launchOn = async (port: number): Promise<void> => {
+    let output = '';
+    const c = launch(port);
+    child = c;
+    c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const died = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output.slice(-2000)}`))));
+    await Promise.race([ready(port), died]);
+  };
   const handle: ServerProcess = {
-    port,
+    get port(): number {
+      if (chosen === undefined) throw new Error('the server has not started yet');
+      return chosen;
+    },
     async start() {
-      child = launch();
-      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-      const died = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output.slice(-2000)}`))));
-      await Promise.race([waitForPort(port), died]);
+      if (chosen !== undefined) return launchOn(chosen);
+      for (let attempt = 1; ; attempt += 1) {
+        const port = await freePort();
+        try {
+          await launchOn(port);
+          chosen = port;
+          return;
+        } catch (error) {
+          await handle.stop();
+          if (attempt === 3) throw error;
+        }
+      }
     },
     async stop() {
       if (!child) return;
@@ -105,11 +130,9 @@ function managed(port: number, launch: () => ChildProcess, cleanup: () => void):
 }
 
 export async function startRedis(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-redis-'));
   const server = managed(
-    port,
-    () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => rmSync(dir, { recursive: true, force: true }),
   );
   await server.start();
@@ -131,7 +154,6 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 export async function startPostgres(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const bin = postgresBin();
   const user = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-pg-'));
@@ -146,8 +168,7 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
   const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '--no-sync'], { encoding: 'utf8', ...(user ?? {}) });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const server = managed(
-    port,
-    () =>
+    (port) =>
       spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(user ?? {}),
@@ -159,10 +180,8 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
 }
 
 export async function startNats(user: string, password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const server = managed(
-    port,
-    () => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => undefined,
   );
   await server.start();
@@ -175,7 +194,6 @@ export async function startNats(user: string, password: string): Promise<ServerP
  * is low so a test can exhaust it (MariaDB takes no fewer than 10).
  */
 export async function startMariadb(password: string, maxConnections = 10): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-mariadb-'));
   const data = join(dir, 'data');
   const init = join(dir, 'init.sql');
@@ -184,8 +202,7 @@ export async function startMariadb(password: string, maxConnections = 10): Promi
   const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
   const server = managed(
-    port,
-    () =>
+    (port) =>
       spawn(
         'mariadbd',
         ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
@@ -202,7 +219,6 @@ export const LDAP_PROBE_DN = `uid=robosre,ou=services,${LDAP_BASE}`;
 
 /** slapd with one mdb database: a service account to bind as (LDAP_PROBE_DN) and two people to search for. */
 export async function startSlapd(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-slapd-'));
   const conf = join(dir, 'slapd.conf');
   writeFileSync(
@@ -237,9 +253,8 @@ export async function startSlapd(password: string): Promise<ServerProcess> {
   const load = spawnSync('slapadd', ['-f', conf, '-l', join(dir, 'data.ldif')], { encoding: 'utf8' });
   if (load.status !== 0) throw new Error(`slapadd failed: ${load.stderr}`);
   const server = managed(
-    port,
     // -d keeps it in the foreground, so SIGSTOP and SIGTERM reach the server itself.
-    () => spawn('slapd', ['-f', conf, '-h', `ldap://127.0.0.1:${port}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('slapd', ['-f', conf, '-h', `ldap://127.0.0.1:${port}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => rmSync(dir, { recursive: true, force: true }),
   );
   await server.start();
@@ -268,39 +283,33 @@ async function answering(port: number, records: Record<string, string>, timeoutM
 export async function startDnsmasq(records: Record<string, string>): Promise<TestDns> {
   const dir = mkdtempSync(join(tmpdir(), 'robosre-dnsmasq-'));
   const hosts = join(dir, 'hosts');
-  const write = (r: Record<string, string>) => writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
+  let serving = records;
+  const write = (r: Record<string, string>) => {
+    serving = r;
+    writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
+  };
   write(records);
-  // The TCP check of `managed` passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
-  for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
-    const server = managed(
-      port,
-      () =>
-        spawn(
-          'dnsmasq',
-          ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        ),
-      () => rmSync(dir, { recursive: true, force: true }),
-    );
-    try {
-      await server.start();
-      await answering(port, records, 5_000);
-    } catch (error) {
-      await server.stop();
-      if (attempt === 3) throw error;
-      continue;
-    }
-    return {
-      ...server,
-      async serve(next) {
-        write(next);
-        server.reload();
-        // dnsmasq rereads on its next loop turn: wait until it answers the new records.
-        await answering(port, next, 5_000);
-      },
-    };
-  }
+  const server = managed(
+    (port) =>
+      spawn(
+        'dnsmasq',
+        ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    () => rmSync(dir, { recursive: true, force: true }),
+    // A TCP connect passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
+    (port) => answering(port, serving, 5_000),
+  );
+  await server.start();
+  return {
+    ...server,
+    async serve(next) {
+      write(next);
+      server.reload();
+      // dnsmasq rereads on its next loop turn: wait until it answers the new records.
+      await answering(server.port, next, 5_000);
+    },
+  };
 }
 
 /** Accepts every connection and never sends a byte: what a wedged server looks like from outside. `close` then `listen` closes and reopens the same port. */
