@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APP_JS } from '../../src/server/console/assets/app.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/server/console/routes.js';
 import { escapeHtml } from '../../src/server/console/pages.js';
-import { waitFor } from '../alertmanager/intake.js';
+import { waitFor } from '../support/wait-for.js';
 import { consoleApp, createTestRuntime, openEvents, pullFailure, type TestRuntime } from './helpers.js';
 
 const XSS = '<img src=x onerror="document.title=1">';

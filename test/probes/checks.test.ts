@@ -88,7 +88,7 @@ describe('redis', () => {
   });
 
   it('a frozen server is a timeout naming the step it hung in', async () => {
-    redis.freeze();
+    await redis.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -121,7 +121,7 @@ describe('postgres', () => {
   });
 
   it('a frozen server is a timeout', async () => {
-    pg.freeze();
+    await pg.freeze();
     try {
       await expectFailure(spec(), 'timeout');
     } finally {
@@ -149,7 +149,7 @@ describe('nats', () => {
   });
 
   it('a frozen server is a timeout; a stopped one is refused; started again it answers', async () => {
-    nats.freeze();
+    await nats.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -192,7 +192,7 @@ describe('mysql (MariaDB)', () => {
   });
 
   it('a frozen server is a timeout; a stopped one is refused', async () => {
-    maria.freeze();
+    await maria.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -245,7 +245,7 @@ describe('ldap (slapd)', () => {
   });
 
   it('a frozen server is a timeout; a stopped one is refused; started again it binds', async () => {
-    slapd.freeze();
+    await slapd.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting and binding/);
     } finally {
@@ -284,7 +284,7 @@ describe('dns (dnsmasq)', () => {
   });
 
   it('a frozen server is a timeout within the deadline; a stopped one fails too; started again it answers', async () => {
-    dns.freeze();
+    await dns.freeze();
     try {
       const result = await expectFailure(spec(), 'timeout');
       expect(result.latencyMs).toBeLessThan(TIMEOUT + 500);

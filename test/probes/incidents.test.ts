@@ -17,7 +17,7 @@ import type { Incident } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
-import { waitFor } from '../alertmanager/intake.js';
+import { waitFor } from '../support/wait-for.js';
 import {
   LDAP_BASE,
   LDAP_PROBE_DN,
@@ -166,7 +166,7 @@ function raised(id: number, from: string, to: string): boolean {
 
 describe('probe incidents through the runtime', () => {
   it('a hanging Redis (noncritical): runtime_dependency_outage, warning, high after two timeouts; thawed, it resolves', async () => {
-    redis.freeze();
+    await redis.freeze();
     let incident: Incident;
     try {
       incident = await theIncident('prod.service.cache', high);
@@ -241,7 +241,7 @@ describe('probe incidents through the runtime', () => {
   });
 
   it('a hanging NATS (core): runtime_dependency_outage, critical, high after two timeouts; thawed, it resolves', async () => {
-    nats.freeze();
+    await nats.freeze();
     let incident: Incident;
     try {
       incident = await theIncident('prod.service.bus', high);

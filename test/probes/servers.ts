@@ -9,12 +9,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { waitFor } from '../support/wait-for.js';
 
 /** Ports handed out in this process: servers started together must not be given the same one. */
 const handedOut = new Set<number>();
@@ -49,6 +50,16 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
   }
 }
 
+/**
+ * SIGSTOP stops a multi-threaded server only once the thread it was delivered to runs and starts the group
+ * stop: on a loaded machine its other threads may answer a request first. `/proc` shows when all are stopped.
+ */
+async function allThreadsStopped(pid: number): Promise<void> {
+  // The state is the field after the command name, which is in parentheses and may itself contain them.
+  const state = (task: string) => readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ').at(-1)!.charAt(0);
+  await waitFor(`every thread of process ${pid} stopped`, () => (readdirSync(`/proc/${pid}/task`).every((task) => state(task) === 'T') ? true : undefined), 10_000);
+}
+
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise((resolve) => child.once('exit', resolve));
@@ -59,8 +70,8 @@ export interface ServerProcess {
   /** SIGTERM and wait: the port is closed afterwards. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** SIGSTOP: connections are accepted by the kernel and never answered. */
-  freeze(): void;
+  /** SIGSTOP, and every thread stopped: connections are accepted by the kernel and never answered. */
+  freeze(): Promise<void>;
   thaw(): void;
   /** SIGHUP: reread what it serves (dnsmasq's hosts file). */
   reload(): void;
@@ -112,8 +123,10 @@ function managed(launch: (port: number) => ChildProcess, cleanup: () => void, re
       c.kill('SIGTERM');
       await exited(c);
     },
-    freeze() {
-      child?.kill('SIGSTOP');
+    async freeze() {
+      if (!child?.pid) throw new Error('no server process to freeze');
+      child.kill('SIGSTOP');
+      await allThreadsStopped(child.pid);
     },
     thaw() {
       child?.kill('SIGCONT');
