@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -212,13 +212,16 @@ export async function startMariadb(password: string, maxConnections = 10): Promi
   const init = join(dir, 'init.sql');
   writeFileSync(init, [`CREATE DATABASE IF NOT EXISTS shop;`, `CREATE USER IF NOT EXISTS 'probe'@'%' IDENTIFIED BY '${password}';`, `GRANT ALL ON \`shop%\`.* TO 'probe'@'%';`].join('\n'));
   const root = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
+  // Its own tmpdir: in the shared /tmp, bootstraps running side by side lost each other's temporary tables.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
   const server = managed(
     (port) =>
       spawn(
         'mariadbd',
-        ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
+        ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     () => rmSync(dir, { recursive: true, force: true }),
