@@ -18,6 +18,7 @@ import {
   startNats,
   startPostgres,
   startRedis,
+  startCuttingServer,
   startSilentServer,
   startSlapd,
   type Certificates,
@@ -242,6 +243,17 @@ describe('ldap (slapd)', () => {
   it('a search that finds nothing is unexpected_answer; a base that does not exist is rejected (32)', async () => {
     await expectFailure(spec({ search: { base: LDAP_BASE, filter: '(uid=carol)', scope: 'sub' } }), 'unexpected_answer', /found no entry/);
     await expectFailure(spec({ search: { base: `ou=gone,${LDAP_BASE}`, filter: '(uid=alice)', scope: 'sub' } }), 'rejected', /LDAP 32 NoSuchObjectError/);
+  });
+
+  it('a connection cut before the answer (a server shutting down) is reset, with a FIN or a RST', async () => {
+    for (const how of ['close', 'reset'] as const) {
+      const cutting = await startCuttingServer(how);
+      try {
+        await expectFailure(spec({ port: cutting.port }), 'reset', /BindRequest/);
+      } finally {
+        await cutting.close();
+      }
+    }
   });
 
   it('a frozen server is a timeout; a stopped one is refused; started again it binds', async () => {

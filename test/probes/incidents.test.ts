@@ -145,7 +145,7 @@ const high = (i: Incident) => i.confidence === 'high';
 const STOPPING: Record<string, RegExp> = {
   refused: /ECONNREFUSED/,
   unavailable: /57P03|57P01|shutting down|ER_SERVER_SHUTDOWN|LDAP 52/,
-  reset: /ECONNRESET|EPIPE|PROTOCOL_CONNECTION_LOST|terminated unexpectedly|connection is closed|socket hang up/i,
+  reset: /ECONNRESET|EPIPE|PROTOCOL_CONNECTION_LOST|terminated unexpectedly|connection is closed|socket hang up|Connection closed before message response|Socket error\./i,
 };
 
 function expectStoppingFailure(params: Record<string, unknown>): void {

@@ -348,6 +348,16 @@ export async function startSilentServer(): Promise<{ port: number; listen(): Pro
   };
 }
 
+/** Accepts and cuts each connection at its first request, as a server shutting down does: with a FIN (`close`) or a RST (`reset`). */
+export async function startCuttingServer(how: 'close' | 'reset'): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => (how === 'reset' ? socket.resetAndDestroy() : socket.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 export interface Certificates {
   ca: string;
   valid: { key: string; cert: string };
