@@ -115,6 +115,7 @@ export function classifyError(error: unknown): { errorClass: ProbeErrorClass; me
   if (code && (/^[0-9A-Z]{5}$/.test(code) || (code.startsWith('ER_') && 'sqlState' in err))) return { errorClass: 'rejected', message: `${code}: ${message}` };
   for (const [pattern, errorClass] of REDIS_PREFIX) if (pattern.test(message)) return { errorClass, message };
   if (/timeout|timed out/i.test(message)) return { errorClass: 'timeout', message };
-  if (/terminated unexpectedly|connection is closed|socket hang up/i.test(message)) return { errorClass: 'reset', message };
+  // ldapts wraps a connection cut mid-request in a plain Error: "Socket error. Message type: …" or "Connection closed before message response …".
+  if (/terminated unexpectedly|connection is closed|socket hang up|^Socket error\. Message type|^Connection closed before message response/i.test(message)) return { errorClass: 'reset', message };
   return { errorClass: 'error', message };
 }

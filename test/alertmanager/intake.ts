@@ -116,13 +116,5 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
   };
 }
 
-/** Polls until `probe` returns a value (not undefined) or the deadline passes; no timing is asserted. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+// The one polling helper: here too, since most tests import it from the intake.
+export { waitFor } from '../support/wait-for.js';

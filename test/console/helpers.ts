@@ -116,11 +116,3 @@ export async function openEvents(url: string, options: { localAddress?: string }
     close: () => request?.destroy(),
   };
 }
-
-export async function until(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -152,8 +152,13 @@ describe('disk pressure remediation end to end on a real API server', () => {
       expect(await podsOn('w-prod')).toBe(0);
       const approval = await waitFor('the cordon approval request', () => actionsRepo.listApprovals(runtime.store.db, incident.id).find((a) => a.status === 'pending'), 30_000);
       expect(approval.prompt).toMatchObject({ action: 'cordon_node', target: 'node/w-prod' });
-      // Nobody approves: the robot does not cordon on its own, however long the pressure lasts.
-      await new Promise((r) => setTimeout(r, 6_000));
+      // Nobody approves: the robot does not cordon on its own, however long the pressure lasts. Its worker parked
+      // until the approval expires (a timeout, never a cordon) with no step in flight proves nothing else can run first.
+      await waitFor('the worker parked until the approval expires', () => {
+        const parked = incidentsRepo.getIncident(runtime.store.db, incident.id)!;
+        return parked.phase === 'await_approval' && parked.wakeAt === approval.expiresAt ? true : undefined;
+      }, 20_000);
+      await runtime.engine.idle();
       expect(actionOf(runtime, incident, 'cordon_node')!.status).toBe('awaiting_approval');
       expect((await core.readNode({ name: 'w-prod' })).spec?.unschedulable ?? false).toBe(false);
     } finally {

@@ -18,6 +18,7 @@ import {
   startNats,
   startPostgres,
   startRedis,
+  startCuttingServer,
   startSilentServer,
   startSlapd,
   type Certificates,
@@ -88,7 +89,7 @@ describe('redis', () => {
   });
 
   it('a frozen server is a timeout naming the step it hung in', async () => {
-    redis.freeze();
+    await redis.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -121,7 +122,7 @@ describe('postgres', () => {
   });
 
   it('a frozen server is a timeout', async () => {
-    pg.freeze();
+    await pg.freeze();
     try {
       await expectFailure(spec(), 'timeout');
     } finally {
@@ -149,7 +150,7 @@ describe('nats', () => {
   });
 
   it('a frozen server is a timeout; a stopped one is refused; started again it answers', async () => {
-    nats.freeze();
+    await nats.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -192,7 +193,7 @@ describe('mysql (MariaDB)', () => {
   });
 
   it('a frozen server is a timeout; a stopped one is refused', async () => {
-    maria.freeze();
+    await maria.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting/);
     } finally {
@@ -244,8 +245,19 @@ describe('ldap (slapd)', () => {
     await expectFailure(spec({ search: { base: `ou=gone,${LDAP_BASE}`, filter: '(uid=alice)', scope: 'sub' } }), 'rejected', /LDAP 32 NoSuchObjectError/);
   });
 
+  it('a connection cut before the answer (a server shutting down) is reset, with a FIN or a RST', async () => {
+    for (const how of ['close', 'reset'] as const) {
+      const cutting = await startCuttingServer(how);
+      try {
+        await expectFailure(spec({ port: cutting.port }), 'reset', /BindRequest/);
+      } finally {
+        await cutting.close();
+      }
+    }
+  });
+
   it('a frozen server is a timeout; a stopped one is refused; started again it binds', async () => {
-    slapd.freeze();
+    await slapd.freeze();
     try {
       await expectFailure(spec(), 'timeout', /within 1500 ms while connecting and binding/);
     } finally {
@@ -284,7 +296,7 @@ describe('dns (dnsmasq)', () => {
   });
 
   it('a frozen server is a timeout within the deadline; a stopped one fails too; started again it answers', async () => {
-    dns.freeze();
+    await dns.freeze();
     try {
       const result = await expectFailure(spec(), 'timeout');
       expect(result.latencyMs).toBeLessThan(TIMEOUT + 500);

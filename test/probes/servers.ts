@@ -9,12 +9,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { waitFor } from '../support/wait-for.js';
 
 /** Ports handed out in this process: servers started together must not be given the same one. */
 const handedOut = new Set<number>();
@@ -49,6 +50,16 @@ export async function waitForPort(port: number, timeoutMs = 20_000): Promise<voi
   }
 }
 
+/**
+ * SIGSTOP stops a multi-threaded server only once the thread it was delivered to runs and starts the group
+ * stop: on a loaded machine its other threads may answer a request first. `/proc` shows when all are stopped.
+ */
+async function allThreadsStopped(pid: number): Promise<void> {
+  // The state is the field after the command name, which is in parentheses and may itself contain them.
+  const state = (task: string) => readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ').at(-1)!.charAt(0);
+  await waitFor(`every thread of process ${pid} stopped`, () => (readdirSync(`/proc/${pid}/task`).every((task) => state(task) === 'T') ? true : undefined), 10_000);
+}
+
 async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise((resolve) => child.once('exit', resolve));
@@ -59,25 +70,50 @@ export interface ServerProcess {
   /** SIGTERM and wait: the port is closed afterwards. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** SIGSTOP: connections are accepted by the kernel and never answered. */
-  freeze(): void;
+  /** SIGSTOP, and every thread stopped: connections are accepted by the kernel and never answered. */
+  freeze(): Promise<void>;
   thaw(): void;
   /** SIGHUP: reread what it serves (dnsmasq's hosts file). */
   reload(): void;
   close(): Promise<void>;
 }
 
-function managed(port: number, launch: () => ChildProcess, cleanup: () => void): ServerProcess {
+/**
+ * A server process on a loopback port. The first start picks the port just before launching and, should
+ * another process take it between the pick and the bind (the server then exits, or `ready` never passes),
+ * tries twice more on fresh ones; later starts reuse it, since tests restart the same server. `ready` is
+ * what proves the server up is ours; a TCP connect by default.
+ */
+function managed(launch: (port: number) => ChildProcess, cleanup: () => void, ready: (port: number) => Promise<void> = (port) => waitForPort(port)): ServerProcess {
   let child: ChildProcess | undefined;
-  let output = '';
+  let chosen: number | undefined;
+  const launchOn = async (port: number): Promise<void> => {
+    let output = '';
+    const c = launch(port);
+    child = c;
+    c.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    c.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const died = new Promise<never>((_, reject) => c.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output.slice(-2000)}`))));
+    await Promise.race([ready(port), died]);
+  };
   const handle: ServerProcess = {
-    port,
+    get port(): number {
+      if (chosen === undefined) throw new Error('the server has not started yet');
+      return chosen;
+    },
     async start() {
-      child = launch();
-      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-      const died = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output.slice(-2000)}`))));
-      await Promise.race([waitForPort(port), died]);
+      if (chosen !== undefined) return launchOn(chosen);
+      for (let attempt = 1; ; attempt += 1) {
+        const port = await freePort();
+        try {
+          await launchOn(port);
+          chosen = port;
+          return;
+        } catch (error) {
+          await handle.stop();
+          if (attempt === 3) throw error;
+        }
+      }
     },
     async stop() {
       if (!child) return;
@@ -87,8 +123,10 @@ function managed(port: number, launch: () => ChildProcess, cleanup: () => void):
       c.kill('SIGTERM');
       await exited(c);
     },
-    freeze() {
-      child?.kill('SIGSTOP');
+    async freeze() {
+      if (!child?.pid) throw new Error('no server process to freeze');
+      child.kill('SIGSTOP');
+      await allThreadsStopped(child.pid);
     },
     thaw() {
       child?.kill('SIGCONT');
@@ -105,11 +143,9 @@ function managed(port: number, launch: () => ChildProcess, cleanup: () => void):
 }
 
 export async function startRedis(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-redis-'));
   const server = managed(
-    port,
-    () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => rmSync(dir, { recursive: true, force: true }),
   );
   await server.start();
@@ -131,7 +167,6 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 export async function startPostgres(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const bin = postgresBin();
   const user = postgresUser();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-pg-'));
@@ -146,8 +181,7 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
   const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '--no-sync'], { encoding: 'utf8', ...(user ?? {}) });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const server = managed(
-    port,
-    () =>
+    (port) =>
       spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         ...(user ?? {}),
@@ -159,10 +193,8 @@ export async function startPostgres(password: string): Promise<ServerProcess> {
 }
 
 export async function startNats(user: string, password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const server = managed(
-    port,
-    () => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => undefined,
   );
   await server.start();
@@ -175,20 +207,21 @@ export async function startNats(user: string, password: string): Promise<ServerP
  * is low so a test can exhaust it (MariaDB takes no fewer than 10).
  */
 export async function startMariadb(password: string, maxConnections = 10): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-mariadb-'));
   const data = join(dir, 'data');
   const init = join(dir, 'init.sql');
   writeFileSync(init, [`CREATE DATABASE IF NOT EXISTS shop;`, `CREATE USER IF NOT EXISTS 'probe'@'%' IDENTIFIED BY '${password}';`, `GRANT ALL ON \`shop%\`.* TO 'probe'@'%';`].join('\n'));
   const root = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
+  // Its own tmpdir: in the shared /tmp, bootstraps running side by side lost each other's temporary tables.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...root], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
   const server = managed(
-    port,
-    () =>
+    (port) =>
       spawn(
         'mariadbd',
-        ['--no-defaults', `--datadir=${data}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
+        ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(dir, 'sock')}`, `--init-file=${init}`, `--max-connections=${maxConnections}`, '--skip-log-bin', '--innodb-buffer-pool-size=16M', '--skip-name-resolve', ...root],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     () => rmSync(dir, { recursive: true, force: true }),
@@ -202,7 +235,6 @@ export const LDAP_PROBE_DN = `uid=robosre,ou=services,${LDAP_BASE}`;
 
 /** slapd with one mdb database: a service account to bind as (LDAP_PROBE_DN) and two people to search for. */
 export async function startSlapd(password: string): Promise<ServerProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'robosre-slapd-'));
   const conf = join(dir, 'slapd.conf');
   writeFileSync(
@@ -237,9 +269,8 @@ export async function startSlapd(password: string): Promise<ServerProcess> {
   const load = spawnSync('slapadd', ['-f', conf, '-l', join(dir, 'data.ldif')], { encoding: 'utf8' });
   if (load.status !== 0) throw new Error(`slapadd failed: ${load.stderr}`);
   const server = managed(
-    port,
     // -d keeps it in the foreground, so SIGSTOP and SIGTERM reach the server itself.
-    () => spawn('slapd', ['-f', conf, '-h', `ldap://127.0.0.1:${port}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    (port) => spawn('slapd', ['-f', conf, '-h', `ldap://127.0.0.1:${port}/`, '-d', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }),
     () => rmSync(dir, { recursive: true, force: true }),
   );
   await server.start();
@@ -268,39 +299,33 @@ async function answering(port: number, records: Record<string, string>, timeoutM
 export async function startDnsmasq(records: Record<string, string>): Promise<TestDns> {
   const dir = mkdtempSync(join(tmpdir(), 'robosre-dnsmasq-'));
   const hosts = join(dir, 'hosts');
-  const write = (r: Record<string, string>) => writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
+  let serving = records;
+  const write = (r: Record<string, string>) => {
+    serving = r;
+    writeFileSync(hosts, Object.entries(r).map(([name, address]) => `${address} ${name}\n`).join(''));
+  };
   write(records);
-  // The TCP check of `managed` passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
-  for (let attempt = 1; ; attempt += 1) {
-    const port = await freePort();
-    const server = managed(
-      port,
-      () =>
-        spawn(
-          'dnsmasq',
-          ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        ),
-      () => rmSync(dir, { recursive: true, force: true }),
-    );
-    try {
-      await server.start();
-      await answering(port, records, 5_000);
-    } catch (error) {
-      await server.stop();
-      if (attempt === 3) throw error;
-      continue;
-    }
-    return {
-      ...server,
-      async serve(next) {
-        write(next);
-        server.reload();
-        // dnsmasq rereads on its next loop turn: wait until it answers the new records.
-        await answering(port, next, 5_000);
-      },
-    };
-  }
+  const server = managed(
+    (port) =>
+      spawn(
+        'dnsmasq',
+        ['-k', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces', '--local=/test/', `--addn-hosts=${hosts}`, `--user=${userInfo().username}`, '--pid-file='],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    () => rmSync(dir, { recursive: true, force: true }),
+    // A TCP connect passes if another process took the port first (dnsmasq then exits): only a DNS answer proves it is ours.
+    (port) => answering(port, serving, 5_000),
+  );
+  await server.start();
+  return {
+    ...server,
+    async serve(next) {
+      write(next);
+      server.reload();
+      // dnsmasq rereads on its next loop turn: wait until it answers the new records.
+      await answering(server.port, next, 5_000);
+    },
+  };
 }
 
 /** Accepts every connection and never sends a byte: what a wedged server looks like from outside. `close` then `listen` closes and reopens the same port. */
@@ -321,6 +346,16 @@ export async function startSilentServer(): Promise<{ port: number; listen(): Pro
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Accepts and cuts each connection at its first request, as a server shutting down does: with a FIN (`close`) or a RST (`reset`). */
+export async function startCuttingServer(how: 'close' | 'reset'): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => (how === 'reset' ? socket.resetAndDestroy() : socket.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export interface Certificates {
