@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 import { adminGet, binariesDir, startControlPlane, versions, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 
 /**
@@ -47,15 +48,6 @@ async function refusal(call: Promise<unknown>): Promise<{ code?: number; body?: 
     () => ({}),
     (e: unknown) => e as { code?: number; body?: unknown },
   );
-}
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('the binaries', () => {
@@ -177,10 +169,10 @@ describe('test control plane with kube-controller-manager', () => {
         },
       },
     });
-    const pods = await eventually(
-      () => core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' }),
-      (list) => list.items.length === 2,
-    );
+    const pods = await waitFor('two pods of web', async () => {
+      const list = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=web' });
+      return list.items.length === 2 ? list : undefined;
+    }, 30_000);
     expect(pods.items).toHaveLength(2);
     expect(pods.items.every((p) => p.metadata?.ownerReferences?.[0]?.kind === 'ReplicaSet')).toBe(true);
     expect(pods.items.every((p) => p.status?.phase === 'Pending')).toBe(true);

@@ -12,6 +12,7 @@ import { KubernetesExecutor, type KubernetesExecutorOptions } from '../../adapte
 import { createLogger } from '../../src/log.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { authorized } from './runtime.js';
+import { waitFor } from '../support/wait-for.js';
 
 let cp: ControlPlane;
 let core: k8s.CoreV1Api;
@@ -80,7 +81,10 @@ describe('actions the controllers finish, on a real API server with kube-control
   it('rollout_restart reports success once the new ReplicaSet is available, and failure naming the progress when it never is', async () => {
     fate.web = 'ready';
     await apps.createNamespacedDeployment({ namespace: 'ops', body: { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: { role: 'web' } }, template: { metadata: { labels: { role: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } } } } });
-    const before = await until(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'ops' }), (d) => d.status?.availableReplicas === 2);
+    const before = await waitFor('two available replicas of web', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: 'ops' });
+      return d.status?.availableReplicas === 2 ? d : undefined;
+    }, 60_000);
     const firstRs = (await apps.listNamespacedReplicaSet({ namespace: 'ops' })).items.map((r) => r.metadata!.name);
 
     const restarted = await executor().execute(authorized('rollout_restart', 'deployment/ops/web'));
@@ -130,12 +134,3 @@ describe('actions the controllers finish, on a real API server with kube-control
   }, 90_000);
 });
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(v).slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

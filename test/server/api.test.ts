@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
 import { readJournal } from '../../adapters/executors/recording-executor.js';
+import { waitFor } from '../support/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robosre-api-'));
 let runtime: Runtime;
@@ -64,16 +65,6 @@ async function call(path: string, init: RequestInit & { token?: string } = {}): 
   return { status: res.status, body, headers: res.headers };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function pullFailure(n: number) {
   return {
     trigger: 'kubernetes_event',
@@ -88,10 +79,10 @@ function pullFailure(n: number) {
 }
 
 async function pendingApprovalFor(incidentId: number): Promise<number> {
-  return waitFor(async () => {
+  return waitFor(`an approval for incident ${incidentId}`, async () => {
     const { body } = await call('/api/approvals?state=pending');
     return (body.approvals as { id: number; incidentId: number }[]).find((a) => a.incidentId === incidentId)?.id;
-  }, `an approval for incident ${incidentId}`);
+  });
 }
 
 describe('about', () => {
@@ -164,7 +155,7 @@ describe('approvals', () => {
     expect(ok).toMatchObject({ status: 200, body: { approval: { state: 'approved', decidedBy: 'alice' } } });
     const again = await call(`/api/approvals/${approval}/deny`, { method: 'POST', token: TOKENS.bob, body: JSON.stringify({ reason: 'late' }), headers: { 'content-type': 'application/json' } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: 'approval_already_decided', message: expect.stringContaining('approved') } } });
-    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined), 'the approved action');
+    await waitFor('the approved action', () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined));
     const executed = (await call(`/api/incidents/${incident}`)).body.executedActions as { action: string; status: string }[];
     expect(executed).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'helm_reconcile', status: 'succeeded' })]));
   });
@@ -178,7 +169,7 @@ describe('approvals', () => {
     ]);
     expect([one.status, two.status].sort()).toEqual([200, 409]);
     await runtime.engine.idle();
-    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined), 'the approved action');
+    await waitFor('the approved action', () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'helm_reconcile') ? true : undefined));
     expect(readJournal(join(dir, 'actions.ndjson')).filter((e) => e.incidentId === incident && e.action === 'helm_reconcile')).toHaveLength(1);
   });
 
@@ -205,7 +196,7 @@ describe('approvals', () => {
     const self = await call(`/api/approvals/${approvalId}/approve`, { method: 'POST', token: TOKENS.alice });
     expect(self).toMatchObject({ status: 403, body: { error: { code: 'approval_refused', message: expect.stringMatching(/alice requested this action and may not approve it/) } } });
     expect((await call(`/api/approvals/${approvalId}/approve`, { method: 'POST', token: TOKENS.bob })).status).toBe(200);
-    await waitFor(() => Promise.resolve(readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_pull_secret') ? true : undefined), 'the requested action');
+    await waitFor('the requested action', () => (readJournal(join(dir, 'actions.ndjson')).some((e) => e.incidentId === incident && e.action === 'patch_pull_secret') ? true : undefined));
     const timeline = (await call(`/api/incidents/${incident}`)).body.timeline as { kind: string; summary: string }[];
     expect(timeline.some((e) => e.kind === 'decision' && /patch_pull_secret on deployment\/shop\/frontend-5: needs_approval \(requested by alice\)/.test(e.summary))).toBe(true);
   });
