@@ -48,6 +48,9 @@ describe('config', () => {
       });
       expect([...c.secrets].sort()).toEqual(['111:env-bot-token', 'console-token-1', 'probe-password']);
       expect(parseConfig({}).secrets).toEqual([]);
+      // The demo's announced short sign-in token is no secret; a short password in the demo still is.
+      const demo = parseConfig({ auth: { tokens: [{ name: 'demo', token: 'demo', role: 'admin' }] }, probes: [{ name: 'db', kind: 'postgres', host: 'h', password: 'pw-12' }] });
+      expect(demo.secrets).toEqual(['pw-12']);
     } finally {
       delete process.env.ROBOSRE_TEST_BOT_TOKEN;
     }
