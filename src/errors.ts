@@ -17,6 +17,20 @@ export type ErrorCode =
   | 'store_error'
   | 'cannot_listen';
 
+/** The shape of a zod issue that a problem line needs (zod's own type, without importing zod here). */
+interface ValidationIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+/**
+ * One `path: message` line per validation issue; `whole` names an issue about
+ * the whole value. Config, signals and the chat webhooks report problems so.
+ */
+export function problemLines(issues: readonly ValidationIssue[], whole: string): string[] {
+  return issues.map((i) => `${i.path.map(String).join('.') || whole}: ${i.message}`);
+}
+
 export class RobosreError extends Error {
   readonly code: ErrorCode;
   readonly context: Record<string, unknown>;

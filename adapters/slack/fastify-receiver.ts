@@ -94,10 +94,10 @@ export class FastifySlackReceiver implements Receiver {
       // Slack shows a non-200 as a failure of the app; the person gets the reason instead.
       return reply.code(200).send({ response_type: 'ephemeral', text: `Not here: ${problem}.` });
     }
-    return this.dispatch(event.body, reply);
+    return this.dispatch(this.app, event.body, reply);
   }
 
-  private async dispatch(body: Record<string, unknown>, reply: FastifyReply): Promise<FastifyReply> {
+  private async dispatch(app: App, body: Record<string, unknown>, reply: FastifyReply): Promise<FastifyReply> {
     let answered = false;
     let resolveAnswer: (value: unknown) => void = () => undefined;
     const answer = new Promise<unknown>((resolve) => (resolveAnswer = resolve));
@@ -111,7 +111,7 @@ export class FastifySlackReceiver implements Receiver {
         resolveAnswer(response);
       },
     };
-    this.app!.processEvent(event).catch((error: unknown) => {
+    app.processEvent(event).catch((error: unknown) => {
       this.options.logger.error({ err: error }, 'Slack event handler failed');
       resolveAnswer(undefined);
     });

@@ -5,6 +5,7 @@
  * for and is refused at once (Bolt would only time out on it).
  */
 import { z } from 'zod';
+import { problemLines } from '../../src/errors.js';
 import { APPROVE_ACTION, DENY_ACTION } from './blocks.js';
 
 /** Where requests must come from: the configured workspace and channel(s), and the origins Slack's response_urls live on. */
@@ -107,6 +108,6 @@ function unsupported(): { ok: false; problem: string } {
 }
 
 function invalid(what: string, error: z.ZodError): { ok: false; problem: string } {
-  const problems = error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  const problems = problemLines(error.issues, 'body');
   return { ok: false, problem: `invalid Slack ${what}: ${problems.join('; ')}` };
 }

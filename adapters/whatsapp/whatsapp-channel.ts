@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import twilio from 'twilio';
 import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import { problemLines } from '../../src/errors.js';
 import { BaseUrlHttpClient } from './base-url-client.js';
 import { classify } from './errors.js';
 import { toWhatsAppText } from './format.js';
@@ -212,6 +213,6 @@ export class WhatsAppChannel implements ChatChannel {
 }
 
 function invalid(reply: FastifyReply, error: { issues: Array<{ path: PropertyKey[]; message: string }> }): FastifyReply {
-  const problems = error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+  const problems = problemLines(error.issues, 'body');
   return reply.code(400).send({ error: { code: 'invalid_request', message: `invalid Twilio webhook: ${problems.join('; ')}` } });
 }

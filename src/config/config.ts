@@ -15,7 +15,7 @@ import ms from 'ms';
 import { ENVIRONMENTS } from '../../policies/types.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { parseOperatorRule } from '../../policies/rules.js';
-import { RobosreError } from '../errors.js';
+import { problemLines, RobosreError } from '../errors.js';
 import { collectSecrets, secretSchema } from './secrets.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
@@ -587,7 +587,7 @@ export type Config = Omit<RawConfig, 'rules'> & {
 export function parseConfig(input: unknown, source = 'config'): Config {
   const { result, secrets } = collectSecrets(() => configSchema.safeParse(input ?? {}));
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = problemLines(result.error.issues, '(root)');
     throw new RobosreError('invalid_config', `invalid ${source}: ${problems.join('; ')}`, { source, problems });
   }
   const rules = result.data.rules.map((rule, index) => {

@@ -96,10 +96,7 @@ export class ChannelStarter {
       } catch (error) {
         if (signal.aborted) break;
         failures += 1;
-        const delay = retryDelay(failures, undefined, this.options.random ?? Math.random);
-        const reason = this.options.redact((error as Error).message || String(error));
-        const now = this.options.clock.now();
-        this.set(channel.name, { status: 'retrying', error: reason, failures, nextAttemptAt: now + delay });
+        const delay = this.retrying(channel, error, failures);
         log.error({ err: error, failures, retryInMs: delay }, 'channel cannot start receiving; retrying in the background (sending fails over meanwhile)');
         first();
         await sleep(delay, signal);
@@ -115,11 +112,17 @@ export class ChannelStarter {
     // Backed off like a failed start: a channel that keeps losing its receiving (409, another poller) must not spin.
     const losses = (this.losses.get(channel.name) ?? 0) + 1;
     this.losses.set(channel.name, losses);
-    const delay = retryDelay(losses, undefined, this.options.random ?? Math.random);
-    const reason = this.options.redact((error as Error).message || String(error));
-    this.set(channel.name, { status: 'retrying', error: reason, failures: losses, nextAttemptAt: this.options.clock.now() + delay });
+    const delay = this.retrying(channel, error, losses);
     this.options.logger.error({ err: error, channel: channel.name, retryInMs: delay }, 'channel stopped receiving; starting it again in the background');
     this.loops.push(sleep(delay, this.abort.signal).then(() => this.run(channel, () => undefined)));
+  }
+
+  /** Records the channel as retrying after its `failures`-th failure, and returns how long to back off. */
+  private retrying(channel: ChatChannel, error: unknown, failures: number): number {
+    const delay = retryDelay(failures, undefined, this.options.random ?? Math.random);
+    const reason = this.options.redact((error as Error).message || String(error));
+    this.set(channel.name, { status: 'retrying', error: reason, failures, nextAttemptAt: this.options.clock.now() + delay });
+    return delay;
   }
 
   private set(channel: ChatChannelName, state: Omit<ReceivingState, 'channel' | 'since'>): void {

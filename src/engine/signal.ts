@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CONFIDENCES, SEVERITIES } from '../../policies/types.js';
 import { INCIDENT_TYPES } from '../../policies/taxonomy.js';
-import { RobosreError } from '../errors.js';
+import { problemLines, RobosreError } from '../errors.js';
 import type { Signal } from './model.js';
 
 const SUBJECT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9-]+\.[^.\s]+(\.[^.\s]+)*$/i;
@@ -41,7 +41,7 @@ const signalSchema = z
 export function parseSignal(input: unknown): Signal {
   const result = signalSchema.safeParse(input);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(signal)'}: ${i.message}`);
+    const problems = problemLines(result.error.issues, '(signal)');
     throw new RobosreError('invalid_signal', `invalid signal: ${problems.join('; ')}`, { problems });
   }
   return result.data;

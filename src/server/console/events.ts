@@ -23,7 +23,6 @@ export interface EventStreamOptions {
 
 export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024, maxStreams: 512, maxStreamsPerClient: 16 };
 
-
 interface Cooling {
   timer: NodeJS.Timeout;
   /** Another change arrived while cooling: send once more when the cool-down ends. */
