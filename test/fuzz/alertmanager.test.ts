@@ -84,7 +84,8 @@ describe('POST /webhook/alertmanager fuzz', () => {
   it('answers a well-formed envelope 200, every alert ingested or refused alone with its reason', async () => {
     const watch = watchEventLoop();
     await fc.assert(
-      fc.asyncProperty(fc.array(alert, { maxLength: 8 }), async (alerts) => {
+      // A `__proto__` key anywhere (fc.jsonValue makes them) is refused whole as prototype poisoning (400, test/alertmanager/http.test.ts), so not a well-formed envelope.
+      fc.asyncProperty(fc.array(alert, { maxLength: 8 }).filter((alerts) => !JSON.stringify(alerts).includes('"__proto__":')), async (alerts) => {
         const res = await post({ ...GOOD_ENVELOPE, alerts });
         expectNoServerError(res, `POST alerts ${JSON.stringify(alerts).slice(0, 300)}`);
         expect(res.status, res.body.slice(0, 300)).toBe(200);
