@@ -4,6 +4,7 @@
  */
 import ms from 'ms';
 import { parseRef, type Ref } from './codes.js';
+import { clip, quoted } from './text.js';
 
 export type Command =
   | { name: 'incidents' }
@@ -60,7 +61,7 @@ export function parseCommand(input: string): ParseResult {
     case 'silence':
       return withRef(name, args);
     default:
-      return { ok: false, error: `unknown command "${head}".\n${HELP_TEXT}` };
+      return { ok: false, error: `unknown command ${quoted(head)}.\n${HELP_TEXT}` };
   }
 }
 
@@ -68,16 +69,16 @@ function withRef(name: 'status' | 'ack' | 'approve' | 'deny' | 'silence', args: 
   const [first, ...rest] = args;
   if (first === undefined) return usage(name, `"${name}" needs an id`);
   const ref = parseRef(first);
-  if (!ref) return usage(name, `"${first}" is not an incident number or a 4-letter approval code`);
+  if (!ref) return usage(name, `${quoted(first)} is not an incident number or a 4-letter approval code`);
   switch (name) {
     case 'deny': {
       const reason = rest.join(' ').trim();
-      return { ok: true, command: reason ? { name, ref, reason: reason.slice(0, 500) } : { name, ref } };
+      return { ok: true, command: reason ? { name, ref, reason: clip(reason, 500) } : { name, ref } };
     }
     case 'silence': {
       if (rest.length !== 1) return usage(name, '"silence" needs an incident and one duration');
       const durationMs = ms(rest[0] as ms.StringValue);
-      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs <= 0) return usage(name, `"${rest[0]}" is not a duration (try 30m, 2h)`);
+      if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs <= 0) return usage(name, `${quoted(rest[0] ?? '')} is not a duration (try 30m, 2h)`);
       if (durationMs > MAX_SILENCE_MS) return usage(name, 'a silence from chat lasts at most 7d');
       return { ok: true, command: { name, ref, durationMs } };
     }

@@ -14,6 +14,7 @@ import { parseSignal, SIGNAL_LIMITS } from '../../src/engine/signal.js';
 import { DEFAULTS } from './defaults.js';
 import { compileTemplate, labelValue, type Labels } from './template.js';
 import { WEBHOOK_LIMITS, type WebhookAlert } from './webhook.js';
+import { clip } from '../../conversations/text.js';
 
 /** In a rule, `generic` means "an unclassified alert, but with a subject I choose". */
 export const GENERIC = 'generic';
@@ -139,7 +140,7 @@ function summaryOf(alert: WebhookAlert): string {
   const a = alert.annotations ?? {};
   const text = labelValue(a, 'summary') || labelValue(a, 'description') || labelValue(a, 'message');
   const line = `${labelValue(alert.labels, 'alertname') || 'alert'}${text ? `: ${text}` : ''}`;
-  return line.length > SIGNAL_LIMITS.summary ? `${line.slice(0, SIGNAL_LIMITS.summary - 1)}…` : line;
+  return clip(line, SIGNAL_LIMITS.summary);
 }
 
 /** The fields every signal from one alert shares, whichever rule maps it. */

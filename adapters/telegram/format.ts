@@ -4,6 +4,7 @@
  * the 4096-character limit by trimming the body, never the markup.
  */
 import type { ChatMessage } from '../../conversations/channel.js';
+import { clip } from '../../conversations/text.js';
 
 const LIMIT = 4096;
 
@@ -22,13 +23,13 @@ export function toHtml(message: ChatMessage): string {
   const body: string[] = [];
   for (const paragraph of message.body) {
     if (room <= 1) break;
-    const cut = paragraph.length + 1 > room ? `${paragraph.slice(0, Math.max(0, room - 2))}…` : paragraph;
+    const cut = clip(paragraph, room - 1);
     const escaped = escapeHtml(cut);
     body.push(escaped);
     // Escaping grows the text; count what is actually sent.
     room -= escaped.length + 1;
   }
-  return [...head, ...body, ...fields, ...footer].filter((l) => l.length > 0).join('\n').slice(0, LIMIT);
+  return clip([...head, ...body, ...fields, ...footer].filter((l) => l.length > 0).join('\n'), LIMIT);
 }
 
 export interface InlineKeyboard {

@@ -24,6 +24,7 @@ import { classify } from './errors.js';
 import { escapeHtml, toHtml, toKeyboard } from './format.js';
 import { malformedUpdate } from './update-shape.js';
 import { registerTelegramWebhook } from './webhook.js';
+import { clip } from '../../conversations/text.js';
 
 export interface TelegramChannelOptions {
   botToken: string;
@@ -68,7 +69,7 @@ export class TelegramChannel implements ChatChannel {
     return this.call(async () => {
       let topic: number | undefined;
       if (this.options.topics && (await this.forum())) {
-        topic = (await this.bot.api.createForumTopic(this.chatId, message.title.slice(0, 128))).message_thread_id;
+        topic = (await this.bot.api.createForumTopic(this.chatId, clip(message.title, 128))).message_thread_id;
       }
       const sent = await this.bot.api.sendMessage(this.chatId, toHtml(message), {
         parse_mode: 'HTML',
@@ -164,7 +165,7 @@ export class TelegramChannel implements ChatChannel {
         return;
       }
       const reply = await inbound.command(from!, ctx.message.text);
-      await ctx.reply(escapeHtml(reply.text).slice(0, 4096), { parse_mode: 'HTML', reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } });
+      await ctx.reply(escapeHtml(clip(reply.text, 4096)), { parse_mode: 'HTML', reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true } });
     });
     this.bot.on('callback_query:data', async (ctx) => {
       const from = identity(ctx);
@@ -174,7 +175,7 @@ export class TelegramChannel implements ChatChannel {
         return;
       }
       const reply = await inbound.button(from!, ctx.callbackQuery.data);
-      await ctx.answerCallbackQuery({ text: reply.text.slice(0, 200), show_alert: !reply.ok });
+      await ctx.answerCallbackQuery({ text: clip(reply.text, 200), show_alert: !reply.ok });
     });
     this.bot.on('callback_query', async (ctx) => {
       inbound.refused(identity(ctx), 'button press without data');

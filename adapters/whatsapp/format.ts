@@ -4,6 +4,7 @@
  * buttons. WhatsApp bodies are capped at 1600 characters.
  */
 import type { ChatMessage } from '../../conversations/channel.js';
+import { clip } from '../../conversations/text.js';
 
 export function toWhatsAppText(message: ChatMessage): string {
   const lines = [`*${message.title}*`];
@@ -14,5 +15,16 @@ export function toWhatsAppText(message: ChatMessage): string {
   else if (message.status && message.code) lines.push(message.status);
   if (message.footer) lines.push(message.footer);
   const text = lines.join('\n');
-  return text.length > 1600 ? `${text.slice(0, 1599)}…` : text;
+  return clip(text, 1600);
+}
+
+/**
+ * Text XML 1.0 can carry: control characters other than tab and line breaks,
+ * lone surrogate halves and U+FFFE/U+FFFF become U+FFFD, since the TwiML
+ * builder throws on them and a reply echoing such input would be a 500.
+ * @example xmlText('a\u0000b') // "a\uFFFDb"
+ */
+export function xmlText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

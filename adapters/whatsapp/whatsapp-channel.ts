@@ -14,8 +14,9 @@ import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandl
 import { problemLines } from '../../src/errors.js';
 import { BaseUrlHttpClient } from './base-url-client.js';
 import { classify } from './errors.js';
-import { toWhatsAppText } from './format.js';
+import { toWhatsAppText, xmlText } from './format.js';
 import { formParams, inboundSchema, statusSchema, type FormParams } from './webhook-params.js';
+import { clip } from '../../conversations/text.js';
 
 export const WHATSAPP_INBOUND_PATH = '/twilio/whatsapp';
 export const WHATSAPP_STATUS_PATH = '/twilio/status';
@@ -151,9 +152,9 @@ export class WhatsAppChannel implements ChatChannel {
     const now = this.options.now?.() ?? Date.now();
     const last = this.options.windows.lastInbound(number);
     if (last !== undefined && now - last < WINDOW_MS) return { body: toWhatsAppText(message) };
-    const headline = message.title.slice(0, 200);
-    if (message.code) return { contentSid: this.options.templates.approval, contentVariables: JSON.stringify({ 1: `${headline}: ${message.body[0] ?? ''}`.slice(0, 900), 2: message.code }) };
-    return { contentSid: this.options.templates.notification, contentVariables: JSON.stringify({ 1: headline, 2: (message.status ?? message.body[0] ?? '').slice(0, 900) }) };
+    const headline = clip(message.title, 200);
+    if (message.code) return { contentSid: this.options.templates.approval, contentVariables: JSON.stringify({ 1: clip(`${headline}: ${message.body[0] ?? ''}`, 900), 2: message.code }) };
+    return { contentSid: this.options.templates.notification, contentVariables: JSON.stringify({ 1: headline, 2: clip(message.status ?? message.body[0] ?? '', 900) }) };
   }
 
   /** The signature over the public URL and every posted field, before any field is looked at. */
@@ -190,7 +191,7 @@ export class WhatsAppChannel implements ChatChannel {
     // A quick-reply tap carries its payload ("APPROVE 7F3K"); typed replies carry the text.
     const text = params.ButtonPayload || params.Body || 'help';
     const answer = await this.inbound.command(from, text);
-    twiml.message(answer.text.slice(0, 1600));
+    twiml.message(xmlText(clip(answer.text, 1600)));
     return reply.type('text/xml').send(twiml.toString());
   }
 

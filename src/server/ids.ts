@@ -5,6 +5,7 @@
  * oddly must be refused, never taken for another id.
  */
 import { RobosreError } from '../errors.js';
+import { quoted } from '../../conversations/text.js';
 
 const DECIMAL = /^[1-9][0-9]*$/;
 
@@ -20,7 +21,7 @@ export function idParam(params: unknown): number {
   const raw = (params as { id?: unknown } | null)?.id;
   const id = typeof raw === 'string' ? decimalId(raw) : undefined;
   if (id === undefined) {
-    const shown = typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : 'nothing';
+    const shown = typeof raw === 'string' ? quoted(raw) : 'nothing';
     const problem = `path.id: must be a decimal number from 1 to ${Number.MAX_SAFE_INTEGER}, without sign, spaces or leading zeros; got ${shown}`;
     throw new RobosreError('invalid_request', problem, { problems: [problem] });
   }

@@ -86,6 +86,18 @@ describe('Twilio webhooks', () => {
     expect(channelHealth(w.runtime.store.db, 'whatsapp')?.healthy ?? true).toBe(true);
   });
 
+  it('answers any text a person may send, echoing NULs and cut emoji as valid TwiML (both were a 500)', async () => {
+    world = await waWorld();
+    const w = world;
+    const texts = ['\u0000', 'frob\u0000nicate', '\u{1F600}'.repeat(1000), '\u{1F600}'.repeat(2048), `status 4\u00002`, 'silence 42 \u0007'];
+    for (const [i, text] of texts.entries()) {
+      const sid = `SM${String(i).padStart(32, '0')}`;
+      const res = await signed(w, '/twilio/whatsapp', inbound(w, text, sid));
+      expect(res.statusCode, `${JSON.stringify(text.slice(0, 20))}: ${res.body.slice(0, 200)}`).toBe(200);
+      expect(res.body).toMatch(/^<\?xml[\s\S]*<Message>[\s\S]+<\/Message><\/Response>$/);
+    }
+  });
+
   it('runs an inbound message once: the same MessageSid again is answered without running it', async () => {
     world = await waWorld();
     const w = world;

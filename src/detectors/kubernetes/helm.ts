@@ -7,6 +7,7 @@
  */
 import type { Confidence, Severity } from '../../../policies/types.js';
 import type { Verdict } from './detect.js';
+import { clip } from '../../../conversations/text.js';
 
 export interface HelmReleaseView {
   namespace: string;
@@ -67,8 +68,6 @@ const MAX_STATUS = 60;
 
 /** Their manifest is not what should run: an older revision, or a release being removed. */
 const NOT_INTENDED = new Set(['superseded', 'uninstalling', 'uninstalled']);
-
-const clip = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
 
 const pendingStatus = (release: HelmReleaseView): boolean => release.status.trim().toLowerCase().startsWith('pending-');
 
