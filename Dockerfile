@@ -1,25 +1,29 @@
 # robosre's image: `docker build -t robosre:0.1.0 .` (docs/deploy.md).
 #
-# Both stages are on the same Debian release (bookworm): better-sqlite3's
-# native addon is compiled in the first against its glibc and copied into the
-# second, so they must not drift apart (plain `node:20` follows Debian's newest).
-ARG NODE_IMAGE=node:20-bookworm
+# Both stages are on the same Debian release (bookworm) and the same Node
+# release (NODE_24 in scripts/node/versions.env), so what the build stage
+# installs runs unchanged in the slim runtime stage. better-sqlite3 ships
+# Node-API prebuilt addons (one binary for every Node ABI), so nothing is
+# compiled.
+ARG NODE_IMAGE=node:24.22.3-bookworm
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# The full node image carries python3, make and g++, which node-gyp needs when
-# better-sqlite3 has no prebuilt addon for this Node ABI; with nodedir it
-# compiles against the image's own Node headers instead of downloading them.
-ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No dependency script runs: better-sqlite3's implicit `node-gyp rebuild` would only replace
+# the prebuilt addon it ships, and the build needs nothing else (tsc, no bundler).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY adapters ./adapters
 COPY conversations ./conversations
 COPY policies ./policies
 COPY src ./src
 COPY drizzle ./drizzle
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The runtime keeps one addon, the prebuilt one for this platform (glibc Linux): better-sqlite3's
+# SQLite sources and other platforms' prebuilds are 25 of its 27 MB.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
+ && find node_modules/better-sqlite3/prebuilds -name '*.node' ! -name "linux-$(node -p process.arch).node" -delete
 
 FROM ${NODE_IMAGE}-slim
 ENV NODE_ENV=production

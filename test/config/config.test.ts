@@ -113,7 +113,7 @@ describe('config', () => {
     expect(run.stderr).toContain(`invalid config ${file}:\n  environment: Invalid option`);
     expect(existsSync(join(dir, 'never.db'))).toBe(false);
     expect(() => loadConfig(join(dir, 'missing.yaml'))).toThrow(/cannot read config/);
-  });
+  }, 90_000);
 
   it('`robosre config validate` prints every problem on its own line with its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'robosre-validate-'));
@@ -136,5 +136,5 @@ describe('config', () => {
       '  auth.tokens.0.token: environment variable ROBOSRE_UNSET_TOKEN is not set or empty',
       '  auth.tokens.0.role: Invalid option: expected one of "viewer"|"approver"|"admin"',
     ]);
-  });
+  }, 90_000);
 });

@@ -72,13 +72,13 @@ describe('Kubernetes executor on a real API server', () => {
     const first = await executor.execute(suspend);
     expect(first).toMatchObject({ outcome: 'succeeded', before: { suspend: false, resourceVersion: expect.any(String) }, after: { suspend: true } });
     const stored = await batch.readNamespacedCronJob({ name: 'nightly', namespace: 'ci' });
-    expect(stored.spec!.suspend).toBe(true);
+    expect(stored.spec.suspend).toBe(true);
     expect(stored.metadata!.annotations![ACTION_KEY_ANNOTATION]).toBe(suspend.idempotencyKey);
     expect(stored.metadata!.managedFields!.some((f) => f.manager === 'robosre')).toBe(true);
     expect(await executor.execute(suspend)).toMatchObject({ outcome: 'succeeded', alreadyApplied: true });
     expect((await batch.readNamespacedCronJob({ name: 'nightly', namespace: 'ci' })).metadata!.resourceVersion).toBe(stored.metadata!.resourceVersion);
     expect(await executor.execute(authorized('resume_workload', 'cronjob/ci/nightly'))).toMatchObject({ outcome: 'succeeded', after: { suspend: false } });
-    expect((await batch.readNamespacedCronJob({ name: 'nightly', namespace: 'ci' })).spec!.suspend).toBe(false);
+    expect((await batch.readNamespacedCronJob({ name: 'nightly', namespace: 'ci' })).spec.suspend).toBe(false);
   });
 
   it('scale_to_zero records the replica count on the object, and resume_workload restores it', async () => {

@@ -108,12 +108,12 @@ describe('robosre policy explain (real entry point)', () => {
     const r = await robosre('policy', 'explain', '--type', 'runtime_dependency_outage', '--action', 'rollout_restart', '--env', 'staging', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'auto', actionClass: 'recover', environment: 'staging' });
-  });
+  }, 90_000);
 
   it('exits 2 on unknown input and on usage errors', async () => {
     const unknown = await robosre('policy', 'explain', '--type', 'disk_full', '--action', 'cordon_node', '--json');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/valid types: node_disk_pressure/);
     expect((await robosre('policy', 'explain', '--action', 'cordon_node')).code).toBe(2);
-  });
+  }, 90_000);
 });
