@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'unknown_rule'
   | 'rule_exists'
   | 'rule_conflict'
-  | 'read_only_rule';
+  | 'read_only_rule'
+  | 'remote_error';
 
 /** The shape of a zod issue that a problem line needs (zod's own type, without importing zod here). */
 interface ValidationIssue {

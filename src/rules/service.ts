@@ -74,9 +74,8 @@ function environmentsOf(rule: OperatorRule): Record<Environment, boolean> {
 }
 
 /** The rule without its version, for "did anything change". */
-function content(rule: OperatorRule): Omit<OperatorRule, 'version'> {
-  const { version: _version, ...rest } = rule;
-  return rest;
+function content(rule: OperatorRule): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(rule).filter(([key]) => key !== 'version'));
 }
 
 function revisionView(row: repo.RuleRevisionRow): RuleRevision {
