@@ -44,6 +44,8 @@ export function validateRule(input: unknown, version: number, where: string): Va
   if (typeof rest.id === 'string' && rest.id.startsWith(BUILTIN_PREFIX)) {
     problems.push(`${where}.id: ids starting with "${BUILTIN_PREFIX}" name built-in rules; clone the built-in to get a custom id`);
   }
+  // GET /api/rules/export is the rules file, so a rule of that id could not be read back.
+  if (rest.id === 'export') problems.push(`${where}.id: "export" is reserved (GET /api/rules/export)`);
   try {
     const rule = parseOperatorRule({ ...rest, version });
     if (problems.length > 0) throw invalidRule(problems);

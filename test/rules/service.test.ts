@@ -142,6 +142,7 @@ describe('revisions and locking', () => {
     expect(auto.message).toContain('rule.allowedActionProfile.auto.0: drain_node is a disruptive action');
     refused(() => service.create({ ...NEW_RULE, id: 'r4', signalSelector: { shell: 'rm -rf /' } }, ADA), 'invalid_rule');
     refused(() => service.create({ ...NEW_RULE, id: 'builtin.mine' }, ADA), 'invalid_rule');
+    refused(() => service.create({ ...NEW_RULE, id: 'export' }, ADA), 'invalid_rule');
     refused(() => service.create({ ...NEW_RULE, id: 'r5', notes: 'x'.repeat(40_000) }, ADA), 'invalid_rule');
   });
 
