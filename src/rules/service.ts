@@ -99,7 +99,7 @@ export class RulesService {
   private readonly db: Db;
   private readonly fileRules: readonly OperatorRule[];
   private readonly clock: Clock;
-  private readonly listeners = new Set<(rules: readonly OperatorRule[]) => void>();
+  private readonly listeners = new Set<(rules: OperatorRule[]) => void>();
   private cached: { marker: number; rules: readonly OperatorRule[] } | undefined;
 
   constructor(options: RulesServiceOptions) {
@@ -113,20 +113,21 @@ export class RulesService {
    * rules, in id order. Re-read when any revision was written since the last
    * look (another process too: the CLI against the local database).
    */
-  current(): readonly OperatorRule[] {
+  current(): OperatorRule[] {
     const marker = repo.lastRevisionId(this.db);
-    if (this.cached?.marker === marker) return this.cached.rules;
+    // A copy: the caller may keep or change it without touching the cache.
+    if (this.cached?.marker === marker) return [...this.cached.rules];
     const custom = repo.listCustomRules(this.db).filter((r) => !r.deleted);
     const ids = new Set(custom.map((r) => r.id));
     const rules = Object.freeze([...this.fileRules.filter((r) => !ids.has(r.id)), ...custom.map((r) => r.rule)]);
     const changed = this.cached !== undefined;
     this.cached = { marker, rules };
-    if (changed) for (const listener of this.listeners) listener(rules);
-    return rules;
+    if (changed) for (const listener of this.listeners) listener([...rules]);
+    return [...rules];
   }
 
   /** Calls `listener` with the new effective rules after each change; returns the unsubscribe. */
-  onChange(listener: (rules: readonly OperatorRule[]) => void): () => void {
+  onChange(listener: (rules: OperatorRule[]) => void): () => void {
     this.current();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

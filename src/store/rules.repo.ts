@@ -1,7 +1,7 @@
 /** Custom operator rules and their immutable revisions (docs/rules.md "Rules as data"). */
 import { asc, eq, max } from 'drizzle-orm';
 import type { OperatorRule } from '../../policies/types.js';
-import type { Db } from './db.js';
+import { preparedPerDb, type Db } from './db.js';
 import { customRules, ruleRevisions, type RuleDiffEntry } from './schema.js';
 
 export type CustomRuleRow = typeof customRules.$inferSelect;
@@ -47,7 +47,12 @@ export function revisionsOf(db: Db, ruleId: string): RuleRevisionRow[] {
   return db.select().from(ruleRevisions).where(eq(ruleRevisions.ruleId, ruleId)).orderBy(asc(ruleRevisions.version)).all();
 }
 
+// Prepared once: the engine asks for the effective rules at every step, and this marker is all it costs when nothing changed.
+const statements = preparedPerDb((db) => ({
+  lastRevisionId: db.select({ id: max(ruleRevisions.id) }).from(ruleRevisions).prepare(),
+}));
+
 /** The newest revision id of any rule: a cheap marker that tells a reader whether anything changed since it last looked. */
 export function lastRevisionId(db: Db): number {
-  return db.select({ id: max(ruleRevisions.id) }).from(ruleRevisions).get()?.id ?? 0;
+  return statements(db).lastRevisionId.get()?.id ?? 0;
 }
