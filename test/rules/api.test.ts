@@ -93,7 +93,7 @@ describe('/api/rules', () => {
 
   it('refuses bad input with the path and reason, and stores nothing', async () => {
     const post = (body: unknown): FuzzRequest => ({ method: 'POST', path: '/api/rules', headers: ADMIN, body });
-    await refused(post({ reason: 'x', rule: { ...RULE, id: 'r-unknown', colour: 'red' } }), 400, 'invalid_rule', /rule(\.\(root\))?: .*colour/);
+    await refused(post({ reason: 'x', rule: { ...RULE, id: 'r-unknown', colour: 'red' } }), 400, 'invalid_rule', 'rule: Unrecognized key: "colour"');
     await refused(post({ reason: 'x', rule: { ...RULE, id: 'r-type', enabled: 'yes' } }), 400, 'invalid_rule', 'rule.enabled');
     await refused(post({ reason: 'x', rule: { ...RULE, id: 'r-secret', signalSelector: { app: 'xoxb-1234567890-abcdefgh' } } }), 400, 'invalid_rule', 'rule.signalSelector.app: value looks like a Slack token');
     await refused(post({ reason: 'x', rule: { ...RULE, id: 'r-cmd', allowedActionProfile: { deny: [], command: 'kubectl delete ns x' } } }), 400, 'invalid_rule', 'rule.allowedActionProfile.command: rules may not define commands');
