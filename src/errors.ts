@@ -15,7 +15,13 @@ export type ErrorCode =
   | 'already_acknowledged'
   | 'invalid_silence'
   | 'store_error'
-  | 'cannot_listen';
+  | 'cannot_listen'
+  | 'invalid_rule'
+  | 'unknown_rule'
+  | 'rule_exists'
+  | 'rule_conflict'
+  | 'read_only_rule'
+  | 'remote_error';
 
 /** The shape of a zod issue that a problem line needs (zod's own type, without importing zod here). */
 interface ValidationIssue {

@@ -24,6 +24,7 @@ import { systemClock } from './engine/settings.js';
 import { openStore, type Store } from './store/db.js';
 import { claimRequest } from './store/handled-requests.repo.js';
 import * as kvRepo from './store/kv.repo.js';
+import { RulesService } from './rules/service.js';
 
 export interface Runtime {
   config: Config;
@@ -48,6 +49,8 @@ export interface Runtime {
   clock: Clock;
   /** Masks every configured secret in text that is logged, stored, answered or sent to chat. */
   redactor: Redactor;
+  /** Operator rules: the file's and the stored custom ones (docs/rules.md "Rules as data"). */
+  rules: RulesService;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -93,7 +96,11 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           now: () => clock.now(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
-  const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
+  const rules = new RulesService({ db: store.db, fileRules: config.rules, clock });
+  // One array the engine reads at every step, kept equal to the effective rules in place (the engine copies its settings object, not the array).
+  const engineRules = [...rules.current()];
+  rules.onChange((next) => engineRules.splice(0, engineRules.length, ...next));
+  const engine = new Engine({ store, executor, settings: { ...engineSettings(config), rules: engineRules }, clock, logger });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
@@ -209,7 +216,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
       })
     : null;
   const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor };
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

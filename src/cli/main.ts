@@ -13,6 +13,7 @@ import { incidentCommand, incidentsCommand } from './incidents-command.js';
 import { policyCommand } from './policy-command.js';
 import { rbacCommand } from './rbac-command.js';
 import { aboutCommand } from './about-command.js';
+import { rulesCommand } from './rules-command.js';
 import { VERSION } from '../about.js';
 
 const program = new Command('robosre')
@@ -21,7 +22,7 @@ const program = new Command('robosre')
   .exitOverride()
   .showHelpAfterError(false);
 
-for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand(), aboutCommand()]) {
+for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand(), aboutCommand(), rulesCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

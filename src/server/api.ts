@@ -36,7 +36,7 @@ const approvalsQuery = z.object({ state: z.enum(['pending', 'approved', 'denied'
 const actionBody = z.object({ action: z.string().min(1).max(64), target: z.string().min(1).max(253), why: z.string().min(1).max(500), patch: reviewedPatchSchema.optional() }).strict();
 const decisionBody = z.object({ reason: z.string().max(500).optional() }).strict().optional();
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+export function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`);

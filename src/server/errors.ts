@@ -2,8 +2,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { RobosreError, type ErrorCode } from '../errors.js';
 
-export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } });
+export function sendError(reply: FastifyReply, status: number, code: string, message: string, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.code(status).send({ error: { code, message, ...extra } });
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -16,6 +16,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   already_acknowledged: 409,
   invalid_silence: 400,
   illegal_transition: 409,
+  invalid_rule: 400,
+  unknown_rule: 404,
+  rule_exists: 409,
+  rule_conflict: 409,
+  read_only_rule: 409,
 };
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -23,7 +28,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof RobosreError) {
       const status = STATUS[error.code] ?? 500;
       if (status >= 500) request.log.error({ err: error }, 'request failed');
-      return sendError(reply, status, error.code, error.message);
+      // A stale rule version is answered with the current one, so the client can reload and retry.
+      const current = typeof error.context.currentVersion === 'number' ? { currentVersion: error.context.currentVersion } : {};
+      return sendError(reply, status, error.code, error.message, current);
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 500) {

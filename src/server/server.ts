@@ -10,6 +10,7 @@ import { about } from '../about.js';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
 import { registerApi } from './api.js';
+import { registerRulesApi } from './rules-api.js';
 import { TokenAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -61,6 +62,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     channels: runtime.channels.map((c) => c.name),
     receiving: (name) => runtime.starter.state(name),
   });
+  registerRulesApi(app, { rules: runtime.rules, auth });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

@@ -5,6 +5,7 @@
  */
 import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { ActionParams } from '../engine/executor.js';
+import type { OperatorRule } from '../../policies/types.js';
 
 export const incidents = sqliteTable(
   'incidents',
@@ -285,3 +286,49 @@ export const handledRequests = sqliteTable(
   },
   (t) => [index('handled_requests_expiry').on(t.expiresAt)],
 );
+
+/**
+ * Operator rules kept as data (docs/rules.md "Rules as data"): the head of
+ * each custom rule, one row per rule id. `version` is the number of its newest
+ * revision; a deleted rule keeps its row (and its version sequence) with
+ * `deleted` set, so a later create continues its history.
+ */
+export const customRules = sqliteTable('custom_rules', {
+  id: text('id').primaryKey(),
+  version: integer('version').notNull(),
+  rule: text('rule', { mode: 'json' }).$type<OperatorRule>().notNull(),
+  deleted: integer('deleted', { mode: 'boolean' }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  updatedBy: text('updated_by').notNull(),
+});
+
+/**
+ * Every change to a custom rule, never updated or deleted: who (the API
+ * token's person), when, why, the whole rule after the change and its diff
+ * against the revision before. The unique (rule, version) index is the
+ * optimistic lock: two writers of the same version cannot both commit.
+ */
+export const ruleRevisions = sqliteTable(
+  'rule_revisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id').notNull(),
+    version: integer('version').notNull(),
+    change: text('change').notNull(),
+    rule: text('rule', { mode: 'json' }).$type<OperatorRule>().notNull(),
+    diff: text('diff', { mode: 'json' }).$type<RuleDiffEntry[]>().notNull(),
+    reason: text('reason').notNull(),
+    by: text('by').notNull(),
+    at: integer('at').notNull(),
+    /** The version a `restore` brought back. */
+    restoredFrom: integer('restored_from'),
+  },
+  (t) => [uniqueIndex('rule_revisions_rule_version').on(t.ruleId, t.version)],
+);
+
+/** One changed leaf of a rule: absent `before` is an addition, absent `after` a removal. */
+export interface RuleDiffEntry {
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
