@@ -13,7 +13,6 @@ import type { Clock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import * as repo from '../store/rules.repo.js';
-import type { RuleDiffEntry } from '../store/schema.js';
 import { diffRules } from './diff.js';
 import { BUILTIN_PREFIX, builtInRules, findBuiltIn, type Layer } from './layers.js';
 import { invalidRule, reasonSchema, validateRule } from './validate.js';
@@ -43,16 +42,8 @@ export interface RuleEntry {
   updatedBy?: string;
 }
 
-export interface RuleRevision {
-  version: number;
-  change: repo.RuleChange;
-  rule: OperatorRule;
-  diff: RuleDiffEntry[];
-  reason: string;
-  by: string;
-  at: number;
-  restoredFrom?: number;
-}
+/** A stored revision, as the history shows it. */
+export type RuleRevision = Omit<repo.NewRevision, 'ruleId'>;
 
 export interface ImportResult {
   created: string[];
