@@ -19,7 +19,8 @@ import { TelegramEmulator } from './bot-api-emulator.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TOKEN = '424242:AAE-unreachable_token-Xy9';
 const CHAT = -100555;
-const GRACE_MS = 3_000;
+// Long enough for a loaded machine to stop cleanly; a shutdown held up by Telegram would still be cut off by it (exit 1).
+const GRACE_MS = 10_000;
 const dir = mkdtempSync(join(tmpdir(), 'robosre-tg-unreachable-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -107,11 +108,12 @@ describe('Telegram unreachable', () => {
     expect(reported.channels[0]!.error).toMatch(/getMe/);
     const api = await channels(first.url);
     expect(api.channels).toEqual([expect.objectContaining({ name: 'telegram', receiving: expect.objectContaining({ status: 'retrying' }) })]);
-    const stopAt = Date.now();
     first.child.kill('SIGTERM');
     await until('the process to exit after SIGTERM', () => Promise.resolve(first.child.exitCode !== null || first.child.signalCode !== null ? true : undefined), GRACE_MS + 10_000);
     expect(first.child.signalCode, 'ended by itself, not by the signal').toBeNull();
-    expect(Date.now() - stopAt, 'exits within the grace period (plus process teardown)').toBeLessThan(GRACE_MS + 5_000);
+    // Past the grace period the service exits 1 saying so: 0 and no such line means it stopped in time by itself.
+    expect(first.child.exitCode, 'stopped within the grace period').toBe(0);
+    expect(first.lines.some((l) => l.includes('exiting anyway'))).toBe(false);
     expect(first.lines.some((l) => l.includes('channel cannot start receiving'))).toBe(true);
 
     // 2. Telegram comes back while robosre runs: the background retry starts the channel.
