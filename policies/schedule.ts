@@ -80,12 +80,19 @@ function offsetAt(format: Intl.DateTimeFormat, at: number): number {
   return wall - Math.floor(at / 1000) * 1000;
 }
 
-/** The instant a local wall-clock time happens; a time skipped by a DST jump lands just after the jump. */
+/**
+ * The instant a local wall-clock time happens, as Temporal's "compatible" disambiguation has it:
+ * a time that happens twice (clocks going back) is the earlier one; a time skipped by clocks going
+ * forward is moved forward by the gap.
+ */
 function instantOf(format: Intl.DateTimeFormat, year: number, month: number, day: number, minuteOfDay: number): number {
   const wall = Date.UTC(year, month - 1, day, Math.floor(minuteOfDay / 60), minuteOfDay % 60);
-  const first = wall - offsetAt(format, wall);
-  const second = wall - offsetAt(format, first);
-  return Math.max(first, second);
+  const DAY = 86_400_000;
+  // Offsets on either side of any transition that day.
+  const before = offsetAt(format, wall - DAY);
+  const after = offsetAt(format, wall + DAY);
+  const valid = [wall - before, wall - after].filter((t) => t + offsetAt(format, t) === wall).sort((a, b) => a - b);
+  return valid[0] ?? wall - before;
 }
 
 const previous = (d: Weekday): Weekday => WEEKDAYS[(WEEKDAYS.indexOf(d) + 6) % 7]!;

@@ -13,6 +13,7 @@ import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runne
 import type { ChatChannel, ReplayGuard } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
+import { compileRuleSet } from '../policies/rule-set.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { ChannelStarter } from './delivery/channel-starter.js';
@@ -51,9 +52,11 @@ export interface Runtime {
 }
 
 export function engineSettings(config: Config): EngineSettings {
+  // Compiled once; the store of rules will hand the engine a new set through the same getter.
+  const ruleSet = compileRuleSet(config.rules);
   return {
     environment: config.environment,
-    rules: config.rules,
+    rules: () => ruleSet,
     approvalTtlMs: config.engine.approvalTtl,
     analysisDelayMs: config.engine.analysisDelay,
     stageTimeoutMs: config.engine.stageTimeout,
@@ -93,7 +96,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           now: () => clock.now(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
-  const engine = new Engine({ store, executor, settings: engineSettings(config), clock, logger });
+  const settings = engineSettings(config);
+  const engine = new Engine({ store, executor, settings, clock, logger });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
@@ -151,6 +155,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     engine,
     channels,
     routes: config.routing,
+    rules: settings.rules,
     cluster: config.cluster.name,
     clock,
     logger: logger.child({ component: 'delivery' }),
