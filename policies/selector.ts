@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { RuleFacts } from './expressions.js';
 
 const glob = z.string().min(1).max(253);
-const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_.\/-]{0,127}$/;
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_./-]{0,127}$/;
 const DETECTOR = /^[a-z][a-z0-9_]{0,63}$/;
 
 export const signalSelectorSchema = z

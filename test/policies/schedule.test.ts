@@ -1,6 +1,6 @@
 /** Suppression windows in IANA zones, across midnight and both DST jumps, with the clock as an argument. */
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, parseOperatorRule, PolicyInputError } from '../../policies/index.js';
+import { compileSchedule, parseOperatorRule, type PolicyInputError } from '../../policies/index.js';
 
 const at = (iso: string) => Date.parse(iso);
 const night = compileSchedule([{ from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' }]);
