@@ -21,7 +21,7 @@ export interface RuleFacts {
   namespace?: string;
   target?: string;
   node?: string;
-  /** The detector kind that raised it: kubernetes_watch, alertmanager, health_check, golden_signals, chat_delivery … */
+  /** The detector kind that raised it: kubernetes_watch, alertmanager, health_check, metric_threshold, chat_delivery … */
   trigger: string;
   /** Every detector kind that has reported it. */
   sources: readonly string[];
