@@ -38,7 +38,13 @@ export interface Resolution {
 
 export interface RuleSet {
   readonly rules: readonly OperatorRule[];
-  resolve(facts: RuleFacts, now: number): Resolution;
+  /** Enabled rules for this incident type in this environment, before selector and threshold: cheap, for callers that can skip resolving. */
+  scoped(incidentType: string, environment: RuleFacts['environment']): readonly OperatorRule[];
+  /**
+   * `severity` considers only rules that set a severity or escalate one: what a repeat or the periodic
+   * review needs, at a fraction of the cost. Everything else in the answer is then partial.
+   */
+  resolve(facts: RuleFacts, now: number, aspect?: 'all' | 'severity'): Resolution;
 }
 
 interface CompiledRule {
@@ -80,9 +86,20 @@ function compileRule(rule: OperatorRule): CompiledRule {
 export function compileRuleSet(rules: readonly OperatorRule[]): RuleSet {
   const compiled = rules.map(compileRule);
   const byRule = new Map(compiled.map((c) => [c.rule, c]));
+  const scopes = new Map<string, OperatorRule[]>();
+  const scoped = (incidentType: string, environment: RuleFacts['environment']): OperatorRule[] => {
+    const key = `${incidentType}/${environment}`;
+    let found = scopes.get(key);
+    if (!found) {
+      found = scopedRules(rules, incidentType, environment);
+      scopes.set(key, found);
+    }
+    return found;
+  };
   return {
     rules,
-    resolve(facts, now) {
+    scoped,
+    resolve(facts, now, aspect = 'all') {
       const out: Resolution = { applied: [], failures: [], mentions: [] };
       let activation: Record<string, unknown> | undefined;
       const run = (c: CompiledRule, expression: CompiledExpression, field: string): boolean | undefined => {
@@ -92,8 +109,9 @@ export function compileRuleSet(rules: readonly OperatorRule[]): RuleSet {
         out.failures.push({ ruleId: c.rule.id, version: c.rule.version, field, error: result.error });
         return undefined;
       };
-      for (const rule of scopedRules(rules, facts.incidentType, facts.environment)) {
+      for (const rule of scoped(facts.incidentType, facts.environment)) {
         const c = byRule.get(rule)!;
+        if (aspect === 'severity' && rule.severity === undefined && c.escalations.length === 0) continue;
         if (!c.selector(facts)) continue;
         if (c.threshold && run(c, c.threshold, 'thresholdExpression') !== true) continue;
         out.applied.push(rule);

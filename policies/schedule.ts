@@ -109,7 +109,15 @@ export function compileSchedule(windows: readonly SuppressionWindow[] | undefine
     const timeZone = w.timeZone ?? 'UTC';
     return { from: minutes(w.from), to: minutes(w.to), days: w.days, format: formatterFor(timeZone), label: `${w.from}–${w.to} ${timeZone}` };
   });
+  // Windows start and end on whole minutes, so the answer holds for the whole minute; Intl is slow (~20 µs a call).
+  let memo: { minute: number; answer: ActiveWindow | undefined } | undefined;
   return (at) => {
+    const minute = Math.floor(at / 60_000);
+    if (memo?.minute !== minute) memo = { minute, answer: check(at) };
+    return memo.answer;
+  };
+
+  function check(at: number): ActiveWindow | undefined {
     let found: ActiveWindow | undefined;
     for (const w of compiled) {
       const local = localTime(w.format, at);
@@ -123,9 +131,10 @@ export function compileSchedule(windows: readonly SuppressionWindow[] | undefine
       // The end is today at `to`, or tomorrow when the window runs over midnight and started today.
       const endDate = new Date(Date.UTC(local.year, local.month - 1, local.day + (overnight && inToday ? 1 : 0)));
       const end = instantOf(w.format, endDate.getUTCFullYear(), endDate.getUTCMonth() + 1, endDate.getUTCDate(), w.to);
-      const until = end > at ? end : at + 60_000;
+      // The end is a whole minute after `at` (see the memo): at least the next minute.
+      const until = end > at ? end : (Math.floor(at / 60_000) + 1) * 60_000;
       if (!found || until > found.until) found = { until, label: w.label };
     }
     return found;
-  };
+  }
 }

@@ -117,7 +117,7 @@ export class Engine {
       const verifying = db.transaction(() => {
         const incident = incidentsRepo.getIncident(db, id);
         if (!incident || incident.phase === 'done') return undefined;
-        const resolution = rules.resolve(incidentFacts(incident), now);
+        const resolution = rules.resolve(incidentFacts(incident), now, 'severity');
         recordRuleFailures(db, id, resolution.failures, now);
         const ruled = resolveSeverity(incident.severity, { escalation: resolution.escalation });
         if (ruled.severity === incident.severity) return undefined;

@@ -83,16 +83,20 @@ export function ingestSignal(db: Db, signal: Signal, settings: EngineSettings, n
     return { outcome: 'duplicate', incidentId: null, wake: false };
   }
   const cls = getIncidentClass(signal.incidentType);
-  const resolution = settings.rules().resolve(signalFacts(signal, settings.environment), now);
-  const windowMs = resolveCooldowns(cls, resolution.applied, settings.environment).duplicateSuppressionSeconds * 1000;
+  const rules = settings.rules();
+  // Resolved only when needed: a plain repeat under rules that do not change the window pays nothing for them.
+  let resolution: Resolution | undefined;
+  const resolved = () => (resolution ??= rules.resolve(signalFacts(signal, settings.environment), now));
+  const tunesWindow = rules.scoped(signal.incidentType, settings.environment).some((r) => r.cooldownSeconds?.duplicateSuppressionSeconds !== undefined);
+  const windowMs = resolveCooldowns(cls, tunesWindow ? resolved().applied : [], settings.environment).duplicateSuppressionSeconds * 1000;
   const latest = incidentsRepo.findLatestBySubject(db, signal.subject, signal.incidentType);
   const outcome = correlate(signal, latest, windowMs);
-  const result = apply(db, signal, outcome, settings, resolution, now);
+  const result = apply(db, signal, outcome, settings, resolved, now);
   if (signal.id && result.incidentId !== null) incidentsRepo.attachSignal(db, signal.id, result.incidentId);
   return result;
 }
 
-function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, resolution: Resolution, now: number): IngestResult {
+function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, resolved: () => Resolution, now: number): IngestResult {
   switch (outcome.kind) {
     case 'ignore':
       return { outcome: 'ignored', incidentId: null, wake: false };
@@ -111,7 +115,7 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
     case 'reopen':
       return reopen(db, outcome.incidentId, signal, now);
     case 'create':
-      return create(db, signal, settings, resolution, now);
+      return create(db, signal, settings, resolved(), now);
   }
 }
 
@@ -126,15 +130,16 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical:
  */
 function escalate(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): boolean {
   const rules = settings.rules();
-  // Plain repeats are the hot path: without rules they need no read.
-  if (!signal.severity && !signal.node && rules.rules.length === 0) return false;
+  // Plain repeats are the hot path: without a rule that could raise the severity they need no read.
+  const ruled = rules.scoped(signal.incidentType, settings.environment).some((r) => r.severity !== undefined || r.severityEscalation?.length);
+  if (!signal.severity && !signal.node && !ruled) return false;
   const incident = incidentsRepo.getIncident(db, id);
   if (!incident) return false;
-  const resolution = rules.resolve(incidentFacts(incident), now);
+  const resolution = rules.resolve(incidentFacts(incident), now, 'severity');
   recordRuleFailures(db, id, resolution.failures, now);
   const reported = signal.severity ? resolveSeverity(signal.severity, resolution) : undefined;
-  const ruled = resolveSeverity(incident.severity, { escalation: resolution.escalation });
-  const candidates = [reported, ruled].filter((c): c is { severity: Severity; reasons: string[] } => c !== undefined && SEVERITY_RANK[c.severity] > SEVERITY_RANK[incident.severity]);
+  const escalated = resolveSeverity(incident.severity, { escalation: resolution.escalation });
+  const candidates = [reported, escalated].filter((c): c is { severity: Severity; reasons: string[] } => c !== undefined && SEVERITY_RANK[c.severity] > SEVERITY_RANK[incident.severity]);
   const raised = candidates.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
   if (raised) {
     const why = raised === reported ? [signal.summary ?? signal.trigger, ...raised.reasons].join('; ') : raised.reasons.join('; ');
