@@ -57,11 +57,6 @@ interface CompiledRule {
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
-/** The higher of two severities. */
-export function maxSeverity(a: Severity, b: Severity): Severity {
-  return RANK[b] > RANK[a] ? b : a;
-}
-
 function compileRule(rule: OperatorRule): CompiledRule {
   return {
     rule,

@@ -34,7 +34,7 @@ const PAUSE_KEY = 'automatic_actions_paused';
  * How often the rules judge every open incident again: an escalation after N
  * minutes comes due, and a rule set swapped in since applies to what is open.
  */
-export const RULE_REVIEW_INTERVAL_MS = 30_000;
+const RULE_REVIEW_INTERVAL_MS = 30_000;
 
 const IMMEDIATE_PHASES: readonly WorkerPhase[] = ['analyze', 'plan', 'execute'];
 
