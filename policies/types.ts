@@ -169,7 +169,7 @@ export interface OperatorRule {
   signalSelector?: SignalSelector;
   /** CEL over the rule view: the rule applies only while it holds (docs/rules.md). */
   thresholdExpression?: string;
-  /** Replaces the built-in severity while the rule applies. */
+  /** Replaces the built-in severity when the incident opens (and the severity a repeat reports). */
   severity?: Severity;
   severityEscalation?: SeverityEscalation[];
   notificationPolicy?: NotificationPolicy;

@@ -198,9 +198,10 @@ function create(db: Db, signal: Signal, settings: EngineSettings, resolution: Re
     severity: values.severity,
   });
   if (severity.reasons.length) incidentsRepo.appendEvent(db, id, now, 'rule', severity.reasons.join('; '), { severity: severity.severity });
-  recordRuleFailures(db, id, resolution.failures, now);
   linkParent(db, id, values, now);
   enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  // After the opening, so the thread says it second.
+  recordRuleFailures(db, id, resolution.failures, now);
   return { outcome: 'created', incidentId: id, wake: true };
 }
 

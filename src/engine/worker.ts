@@ -131,7 +131,8 @@ function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
   const handled = handlerOf(deps, incident).analyze(context(deps, incident));
   const resolution = rulesFor(deps, incident, now);
-  const ruled = resolveSeverity(handled.severity, resolution);
+  // A rule's `severity` was applied when the incident opened; here escalations only raise, so nothing raised since is lowered.
+  const ruled = resolveSeverity(handled.severity, { escalation: resolution.escalation });
   const analysis = { ...handled, severity: ruled.severity };
   deps.db.transaction(() => {
     recordRuleFailures(deps.db, incident.id, resolution.failures, now);

@@ -46,6 +46,16 @@ describe('rules in the engine', () => {
     expect(severity()).toBe('critical');
   });
 
+  it('sets a rule\'s severity when the incident opens, for matching incidents only', async () => {
+    h = createHarness({ rules: () => compileRuleSet([rule({ id: 'batch-info', incidentType: 'crash_loop_backoff', signalSelector: { namespaces: ['batch'] }, severity: 'info' })]) });
+    const crash = (ns: string) => h!.engine.ingest(signal({ id: ns, incidentType: 'crash_loop_backoff', subject: `prod.pod.${ns}.x-1`, target: `deployment/${ns}/x`, severity: 'warning', confidence: 'high' })).incidentId!;
+    const [batch, shop] = [crash('batch'), crash('shop')];
+    await h.settle();
+    expect(incidentsRepo.getIncident(h.store.db, batch)!.severity).toBe('info');
+    expect(incidentsRepo.getIncident(h.store.db, shop)!.severity).toBe('warning');
+    expect(incidentsRepo.timeline(h.store.db, batch).find((e) => e.kind === 'rule')?.summary).toBe('rule batch-info sets severity info');
+  });
+
   it('still raises an incident whose rule fails at runtime, says so, and runs no automatic action', async () => {
     const broken = rule({ id: 'owner-only', incidentType: 'node_disk_pressure', thresholdExpression: 'labels.owner == "sre"', allowedActionProfile: { deny: ['cordon_node'] } });
     h = createHarness({ rules: () => compileRuleSet([broken]) });
