@@ -16,9 +16,12 @@ import { ALERTMANAGER_BIN, startAlertmanager, type PostableAlert } from '../test
 import { startIntake, waitFor, type Intake, type IntakeOptions } from '../test/alertmanager/intake.js';
 import { firing, webhook } from '../test/alertmanager/payloads.js';
 import { machine, writeSection } from './report.js';
+import { compileRuleSet } from '../policies/rule-set.js';
+
+const NO_RULES = compileRuleSet([]);
 
 const TOKEN = 'bench-bearer-token';
-const SETTINGS: EngineSettings = { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES };
+const SETTINGS: EngineSettings = { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES };
 const NAMESPACES = 40;
 
 interface Row {

@@ -13,6 +13,9 @@ import type { AuthorizedAction, ExecutionResult, Executor } from '../src/engine/
 import type { Signal } from '../src/engine/model.js';
 import { machine, writeSection } from './report.js';
 import { createLogger } from '../src/log.js';
+import { compileRuleSet } from '../policies/rule-set.js';
+
+const NO_RULES = compileRuleSet([]);
 import { openStore } from '../src/store/db.js';
 
 interface Result {
@@ -47,7 +50,7 @@ function setup(): { engine: Engine; close: () => Promise<void> } {
   const engine = new Engine({
     store,
     executor: new CountingExecutor(),
-    settings: { environment: 'demo', rules: [], approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES },
+    settings: { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES },
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });

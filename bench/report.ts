@@ -25,3 +25,8 @@ export function writeSection(heading: string, text: string, path = RESULTS): voi
   const rest = next < 0 ? '' : current.slice(next + 1);
   writeFileSync(path, `${current.slice(0, start)}${text}${rest ? `\n${rest}` : ''}`);
 }
+
+/** The value at percentile `p` of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}

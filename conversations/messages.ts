@@ -25,6 +25,8 @@ export interface IncidentCard {
   next: string[];
   /** The incident's page in the console, when a public URL is configured. */
   link?: string;
+  /** Whom operator rules name for this incident, e.g. @oncall-batch. */
+  mentions?: string[];
 }
 
 export interface PromptCard {
@@ -51,7 +53,9 @@ export type ThreadUpdate =
   | { kind: 'silenced'; by: string; durationMs: number }
   | { kind: 'decided'; code: string; action: string; target: string; status: string; by: string | null; reason: string | null }
   | { kind: 'moved'; from: string; reason: string }
-  | { kind: 'resumed'; elsewhere: string; missed: number };
+  | { kind: 'resumed'; elsewhere: string; missed: number }
+  | { kind: 'rule_failed'; ruleId: string; field: string; error: string }
+  | { kind: 'suppressed'; ruleId: string; window: string; since: number; until: number; held: number };
 
 const SEVERITY_MARK: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
 
@@ -71,6 +75,7 @@ export function rootMessage(card: IncidentCard, now: number): ChatMessage {
     { label: 'Incident', value: `#${card.id} (${card.incidentType})` },
     { label: 'Subject', value: card.subject },
   ];
+  if (card.mentions?.length) fields.push({ label: 'Attention', value: card.mentions.join(' ') });
   if (card.occurrences > 1) fields.push({ label: 'Occurrences', value: String(card.occurrences) });
   if (card.done.length > 0) fields.push({ label: 'Robot did', value: card.done.join('; ') });
   fields.push({ label: 'Robot will', value: card.next.length > 0 ? card.next.join('; ') : 'observe and report' });
@@ -156,6 +161,10 @@ export function updateText(update: ThreadUpdate): string {
       return `Continued here: ${update.from} could not deliver (${update.reason}).`;
     case 'resumed':
       return `Resumed here after ${update.elsewhere} carried the conversation; ${update.missed} update${update.missed === 1 ? '' : 's'} were posted there meanwhile.`;
+    case 'rule_failed':
+      return `⚠️ Rule ${update.ruleId} could not be evaluated (${update.field}: ${update.error}); it was skipped for notification and nothing mutating runs automatically while it fails.`;
+    case 'suppressed':
+      return `Held back by rule ${update.ruleId} (quiet window ${update.window}) from ${clock(update.since)} to ${clock(update.until)}: ${update.held} message${update.held === 1 ? '' : 's'} recorded but not sent. The thread starts here; the console has the full timeline.`;
   }
 }
 

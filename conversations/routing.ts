@@ -27,7 +27,9 @@ export type MessageType =
   | 'incident_acknowledged'
   | 'incident_silenced'
   | 'conversation_moved'
-  | 'conversation_resumed';
+  | 'conversation_resumed'
+  | 'rule_failed'
+  | 'suppression_ended';
 
 export interface MessagePlan {
   /** A new message in the conversation, on the active channel. */
@@ -57,16 +59,32 @@ const PLANS: Record<MessageType, MessagePlan> = {
   incident_escalated: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
   conversation_moved: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
   conversation_resumed: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
+  rule_failed: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
+  suppression_ended: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
 };
 
 export function planFor(type: string): MessagePlan | undefined {
   return PLANS[type as MessageType];
 }
 
-/** The route for a severity: its own list, else the default list, else every configured chat channel; then the console. */
-export function routeFor(routes: Routes, configured: readonly ChatChannelName[], severity: string): ChannelName[] {
-  const chat = routes[severity as keyof Routes] ?? routes.default ?? configured;
-  return [...chat.filter((c) => configured.includes(c)), 'console'];
+/** An operator rule's route (policies/rule-set.ts): its channels first; `keepDefault` keeps the configured route behind them. */
+export interface RuleRoute {
+  channels: readonly string[];
+  keepDefault: boolean;
+}
+
+/**
+ * The route for a severity: an operator rule's channels when it routes the incident, else the
+ * severity's own list, else the default list, else every configured chat channel; then the console.
+ * A rule's channels that are not configured are left out and named in `ignored`; when none is left,
+ * the configured route carries the conversation.
+ */
+export function routeFor(routes: Routes, configured: readonly ChatChannelName[], severity: string, rule?: RuleRoute): { route: ChannelName[]; ignored: string[] } {
+  const fallback = (routes[severity as keyof Routes] ?? routes.default ?? configured).filter((c) => configured.includes(c));
+  const usable = (rule?.channels ?? []).filter((c): c is ChatChannelName => (configured as readonly string[]).includes(c));
+  const ignored = (rule?.channels ?? []).filter((c) => !(configured as readonly string[]).includes(c));
+  const chat = usable.length === 0 ? fallback : rule?.keepDefault ? [...usable, ...fallback.filter((c) => !usable.includes(c))] : usable;
+  return { route: [...chat, 'console'], ignored };
 }
 
 /** The first channel of the route that can deliver now. */

@@ -8,6 +8,8 @@ export type PolicyErrorCode = 'unknown_incident_type' | 'unknown_action' | 'inva
 export interface PolicyIssue {
   path: string;
   message: string;
+  /** For an expression: the 0-based offset in its source where the problem is. */
+  offset?: number;
 }
 
 export class PolicyInputError extends Error {

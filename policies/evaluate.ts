@@ -176,9 +176,17 @@ function environmentOverlay(decision: Decision, { query, action, binding, reason
   return decision;
 }
 
-/** Rules may tighten; `auto` in a rule can only keep what is already automatic. */
-function operatorRules(decision: Decision, { action, rules, reasons }: Context): Decision {
+/**
+ * Rules may tighten; `auto` in a rule can only keep what is already automatic. A rule whose
+ * expression failed might have denied or required approval: fail closed, nothing mutating is automatic.
+ */
+function operatorRules(decision: Decision, { query, action, rules, reasons }: Context): Decision {
   let current = decision;
+  const failures = query.ruleFailures ?? [];
+  if (current === 'auto' && action.mutating && failures.length > 0) {
+    for (const f of failures) reasons.push(`rule ${f.ruleId} could not be evaluated (${f.field}: ${f.error}); failing closed: ${action.id} needs approval`);
+    current = 'needs_approval';
+  }
   for (const rule of rules) {
     if (current === 'auto' && rule.allowedActionProfile?.requireApproval?.includes(action.id)) {
       reasons.push(`rule ${rule.id} requires approval for ${action.id}`);

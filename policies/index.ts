@@ -6,3 +6,7 @@ export * from './allowlist.js';
 export * from './cooldowns.js';
 export * from './rules.js';
 export * from './evaluate.js';
+export * from './expressions.js';
+export * from './selector.js';
+export * from './schedule.js';
+export * from './rule-set.js';

@@ -7,6 +7,9 @@
 import { z } from 'zod';
 import { ACTION_IDS, getAction } from './actions.js';
 import { PolicyInputError, type PolicyIssue } from './errors.js';
+import { EXPRESSION_LIMITS, expressionIssue } from './expressions.js';
+import { suppressionWindowSchema } from './schedule.js';
+import { signalSelectorSchema } from './selector.js';
 import { INCIDENT_TYPES, getIncidentClass } from './taxonomy.js';
 import { DOMAINS, ENVIRONMENTS, SEVERITIES, type Environment, type OperatorRule } from './types.js';
 
@@ -59,8 +62,45 @@ const actionId = z.string().superRefine((id, ctx) => {
 });
 const glob = z.string().min(1).max(253);
 const seconds = z.number().int().min(0).max(7 * 24 * 3600);
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24h)');
 const shortText = z.string().min(1).max(200);
+/** The incident type no rule may silence: it is how the robot says it cannot reach anyone. */
+export const NEVER_SUPPRESSED = 'chatops_delivery_failure';
+
+/** CEL, type-checked against the rule view at save time; a refusal carries the offset. */
+const celCondition = z
+  .string()
+  .min(1)
+  .max(EXPRESSION_LIMITS.sourceLength)
+  .superRefine((source, ctx) => {
+    const found = expressionIssue(source, 'expression');
+    if (found) ctx.addIssue({ code: 'custom', message: found.message, params: { offset: found.offset } });
+  });
+
+// Channel names are checked against the configured channels where those are known (config, docs/rules.md).
+const channelName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a channel name such as telegram, slack or whatsapp');
+const mention = z.string().regex(/^[@#<!]?[A-Za-z0-9._|^@!<>:-]{1,80}$/, 'a mention such as @oncall, @alice or <!subteam^S123>');
+const notificationRoute = {
+  channels: z.array(channelName).min(1, 'a route needs at least one channel; leave it out to keep the default route').max(8).optional(),
+  mentions: z.array(mention).max(16).optional(),
+};
+const notificationPolicySchema = z
+  .object({
+    ...notificationRoute,
+    bySeverity: z
+      .object(Object.fromEntries(SEVERITIES.map((s) => [s, z.object(notificationRoute).strict().optional()])) as Record<(typeof SEVERITIES)[number], z.ZodOptional<z.ZodObject<typeof notificationRoute>>>)
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const severityEscalationSchema = z
+  .object({
+    to: z.enum(SEVERITIES).refine((s) => s !== 'info', 'escalations raise severity; info is the lowest'),
+    when: celCondition.optional(),
+    afterMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+  })
+  .strict()
+  .refine((e) => e.when !== undefined || e.afterMinutes !== undefined, 'an escalation needs a when condition, afterMinutes, or both');
 
 const allowlistEntrySchema = z
   .object({
@@ -95,14 +135,11 @@ export const operatorRuleSchema = z
       }
     }),
     environmentScope: z.array(z.enum(ENVIRONMENTS)).min(1),
-    signalSelector: z.record(z.string().min(1).max(128), z.string().max(512)).optional(),
-    // Stored as text only: nothing in policies/ evaluates it.
-    thresholdExpression: z.string().min(1).max(500).optional(),
+    signalSelector: signalSelectorSchema.optional(),
+    thresholdExpression: celCondition.optional(),
     severity: z.enum(SEVERITIES).optional(),
-    notificationPolicy: z
-      .object({ channels: z.array(z.string().min(1).max(128)).max(16).optional(), mentions: z.array(z.string().min(1).max(128)).max(32).optional() })
-      .strict()
-      .optional(),
+    severityEscalation: z.array(severityEscalationSchema).max(8).optional(),
+    notificationPolicy: notificationPolicySchema.optional(),
     allowedActionProfile: z
       .object({
         auto: z.array(actionId).optional(),
@@ -121,7 +158,7 @@ export const operatorRuleSchema = z
       })
       .strict()
       .optional(),
-    suppressionSchedule: z.array(z.object({ from: clockTime, to: clockTime }).strict()).max(16).optional(),
+    suppressionSchedule: z.array(suppressionWindowSchema).max(16).optional(),
     incidentTypeEnabled: z.boolean().optional(),
     owner: shortText,
     version: z.number().int().min(1),
@@ -130,6 +167,9 @@ export const operatorRuleSchema = z
   .superRefine((rule, ctx) => {
     if (!INCIDENT_TYPES.includes(rule.incidentType)) return;
     const cls = getIncidentClass(rule.incidentType);
+    if (rule.incidentType === NEVER_SUPPRESSED && rule.suppressionSchedule?.length) {
+      ctx.addIssue({ code: 'custom', path: ['suppressionSchedule'], message: `${NEVER_SUPPRESSED} can never be suppressed: it is how robosre says it cannot reach anyone` });
+    }
     if (rule.domain !== undefined && rule.domain !== cls.domain) {
       ctx.addIssue({ code: 'custom', path: ['domain'], message: `${rule.incidentType} belongs to ${cls.domain}, not ${rule.domain}` });
     }
@@ -152,6 +192,11 @@ function autoRefusal(id: string, incidentType: string): string | undefined {
   return undefined;
 }
 
+function issueOf(i: z.core.$ZodIssue): PolicyIssue {
+  const offset = i.code === 'custom' ? (i.params as { offset?: unknown } | undefined)?.offset : undefined;
+  return { path: pathOf(i.path), message: i.message, ...(typeof offset === 'number' ? { offset } : {}) };
+}
+
 /** The rule's id for the message, unless the id itself is what is wrong (it might be a secret). */
 function ruleName(input: unknown, issues: readonly PolicyIssue[]): string {
   const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
@@ -170,7 +215,7 @@ export function parseOperatorRule(input: unknown): OperatorRule {
   if (issues.length === 0) {
     const result = operatorRuleSchema.safeParse(input);
     if (result.success) return result.data;
-    issues.push(...result.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message })));
+    issues.push(...result.error.issues.map((i) => issueOf(i)));
   }
   throw new PolicyInputError('invalid_rule', `invalid operator rule${ruleName(input, issues)}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
     issues,

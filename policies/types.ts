@@ -2,6 +2,8 @@
  * The vocabulary of the safety contract (seed 004). Everything here is data:
  * no I/O, no clock reads. Time always arrives as an argument.
  */
+import type { SuppressionWindow } from './schedule.js';
+import type { SignalSelector } from './selector.js';
 
 export const DOMAINS = [
   'infrastructure',
@@ -136,6 +138,26 @@ export interface AllowlistEntry extends TargetPattern {
   environments?: Environment[];
 }
 
+/** Where a conversation goes and whom it names; the severity's own entry wins over the defaults. */
+export interface NotificationRoute {
+  /** Chat channels in failover order (telegram, slack, whatsapp); the console always closes the route. */
+  channels?: string[];
+  /** Names put on the root message, e.g. @oncall-batch. */
+  mentions?: string[];
+}
+
+export interface NotificationPolicy extends NotificationRoute {
+  bySeverity?: Partial<Record<Severity, NotificationRoute>>;
+}
+
+/** Raises (never lowers) the severity when `when` holds, or once the incident is `afterMinutes` old, or both. */
+export interface SeverityEscalation {
+  to: Severity;
+  /** CEL over the rule view (docs/rules.md). */
+  when?: string;
+  afterMinutes?: number;
+}
+
 /** The seed's operator rule schema. Operators tune; hard constraints still win. */
 export interface OperatorRule {
   id: string;
@@ -144,10 +166,13 @@ export interface OperatorRule {
   domain?: Domain;
   incidentType: string;
   environmentScope: Environment[];
-  signalSelector?: Record<string, string>;
+  signalSelector?: SignalSelector;
+  /** CEL over the rule view: the rule applies only while it holds (docs/rules.md). */
   thresholdExpression?: string;
+  /** Replaces the built-in severity when the incident opens (and the severity a repeat reports). */
   severity?: Severity;
-  notificationPolicy?: { channels?: string[]; mentions?: string[] };
+  severityEscalation?: SeverityEscalation[];
+  notificationPolicy?: NotificationPolicy;
   allowedActionProfile?: {
     /** Actions the operator wants automatic; honoured only where the binding is already `auto`. */
     auto?: string[];
@@ -159,11 +184,21 @@ export interface OperatorRule {
     allowlist?: AllowlistEntry[];
   };
   cooldownSeconds?: Partial<CooldownPolicy>;
-  suppressionSchedule?: { from: string; to: string }[];
+  /** Windows in which matching incidents are recorded but not notified. */
+  suppressionSchedule?: SuppressionWindow[];
   /** Disables the incident type entirely in the scoped environments when false. */
   incidentTypeEnabled?: boolean;
   owner: string;
   version: number;
+}
+
+/** A rule whose expression could not be evaluated for this incident: no automatic action, and the thread says why. */
+export interface RuleFailure {
+  ruleId: string;
+  version: number;
+  /** thresholdExpression or severityEscalation.<i>.when */
+  field: string;
+  error: string;
 }
 
 /** A past action on a target, as the cooldown check needs it. */
@@ -198,7 +233,10 @@ export interface PolicyQuery {
   /** Epoch milliseconds. */
   now: number;
   history?: ActionRecord[];
+  /** The rules that apply to this incident (rule-set.ts resolves selector and threshold). */
   rules?: OperatorRule[];
+  /** Rules in scope whose expression failed: nothing mutating is automatic while any does. */
+  ruleFailures?: RuleFailure[];
   /** Global pause of automatic actions. */
   paused?: boolean;
   budget?: BudgetState;

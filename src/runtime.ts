@@ -13,6 +13,7 @@ import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runne
 import type { ChatChannel, ReplayGuard } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import type { Config } from './config/config.js';
+import { compileRuleSet } from '../policies/rule-set.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { ChannelStarter } from './delivery/channel-starter.js';
@@ -54,9 +55,11 @@ export interface Runtime {
 }
 
 export function engineSettings(config: Config): EngineSettings {
+  // Compiled once; the store of rules will hand the engine a new set through the same getter.
+  const ruleSet = compileRuleSet(config.rules);
   return {
     environment: config.environment,
-    rules: config.rules,
+    rules: () => ruleSet,
     approvalTtlMs: config.engine.approvalTtl,
     analysisDelayMs: config.engine.analysisDelay,
     stageTimeoutMs: config.engine.stageTimeout,
@@ -97,10 +100,18 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const rules = new RulesService({ db: store.db, fileRules: config.rules, clock });
-  // One array the engine reads at every step, kept equal to the effective rules in place (the engine copies its settings object, not the array).
-  const engineRules = [...rules.current()];
-  rules.onChange((next) => engineRules.splice(0, engineRules.length, ...next));
-  const engine = new Engine({ store, executor, settings: { ...engineSettings(config), rules: engineRules }, clock, logger });
+  // Compiled once per change. The engine asks at every step, and asking looks for a change made
+  // elsewhere (the CLI on the same database), so a saved rule takes effect at the next step.
+  let ruleSet = compileRuleSet(rules.current());
+  rules.onChange((next) => (ruleSet = compileRuleSet(next)));
+  const settings: EngineSettings = {
+    ...engineSettings(config),
+    rules: () => {
+      rules.refresh();
+      return ruleSet;
+    },
+  };
+  const engine = new Engine({ store, executor, settings, clock, logger });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
@@ -158,6 +169,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     engine,
     channels,
     routes: config.routing,
+    rules: settings.rules,
     cluster: config.cluster.name,
     clock,
     logger: logger.child({ component: 'delivery' }),

@@ -597,9 +597,27 @@ export function parseConfig(input: unknown, source = 'config'): Config {
       throw new RobosreError('invalid_config', `invalid ${source}: rules.${index}: ${(cause as Error).message}`, { source, index }, { cause });
     }
   });
+  const routeProblems = ruleRouteProblems(rules, result.data.channels);
+  if (routeProblems.length > 0) throw new RobosreError('invalid_config', `invalid ${source}: ${routeProblems.join('; ')}`, { source, problems: routeProblems });
   // The demo's short sign-in tokens are announced in its banner and `demo` is in every demo subject: not secrets to mask.
   const announced = new Set(result.data.environment === 'demo' ? result.data.auth.tokens.map((t) => t.token).filter((t) => t.length < 8) : []);
   return { ...result.data, rules, secrets: secrets.filter((s) => !announced.has(s)) };
+}
+
+/** A rule may route only to chat channels configured under `channels`: known here, so refused here (docs/rules.md). */
+function ruleRouteProblems(rules: readonly OperatorRule[], channels: RawConfig['channels']): string[] {
+  const problems: string[] = [];
+  rules.forEach((rule, index) => {
+    const policy = rule.notificationPolicy;
+    const routes: Array<[string, string[] | undefined]> = [['notificationPolicy.channels', policy?.channels], ...Object.entries(policy?.bySeverity ?? {}).map(([s, r]): [string, string[] | undefined] => [`notificationPolicy.bySeverity.${s}.channels`, r?.channels])];
+    for (const [path, names] of routes) {
+      names?.forEach((name, i) => {
+        if (!(CHAT_CHANNELS as readonly string[]).includes(name)) problems.push(`rules.${index}.${path}.${i}: unknown channel "${name}"; chat channels are ${CHAT_CHANNELS.join(', ')}`);
+        else if (!channels[name as keyof typeof channels]) problems.push(`rules.${index}.${path}.${i}: channel "${name}" is not configured under channels`);
+      });
+    }
+  });
+  return problems;
 }
 
 /**

@@ -89,6 +89,10 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'moved', from: String(payload.from), reason: String(payload.reason) };
     case 'conversation_resumed':
       return { kind: 'resumed', elsewhere: String(payload.elsewhere), missed: Number(payload.missed) };
+    case 'rule_failed':
+      return { kind: 'rule_failed', ruleId: String(payload.ruleId), field: String(payload.field), error: String(payload.error) };
+    case 'suppression_ended':
+      return { kind: 'suppressed', ruleId: String(payload.ruleId), window: String(payload.window), since: Number(payload.since), until: Number(payload.until), held: Number(payload.held) };
     default:
       return undefined;
   }

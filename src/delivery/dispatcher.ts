@@ -23,6 +23,9 @@ import { enqueue, markOutbox, outboxEntry, pendingMessages, type OutboxEntry } f
 import type { Engine } from '../engine/engine.js';
 import type { Incident } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
+import { incidentFacts } from '../engine/rule-facts.js';
+import type { Resolution, RuleSet } from '../../policies/rule-set.js';
+import * as kvRepo from '../store/kv.repo.js';
 import { incidentCard, promptCard, threadUpdate } from './cards.js';
 
 export interface DispatcherOptions {
@@ -30,6 +33,8 @@ export interface DispatcherOptions {
   engine: Engine;
   channels: readonly ChatChannel[];
   routes: Routes;
+  /** The operator rules, read at every message: their routes, mentions and suppression windows. */
+  rules: () => RuleSet;
   cluster: string;
   clock: Clock;
   logger: Logger;
@@ -41,6 +46,18 @@ export interface DispatcherOptions {
   /** Platform error text as it may be stored and sent to chat: configured secrets masked. */
   redact: (text: string) => string;
   random?: () => number;
+}
+
+/** Where the dispatcher remembers an incident held back by a suppression window, until the summary is posted. */
+const SUPPRESSION_KEY = 'suppression:';
+
+interface HeldBack {
+  incidentId: number;
+  ruleId: string;
+  window: string;
+  since: number;
+  until: number;
+  held: number;
 }
 
 /** Replies queued beyond this many for one incident go out as one digest. */
@@ -109,6 +126,7 @@ export class Dispatcher implements ReceiptHandler {
 
   private pump(): void {
     if (this.stopped) return;
+    this.releaseSuppressions();
     this.routePending();
     const now = this.options.clock.now();
     for (const [name, rt] of this.runtimes) {
@@ -223,9 +241,10 @@ export class Dispatcher implements ReceiptHandler {
     const approvalId = typeof entry.payload.approvalId === 'number' ? entry.payload.approvalId : typeof entry.payload.prompt === 'object' ? Number((entry.payload.prompt as { approvalId: number }).approvalId) : null;
     if (plan.post) {
       const silenced = !plan.evenWhenSilenced && incident.silencedUntil !== null && incident.silencedUntil > now;
-      const channel = this.post(incident, entry, plan.post, approvalId, silenced, now);
+      const { channel, held } = this.post(incident, entry, plan.post, approvalId, silenced, now);
       const text = this.summary(incident, entry);
-      if (text) incidentsRepo.appendEvent(this.db, incident.id, now, 'message', `${text} → ${silenced ? 'held back (silenced)' : channel}`, { outboxKey: entry.key, channel, silenced });
+      const where = held ?? (silenced ? 'held back (silenced)' : channel);
+      if (text) incidentsRepo.appendEvent(this.db, incident.id, now, 'message', `${text} → ${where}`, { outboxKey: entry.key, channel, silenced, ...(held ? { suppressed: true } : {}) });
     }
     if (plan.editPrompt && approvalId !== null) {
       for (const d of deliveriesRepo.promptDeliveries(this.db, approvalId)) {
@@ -245,27 +264,70 @@ export class Dispatcher implements ReceiptHandler {
     markOutbox(this.db, entry.key, 'delivered', now);
   }
 
-  /** Queues a new message on the incident's active channel, opening the thread there first when needed. */
-  private post(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, silenced: boolean, now: number): ChannelName {
-    const route = routeFor(this.options.routes, [...this.runtimes.keys()] as ChatChannel['name'][], incident.severity);
+  /** What the operator rules say of this incident now: route, mentions, suppression (policies/rule-set.ts). */
+  private rulesFor(incident: Incident, now: number): Resolution {
+    return this.options.rules().resolve(incidentFacts(incident), now);
+  }
+
+  /**
+   * Queues a new message on the incident's active channel, opening the thread there first when needed;
+   * inside an operator rule's suppression window it is recorded but not sent (`held` says so).
+   */
+  private post(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, silenced: boolean, now: number): { channel: ChannelName; held?: string } {
+    const rules = this.rulesFor(incident, now);
+    const { route, ignored } = routeFor(this.options.routes, [...this.runtimes.keys()] as ChatChannelName[], incident.severity, rules.route);
+    if (ignored.length > 0) {
+      this.options.logger.warn({ incidentId: incident.id, ruleId: rules.route?.ruleId, ignored }, 'an operator rule routes to channels that are not configured; they are left out of the route');
+    }
     const channel = activeChannel(route, (c) => this.healthy(c));
     if (channel === 'console') {
       deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'sent', at: now });
-      return channel;
+      return { channel };
+    }
+    if (rules.suppression) {
+      this.hold(incident, entry, op, approvalId, channel, rules.suppression, now);
+      return { channel, held: `held back (suppressed by rule ${rules.suppression.ruleId} until ${new Date(rules.suppression.until).toISOString()}, window ${rules.suppression.label})` };
     }
     if (silenced) {
       deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'silenced', at: now });
-      return channel;
+      return { channel };
     }
     if (op !== 'open') this.ensureThread(incident, channel, now);
     deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, at: now });
-    return channel;
+    return { channel };
+  }
+
+  /** Records a message held back by a suppression window, and remembers to summarise when the window ends. */
+  private hold(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, channel: ChannelName, window: NonNullable<Resolution['suppression']>, now: number): void {
+    if (!deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'suppressed', at: now })) return;
+    const key = `${SUPPRESSION_KEY}${incident.id}`;
+    const before = kvRepo.get<HeldBack>(this.db, key);
+    const held: HeldBack = { incidentId: incident.id, ruleId: window.ruleId, window: window.label, since: before?.since ?? now, until: Math.max(before?.until ?? 0, window.until), held: (before?.held ?? 0) + 1 };
+    kvRepo.put(this.db, key, held, now);
+    this.wakeAt(held.until);
+  }
+
+  /** A suppression window that has ended: one summary of what it held back, posted in the incident's thread (which it opens). */
+  private releaseSuppressions(): void {
+    const now = this.options.clock.now();
+    for (const { key, value } of kvRepo.listByPrefix<HeldBack>(this.db, SUPPRESSION_KEY)) {
+      if (value.until > now) {
+        this.wakeAt(value.until);
+        continue;
+      }
+      this.db.transaction(() => {
+        enqueue(this.db, { key: `incident:${value.incidentId}:suppression_ended:${value.since}`, kind: 'message', incidentId: value.incidentId, payload: { type: 'suppression_ended', ...value }, at: now });
+        kvRepo.remove(this.db, key);
+      });
+    }
   }
 
   private ensureThread(incident: Incident, channel: ChannelName, now: number): void {
     const hasThread = deliveriesRepo.getThread(this.db, incident.id, channel) !== undefined;
     if (!hasThread && !deliveriesRepo.hasOpenDelivery(this.db, incident.id, channel)) {
-      deliveriesRepo.insertDelivery(this.db, { outboxKey: `incident:${incident.id}:opened`, incidentId: incident.id, channel, op: 'open', at: now });
+      const opened = `incident:${incident.id}:opened`;
+      // An opening held back by a suppression window is the one sent now.
+      if (!deliveriesRepo.requeueSuppressed(this.db, opened, channel, 'open', now)) deliveriesRepo.insertDelivery(this.db, { outboxKey: opened, incidentId: incident.id, channel, op: 'open', at: now });
       return;
     }
     const last = deliveriesRepo.lastPostChannel(this.db, incident.id);
@@ -324,7 +386,7 @@ export class Dispatcher implements ReceiptHandler {
     const incident = incidentsRepo.getIncident(this.db, head.incidentId);
     if (!incident) return { ok: false, kind: 'message', error: `incident ${head.incidentId} is gone` };
     const thread = deliveriesRepo.getThread(this.db, incident.id, channel.name);
-    const root = (): ChatMessage => rootMessage(incidentCard(this.db, incident, this.options.publicUrl), now);
+    const root = (): ChatMessage => rootMessage({ ...incidentCard(this.db, incident, this.options.publicUrl), mentions: this.rulesFor(incident, now).mentions }, now);
     switch (head.op) {
       case 'open':
         if (thread) return { ok: true, value: thread.handle as unknown as ThreadHandle, unchanged: true };

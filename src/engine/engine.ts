@@ -25,8 +25,16 @@ import { planAction, previewApprovals, step, type PlannedRequest, type WorkerDep
 import type { Preview } from './executor.js';
 import { patchProblem, type ReviewedPatch } from './reviewed-patch.js';
 import { idempotencyKey } from './idempotency-key.js';
+import { resolveSeverity } from '../../policies/rule-set.js';
+import { incidentFacts } from './rule-facts.js';
+import { raiseSeverity, recordRuleFailures } from './rule-effects.js';
 
 const PAUSE_KEY = 'automatic_actions_paused';
+/**
+ * How often the rules judge every open incident again: an escalation after N
+ * minutes comes due, and a rule set swapped in since applies to what is open.
+ */
+const RULE_REVIEW_INTERVAL_MS = 30_000;
 
 const IMMEDIATE_PHASES: readonly WorkerPhase[] = ['analyze', 'plan', 'execute'];
 
@@ -63,6 +71,7 @@ export class Engine {
   private readonly running = new Map<number, Promise<void>>();
   private readonly again = new Set<number>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  private reviewTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -78,6 +87,51 @@ export class Engine {
       clock: options.clock,
       logger: options.logger,
     };
+    this.armReview();
+  }
+
+  private armReview(): void {
+    if (this.stopped) return;
+    this.reviewTimer = setTimeout(() => {
+      try {
+        this.reviewRules();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'rule review failed; trying again at the next interval');
+      }
+      this.armReview();
+    }, RULE_REVIEW_INTERVAL_MS);
+    this.reviewTimer.unref?.();
+  }
+
+  /**
+   * Judges every unfinished incident by the current rules: raises the severity an escalation
+   * calls for (never lowers it) and reports rules that fail. Returns the incidents raised.
+   */
+  reviewRules(): number[] {
+    const rules = this.deps.settings.rules();
+    if (rules.rules.length === 0) return [];
+    const now = this.deps.clock.now();
+    const db = this.deps.db;
+    const raised: number[] = [];
+    for (const { id } of incidentsRepo.listUnfinished(db)) {
+      const verifying = db.transaction(() => {
+        const incident = incidentsRepo.getIncident(db, id);
+        if (!incident || incident.phase === 'done') return undefined;
+        const resolution = rules.resolve(incidentFacts(incident), now, 'severity');
+        recordRuleFailures(db, id, resolution.failures, now);
+        const ruled = resolveSeverity(incident.severity, { escalation: resolution.escalation });
+        if (ruled.severity === incident.severity) return undefined;
+        raiseSeverity(db, incident, ruled.severity, ruled.reasons.join('; '), now);
+        // As for a repeat reporting worse: a step being verified looks again at once.
+        if (incident.phase === 'verify') incidentsRepo.updateIncident(db, id, { wakeAt: now });
+        return incident.phase === 'verify';
+      });
+      if (verifying === undefined) continue;
+      raised.push(id);
+      this.events.emit('incident', id);
+      if (verifying) this.schedule(id, now);
+    }
+    return raised;
   }
 
   /** Resumes every unfinished incident where it stood. */
@@ -265,6 +319,7 @@ export class Engine {
   /** Stops scheduling, lets in-flight steps commit, clears timers. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.reviewTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.idle();

@@ -8,12 +8,15 @@ import { resolveCooldowns } from '../../policies/cooldowns.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import { enqueue } from '../store/outbox.repo.js';
+import type { Severity } from '../../policies/types.js';
 import { correlate, PARENT_SUBJECT_TYPES } from './correlation.js';
 import { assertTransition } from './lifecycle.js';
-import type { Severity } from '../../policies/types.js';
+import { resolveSeverity, type Resolution } from '../../policies/rule-set.js';
 import type { Incident, Signal } from './model.js';
 import type { EngineSettings } from './settings.js';
 import { subjectType } from './signal.js';
+import { incidentFacts, signalFacts } from './rule-facts.js';
+import { raiseSeverity, recordRuleFailures } from './rule-effects.js';
 
 export type IngestOutcome = 'created' | 'correlated' | 'reopened' | 'resolving' | 'duplicate' | 'ignored';
 
@@ -32,7 +35,7 @@ function parseTarget(target: string | undefined): { kind?: string; namespace?: s
   return {};
 }
 
-function newIncident(signal: Signal, settings: EngineSettings, now: number): Omit<Incident, 'id'> {
+function newIncident(signal: Signal, settings: EngineSettings, severity: Incident['severity'], now: number): Omit<Incident, 'id'> {
   const cls = getIncidentClass(signal.incidentType);
   const type = subjectType(signal.subject);
   const scope = { cluster: signal.cluster, ...parseTarget(signal.target), ...(signal.node ? { node: signal.node } : {}) };
@@ -43,7 +46,7 @@ function newIncident(signal: Signal, settings: EngineSettings, now: number): Omi
     cluster: signal.cluster,
     incidentType: signal.incidentType,
     domain: cls.domain,
-    severity: signal.severity ?? cls.defaultSeverity,
+    severity,
     confidence: signal.confidence ?? 'medium',
     status: 'observed',
     environment: settings.environment,
@@ -80,15 +83,20 @@ export function ingestSignal(db: Db, signal: Signal, settings: EngineSettings, n
     return { outcome: 'duplicate', incidentId: null, wake: false };
   }
   const cls = getIncidentClass(signal.incidentType);
-  const windowMs = resolveCooldowns(cls, settings.rules, settings.environment).duplicateSuppressionSeconds * 1000;
+  const rules = settings.rules();
+  // Resolved only when needed: a plain repeat under rules that do not change the window pays nothing for them.
+  let resolution: Resolution | undefined;
+  const resolved = () => (resolution ??= rules.resolve(signalFacts(signal, settings.environment), now));
+  const tunesWindow = rules.scoped(signal.incidentType, settings.environment).some((r) => r.cooldownSeconds?.duplicateSuppressionSeconds !== undefined);
+  const windowMs = resolveCooldowns(cls, tunesWindow ? resolved().applied : [], settings.environment).duplicateSuppressionSeconds * 1000;
   const latest = incidentsRepo.findLatestBySubject(db, signal.subject, signal.incidentType);
   const outcome = correlate(signal, latest, windowMs);
-  const result = apply(db, signal, outcome, settings, now);
+  const result = apply(db, signal, outcome, settings, resolved, now);
   if (signal.id && result.incidentId !== null) incidentsRepo.attachSignal(db, signal.id, result.incidentId);
   return result;
 }
 
-function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, now: number): IngestResult {
+function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, settings: EngineSettings, resolved: () => Resolution, now: number): IngestResult {
   switch (outcome.kind) {
     case 'ignore':
       return { outcome: 'ignored', incidentId: null, wake: false };
@@ -96,7 +104,7 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
       incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
       addSource(db, outcome.incidentId, signal.trigger);
       // Worse news while a step is being verified is the verification's business now, not at its next wake.
-      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: escalate(db, outcome.incidentId, signal, now) };
+      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: escalate(db, outcome.incidentId, signal, settings, now) };
     case 'resolve':
       incidentsRepo.updateIncident(db, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
       incidentsRepo.appendEvent(db, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
@@ -107,32 +115,35 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
     case 'reopen':
       return reopen(db, outcome.incidentId, signal, now);
     case 'create':
-      return create(db, signal, settings, now);
+      return create(db, signal, settings, resolved(), now);
   }
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /**
- * A repeat that says it got worse (pressure on more nodes, for longer) raises
- * the severity — never lowers it — and a repeat that names a node for the first
- * time links the incident to that node's incident, as creation would have.
- * True when the severity rose while the incident's last step is being verified.
+ * A repeat that says it got worse (pressure on more nodes, for longer), or
+ * that makes a rule's escalation hold, raises the severity — never lowers it —
+ * and a repeat that names a node for the first time links the incident to
+ * that node's incident, as creation would have. True when the severity rose
+ * while the incident's last step is being verified.
  */
-function escalate(db: Db, id: number, signal: Signal, now: number): boolean {
-  if (!signal.severity && !signal.node) return false;
+function escalate(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): boolean {
+  const rules = settings.rules();
+  // Plain repeats are the hot path: without a rule that could raise the severity they need no read.
+  const ruled = rules.scoped(signal.incidentType, settings.environment).some((r) => r.severity !== undefined || r.severityEscalation?.length);
+  if (!signal.severity && !signal.node && !ruled) return false;
   const incident = incidentsRepo.getIncident(db, id);
   if (!incident) return false;
-  const raised = signal.severity && SEVERITY_RANK[signal.severity] > SEVERITY_RANK[incident.severity] ? signal.severity : undefined;
+  const resolution = rules.resolve(incidentFacts(incident), now, 'severity');
+  recordRuleFailures(db, id, resolution.failures, now);
+  const reported = signal.severity ? resolveSeverity(signal.severity, resolution) : undefined;
+  const escalated = resolveSeverity(incident.severity, { escalation: resolution.escalation });
+  const candidates = [reported, escalated].filter((c): c is { severity: Severity; reasons: string[] } => c !== undefined && SEVERITY_RANK[c.severity] > SEVERITY_RANK[incident.severity]);
+  const raised = candidates.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
   if (raised) {
-    incidentsRepo.updateIncident(db, id, { severity: raised, updatedAt: now });
-    incidentsRepo.appendEvent(db, id, now, 'severity_raised', `severity raised from ${incident.severity} to ${raised}: ${signal.summary ?? signal.trigger}`.slice(0, 1000), {
-      from: incident.severity,
-      to: raised,
-      signalId: signal.id ?? null,
-    });
-    // The thread's root shows the severity (and routing follows it): refresh it everywhere.
-    enqueue(db, { key: `incident:${id}:severity:${raised}`, kind: 'message', incidentId: id, payload: { type: 'status_changed', status: incident.status }, at: now });
+    const why = raised === reported ? [signal.summary ?? signal.trigger, ...raised.reasons].join('; ') : raised.reasons.join('; ');
+    raiseSeverity(db, incident, raised.severity, why, now, { signalId: signal.id ?? null });
   }
   if (signal.node && incident.scopeNode !== signal.node && incident.parentId === null && !PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
     const resourceScope = { ...incident.resourceScope, node: signal.node };
@@ -177,16 +188,20 @@ function reopen(db: Db, id: number, signal: Signal, now: number): IngestResult {
   return { outcome: 'reopened', incidentId: id, wake: true };
 }
 
-function create(db: Db, signal: Signal, settings: EngineSettings, now: number): IngestResult {
-  const values = newIncident(signal, settings, now);
+function create(db: Db, signal: Signal, settings: EngineSettings, resolution: Resolution, now: number): IngestResult {
+  const severity = resolveSeverity(signal.severity ?? getIncidentClass(signal.incidentType).defaultSeverity, resolution);
+  const values = newIncident(signal, settings, severity.severity, now);
   const id = incidentsRepo.insertIncident(db, values);
   incidentsRepo.appendEvent(db, id, now, 'signal', `${signal.trigger}: ${values.evidenceSummary}`, {
     signalId: signal.id ?? null,
     status: 'firing',
     severity: values.severity,
   });
+  if (severity.reasons.length) incidentsRepo.appendEvent(db, id, now, 'rule', severity.reasons.join('; '), { severity: severity.severity });
   linkParent(db, id, values, now);
   enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  // After the opening, so the thread says it second.
+  recordRuleFailures(db, id, resolution.failures, now);
   return { outcome: 'created', incidentId: id, wake: true };
 }
 

@@ -152,6 +152,8 @@ export type TimelineKind =
   | 'escalation'
   | 'parent_linked'
   | 'severity_raised'
+  /** An operator rule's effect or failure on this incident. */
+  | 'rule'
   | 'evidence';
 
 export interface TimelineEvent {

@@ -1,10 +1,12 @@
 /** The engine's knobs, resolved from config once at start. */
-import type { Environment, OperatorRule } from '../../policies/types.js';
+import type { Environment } from '../../policies/types.js';
+import type { RuleSet } from '../../policies/rule-set.js';
 import type { ApprovalRules } from '../../conversations/approval-votes.js';
 
 export interface EngineSettings {
   environment: Environment;
-  rules: OperatorRule[];
+  /** Read at every use, so a rule set swapped in later takes effect without a restart. */
+  rules: () => RuleSet;
   /** How long an approval request stays open. */
   approvalTtlMs: number;
   /**

@@ -11,6 +11,7 @@ import { getAction as getActionDefinition } from '../../policies/actions.js';
 import { getIncidentClass } from '../../policies/taxonomy.js';
 import { evaluatePolicy } from '../../policies/evaluate.js';
 import { resolveCooldowns } from '../../policies/cooldowns.js';
+import { resolveSeverity, type Resolution } from '../../policies/rule-set.js';
 import type { BudgetState, PolicyDecision, PolicyQuery, Target } from '../../policies/types.js';
 import { parseTarget } from '../../policies/allowlist.js';
 import { formatDuration, renderApprovalPrompt, type ApprovalPrompt } from '../../conversations/approval-prompt.js';
@@ -27,6 +28,8 @@ import type { Handler, HandlerContext, Plan } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
 import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
 import type { Clock, EngineSettings } from './settings.js';
+import { incidentFacts } from './rule-facts.js';
+import { recordRuleFailures } from './rule-effects.js';
 
 export interface WorkerDeps {
   db: Db;
@@ -119,10 +122,21 @@ function transition(db: Db, incident: Incident, to: IncidentStatus, now: number,
   incident.status = to;
 }
 
+/** What the operator rules resolve to for this incident now (policies/rule-set.ts). */
+function rulesFor(deps: WorkerDeps, incident: Incident, now: number): Resolution {
+  return deps.settings.rules().resolve(incidentFacts(incident), now);
+}
+
 function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
-  const analysis = handlerOf(deps, incident).analyze(context(deps, incident));
+  const handled = handlerOf(deps, incident).analyze(context(deps, incident));
+  const resolution = rulesFor(deps, incident, now);
+  // A rule's `severity` was applied when the incident opened; here escalations only raise, so nothing raised since is lowered.
+  const ruled = resolveSeverity(handled.severity, { escalation: resolution.escalation });
+  const analysis = { ...handled, severity: ruled.severity };
   deps.db.transaction(() => {
+    recordRuleFailures(deps.db, incident.id, resolution.failures, now);
+    if (ruled.reasons.length && ruled.severity !== incident.severity) incidentsRepo.appendEvent(deps.db, incident.id, now, 'rule', ruled.reasons.join('; '), { severity: ruled.severity });
     transition(deps.db, incident, 'triaged', now, 'analysis complete');
     incidentsRepo.updateIncident(deps.db, incident.id, {
       status: incident.status,
@@ -153,7 +167,8 @@ interface Judged {
 }
 
 function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, key: excludeKey, params }: Judged, now: number): PolicyQuery {
-  const cooldowns = resolveCooldowns(getIncidentClass(incident.incidentType), deps.settings.rules, deps.settings.environment);
+  const resolution = rulesFor(deps, incident, now);
+  const cooldowns = resolveCooldowns(getIncidentClass(incident.incidentType), resolution.applied, deps.settings.environment);
   const since = now - Math.max(cooldowns.sameActionRetrySeconds, cooldowns.disruptiveRetrySeconds) * 1000;
   const undone = params?.undoes === undefined ? undefined : actionsRepo.getAction(deps.db, params.undoes);
   // Putting back a patch is the same action on the same target: the patch it undoes must not hold it in a cooldown.
@@ -174,7 +189,8 @@ function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, k
     confidence: incident.confidence,
     now,
     history,
-    rules: deps.settings.rules,
+    rules: resolution.applied,
+    ruleFailures: resolution.failures,
     paused: deps.settings.paused,
     budget: budgetState(deps, parsedTarget, now, excludeKey),
     ...(undone ? { rollbackOf: undone.actionId } : {}),
@@ -551,7 +567,7 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
     });
     return { next: 'continue' };
   }
-  const observation = resolveCooldowns(getIncidentClass(incident.incidentType), deps.settings.rules, deps.settings.environment).observationSeconds * 1000;
+  const observation = resolveCooldowns(getIncidentClass(incident.incidentType), rulesFor(deps, incident, now).applied, deps.settings.environment).observationSeconds * 1000;
   const wakeAt = Math.min(deadline, now + observation);
   incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt, updatedAt: now });
   return { next: 'wait', wakeAt };

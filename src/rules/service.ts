@@ -2,7 +2,7 @@
  * Operator rules as data: the built-in and file layers (read-only) and the
  * custom rules stored with immutable revisions and optimistic locking. The
  * API, the CLI and the engine all go through this one service
- * (docs/rules.md "Rules as data"; docs/adr/0002-rule-layers-and-revisions.md).
+ * (docs/rules.md "Rules as data"; docs/adr/0003-rule-layers-and-revisions.md).
  *
  * Overrides: a custom rule replaces the file rule with the same id (a disabled
  * custom rule so disables it); built-ins always apply, and custom or file
@@ -105,16 +105,25 @@ export class RulesService {
    * look (another process too: the CLI against the local database).
    */
   current(): OperatorRule[] {
-    const marker = repo.lastRevisionId(this.db);
     // A copy: the caller may keep or change it without touching the cache.
-    if (this.cached?.marker === marker) return [...this.cached.rules];
+    return [...this.effective()];
+  }
+
+  /** Looks for a change made elsewhere (another connection to the database) and tells the listeners. */
+  refresh(): void {
+    this.effective();
+  }
+
+  private effective(): readonly OperatorRule[] {
+    const marker = repo.lastRevisionId(this.db);
+    if (this.cached?.marker === marker) return this.cached.rules;
     const custom = repo.listCustomRules(this.db).filter((r) => !r.deleted);
     const ids = new Set(custom.map((r) => r.id));
     const rules = Object.freeze([...this.fileRules.filter((r) => !ids.has(r.id)), ...custom.map((r) => r.rule)]);
     const changed = this.cached !== undefined;
     this.cached = { marker, rules };
     if (changed) for (const listener of this.listeners) listener([...rules]);
-    return [...rules];
+    return rules;
   }
 
   /** Calls `listener` with the new effective rules after each change; returns the unsubscribe. */

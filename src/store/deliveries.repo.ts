@@ -1,9 +1,9 @@
 /** Deliveries (per-channel receipts of outbox messages), threads, channel health and the chat audit trail. */
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { audit, channelState, deliveries, threads } from './schema.js';
 
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'superseded' | 'moved' | 'silenced';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'superseded' | 'moved' | 'silenced' | 'suppressed';
 
 export interface Delivery {
   id: number;
@@ -39,6 +39,8 @@ export interface ChannelHealth {
 }
 
 const OPEN: DeliveryStatus[] = ['pending', 'sending'];
+/** Rows that never reached their channel from this one: moved on to another, or held back by a suppression window. */
+const NOT_POSTED: DeliveryStatus[] = ['moved', 'suppressed'];
 
 /** Inserts once per (message, channel, op); returns whether it was new. */
 export function insertDelivery(
@@ -61,6 +63,16 @@ export function insertDelivery(
       sentAt: status === 'sent' ? d.at : null,
     })
     .onConflictDoNothing()
+    .run();
+  return result.changes > 0;
+}
+
+/** A held-back message sent after all (the thread opens once its suppression window ended); false when there was none. */
+export function requeueSuppressed(db: Db, outboxKey: string, channel: string, op: Delivery['op'], at: number): boolean {
+  const result = db
+    .update(deliveries)
+    .set({ status: 'pending', notBefore: at })
+    .where(and(eq(deliveries.outboxKey, outboxKey), eq(deliveries.channel, channel), eq(deliveries.op, op), eq(deliveries.status, 'suppressed')))
     .run();
   return result.changes > 0;
 }
@@ -118,7 +130,7 @@ export function promptDeliveries(db: Db, approvalId: number): Delivery[] {
   return db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.approvalId, approvalId), eq(deliveries.op, 'prompt'), ne(deliveries.status, 'moved')))
+    .where(and(eq(deliveries.approvalId, approvalId), eq(deliveries.op, 'prompt'), notInArray(deliveries.status, NOT_POSTED)))
     .all() as Delivery[];
 }
 
@@ -127,7 +139,7 @@ export function lastPostChannel(db: Db, incidentId: number): string | undefined 
   return db
     .select({ channel: deliveries.channel })
     .from(deliveries)
-    .where(and(eq(deliveries.incidentId, incidentId), inArray(deliveries.op, ['open', 'reply', 'prompt']), ne(deliveries.status, 'moved')))
+    .where(and(eq(deliveries.incidentId, incidentId), inArray(deliveries.op, ['open', 'reply', 'prompt']), notInArray(deliveries.status, NOT_POSTED)))
     .orderBy(desc(deliveries.id))
     .limit(1)
     .get()?.channel;
@@ -148,7 +160,7 @@ export function lastPostIdOn(db: Db, incidentId: number, channel: string): numbe
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, ['open', 'reply', 'prompt']), ne(deliveries.status, 'moved')))
+      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, ['open', 'reply', 'prompt']), notInArray(deliveries.status, NOT_POSTED)))
       .orderBy(desc(deliveries.id))
       .limit(1)
       .get()?.id ?? 0
@@ -160,7 +172,7 @@ export function hasOpenDelivery(db: Db, incidentId: number, channel: string): bo
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), eq(deliveries.op, 'open'), ne(deliveries.status, 'moved')))
+      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), eq(deliveries.op, 'open'), notInArray(deliveries.status, NOT_POSTED)))
       .get() !== undefined
   );
 }

@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { redactorFor } from '../../src/redact.js';
 import type { DestinationStream } from 'pino';
+import type { Clock } from '../../src/engine/settings.js';
 import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
 import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
@@ -47,6 +48,8 @@ export interface WorldOptions {
   whatsapp?: Record<string, unknown> | false;
   /** Where the runtime logs (debug and up, secrets redacted as in production); silent without one. */
   log?: DestinationStream;
+  /** The runtime's clock; the system clock without one. */
+  clock?: Clock;
 }
 
 export interface World {
@@ -106,7 +109,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     // Conversations are under test here, not the grouping of signals: act at once.
     engine: { analysisDelay: 0, ...(options.config?.engine as object | undefined) },
   });
-  const runtime = createRuntime(config, options.log ? createLogger('debug', options.log, redactorFor(config)) : createLogger('silent'));
+  const runtime = createRuntime(config, options.log ? createLogger('debug', options.log, redactorFor(config)) : createLogger('silent'), options.clock);
   const server = buildServer({ runtime, config, logger: runtime.logger });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   twilio.reachVia(PUBLIC_URL, url);

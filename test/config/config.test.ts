@@ -104,6 +104,12 @@ describe('config', () => {
     expect(() => parseConfig({ rules: [{ id: 'r1', command: 'rm -rf /' }] })).toThrow(/rules\.0: /);
   });
 
+  it('refuses a rule whose expression does not check, with the offset, and one routing to an unknown channel', () => {
+    const rule = { id: 'r1', name: 'x', enabled: true, incidentType: 'crash_loop_backoff', environmentScope: ['demo'], owner: 'o', version: 1 };
+    expect(() => parseConfig({ rules: [{ ...rule, thresholdExpression: 'restarts > "5"' }] })).toThrow('rules.0: invalid operator rule "r1": thresholdExpression: no such overload: int > string (at offset 0)');
+    expect(() => parseConfig({ rules: [{ ...rule, notificationPolicy: { channels: ['admin-ui'] } }] })).toThrow('rules.0.notificationPolicy.channels.0: unknown channel "admin-ui"; chat channels are telegram, slack, whatsapp');
+  });
+
   it('makes `robosre start` exit 2 with the message on an invalid file, before touching any store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'robosre-config-'));
     const file = join(dir, 'bad.yaml');

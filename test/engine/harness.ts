@@ -9,6 +9,9 @@ import { Engine } from '../../src/engine/engine.js';
 import type { EngineSettings } from '../../src/engine/settings.js';
 import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
+import { compileRuleSet } from '../../policies/rule-set.js';
+
+const NO_RULES = compileRuleSet([]);
 import { openStore, type Store } from '../../src/store/db.js';
 
 export interface Harness {
@@ -28,7 +31,7 @@ export const T0 = Date.parse('2026-11-22T10:00:00Z');
 export function settings(overrides: Partial<EngineSettings> = {}): EngineSettings {
   return {
     environment: 'demo',
-    rules: [],
+    rules: () => NO_RULES,
     approvalTtlMs: 10 * 60_000,
     // Engine tests step fake time themselves; the grouping delay is tested on its own.
     analysisDelayMs: 0,

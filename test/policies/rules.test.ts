@@ -28,10 +28,11 @@ describe('parseOperatorRule accepts', () => {
     const full = {
       ...base,
       domain: 'infrastructure',
-      signalSelector: { node: 'worker-*' },
-      thresholdExpression: 'evicted_pods > 3 for 5m',
+      signalSelector: { subjects: ['prod.node.worker-*'], labels: { team: 'infra*' }, triggers: ['kubernetes_watch'], sources: ['kubernetes_watch'], namespaces: ['*'] },
+      thresholdExpression: 'occurrences > 3 && node.startsWith("worker-")',
       severity: 'critical',
-      notificationPolicy: { channels: ['telegram', 'admin-ui'], mentions: ['@oncall'] },
+      severityEscalation: [{ to: 'critical', when: 'openSeconds > 600' }, { to: 'warning', afterMinutes: 10 }],
+      notificationPolicy: { channels: ['telegram'], mentions: ['@oncall'], bySeverity: { critical: { channels: ['slack', 'telegram'], mentions: ['@alice'] } } },
       allowedActionProfile: {
         auto: ['delete_completed_pods', 'collect_evidence'],
         requireApproval: ['suspend_cronjob'],
@@ -39,15 +40,16 @@ describe('parseOperatorRule accepts', () => {
         allowlist: [{ kind: 'cronjob', namespace: 'reports', name: 'nightly-*', actions: ['suspend_cronjob'], environments: ['staging'], note: 'noisy reports' }],
       },
       cooldownSeconds: { sameActionRetrySeconds: 600, disruptiveRetrySeconds: 7200 },
-      suppressionSchedule: [{ from: '22:00', to: '06:00' }],
+      suppressionSchedule: [{ from: '22:00', to: '06:00', timeZone: 'Europe/Berlin', days: ['mon', 'tue'] }],
       incidentTypeEnabled: true,
     };
     expect(parseOperatorRule(full)).toEqual(full);
   });
 
-  it('the threshold expression only as text', () => {
-    expect(parseOperatorRule({ ...base, thresholdExpression: 'process.exit(1)' }).thresholdExpression).toBe('process.exit(1)');
+  it('a threshold expression only when it type-checks as bool over the view, with the offset of the problem', () => {
+    expect(refusal({ ...base, thresholdExpression: 'process.exit(1)' }).issues).toEqual([{ path: 'thresholdExpression', offset: 0, message: 'Unknown variable: process (at offset 0)' }]);
     expect(refusal({ ...base, thresholdExpression: 'x'.repeat(501) }).issues[0]!.path).toBe('thresholdExpression');
+    expect(refusal({ ...base, severityEscalation: [{ to: 'critical', when: 'restarts + 1' }] }).issues[0]).toMatchObject({ path: 'severityEscalation.0.when', message: expect.stringMatching(/must be a bool condition, but this expression is int/) });
   });
 });
 
