@@ -21,8 +21,7 @@ import { getIncidentClass } from '../../policies/taxonomy.js';
 import type { OperatorRule, RuleFailure, Severity } from '../../policies/types.js';
 import type { Incident } from '../engine/model.js';
 import { incidentFacts } from '../engine/rule-facts.js';
-import type { Judgement } from './preview.js';
-import { withCandidate } from './preview.js';
+import { withCandidate, type Judgement } from './preview.js';
 
 export interface HistoricIncident {
   incident: Incident;

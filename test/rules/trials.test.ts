@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startConversations, stopConversations } from '../../src/runtime.js';
 import type { PreviewReport } from '../../src/rules/preview.js';
 import type { ReplayReport } from '../../src/rules/replay.js';
+import { RuleTrials } from '../../src/rules/trials.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { createHarness, diskPressure, signal } from '../engine/harness.js';
 import { FUZZ_TOKENS, startFuzzServer, type FuzzRequest, type FuzzServer } from '../fuzz/harness.js';
@@ -154,6 +155,20 @@ describe('POST /api/rules/test', () => {
     expect(failing.failed).toBe(3);
     expect(failing.incidents.map((i) => i.id).sort()).toEqual([ids.long, ids.short, ids.batch].sort());
     expect(failing.incidents[0]!.errors).toEqual([expect.objectContaining({ ruleId: 'owner-only', field: 'thresholdExpression' })]);
+    expect(await world()).toEqual(before);
+  });
+});
+
+describe('the replay bound', () => {
+  it('replays only the newest incidents past the cap, and says so', async () => {
+    const before = await world();
+    const { runtime } = server;
+    const trials = new RuleTrials({ db: runtime.store.db, rules: runtime.rules, routing: { routes: {}, channels: ['telegram'] }, clock: runtime.clock, maxIncidents: 2 });
+    const report = trials.test(PENDING_CRITICAL, 30);
+    expect(report).toMatchObject({ scanned: 2, cap: 2, capped: true });
+    // The two newest are the disk-pressure and batch incidents: neither is matched nor changed.
+    expect(report.incidents).toEqual([]);
+    expect(new RuleTrials({ db: runtime.store.db, rules: runtime.rules, routing: { routes: {}, channels: [] }, clock: runtime.clock, maxIncidents: 5 }).test(PENDING_CRITICAL, 30)).toMatchObject({ scanned: 5, capped: false });
     expect(await world()).toEqual(before);
   });
 });
