@@ -1,5 +1,5 @@
 /**
- * `robosre rules list|show|history|export|apply -f`: the same rules service
+ * `robosre rules list|show|history|export|apply -f|preview -f|test -f`: the same rules service
  * the API serves, either on the local database (`--config`) or through a
  * running robosre's API (`--url` and `--token`, or ROBOSRE_URL and
  * ROBOSRE_TOKEN), where changes carry the token's person.
@@ -7,11 +7,17 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
+import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { ENVIRONMENTS } from '../../policies/types.js';
 import { loadConfig } from '../config/config.js';
 import { systemClock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
+import type { PreviewReport } from '../rules/preview.js';
+import type { ReplayedIncident, ReplayReport } from '../rules/replay.js';
 import { RulesService, type ImportResult, type RuleEntry, type RuleRevision } from '../rules/service.js';
+import { DEFAULT_TEST_DAYS, RuleTrials } from '../rules/trials.js';
+import { invalidRule } from '../rules/validate.js';
+import { rulesFromYaml } from '../rules/yaml.js';
 import { openStore } from '../store/db.js';
 import { stringify } from 'yaml';
 
@@ -22,6 +28,8 @@ interface RulesBackend {
   history(id: string): Promise<RuleRevision[]>;
   exportYaml(): Promise<string>;
   importYaml(text: string, reason: string): Promise<ImportResult>;
+  preview(rule: unknown): Promise<PreviewReport>;
+  test(rule: unknown, days: number): Promise<ReplayReport>;
   close(): void;
 }
 
@@ -35,6 +43,8 @@ function local(configPath: string | undefined): RulesBackend {
   const config = loadConfig(configPath);
   const store = openStore(config.database.path);
   const service = new RulesService({ db: store.db, fileRules: config.rules, clock: systemClock });
+  const channels = CHAT_CHANNELS.filter((c) => config.channels[c] !== undefined);
+  const trials = new RuleTrials({ db: store.db, rules: service, routing: { routes: config.routing, channels }, clock: systemClock });
   // Without a token there is no API person: the local change is recorded as the OS user's.
   const by = `cli:${userInfo().username}`;
   return {
@@ -43,6 +53,8 @@ function local(configPath: string | undefined): RulesBackend {
     history: (id) => Promise.resolve(service.history(id)),
     exportYaml: () => Promise.resolve(service.exportYaml()),
     importYaml: (text, reason) => Promise.resolve(service.importYaml(text, { by, reason })),
+    preview: (rule) => Promise.resolve(trials.preview(rule)),
+    test: (rule, days) => Promise.resolve(trials.test(rule, days)),
     close: () => store.close(),
   };
 }
@@ -74,6 +86,8 @@ function remote(url: string, token: string): RulesBackend {
     history: async (ruleId) => (await json<{ revisions: RuleRevision[] }>(`/api/rules/${id(ruleId)}/history`)).revisions,
     exportYaml: async () => (await call('/api/rules/export')).text(),
     importYaml: (text, reason) => json<ImportResult>('/api/rules/import', { method: 'POST', body: JSON.stringify({ reason, yaml: text }) }),
+    preview: (rule) => json<PreviewReport>('/api/rules/preview', { method: 'POST', body: JSON.stringify({ rule }) }),
+    test: (rule, days) => json<ReplayReport>('/api/rules/test', { method: 'POST', body: JSON.stringify({ rule, days }) }),
     close: () => undefined,
   };
 }
@@ -107,6 +121,52 @@ function historyLines(r: RuleRevision): string {
   const head = `v${r.version}  ${new Date(r.at).toISOString()}  ${r.change}${r.restoredFrom ? ` of v${r.restoredFrom}` : ''} by ${r.by}: ${r.reason}\n`;
   const diff = r.diff.map((d) => `    ${d.path}: ${d.before === undefined ? '(none)' : JSON.stringify(d.before)} → ${d.after === undefined ? '(none)' : JSON.stringify(d.after)}\n`);
   return head + diff.join('');
+}
+
+function readFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new RobosreError('invalid_request', `cannot read ${path}: ${(cause as Error).message}`, { path }, { cause });
+  }
+}
+
+/** The one rule of a rules file (as `rules export` writes): what preview and test take. */
+function candidateIn(path: string): unknown {
+  const rules = rulesFromYaml(readFile(path));
+  if (rules.length !== 1) throw invalidRule([`rules: preview and test take one rule; ${path} has ${rules.length}`]);
+  return rules[0];
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function previewLines(p: PreviewReport): string {
+  const head = `rule ${p.ruleId} (${p.incidentType}) ${p.replaces ? 'replacing the rule of its id' : 'added to the rules in effect'}: ${p.changed} of ${p.rows.length} decisions change\n`;
+  const rows = p.rows.map((r) => {
+    const line = `${r.changed ? '*' : ' '} ${r.action.padEnd(28)} ${r.environment.padEnd(11)} ${r.today.decision.padEnd(15)} → ${r.candidate.decision}`;
+    return r.changed ? `${line}  (${r.candidate.reasons.at(-1) ?? ''})\n` : `${line}\n`;
+  });
+  return head + rows.join('');
+}
+
+function replayedLines(i: ReplayedIncident): string {
+  const lines = [`#${i.id} ${i.title}  ${i.link}  ${i.matched ? 'matched' : 'not matched'}${i.changed.length === 0 ? ', nothing changes' : ''}`];
+  const suppression = (s: ReplayedIncident['today']['suppression']): string => (s ? `rule ${s.ruleId} until ${iso(s.until)} (${s.label})` : 'none');
+  if (i.changed.includes('severity')) lines.push(`    severity: ${i.today.severity} → ${i.candidate.severity}`);
+  if (i.changed.includes('route')) lines.push(`    route: ${i.today.route.join(',')} → ${i.candidate.route.join(',')}`);
+  if (i.changed.includes('suppression')) lines.push(`    suppression: ${suppression(i.today.suppression)} → ${suppression(i.candidate.suppression)}`);
+  i.today.actions.forEach((a, n) => {
+    const b = i.candidate.actions[n]!;
+    if (a.decision !== b.decision) lines.push(`    action ${a.action} ${a.target}: ${a.decision} → ${b.decision}  (${b.reasons.at(-1) ?? ''})`);
+  });
+  for (const e of i.errors) lines.push(`    error in ${e.field}: ${e.error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function testLines(r: ReplayReport, days: number): string {
+  const cap = r.capped ? ` (more than ${r.cap}: only the newest ${r.cap} were replayed)` : '';
+  const head = `rule ${r.ruleId} over the last ${days} days (since ${iso(r.since)}): ${r.scanned} incidents replayed${cap}; matched ${r.matched}, changed ${r.changed}, expression errors on ${r.failed}\n`;
+  return head + r.incidents.map(replayedLines).join('');
 }
 
 function withTarget(command: Command): Command {
@@ -156,16 +216,37 @@ export function rulesCommand(): Command {
     .requiredOption('--reason <text>', 'why; recorded with every revision')
     .action((opts: Target & { file: string; reason: string }) =>
       using(opts, async (rules) => {
-        let text: string;
-        try {
-          text = readFileSync(opts.file, 'utf8');
-        } catch (cause) {
-          throw new RobosreError('invalid_request', `cannot read ${opts.file}: ${(cause as Error).message}`, { path: opts.file }, { cause });
-        }
-        const result = await rules.importYaml(text, opts.reason);
+        const result = await rules.importYaml(readFile(opts.file), opts.reason);
         write(`created ${result.created.length}, updated ${result.updated.length}, unchanged ${result.unchanged.length}\n`);
         for (const [what, ids] of Object.entries(result)) for (const ruleId of ids as string[]) write(`  ${what} ${ruleId}\n`);
       }),
     );
-  return new Command('rules').description('operator rules: list, show, history, export, apply').addCommand(list).addCommand(show).addCommand(history).addCommand(exportCommand).addCommand(apply);
+  const preview = withTarget(new Command('preview').description("the decision table of the file's one rule for each action of its class in each environment, beside today's; stores nothing"))
+    .requiredOption('-f, --file <path>', 'rules file holding one rule')
+    .option('--json', 'print JSON')
+    .action((opts: Target & { file: string; json?: boolean }) =>
+      using(opts, async (rules) => {
+        const report = await rules.preview(candidateIn(opts.file));
+        write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : previewLines(report));
+      }),
+    );
+  const test = withTarget(new Command('test').description("replays the stored incidents of the last days with and without the file's one rule: what it matches and changes; stores and sends nothing"))
+    .requiredOption('-f, --file <path>', 'rules file holding one rule')
+    .option('--days <n>', `days of history, 1 to 30 (default ${DEFAULT_TEST_DAYS})`, (v) => Number(v), DEFAULT_TEST_DAYS)
+    .option('--json', 'print JSON')
+    .action((opts: Target & { file: string; days: number; json?: boolean }) =>
+      using(opts, async (rules) => {
+        const report = await rules.test(candidateIn(opts.file), opts.days);
+        write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : testLines(report, opts.days));
+      }),
+    );
+  return new Command('rules')
+    .description('operator rules: list, show, history, export, apply, preview, test')
+    .addCommand(list)
+    .addCommand(show)
+    .addCommand(history)
+    .addCommand(exportCommand)
+    .addCommand(apply)
+    .addCommand(preview)
+    .addCommand(test);
 }

@@ -10,12 +10,15 @@ import { ENVIRONMENTS } from '../../policies/types.js';
 import type { Role } from '../config/config.js';
 import { RobosreError } from '../errors.js';
 import type { RuleChangeBy, RulesService } from '../rules/service.js';
+import { MAX_TEST_DAYS, type RuleTrials } from '../rules/trials.js';
 import { reasonSchema } from '../rules/validate.js';
 import { parse } from './api.js';
 import type { Person, TokenAuth } from './auth.js';
 
 export interface RulesApiDeps {
   rules: RulesService;
+  /** Preview and test against history: they read, never write. */
+  trials: RuleTrials;
   auth: TokenAuth;
 }
 
@@ -27,6 +30,8 @@ const enableBody = z.object({ reason: reasonSchema, version, enabled: z.boolean(
 const deleteBody = z.object({ reason: reasonSchema, version }).strict();
 const restoreBody = z.object({ reason: reasonSchema, version, revision: version }).strict();
 const importBody = z.object({ reason: reasonSchema, yaml: z.string() }).strict();
+const previewBody = z.object({ rule: z.unknown() }).strict();
+const testBody = z.object({ rule: z.unknown(), days: z.number().int().min(1).max(MAX_TEST_DAYS).optional() }).strict();
 const environmentParam = z.enum(ENVIRONMENTS);
 
 /** The `:id` parameter: a rule id, or a 400 saying what one looks like. */
@@ -50,6 +55,15 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     if (!person) return reply;
     const body = parse(importBody, request.body, 'body');
     return deps.rules.importYaml(body.yaml, by(person, body.reason));
+  });
+
+  // Viewers may ask: neither route changes anything.
+  app.post('/api/rules/preview', (request, reply) => (as('viewer')(request, reply) ? deps.trials.preview(parse(previewBody, request.body, 'body').rule) : reply));
+
+  app.post('/api/rules/test', (request, reply) => {
+    if (!as('viewer')(request, reply)) return reply;
+    const body = parse(testBody, request.body, 'body');
+    return deps.trials.test(body.rule, body.days);
   });
 
   app.get('/api/rules/:id', (request, reply) => (as('viewer')(request, reply) ? deps.rules.get(ruleId(request.params)) : reply));

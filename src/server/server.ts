@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
 import { registerApi } from './api.js';
 import { registerRulesApi } from './rules-api.js';
+import { RuleTrials } from '../rules/trials.js';
 import { TokenAuth } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -62,7 +63,8 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     channels: runtime.channels.map((c) => c.name),
     receiving: (name) => runtime.starter.state(name),
   });
-  registerRulesApi(app, { rules: runtime.rules, auth });
+  const trials = new RuleTrials({ db: runtime.store.db, rules: runtime.rules, routing: { routes: config.routing, channels: runtime.channels.map((c) => c.name) }, clock: runtime.clock });
+  registerRulesApi(app, { rules: runtime.rules, trials, auth });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

@@ -1,5 +1,5 @@
 /** Queries on incidents, their timeline and ingested signal ids. Rules live in the engine. */
-import { and, desc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidentEvents, incidents, signals } from './schema.js';
 import type { Incident, IncidentStatus, TimelineEvent, TimelineKind } from '../engine/model.js';
@@ -78,6 +78,11 @@ export function listIncidents(db: Db, filter: { status?: IncidentStatus; limit?:
     .orderBy(desc(incidents.id))
     .limit(filter.limit ?? 100)
     .all() as Incident[];
+}
+
+/** Incidents first seen at or after `since`, newest first, at most `limit`: what a rule test replays. */
+export function incidentsSince(db: Db, since: number, limit: number): Incident[] {
+  return db.select().from(incidents).where(gte(incidents.firstSeenAt, since)).orderBy(desc(incidents.id)).limit(limit).all() as Incident[];
 }
 
 /** Incidents whose worker has not finished: what a restart must resume. */

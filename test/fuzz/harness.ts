@@ -25,6 +25,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { parseConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
+import type { Clock } from '../../src/engine/settings.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
 import type { Store } from '../../src/store/db.js';
@@ -49,6 +50,10 @@ export interface FuzzServerOptions {
   config?: Record<string, unknown>;
   /** Runs once the server listens (point an emulator at `url`, start channels). */
   onListen?: (server: FuzzServer) => Promise<void> | void;
+  /** The runtime's clock (else the system's): what "now" is for the engine and the API. */
+  clock?: Clock;
+  /** An existing database file instead of a fresh one (e.g. history an engine harness wrote). */
+  databasePath?: string;
   /** Runs first on close (stop what `onListen` started). */
   onClose?: (server: FuzzServer) => Promise<void> | void;
 }
@@ -90,11 +95,11 @@ export async function startFuzzServer(options: FuzzServerOptions = {}): Promise<
     auth: { tokens: Object.values(FUZZ_TOKENS) },
     ...extra,
     engine: { analysisDelay: 0, ...(extra.engine as object | undefined) },
-    database: { path: join(dir, 'robosre.db') },
+    database: { path: options.databasePath ?? join(dir, 'robosre.db') },
     executor: { journal: join(dir, 'actions.ndjson'), ...(extra.executor as object | undefined) },
   });
   const logger = createLogger('silent');
-  const runtime = createRuntime(config, logger);
+  const runtime = createRuntime(config, logger, options.clock);
   const app = buildServer({ runtime, config, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const server: FuzzServer = {
