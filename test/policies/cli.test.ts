@@ -1,11 +1,9 @@
 /** `robosre policy explain|list`: through policyCommand() in-process, and once through the real entry point. */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ACTION_IDS, INCIDENT_TYPES } from '../../policies/index.js';
 import { policyCommand } from '../../src/cli/policy-command.js';
+import { runCli } from '../support/run-cli.js';
 
 interface Run {
   out: string;
@@ -93,16 +91,7 @@ describe('policy list', () => {
 });
 
 describe('robosre policy explain (real entry point)', () => {
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const robosre = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: root });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  };
+  const robosre = (...args: string[]) => runCli(args);
 
   it('exits 0 with the JSON decision', async () => {
     const r = await robosre('policy', 'explain', '--type', 'runtime_dependency_outage', '--action', 'rollout_restart', '--env', 'staging', '--json');

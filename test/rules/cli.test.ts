@@ -4,18 +4,15 @@
  * the token's person's. A refused file exits 2 naming each problem and
  * changes nothing stored.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
 import { FUZZ_TOKENS, snapshotStore, startFuzzServer, type FuzzServer } from '../fuzz/harness.js';
+import { runCli, type CliRun } from '../support/run-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'robosre-rules-cli-'));
-const run = promisify(execFile);
 let server: FuzzServer;
 
 beforeAll(async () => {
@@ -26,21 +23,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function robosre(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'rules', ...args], { cwd: ROOT, env: { ...process.env, ROBOSRE_URL: '', ROBOSRE_TOKEN: '', ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const robosre = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli(['rules', ...args], env);
 
 const DB = join(dir, 'robosre.db');
 const CONFIG = join(dir, 'robosre.yaml');

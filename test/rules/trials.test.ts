@@ -6,10 +6,8 @@
  * pending pod older than the window. The trials must change nothing: every
  * table and every message the emulator received are compared before and after.
  */
-import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startConversations, stopConversations } from '../../src/runtime.js';
 import type { PreviewReport } from '../../src/rules/preview.js';
@@ -20,8 +18,8 @@ import { createHarness, diskPressure, signal } from '../engine/harness.js';
 import { FUZZ_TOKENS, startFuzzServer, type FuzzRequest, type FuzzServer } from '../fuzz/harness.js';
 import { waitFor } from '../support/wait-for.js';
 import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
+import { runCli } from '../support/run-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 const CHAT = -1001234;
@@ -216,16 +214,7 @@ describe('bad input to preview and test', () => {
 });
 
 describe('robosre rules test and preview', () => {
-  const run = promisify(execFile);
-  async function robosre(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'rules', ...args], { cwd: ROOT, env: { ...process.env, ROBOSRE_URL: '', ROBOSRE_TOKEN: '' } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const robosre = (args: string[]) => runCli(['rules', ...args]);
   const file = (name: string, rules: object[]): string => {
     const path = join(historyDir, name);
     writeFileSync(path, JSON.stringify({ rules }));
