@@ -1,5 +1,5 @@
 /**
- * The rules API (docs/api.md "Rules"): every layer to viewers, changes to
+ * The rules API (docs/rules.md "API"): every layer to viewers, changes to
  * admins. Each change names the person (the token's) and a reason, and each
  * update names the version it edits; the service refuses anything invalid
  * before it stores anything.

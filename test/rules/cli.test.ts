@@ -57,7 +57,7 @@ describe('robosre rules on the local database', () => {
     const exported = await robosre(['export', '--config', CONFIG]);
     expect(exported.stdout).toMatch(/^rules:\n {2}- id: pending-critical\n/);
     expect(exported.stdout).toContain('version: 1');
-  }, 120_000);
+  }, 300_000);
 
   it('a file with one refused rule exits 2 naming its path, and nothing is stored', async () => {
     const store = openStore(DB);
@@ -69,7 +69,7 @@ describe('robosre rules on the local database', () => {
     store.close();
     const unknown = await robosre(['show', 'nope', '--config', CONFIG]);
     expect(unknown).toMatchObject({ code: 2, stderr: 'robosre: no rule with id nope\n' });
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('robosre rules through the API', () => {
@@ -90,5 +90,5 @@ describe('robosre rules through the API', () => {
     const noToken = await robosre(['list', '--url', server.url]);
     expect(noToken).toMatchObject({ code: 2 });
     expect(noToken.stderr).toContain('needs an API token');
-  }, 120_000);
+  }, 300_000);
 });

@@ -239,7 +239,7 @@ describe('robosre rules test and preview', () => {
     expect(preview.stdout).toMatch(/1 of \d+ decisions change/);
     expect(preview.stdout).toMatch(/\* rollout_restart +demo +auto +→ needs_approval {2}\(rule outage-restart-approval requires approval for rollout_restart\)/);
     expect(await world()).toEqual(before);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses a file without exactly one rule, and days out of range, with exit 2', async () => {
     const two = await robosre(['preview', '-f', file('two.yaml', [PENDING_CRITICAL, RESTART_NEEDS_APPROVAL]), '--url', server.url, '--token', FUZZ_TOKENS.viewer.token]);
@@ -248,5 +248,5 @@ describe('robosre rules test and preview', () => {
     const days = await robosre(['test', '-f', file('one.yaml', [PENDING_CRITICAL]), '--days', '40', '--url', server.url, '--token', FUZZ_TOKENS.viewer.token]);
     expect(days.code).toBe(2);
     expect(days.stderr).toContain('body.days');
-  }, 120_000);
+  }, 300_000);
 });
