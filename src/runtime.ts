@@ -82,6 +82,8 @@ function telegramInterval(chatId: number | string): number {
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
   const redactor = redactorFor(config);
+  // The watcher is made after the executor and engine that ask it (it feeds the engine); until then nothing is stale.
+  let staleView = (): string[] => [];
   const executor =
     config.executor.kind === 'kubernetes'
       ? new KubernetesExecutor({
@@ -94,13 +96,14 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           hooks: Object.fromEntries(Object.entries(config.executor.hooks).map(([action, h]) => [action, { namespace: h.namespace, template: h.jobTemplate, timeoutMs: h.timeout }])),
           logger: logger.child({ component: 'executor' }),
           now: () => clock.now(),
+          staleView: () => staleView(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const rules = new RulesService({ db: store.db, fileRules: config.rules, clock });
   // One array the engine reads at every step, kept equal to the effective rules in place (the engine copies its settings object, not the array).
   const engineRules = [...rules.current()];
   rules.onChange((next) => engineRules.splice(0, engineRules.length, ...next));
-  const engine = new Engine({ store, executor, settings: { ...engineSettings(config), rules: engineRules }, clock, logger });
+  const engine = new Engine({ store, executor, settings: { ...engineSettings(config), rules: engineRules }, clock, logger, staleView: () => staleView() });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
@@ -193,6 +196,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(kube.context ? { context: kube.context } : {}),
       })
     : null;
+  if (watcher) staleView = () => watcher.staleView();
   const probes = config.probes.length
     ? new ProbeRunner({
         probes: config.probes,

@@ -15,7 +15,7 @@ import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
 import type { DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
 import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
 import { releasePendingDeadline, releaseVerdicts, type HelmReleaseView, type ReleaseWorkload } from '../../src/detectors/kubernetes/helm.js';
-import { kubeStateRecheckAt, kubeStateVerdict, watchReports, type WatchHealth, type WatchReport } from '../../src/detectors/kubernetes/kube-state.js';
+import { describeStale, kubeStateRecheckAt, kubeStateVerdict, watchReports, type WatchHealth, type WatchReport } from '../../src/detectors/kubernetes/kube-state.js';
 import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
 import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
@@ -147,6 +147,14 @@ export class ClusterWatcher {
   /** Each watch's health, how long ago it was heard and whether it is stale, for /metrics and /readyz. */
   watchReports(): WatchReport[] {
     return watchReports(this.watchStates(), this.now(), this.settings);
+  }
+
+  /** The stale watches, described: what the policy fails writes closed on and collect_evidence owns up to. */
+  staleView(): string[] {
+    const now = this.now();
+    return this.watchReports()
+      .filter((w) => w.stale)
+      .map((w) => describeStale(w, now));
   }
 
   private register(): void {

@@ -5,7 +5,8 @@
  * for 60 s (SIGSTOP) and RBAC revoked and restored. After each, the next
  * crash loop is detected, nothing already raised is raised again by the
  * re-list, and `kube_state_stuck` is raised only while robosre cannot
- * re-establish its watches, then resolved. How long each takes is measured
+ * re-establish its watches, then resolved; meanwhile collect_evidence says
+ * its evidence may be out of date. How long each takes is measured
  * by bench/watch-liveness.bench.ts, not asserted here.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
+import { KubernetesExecutor } from '../../adapters/kubernetes/executor/kubernetes-executor.js';
 import { clusterRoleYaml } from '../../adapters/kubernetes/rbac.js';
 import { backoffMs, MAX_BACKOFF_MS } from '../../adapters/kubernetes/scoped-informer.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
@@ -22,6 +24,7 @@ import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
 import { waitFor } from '../support/wait-for.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
+import { authorized } from './runtime.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 let cp: ControlPlane;
@@ -169,7 +172,9 @@ describe('watches that never go deaf, through a proxy on a real API server', () 
     eachRaisedOnce();
   }, DETECTED_WITHIN_MS * 2 + 120_000);
 
-  it('says kube_state_stuck (403) while RBAC is revoked, resolves it when restored, and detects the next crash loop', async () => {
+  it('says kube_state_stuck (403) while RBAC is revoked, owns up to stale evidence meanwhile, resolves it when restored, and detects the next crash loop', async () => {
+    const executor = new KubernetesExecutor({ kubeconfig: cp.kubeconfigPath, maxPodsPerRun: 10, drainTimeoutMs: 1_000, minHealthyReplicas: 1, staleView: () => watcher.staleView(), logger: createLogger('silent') });
+    expect(await executor.execute(authorized('collect_evidence', 'pod/shop/after-freeze'))).toMatchObject({ outcome: 'succeeded' });
     const stuckBefore = raised('kube_state_stuck').length;
     const before = health();
     await rbac.deleteClusterRoleBinding({ name: 'robosre-watch' });
@@ -178,10 +183,14 @@ describe('watches that never go deaf, through a proxy on a real API server', () 
     try {
       const stuck = await waitFor('kube_state_stuck while refused', () => raised('kube_state_stuck')[stuckBefore], 120_000);
       expect(stuck).toMatchObject({ confidence: 'high', summary: expect.stringMatching(/403/) });
+      expect(watcher.staleView()).toEqual(expect.arrayContaining([expect.stringMatching(/^pods failing for \d+s \(HTTP 403/)]));
+      expect(await executor.execute(authorized('collect_evidence', 'pod/shop/after-freeze'))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^the evidence may be out of date: robosre's watches are stale \(.*pods failing for/) });
     } finally {
       await rbac.createClusterRoleBinding({ body: BINDING });
     }
     await waitFor('kube_state_stuck resolved once access is back', () => (stuckNow() ? undefined : true), DETECTED_WITHIN_MS);
+    expect(watcher.staleView()).toEqual([]);
+    expect(await executor.execute(authorized('collect_evidence', 'pod/shop/after-freeze'))).toMatchObject({ outcome: 'succeeded' });
     const subject = await crashLoop('after-rbac');
     await detected(subject);
     expect(raised('kube_state_stuck')).toHaveLength(stuckBefore + 1);

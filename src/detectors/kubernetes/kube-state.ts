@@ -42,6 +42,13 @@ export interface WatchReport extends WatchHealth {
   stale: boolean;
 }
 
+/** A stale watch in a few words, for the policy's reason and the evidence note: `pods failing for 75s (HTTP 403 …)`, `events unheard for 640s`. */
+export function describeStale(w: WatchReport, now: number): string {
+  return w.failingSince !== undefined
+    ? `${w.name} failing for ${Math.round((now - w.failingSince) / 1000)}s${w.lastError ? ` (${w.lastError.slice(0, 120)})` : ''}`
+    : `${w.name} unheard for ${Math.round((w.heardAgoMs ?? 0) / 1000)}s`;
+}
+
 /** Each watch's health as /metrics and /readyz show it. */
 export function watchReports(watches: readonly WatchHealth[], now: number, settings: DetectorSettings): WatchReport[] {
   return watches.map((w) => {
