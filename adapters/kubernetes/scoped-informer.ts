@@ -1,12 +1,13 @@
 /**
  * One kind, watched in each configured namespace (or cluster-wide): an
  * informer per scope (LIST, then WATCH with bookmarks; relist on 410 Gone
- * only), one cache to read from, and each watch's health. A failed watch
- * restarts from its last resourceVersion with exponential backoff and
- * jitter, capped at `MAX_BACKOFF_MS` so that a watch is back within seconds
- * of the API server, and reset by the first accepted request; it never stops
- * the others. A 401/403 says plainly which permission is missing instead of
- * looping silently.
+ * only), one cache to read from, and each watch's health. A failed watch —
+ * also one whose request cannot even be built (a failing exec credential
+ * plugin) — restarts from its last resourceVersion with exponential backoff
+ * and jitter, capped at `MAX_BACKOFF_MS` so that a watch is back within
+ * seconds of the API server, and reset by the first accepted request; it
+ * never stops the others. A 401/403 says plainly which permission is missing
+ * instead of looping silently.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -44,6 +45,8 @@ interface Scoped<T extends k8s.KubernetesObject> {
   namespace: string | null;
   informer: k8s.ListWatch<T>;
   state: WatchHealth;
+  /** (Re)starts the informer; a start that throws (the watch request could not even be built, e.g. a failing exec credential plugin) is a failure like any other and retries. */
+  run: () => Promise<void>;
 }
 
 const BASE_BACKOFF_MS = 500;
@@ -102,7 +105,7 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
       informer.on('add', (o) => this.deliver(o, false));
       informer.on('update', (o) => this.deliver(o, false));
       informer.on('delete', (o) => this.deliver(o, true));
-      informer.on('error', (error: unknown) => {
+      const failed = (error: unknown): void => {
         if (this.stopped) return;
         attempt += 1;
         state.failures += 1;
@@ -118,17 +121,19 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
         }
         if (first) hooks.healthChanged();
         setTimeout(() => {
-          if (!this.stopped) void informer.start().catch(() => undefined);
+          if (!this.stopped) void run();
         }, delay).unref();
-      });
-      return { namespace, informer, state };
+      };
+      const run = (): Promise<void> => informer.start().catch(failed);
+      informer.on('error', failed);
+      return { namespace, informer, state, run };
     });
   }
 
   /** Starts every watch; resolves when each has listed once or failed its first attempt (failures then retry on their own). */
   async start(): Promise<void> {
     this.stopped = false;
-    await Promise.all(this.scoped.map((s) => s.informer.start().catch(() => undefined)));
+    await Promise.all(this.scoped.map((s) => s.run()));
   }
 
   async stop(): Promise<void> {

@@ -10,14 +10,16 @@
  * the API server goes without bookmarking it. See docs/adr/0004.
  *
  * The library builds a new dispatcher (and so a new connection) for every
- * request and with a 5 min body timeout; watches here get one agent, with
- * no body timeout: quiet is not dead.
+ * request, with 5 min header and body timeouts; watches here get one agent,
+ * with no body timeout (quiet is not dead) and 30 s for the answer.
  */
 import type { RequestOptions } from 'node:https';
 import type * as k8s from '@kubernetes/client-node';
 import { Agent } from 'undici';
 
 export const PING_INTERVAL_MS = 15_000;
+/** The API server answers a watch request (200, headers flushed) before its first event; one not answered by then is given up and retried, rather than waiting out the watch's own long silence bound. */
+const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface WatchTransport {
   /** The cluster's kubeconfig, with its watch requests sent through the shared agent. */
@@ -41,7 +43,7 @@ export function watchTransport(kc: k8s.KubeConfig): WatchTransport {
       ...(tls.servername === undefined ? {} : { servername: tls.servername }),
     });
     if (options.type === 'proxy' || options.type === 'socks') return null;
-    return new Agent({ ...(options.type === 'agent' ? { connect: options.connect } : {}), allowH2: true, pingInterval: PING_INTERVAL_MS, bodyTimeout: 0 });
+    return new Agent({ ...(options.type === 'agent' ? { connect: options.connect } : {}), allowH2: true, pingInterval: PING_INTERVAL_MS, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: 0 });
   };
   // Everything else (cluster, user, contexts) is read through to the caller's kubeconfig.
   const config = Object.create(kc) as k8s.KubeConfig;
