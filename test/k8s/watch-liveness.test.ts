@@ -11,6 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,8 @@ let watcher: ClusterWatcher;
 let core: k8s.CoreV1Api;
 let rbac: k8s.RbacAuthorizationV1Api;
 const signals: Signal[] = [];
+/** The watcher's warnings, for the message of a failed assertion. */
+const log: string[] = [];
 /** Generous for a loaded machine: detection normally takes seconds to a minute. */
 const DETECTED_WITHIN_MS = 240_000;
 const BINDING: k8s.V1ClusterRoleBinding = {
@@ -71,7 +74,7 @@ beforeAll(async () => {
     cluster: 'prod',
     settings: { ...DEFAULT_DETECTOR_SETTINGS, watchFailingAfterMs: 5_000 },
     onSignal: (s) => signals.push(s),
-    logger: createLogger('silent'),
+    logger: createLogger('warn', new Writable({ write: (chunk: Buffer, _enc, done) => (log.push(...chunk.toString().split('\n').filter(Boolean)), done()) })),
   });
   await watcher.start();
   await waitFor('every watch listed and watching', () => (watcher.watchStates().every((s) => s.lastActivityAt !== undefined && s.failingSince === undefined) ? true : undefined), 60_000);
@@ -114,7 +117,10 @@ const health = (): Map<string, WatchHealth> => new Map(watcher.watchStates().map
 
 /** At most one LIST per watch since `before`: a re-made watch resumes from its resourceVersion and relists only on 410 Gone. */
 function noThunderingList(before: Map<string, WatchHealth>): void {
-  for (const w of watcher.watchStates()) expect(w.lists - before.get(w.name)!.lists, w.name).toBeLessThanOrEqual(1);
+  for (const w of watcher.watchStates()) {
+    const why = log.filter((l) => l.includes(`"what":"${w.name}"`)).slice(-8).join('\n');
+    expect(w.lists - before.get(w.name)!.lists, `${w.name}:\n${why}`).toBeLessThanOrEqual(1);
+  }
 }
 
 // One episode of kube_state_stuck may be several firing signals (it grows from some watches to all) and ends with one resolved.
