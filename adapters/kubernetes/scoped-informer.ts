@@ -96,8 +96,9 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
       });
       let attempt = 0;
       const list = async () => {
-        state.lists += 1;
         const result = await spec.list(namespace, selectors);
+        // Counted once answered: a LIST that fails is a failure, retried with the watch's back-off.
+        state.lists += 1;
         state.lastActivityAt = hooks.now();
         return result;
       };

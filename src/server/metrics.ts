@@ -31,7 +31,7 @@ export interface Metrics {
 
 const WATCH_COUNTERS: [string, string, (w: WatchReport) => number][] = [
   ['ops_watch_remakes_total', 'WATCH requests after the first: server timeouts, given-up connections, retries.', (w) => Math.max(0, w.watches - 1)],
-  ['ops_watch_lists_total', 'LISTs: the first and one after each 410 Gone.', (w) => w.lists],
+  ['ops_watch_lists_total', 'LISTs answered: the first and one after each 410 Gone (a failed one counts as a failure).', (w) => w.lists],
   ['ops_watch_failures_total', 'Failed LIST or WATCH attempts.', (w) => w.failures],
 ];
 
