@@ -116,7 +116,7 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
 
   const ctx: Context = { query, incidentClass, action, binding, target, rules, reasons };
   let decision = builtIn(ctx);
-  for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate, budgetGate]) decision = step(decision, ctx);
+  for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate, budgetGate, staleViewGate]) decision = step(decision, ctx);
   return result(decision);
 }
 
@@ -224,6 +224,13 @@ function budgetGate(decision: Decision, { query, action, target, reasons }: Cont
     return 'needs_approval';
   }
   return decision;
+}
+
+/** No write, automatic or approved, is planned or run on a view of the cluster that may be out of date: it fails closed. Observing and telling still run. */
+function staleViewGate(decision: Decision, { query, action, reasons }: Context): Decision {
+  if (decision === 'denied' || !action.mutating || !query.staleView?.length) return decision;
+  reasons.push(`robosre's view of the cluster is stale (${query.staleView.slice(0, 5).join('; ')}): no write is planned on it`);
+  return 'denied';
 }
 
 function pauseGate(decision: Decision, { query, action, reasons }: Context): Decision {

@@ -239,6 +239,8 @@ export interface PolicyQuery {
   ruleFailures?: RuleFailure[];
   /** Global pause of automatic actions. */
   paused?: boolean;
+  /** robosre's watches whose view of the cluster is stale (kube_state_stuck), described; any makes every write fail closed. */
+  staleView?: string[];
   budget?: BudgetState;
   /** The action this one undoes (its catalogue `undo`); an undo is judged by the binding of what it undoes. */
   rollbackOf?: string;

@@ -85,6 +85,8 @@ function telegramInterval(chatId: number | string): number {
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
   const redactor = redactorFor(config);
+  // The watcher is made after the executor and engine that ask it (it feeds the engine); until then nothing is stale.
+  let staleView = (): string[] => [];
   const executor =
     config.executor.kind === 'kubernetes'
       ? new KubernetesExecutor({
@@ -97,6 +99,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           hooks: Object.fromEntries(Object.entries(config.executor.hooks).map(([action, h]) => [action, { namespace: h.namespace, template: h.jobTemplate, timeoutMs: h.timeout }])),
           logger: logger.child({ component: 'executor' }),
           now: () => clock.now(),
+          staleView: () => staleView(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
   const rules = new RulesService({ db: store.db, fileRules: config.rules, clock });
@@ -111,7 +114,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
       return ruleSet;
     },
   };
-  const engine = new Engine({ store, executor, settings, clock, logger });
+  const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView() });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg
@@ -205,6 +208,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(kube.context ? { context: kube.context } : {}),
       })
     : null;
+  if (watcher) staleView = () => watcher.staleView();
   const probes = config.probes.length
     ? new ProbeRunner({
         probes: config.probes,

@@ -15,7 +15,7 @@ import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
 import type { DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
 import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
 import { releasePendingDeadline, releaseVerdicts, type HelmReleaseView, type ReleaseWorkload } from '../../src/detectors/kubernetes/helm.js';
-import { kubeStateRecheckAt, kubeStateVerdict, type WatchState } from '../../src/detectors/kubernetes/kube-state.js';
+import { describeStale, kubeStateRecheckAt, kubeStateVerdict, watchReports, type WatchHealth, type WatchReport } from '../../src/detectors/kubernetes/kube-state.js';
 import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
 import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
@@ -25,6 +25,7 @@ import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernet
 import { decodeHelmRelease, liveWorkload } from './helm-release.js';
 import { LogTails } from './log-tail.js';
 import { ScopedInformer, type InformerSpec } from './scoped-informer.js';
+import { watchTransport, type WatchTransport } from './watch-transport.js';
 import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
 import { SignalSequence } from '../signal-sequence.js';
 
@@ -76,6 +77,7 @@ export class ClusterWatcher {
   private readonly workloads = new Map<string, ScopedInformer<Workload>>();
   private secrets: ScopedInformer<k8s.V1Secret> | undefined;
   private readonly logTails: LogTails;
+  private readonly transport: WatchTransport;
   /** `pod uid/incident type` whose log tail was already asked for while the condition lasts. */
   private readonly logsAsked = new Set<string>();
   /** Watch events seen, for health and benchmarks. */
@@ -85,6 +87,7 @@ export class ClusterWatcher {
     if (options.kubeconfig) this.kc.loadFromFile(options.kubeconfig);
     else this.kc.loadFromCluster();
     if (options.context) this.kc.setCurrentContext(options.context);
+    this.transport = watchTransport(this.kc);
     this.tracker = new VerdictTracker(options.cluster);
     this.logTails = new LogTails(this.kc.makeApiClient(k8s.CoreV1Api));
     this.register();
@@ -103,6 +106,7 @@ export class ClusterWatcher {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.all(this.informers.map((i) => i.stop()));
+    await this.transport.close();
   }
 
   /**
@@ -136,8 +140,21 @@ export class ClusterWatcher {
   }
 
   /** Each watch's health, as kube_state_stuck judges it. */
-  watchStates(): WatchState[] {
+  watchStates(): WatchHealth[] {
     return this.informers.flatMap((i) => i.states());
+  }
+
+  /** Each watch's health, how long ago it was heard and whether it is stale, for /metrics and /readyz. */
+  watchReports(): WatchReport[] {
+    return watchReports(this.watchStates(), this.now(), this.settings);
+  }
+
+  /** The stale watches, described: what the policy fails writes closed on and collect_evidence owns up to. */
+  staleView(): string[] {
+    const now = this.now();
+    return this.watchReports()
+      .filter((w) => w.stale)
+      .map((w) => describeStale(w, now));
   }
 
   private register(): void {
@@ -250,7 +267,7 @@ export class ClusterWatcher {
   }
 
   private add<T extends k8s.KubernetesObject>(spec: InformerSpec<T>): ScopedInformer<T> {
-    const informer = new ScopedInformer<T>(this.kc, spec, {
+    const informer = new ScopedInformer<T>(this.transport.config, spec, {
       logger: this.options.logger,
       now: () => this.now(),
       healthChanged: () => this.evaluateKubeState(),

@@ -1,14 +1,28 @@
 /**
- * The client library's Watch, asking the API server for bookmarks and
- * telling robosre when a watch delivers. Bookmarks are the API server's
- * heartbeat on an idle watch (about one a minute): with them, silence means
- * the watch is stuck, not that the cluster is quiet (seed 000's
- * StuckKubeState). They also keep the resourceVersion fresh, so a resumed
- * watch meets `410 Gone` less often.
+ * The client library's Watch with robosre's liveness bounds (docs/adr/0004):
+ * - the API server ends each watch after a random 5–9.5 min (`timeoutSeconds`,
+ *   as client-go's reflector), so every watch is re-made regularly — from its
+ *   last resourceVersion, without a LIST — and many watches do not re-make
+ *   at the same moment;
+ * - the library's own bound on silence (`requestTimeoutMs`, 30 s by default,
+ *   which re-made every quiet watch twice a minute: the API server bookmarks
+ *   a watch only once something newer than its start happened) is moved past
+ *   that timeout, as a last resort for a stream the server never ends;
+ *   a half-open connection is found by the transport's PINGs instead
+ *   (watch-transport.ts);
+ * - bookmarks are asked for: they keep the resourceVersion fresh, so a
+ *   re-made watch meets `410 Gone` less often.
  */
 import * as k8s from '@kubernetes/client-node';
 
+/** client-go's 5–10 min, ending short of `watchSilentAfter`'s 10 min default, so a live watch is re-made before it could look stale. */
+export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 570 };
+/** How long past its own timeout a watch may stay silent before it is given up. */
+const SILENCE_MARGIN_MS = 30_000;
+
 export interface WatchObserver {
+  /** A watch request is being made (the first one, or a re-make). */
+  requested(): void;
   /** The watch request was accepted (200) and is streaming. */
   connected(): void;
   /** An event or a bookmark arrived. */
@@ -19,6 +33,7 @@ export class ObservedWatch extends k8s.Watch {
   constructor(
     config: k8s.KubeConfig,
     private readonly observer: WatchObserver,
+    private readonly random: () => number = Math.random,
   ) {
     super(config);
   }
@@ -29,10 +44,15 @@ export class ObservedWatch extends k8s.Watch {
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
+    const { min, max } = WATCH_TIMEOUT_SECONDS;
+    const timeoutSeconds = Math.floor(min + this.random() * (max - min + 1));
+    // Declared private in the typings but a documented knob of the library (dist/watch.js); bracket access is TypeScript's escape for it.
+    this['requestTimeoutMs'] = timeoutSeconds * 1000 + SILENCE_MARGIN_MS;
+    this.observer.requested();
     let failed = false;
     const controller = await super.watch(
       path,
-      { ...queryParams, allowWatchBookmarks: true },
+      { ...queryParams, allowWatchBookmarks: true, timeoutSeconds },
       (phase, obj, raw) => {
         this.observer.activity();
         callback(phase, obj, raw);

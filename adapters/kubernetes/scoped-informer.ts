@@ -1,13 +1,17 @@
 /**
  * One kind, watched in each configured namespace (or cluster-wide): an
- * informer per scope (LIST, then WATCH with bookmarks; relist on 410 Gone),
- * one cache to read from, and each watch's health. A failed watch restarts
- * with exponential backoff and jitter and never stops the others; a 401/403
- * says plainly which permission is missing instead of looping silently.
+ * informer per scope (LIST, then WATCH with bookmarks; relist on 410 Gone
+ * only), one cache to read from, and each watch's health. A failed watch —
+ * also one whose request cannot even be built (a failing exec credential
+ * plugin) — restarts from its last resourceVersion with exponential backoff
+ * and jitter, capped at `MAX_BACKOFF_MS` so that a watch is back within
+ * seconds of the API server, and reset by the first accepted request; it
+ * never stops the others. A 401/403 says plainly which permission is missing
+ * instead of looping silently.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { WatchState } from '../../src/detectors/kubernetes/kube-state.js';
+import type { WatchHealth } from '../../src/detectors/kubernetes/kube-state.js';
 import { apiErrorMessage, statusCode } from './api-error.js';
 import { ObservedWatch } from './observed-watch.js';
 
@@ -40,7 +44,18 @@ export interface InformerHooks {
 interface Scoped<T extends k8s.KubernetesObject> {
   namespace: string | null;
   informer: k8s.ListWatch<T>;
-  state: WatchState;
+  state: WatchHealth;
+  /** (Re)starts the informer; a start that throws (the watch request could not even be built, e.g. a failing exec credential plugin) is a failure like any other and retries. */
+  run: () => Promise<void>;
+}
+
+const BASE_BACKOFF_MS = 500;
+/** A restarted API server is watched again at most this long after it answers (plus the LIST a 410 asks for). */
+export const MAX_BACKOFF_MS = 8_000;
+
+/** The wait before retry `attempt` (1, 2, …): exponential, capped, with jitter over its upper half so that ten watches do not retry at once. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1)) * (0.5 + random() / 2);
 }
 
 export class ScopedInformer<T extends k8s.KubernetesObject> {
@@ -61,8 +76,11 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
     };
     const selectors = { ...(spec.labelSelector ? { labelSelector: spec.labelSelector } : {}), ...(spec.fieldSelector ? { fieldSelector: spec.fieldSelector } : {}) };
     this.scoped = spec.scopes.map((namespace) => {
-      const state: WatchState = { name: namespace ? `${spec.what} in ${namespace}` : spec.what };
+      const state: WatchHealth = { name: namespace ? `${spec.what} in ${namespace}` : spec.what, watches: 0, lists: 0, failures: 0 };
       const watch = new ObservedWatch(kc, {
+        requested: () => {
+          state.watches += 1;
+        },
         connected: () => {
           const wasFailing = state.failingSince !== undefined;
           delete state.failingSince;
@@ -79,6 +97,8 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
       let attempt = 0;
       const list = async () => {
         const result = await spec.list(namespace, selectors);
+        // Counted once answered: a LIST that fails is a failure, retried with the watch's back-off.
+        state.lists += 1;
         state.lastActivityAt = hooks.now();
         return result;
       };
@@ -86,13 +106,14 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
       informer.on('add', (o) => this.deliver(o, false));
       informer.on('update', (o) => this.deliver(o, false));
       informer.on('delete', (o) => this.deliver(o, true));
-      informer.on('error', (error: unknown) => {
+      const failed = (error: unknown): void => {
         if (this.stopped) return;
         attempt += 1;
+        state.failures += 1;
         const first = state.failingSince === undefined;
         state.failingSince ??= hooks.now();
         state.lastError = apiErrorMessage(error, 300);
-        const delay = Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const delay = backoffMs(attempt);
         const status = statusCode(error);
         if (status === 401 || status === 403) {
           hooks.logger.error({ what: state.name, status, retryInMs: Math.round(delay) }, `the API server refuses robosre access to ${state.name} (${status}): grant list and watch on it (docs/kubernetes.md, RBAC) or narrow kubernetes.namespaces`);
@@ -101,17 +122,19 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
         }
         if (first) hooks.healthChanged();
         setTimeout(() => {
-          if (!this.stopped) void informer.start().catch(() => undefined);
+          if (!this.stopped) void run();
         }, delay).unref();
-      });
-      return { namespace, informer, state };
+      };
+      const run = (): Promise<void> => informer.start().catch(failed);
+      informer.on('error', failed);
+      return { namespace, informer, state, run };
     });
   }
 
   /** Starts every watch; resolves when each has listed once or failed its first attempt (failures then retry on their own). */
   async start(): Promise<void> {
     this.stopped = false;
-    await Promise.all(this.scoped.map((s) => s.informer.start().catch(() => undefined)));
+    await Promise.all(this.scoped.map((s) => s.run()));
   }
 
   async stop(): Promise<void> {
@@ -144,7 +167,7 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
     return this.scoped.flatMap((s) => s.informer.list());
   }
 
-  states(): WatchState[] {
+  states(): WatchHealth[] {
     return this.scoped.map((s) => ({ ...s.state }));
   }
 }

@@ -45,6 +45,8 @@ export interface EngineOptions {
   clock: Clock;
   logger: Logger;
   handlers?: Record<string, Handler>;
+  /** What of the cluster view is stale now (the watcher's stale watches, described); nothing when absent. */
+  staleView?: () => string[];
 }
 
 export interface ApprovalDecision {
@@ -86,6 +88,7 @@ export class Engine {
       settings: options.settings,
       clock: options.clock,
       logger: options.logger,
+      staleView: options.staleView ?? (() => []),
     };
     this.armReview();
   }

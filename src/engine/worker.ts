@@ -40,6 +40,8 @@ export interface WorkerDeps {
   settings: EngineSettings;
   clock: Clock;
   logger: Logger;
+  /** What of robosre's view of the cluster is stale now, described (none without a cluster); the policy fails writes closed on it. */
+  staleView: () => string[];
 }
 
 /** An action someone (the handler, a person, verification) wants run, before the policy has judged it. */
@@ -192,6 +194,7 @@ function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, k
     rules: resolution.applied,
     ruleFailures: resolution.failures,
     paused: deps.settings.paused,
+    staleView: deps.staleView(),
     budget: budgetState(deps, parsedTarget, now, excludeKey),
     ...(undone ? { rollbackOf: undone.actionId } : {}),
   };

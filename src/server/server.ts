@@ -43,14 +43,19 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     done(null, typeof payload === 'string' ? runtime.redactor.text(payload) : payload);
   });
   const auth = new TokenAuth(config.auth.tokens);
-  const metrics = createMetrics(runtime.store.db);
+  const watches = () => runtime.watcher?.watchReports() ?? [];
+  const metrics = createMetrics(runtime.store.db, watches);
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', (_request, reply) => {
     const ready = runtime.store.ready();
     // A chat channel that cannot start is reported, not made a readiness failure: the API and Alertmanager's receiver still serve.
     const channels = runtime.starter.all().map((r) => ({ name: r.channel, ...receivingView(r) }));
-    return reply.code(ready.ok ? 200 : 503).send({ status: ready.ok ? 'ready' : 'not_ready', detail: ready.detail, channels });
+    // A stale watch is named, not made a readiness failure: robosre still serves, and says kube_state_stuck; what it sees of that kind may be old.
+    const staleWatches = watches()
+      .filter((w) => w.stale)
+      .map((w) => ({ name: w.name, heardAgoSeconds: w.heardAgoMs === null ? null : Math.round(w.heardAgoMs / 1000), failing: w.failingSince !== undefined, ...(w.lastError ? { lastError: w.lastError } : {}) }));
+    return reply.code(ready.ok ? 200 : 503).send({ status: ready.ok ? 'ready' : 'not_ready', detail: ready.detail, channels, staleWatches });
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.scrape()));
 

@@ -4,7 +4,7 @@ import { DEFAULT_DETECTOR_SETTINGS as S } from '../../src/detectors/kubernetes/d
 import { buildupVerdict, type NamespaceBacklog } from '../../src/detectors/kubernetes/buildup.js';
 import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
 import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/events.js';
-import { kubeStateRecheckAt, kubeStateVerdict } from '../../src/detectors/kubernetes/kube-state.js';
+import { describeStale, kubeStateRecheckAt, kubeStateVerdict, watchReports } from '../../src/detectors/kubernetes/kube-state.js';
 import { NO_NODE_CONTEXT, nodeRecheckAt, nodeVerdicts, notReadyDeadline, type NodeContext } from '../../src/detectors/kubernetes/node.js';
 import { classifyPullError, isCore, isDiskEviction, isFinished, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker } from '../../src/detectors/kubernetes/verdict-tracker.js';
@@ -256,6 +256,28 @@ describe('kube_state_stuck', () => {
     expect(kubeStateVerdict(silent, NOW, S)).toMatchObject({ firing: true, severity: 'critical', confidence: 'medium', summary: expect.stringContaining('nothing heard on any of 2 watches for 600s') });
     expect(kubeStateRecheckAt([idle, busy], NOW, S)).toBe(NOW - 1_000 + S.watchSilentAfterMs);
     expect(kubeStateVerdict([{ name: 'nodes' }], NOW, S).firing).toBe(false);
+  });
+
+  it('reports each watch for /metrics and /readyz: stale when failing past the threshold or unheard past the silence threshold', () => {
+    const counts = { watches: 2, lists: 1, failures: 0 };
+    const [live, failingShort, failing, unheard, unlisted] = watchReports(
+      [
+        { name: 'pods', lastActivityAt: NOW - 1_000, ...counts },
+        { name: 'jobs', lastActivityAt: NOW - 1_000, failingSince: NOW - S.watchFailingAfterMs + 1, ...counts },
+        { name: 'nodes', lastActivityAt: NOW - 90_000, failingSince: NOW - S.watchFailingAfterMs, lastError: 'HTTP 403 Forbidden', ...counts, failures: 4 },
+        { name: 'events', lastActivityAt: NOW - S.watchSilentAfterMs, ...counts },
+        { name: 'cronjobs', ...counts },
+      ],
+      NOW,
+      S,
+    );
+    expect(live).toMatchObject({ heardAgoMs: 1_000, stale: false, watches: 2, lists: 1 });
+    expect(failingShort!.stale).toBe(false);
+    expect(failing).toMatchObject({ heardAgoMs: 90_000, stale: true, failures: 4 });
+    expect(describeStale(failing!, NOW)).toBe('nodes failing for 60s (HTTP 403 Forbidden)');
+    expect(unheard!.stale).toBe(true);
+    expect(describeStale(unheard!, NOW)).toBe('events unheard for 600s');
+    expect(unlisted).toMatchObject({ heardAgoMs: null, stale: false });
   });
 });
 

@@ -14,6 +14,7 @@ import { ClusterWatcher } from '../../adapters/kubernetes/cluster-watcher.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../../src/detectors/kubernetes/detect.js';
 import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
+import { buildServer } from '../../src/server/server.js';
 import type { Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
@@ -78,7 +79,17 @@ describe('kube_state_stuck on a real API server', () => {
     }
   }, 90_000);
 
-  it('raises one critical incident while the API server is down, resolves it when it is back, and detects again', async () => {
+  it('raises one critical incident while the API server is down, names the stale watches in /readyz and /metrics, resolves it when it is back, and detects again', async () => {
+    const app = buildServer({ runtime, config: runtime.config, logger: createLogger('silent') });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const readyz = async (): Promise<{ staleWatches: Array<{ name: string; failing: boolean; lastError?: string }> }> => (await fetch(`${base}/readyz`)).json() as never;
+    const metric = async (name: string, watch: string): Promise<number | undefined> => {
+      const line = (await (await fetch(`${base}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${name}{watch="${watch}"} `));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    expect(await metric('ops_watch_stale', 'pods')).toBe(0);
+    expect(await metric('ops_watch_last_heard_age_seconds', 'pods')).toBeGreaterThanOrEqual(0);
+    const failuresBefore = (await metric('ops_watch_failures_total', 'pods'))!;
     await cp.stopApiServer();
     let incident;
     try {
@@ -87,12 +98,18 @@ describe('kube_state_stuck on a real API server', () => {
       const id = incident.id;
       await waitFor('every watch failing makes it critical', () => (incidentsRepo.getIncident(runtime.store.db, id)!.severity === 'critical' ? true : undefined), 60_000);
       expect(incident.evidenceSummary).toMatch(/watches stuck: .*failing for \d+s/);
+      const stale = await waitFor('/readyz names the failing pods watch', async () => (await readyz()).staleWatches.find((w) => w.name === 'pods'), 60_000);
+      expect(stale).toMatchObject({ failing: true, lastError: expect.any(String) });
+      expect(await metric('ops_watch_stale', 'pods')).toBe(1);
+      expect(await metric('ops_watch_failures_total', 'pods')).toBeGreaterThan(failuresBefore);
     } finally {
       // Whatever happened above, the next tests need the API server back.
       await cp.startApiServer();
     }
     const id = incident.id;
     await waitFor('the incident resolved', () => (incidentsRepo.getIncident(runtime.store.db, id)!.status === 'resolved' ? true : undefined), 60_000);
+    await waitFor('/readyz names no stale watch', async () => ((await readyz()).staleWatches.length === 0 ? true : undefined), 60_000);
+    await app.close();
     // The watches are live again: a new condition is seen.
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);

@@ -182,6 +182,21 @@ describe('pause', () => {
   });
 });
 
+describe('stale view of the cluster', () => {
+  it('fails every write closed, automatic or approved, while a watch is stale, and keeps observing and notifying', () => {
+    const staleView = ['pods failing for 75s (HTTP 403 Forbidden)'];
+    const auto = evaluatePolicy(query({ target: 'node/worker-1', staleView }));
+    expect(auto.decision).toBe('denied');
+    expect(auto.reasons.at(-1)).toBe("robosre's view of the cluster is stale (pods failing for 75s (HTTP 403 Forbidden)): no write is planned on it");
+    // A write that would wait for a human is not offered either.
+    expect(evaluatePolicy(query({ target: 'node/worker-1', paused: true })).decision).toBe('needs_approval');
+    expect(evaluatePolicy(query({ target: 'node/worker-1', paused: true, staleView })).decision).toBe('denied');
+    expect(evaluatePolicy(query({ action: 'collect_evidence', staleView })).decision).toBe('auto');
+    expect(evaluatePolicy(query({ action: 'notify_operator', staleView })).decision).toBe('auto');
+    expect(evaluatePolicy(query({ target: 'node/worker-1', staleView: [] })).decision).toBe('auto');
+  });
+});
+
 describe('never auto-contain', () => {
   it('never suspends a CronJob in cert-manager automatically, even when a valid rule allowlists it', () => {
     const allow = parseOperatorRule({

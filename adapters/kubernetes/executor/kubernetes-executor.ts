@@ -40,6 +40,8 @@ export interface KubernetesExecutorOptions {
   rolloutTimeoutMs?: number;
   /** Job templates for the hook actions; an action without one is refused. */
   hooks?: Partial<Record<HookAction, JobHook>>;
+  /** The watchers' stale watches, described: evidence from them is not current, and collect_evidence says so. */
+  staleView?: () => string[];
   logger: Logger;
   now?: () => number;
 }
@@ -121,9 +123,12 @@ export class KubernetesExecutor implements Executor {
   private apply(action: AuthorizedAction, target: Target): Promise<Applied> {
     const mark: Mark = { key: action.idempotencyKey, seen: action.params?.seenVersion, kind: target.kind };
     switch (action.actionId) {
-      case 'collect_evidence':
-        // The watchers keep the evidence current; nothing on the cluster changes.
+      case 'collect_evidence': {
+        // The watchers keep the evidence current, unless they are stale; nothing on the cluster changes.
+        const stale = this.options.staleView?.() ?? [];
+        if (stale.length) return Promise.reject(new ActionError(`the evidence may be out of date: robosre's watches are stale (${stale.slice(0, 5).join('; ')})`));
         return Promise.resolve({ before: null, after: null, detail: 'evidence is kept current by the watchers' });
+      }
       case 'delete_completed_pods':
         return this.deleteCompletedPods(target);
       case 'suspend_cronjob':

@@ -17,8 +17,45 @@ export interface WatchState {
   /** Since when every attempt has failed; absent while the watch delivers. */
   failingSince?: number;
   lastError?: string;
-  /** The last event or bookmark received. */
+  /** The last event or bookmark received, or the last accepted (re)connection. */
   lastActivityAt?: number;
+}
+
+/** A watch's state with its request counts, for metrics and /readyz. */
+export interface WatchHealth extends WatchState {
+  /** WATCH requests made: the first and every re-make (server timeout, given-up connection, retry). */
+  watches: number;
+  /** LISTs made: the first, and one after each 410 Gone. */
+  lists: number;
+  /** Failed LIST or WATCH attempts. */
+  failures: number;
+}
+
+export interface WatchReport extends WatchHealth {
+  /** How long ago the watch was last heard from (event, bookmark or accepted re-make); null before its first LIST answered. */
+  heardAgoMs: number | null;
+  /**
+   * Failing for `watchFailingAfterMs`, or unheard for `watchSilentAfterMs`:
+   * what robosre knows of this kind may be out of date. A live watch is
+   * never that silent, since it is re-made (and so heard) every 5–9.5 min.
+   */
+  stale: boolean;
+}
+
+/** A stale watch in a few words, for the policy's reason and the evidence note: `pods failing for 75s (HTTP 403 …)`, `events unheard for 640s`. */
+export function describeStale(w: WatchReport, now: number): string {
+  return w.failingSince !== undefined
+    ? `${w.name} failing for ${Math.round((now - w.failingSince) / 1000)}s${w.lastError ? ` (${w.lastError.slice(0, 120)})` : ''}`
+    : `${w.name} unheard for ${Math.round((w.heardAgoMs ?? 0) / 1000)}s`;
+}
+
+/** Each watch's health as /metrics and /readyz show it. */
+export function watchReports(watches: readonly WatchHealth[], now: number, settings: DetectorSettings): WatchReport[] {
+  return watches.map((w) => {
+    const heardAgoMs = w.lastActivityAt === undefined ? null : now - w.lastActivityAt;
+    const failing = w.failingSince !== undefined && now - w.failingSince >= settings.watchFailingAfterMs;
+    return { ...w, heardAgoMs, stale: failing || (heardAgoMs !== null && heardAgoMs >= settings.watchSilentAfterMs) };
+  });
 }
 
 /** The last time anything was heard on any watch, or null before the first LIST answered. */
