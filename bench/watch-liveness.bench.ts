@@ -8,41 +8,22 @@
  *   kube-apiserver is ready again from a restart; p50/p99 over the runs.
  * `--write` records the results in bench/results.md.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import { DEFAULT_DETECTOR_SETTINGS } from '../src/detectors/kubernetes/detect.js';
 import type { Signal } from '../src/engine/model.js';
 import { createLogger } from '../src/log.js';
 import { startControlPlane } from '../test/k8s/control-plane.js';
-import { startTcpProxy } from '../test/k8s/tcp-proxy.js';
+import { kubeconfigThrough, startTcpProxy } from '../test/k8s/tcp-proxy.js';
 import { waitFor } from '../test/support/wait-for.js';
-import { machine, writeSection } from './report.js';
+import { machine, percentile, writeSection } from './report.js';
 
 const QUIET_MINUTES = Number(process.env.BENCH_QUIET_MINUTES ?? 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const cp = await startControlPlane();
 const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(cp.server).port) });
-const kubeconfig = join(cp.dir, 'through-proxy.kubeconfig');
-writeFileSync(
-  kubeconfig,
-  JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: `https://127.0.0.1:${proxy.port}`, 'certificate-authority': cp.caPath } }],
-    users: [{ name: 'admin', user: { token: cp.adminToken } }],
-    contexts: [{ name: 'admin', context: { cluster: 'test', user: 'admin' } }],
-    'current-context': 'admin',
-  }),
-  { mode: 0o600 },
-);
+const kubeconfig = kubeconfigThrough(cp, proxy, 'admin');
 const signals: Signal[] = [];
 const watcher = new ClusterWatcher({ kubeconfig, namespaces: [], cluster: 'prod', settings: DEFAULT_DETECTOR_SETTINGS, onSignal: (s) => signals.push(s), logger: createLogger('silent') });
 try {
@@ -94,7 +75,8 @@ try {
     const readyAt = Date.now();
     restart.push(await detection(await crashLoop(), readyAt));
   }
-  const row = (what: string, values: number[]) => `| ${what} | ${percentile(values, 50).toFixed(1)} s | ${percentile(values, 99).toFixed(1)} s | ${Math.max(...values).toFixed(1)} s |`;
+  const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+  const row = (what: string, values: number[]) => `| ${what} | ${percentile(sorted(values), 50).toFixed(1)} s | ${percentile(sorted(values), 99).toFixed(1)} s | ${Math.max(...values).toFixed(1)} s |`;
   const table = [
     `Quiet cluster, ${quiet1.length} watches over ${QUIET_MINUTES} min: ${(remakes / hours).toFixed(0)} WATCH re-makes and ${(lists / hours).toFixed(0)} LISTs per hour in all.`,
     `First bookmark (or re-make) after the start: ${firsts}.`,

@@ -5,7 +5,10 @@
  * tunnel) while new connections work; `cut()` resets them (RST), as a
  * restarted proxy or a dropped NAT entry does.
  */
+import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { ControlPlane } from './control-plane.js';
 
 export interface TcpProxy {
   /** The port the proxy listens on, on 127.0.0.1. */
@@ -78,4 +81,23 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       await new Promise<void>((done) => server.close(() => done()));
     },
   };
+}
+
+/** A kubeconfig (in the control plane's directory) that reaches the API server through `proxy`, as `user`. */
+export function kubeconfigThrough(cp: ControlPlane, proxy: TcpProxy, user: 'admin' | 'restricted'): string {
+  const path = join(cp.dir, `through-proxy-${user}.kubeconfig`);
+  const token = user === 'admin' ? cp.adminToken : cp.restrictedToken;
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: { server: `https://127.0.0.1:${proxy.port}`, 'certificate-authority': cp.caPath } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: user, context: { cluster: 'test', user } }],
+      'current-context': user,
+    }),
+    { mode: 0o600 },
+  );
+  return path;
 }

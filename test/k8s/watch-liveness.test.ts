@@ -9,8 +9,6 @@
  * its evidence may be out of date. How long each takes is measured
  * by bench/watch-liveness.bench.ts, not asserted here.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -26,7 +24,7 @@ import { createLogger } from '../../src/log.js';
 import { waitFor } from '../support/wait-for.js';
 import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { authorized } from './runtime.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { kubeconfigThrough, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 let cp: ControlPlane;
 let proxy: TcpProxy;
@@ -55,19 +53,7 @@ beforeAll(async () => {
   // robosre as the restricted user with only the generated read role, so that RBAC can be taken away and given back.
   await rbac.createClusterRole({ body: parse(clusterRoleYaml('robosre-watch', { helmReleases: false, executor: false })) as k8s.V1ClusterRole });
   await rbac.createClusterRoleBinding({ body: BINDING });
-  const kubeconfig = join(cp.dir, 'through-proxy.kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server: `https://127.0.0.1:${proxy.port}`, 'certificate-authority': cp.caPath } }],
-      users: [{ name: 'restricted', user: { token: cp.restrictedToken } }],
-      contexts: [{ name: 'restricted', context: { cluster: 'test', user: 'restricted' } }],
-      'current-context': 'restricted',
-    }),
-    { mode: 0o600 },
-  );
+  const kubeconfig = kubeconfigThrough(cp, proxy, 'restricted');
   watcher = new ClusterWatcher({
     kubeconfig,
     namespaces: [],
