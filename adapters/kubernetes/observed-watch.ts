@@ -14,9 +14,7 @@
  *   re-made watch meets `410 Gone` less often.
  */
 import * as k8s from '@kubernetes/client-node';
-
-/** client-go's 5–10 min, ending short of `watchSilentAfter`'s 10 min default, so a live watch is re-made before it could look stale. */
-export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 570 };
+import { WATCH_TIMEOUT_SECONDS } from '../../src/detectors/kubernetes/kube-state.js';
 /** How long past its own timeout a watch may stay silent before it is given up. */
 const SILENCE_MARGIN_MS = 30_000;
 

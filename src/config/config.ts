@@ -25,6 +25,7 @@ import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { SEVERITIES } from '../../policies/types.js';
 import { DEFAULT_INCIDENT_TYPE, PROBE_INCIDENT_TYPES } from '../detectors/probes/result.js';
 import type { ProbeSpec } from '../../adapters/probes/spec.js';
+import { WATCH_TIMEOUT_SECONDS } from '../detectors/kubernetes/kube-state.js';
 import type { PrometheusAuth } from '../../adapters/prometheus/client.js';
 import { GOLDEN_SIGNAL_INCIDENT_TYPES, GOLDEN_SIGNALS, type GoldenSignalRule } from '../detectors/golden-signals/golden-signal-detector.js';
 
@@ -475,7 +476,10 @@ const configSchema = z
         /** A watch failing this long is kube_state_stuck. */
         watchFailingAfter: duration.default(60_000),
         /** Nothing heard on any watch (no event, no bookmark) this long is kube_state_stuck: the connection is hung. */
-        watchSilentAfter: duration.default(10 * 60_000),
+        watchSilentAfter: duration
+          // Every watch is re-made (and so heard) within the longest server-side timeout; a shorter bound would call quiet, healthy watches stale and deny every write.
+          .refine((v) => v > WATCH_TIMEOUT_SECONDS.max * 1000, `must be longer than ${WATCH_TIMEOUT_SECONDS.max}s, the longest a healthy watch goes unheard before the API server ends it and it is re-made`)
+          .default(10 * 60_000),
       })
       .strict()
       .optional(),

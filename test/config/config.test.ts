@@ -56,6 +56,11 @@ describe('config', () => {
     }
   });
 
+  it('refuses a watch silence bound a healthy watch could reach before it is re-made', () => {
+    expect(problems({ kubernetes: { watchSilentAfter: '9m' } })).toEqual(['kubernetes.watchSilentAfter: must be longer than 570s, the longest a healthy watch goes unheard before the API server ends it and it is re-made']);
+    expect(parseConfig({ kubernetes: { watchSilentAfter: '10m' } }).kubernetes?.watchSilentAfter).toBe(600_000);
+  });
+
   it('keeps drains, rollouts and hook Jobs shorter than the engine waits for an executor, when the Kubernetes executor waits on them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'robosre-config-hooks-'));
     const job = join(dir, 'reboot.yaml');

@@ -9,6 +9,8 @@
  * its evidence may be out of date. How long each takes is measured
  * by bench/watch-liveness.bench.ts, not asserted here.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -201,4 +203,53 @@ describe('watches that never go deaf, through a proxy on a real API server', () 
     noThunderingList(before);
     eachRaisedOnce();
   }, DETECTED_WITHIN_MS * 2 + 60_000);
+});
+
+describe('a watch whose request cannot even be built', () => {
+  it('retries a watch whose start threw (its credential plugin failed after the LIST), and watches once the plugin works: the next crash loop is detected', async () => {
+    // An exec credential plugin whose credential is always expired, so it runs for every request. It works for the
+    // first LIST of each watch, then fails three times (as while its identity provider is down), so that three
+    // watch requests cannot be built and their informers' start throws; then it hands out the admin token again.
+    const runs = join(cp.dir, 'exec-plugin-runs');
+    const lists = join(cp.dir, 'exec-plugin-lists');
+    const plugin = join(cp.dir, 'exec-plugin.sh');
+    const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: cp.adminToken, expirationTimestamp: '2000-01-01T00:00:00Z' } };
+    writeFileSync(
+      plugin,
+      `#!/bin/sh
+echo x >> '${runs}'
+n=$(wc -l < '${runs}'); k=$(cat '${lists}')
+` +
+        `if [ "$n" -gt "$k" ] && [ "$n" -le $((k + 3)) ]; then echo 'identity provider unreachable' >&2; exit 1; fi
+` +
+        `printf '%s' '${JSON.stringify(credential)}'
+`,
+      { mode: 0o700 },
+    );
+    const kubeconfig = join(cp.dir, 'exec-plugin.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: cp.server, 'certificate-authority': cp.caPath } }],
+        users: [{ name: 'exec', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/sh', args: [plugin], interactiveMode: 'Never' } } }],
+        contexts: [{ name: 'exec', context: { cluster: 'test', user: 'exec' } }],
+        'current-context': 'exec',
+      }),
+      { mode: 0o600 },
+    );
+    const seen: Signal[] = [];
+    const flaky = new ClusterWatcher({ kubeconfig, namespaces: ['shop'], cluster: 'prod', settings: DEFAULT_DETECTOR_SETTINGS, onSignal: (s) => seen.push(s), logger: createLogger('silent') });
+    writeFileSync(lists, String(flaky.watchStates().length));
+    try {
+      await flaky.start();
+      await waitFor('every watch listed and watching after the failed starts', () => (flaky.watchStates().every((s) => s.lastActivityAt !== undefined && s.failingSince === undefined) ? true : undefined), DETECTED_WITHIN_MS);
+      expect(flaky.watchStates().reduce((n, w) => n + w.failures, 0)).toBe(3);
+      const subject = await crashLoop('after-exec-failures');
+      await waitFor(`crash loop of ${subject} detected`, () => seen.find((s) => s.incidentType === 'crash_loop_backoff' && s.subject === subject), DETECTED_WITHIN_MS);
+    } finally {
+      await flaky.stop();
+    }
+  }, 600_000);
 });

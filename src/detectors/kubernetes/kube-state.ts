@@ -11,6 +11,12 @@
  */
 import { earliestAhead, type DetectorSettings, type Verdict } from './detect.js';
 
+/**
+ * The server-side timeout each watch asks for, drawn per watch: client-go's 5–10 min, ending short of
+ * `watchSilentAfter`'s 10 min default, so a live watch is re-made (and so heard) before it could look stale.
+ */
+export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 570 };
+
 export interface WatchState {
   /** What is watched, e.g. `pods in shop`. */
   name: string;
