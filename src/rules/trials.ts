@@ -62,6 +62,6 @@ export class RuleTrials {
   private candidate(input: unknown): OperatorRule {
     const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
     const head = typeof id === 'string' ? getCustomRule(this.options.db, id) : undefined;
-    return validateRule(input, (head?.version ?? 0) + 1, 'rule').rule;
+    return validateRule(input, (head?.version ?? 0) + 1, 'rule', this.options.rules.destinations).rule;
   }
 }
