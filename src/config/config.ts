@@ -85,11 +85,16 @@ const hookSchema = z
  * (notificationPolicy chats); the platform ids stay here.
  */
 function namedChats<T extends z.ZodType>(id: T) {
-  const name = z
-    .string()
-    .regex(CHAT_NAME, 'a chat name: a lowercase letter, then up to 31 lowercase letters, digits, "-" or "_"')
-    .refine((n) => n !== DEFAULT_CHAT, `"${DEFAULT_CHAT}" is the channel's own chat; give this one another name`);
-  return z.record(name, id).default({});
+  // Names are checked here rather than by a key schema, whose refusal zod reports only as "Invalid key in record".
+  return z
+    .record(z.string(), id)
+    .superRefine((chats, ctx) => {
+      for (const name of Object.keys(chats)) {
+        if (name === DEFAULT_CHAT) ctx.addIssue({ code: 'custom', path: [name], message: `"${DEFAULT_CHAT}" is the channel's own chat; give this one another name` });
+        else if (!CHAT_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a chat name: a lowercase letter, then up to 31 lowercase letters, digits, "-" or "_"' });
+      }
+    })
+    .default({});
 }
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
