@@ -4,19 +4,20 @@
  * db-oncall opens the thread there on Telegram and on Slack, everything else
  * stays in each channel's default chat, the thread's replies, prompt and
  * edits follow it, and commands and presses are taken from every configured
- * chat and refused from any other.
+ * chat and refused from any other. On WhatsApp a chat is a recipient list.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditTrail } from '../../src/store/deliveries.repo.js';
 import { diskPressure, signal } from '../engine/harness.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { slashCommandBody, postSigned, type SlackMessage } from '../slack/slack-emulator.js';
-import { ALICE, CHAT, SLACK_ALICE, SLACK_CHANNEL, SLACK_SECRET, startWorld, type World } from './world.js';
+import { ALICE, CHAT, PUBLIC_URL, SLACK_ALICE, SLACK_CHANNEL, SLACK_SECRET, WA_ALICE, WA_CAROL, WA_FROM, WA_STRANGER, startWorld, type World } from './world.js';
 
 const DB_CHAT = -1005678;
 const SLACK_DB = 'C0DBONCALL';
 const STRANGER_CHAT = 4242;
 const SLACK_ELSEWHERE = 'C0RANDOM';
+const WA_DB = '+15554440004';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -111,5 +112,29 @@ describe('rules route conversations to named chats', () => {
     const accepted = await slashCommand(w, SLACK_DB, 'resume');
     expect(JSON.parse(accepted.body).text).toMatch(/^Automatic actions allowed again/);
     expect(w.runtime.engine.pauseState().paused).toBe(false);
+  }, 30_000);
+
+  it('messages the db-oncall recipients on WhatsApp for critical incidents and the default recipients for the rest, and takes their replies', async () => {
+    world = await startWorld({
+      telegram: false,
+      whatsapp: { chats: { 'db-oncall': [{ number: WA_DB, minSeverity: 'info' }] } },
+      config: { routing: { default: ['whatsapp'] }, rules: [RULES[0]] },
+    });
+    const w = world;
+    const critical = w.runtime.engine.ingest(diskPressure({ severity: 'critical', observedAt: Date.now() })).incidentId!;
+    const opened = await waitFor('the critical incident to db-oncall', () => w.twilio.messages(WA_DB).find((m) => /CRITICAL · Node Disk Pressure · prod\.node\.worker-1/.test(m.contentVariables?.['1'] ?? '')));
+    expect(opened.to).toBe(WA_DB);
+    w.runtime.engine.ingest(diskPressure({ subject: 'prod.node.worker-2', target: 'node/worker-2', severity: 'warning', observedAt: Date.now() }));
+    await waitFor('the warning to the default recipients', () => w.twilio.messages(WA_ALICE).find((m) => /prod\.node\.worker-2/.test(m.contentVariables?.['1'] ?? '')));
+    await w.runtime.dispatcher.idle();
+    // Carol is a default recipient of critical incidents: this one went to db-oncall instead.
+    expect(w.twilio.messages(WA_CAROL)).toEqual([]);
+    expect(w.twilio.messages(WA_ALICE).filter((m) => /prod\.node\.worker-1/.test(m.contentVariables?.['1'] ?? ''))).toEqual([]);
+    expect(w.twilio.messages(WA_DB).filter((m) => /prod\.node\.worker-2/.test(m.contentVariables?.['1'] ?? ''))).toEqual([]);
+
+    const say = async (from: string, body: string) => (await w.twilio.sendInbound({ from, to: WA_FROM, body }, `${PUBLIC_URL}/twilio/whatsapp`, `${w.url}/twilio/whatsapp`)).body;
+    expect(await say(WA_DB, `STATUS ${critical}`)).toContain(`#${critical}`);
+    expect(await say(WA_STRANGER, `STATUS ${critical}`)).not.toContain('<Message>');
+    expect(auditTrail(w.runtime.store.db).some((a) => a.channel === 'whatsapp' && a.outcome === 'refused' && a.identity === WA_STRANGER)).toBe(true);
   }, 30_000);
 });
