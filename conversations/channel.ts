@@ -116,7 +116,14 @@ export interface ChatChannel {
   readonly minIntervalMs: number;
   /** Whether posted messages can be edited in place; if not, decisions are posted as replies and root edits skipped. */
   readonly canEdit: boolean;
-  openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>>;
+  /**
+   * The names of the chats this channel may post to and takes commands from, `default` first
+   * (docs/configuration.md, channels.<channel>.chats). Names are all the rest of robosre knows: the
+   * platform ids stay in the adapter.
+   */
+  readonly chats: readonly string[];
+  /** Opens the incident's thread in `chat`, one of `chats`; replies and edits then follow the handle. */
+  openThread(message: ChatMessage, chat: string): Promise<SendOutcome<ThreadHandle>>;
   reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   /** A cheap call that fails the way a send would; used to notice recovery. */

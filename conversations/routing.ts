@@ -87,6 +87,18 @@ export function routeFor(routes: Routes, configured: readonly ChatChannelName[],
   return { route: [...chat, 'console'], ignored };
 }
 
+/** The chat every channel has: the one of its own config keys (Telegram's chatId, Slack's channel, WhatsApp's recipients). */
+export const DEFAULT_CHAT = 'default';
+
+/**
+ * The chat a thread opens in on one channel: the first of a rule's chats that the channel has
+ * configured, else its default chat (a rule may name chats only some channels have).
+ * @example chatFor(['default', 'db-oncall'], ['db-oncall']) // "db-oncall"
+ */
+export function chatFor(configured: readonly string[], wanted: readonly string[] | undefined): string {
+  return wanted?.find((name) => configured.includes(name)) ?? DEFAULT_CHAT;
+}
+
 /** The first channel of the route that can deliver now. */
 export function activeChannel(route: readonly ChannelName[], healthy: (channel: ChannelName) => boolean): ChannelName {
   return route.find((c) => c === 'console' || healthy(c)) ?? 'console';

@@ -30,6 +30,8 @@ export interface Resolution {
   escalation?: { to: Severity; ruleId: string; why: string };
   /** The last applied rule routing the facts' severity. */
   route?: { channels: string[]; ruleId: string; /** Hard constraint: the default route still follows (chatops_delivery_failure). */ keepDefault: boolean };
+  /** The last applied rule naming chats for the facts' severity: where a thread opens on each channel. */
+  chats?: { names: string[]; ruleId: string };
   /** Every applied rule's mentions for the facts' severity, without repeats. */
   mentions: string[];
   /** An applied rule's suppression window holding `now`; the latest end wins. */
@@ -131,6 +133,8 @@ function apply(out: Resolution, c: CompiledRule, facts: RuleFacts, now: number, 
   const own = policy?.bySeverity?.[facts.severity];
   const channels = own?.channels ?? policy?.channels;
   if (channels) out.route = { channels, ruleId: rule.id, keepDefault: facts.incidentType === NEVER_SUPPRESSED };
+  const chats = own?.chats ?? policy?.chats;
+  if (chats) out.chats = { names: chats, ruleId: rule.id };
   for (const m of [...(policy?.mentions ?? []), ...(own?.mentions ?? [])]) if (!out.mentions.includes(m)) out.mentions.push(m);
   const window = facts.incidentType === NEVER_SUPPRESSED ? undefined : c.schedule(now);
   if (window && (!out.suppression || window.until > out.suppression.until)) out.suppression = { ruleId: rule.id, ...window };

@@ -78,9 +78,13 @@ const celCondition = z
 
 // Channel names are checked against the configured channels where those are known (config, docs/rules.md).
 const channelName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a channel name such as telegram, slack or whatsapp');
+// Chat names only, never platform ids: a rule can reach only a chat the config names (channels.<channel>.chats, docs/rules.md).
+export const CHAT_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+const chatName = z.string().regex(CHAT_NAME, 'a chat name configured under channels.<channel>.chats, such as db-oncall (not a platform id)');
 const mention = z.string().regex(/^[@#<!]?[A-Za-z0-9._|^@!<>:-]{1,80}$/, 'a mention such as @oncall, @alice or <!subteam^S123>');
 const notificationRoute = {
   channels: z.array(channelName).min(1, 'a route needs at least one channel; leave it out to keep the default route').max(8).optional(),
+  chats: z.array(chatName).min(1, 'name at least one chat; leave chats out to keep the default chats').max(8).optional(),
   mentions: z.array(mention).max(16).optional(),
 };
 const notificationPolicySchema = z

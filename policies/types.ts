@@ -142,6 +142,11 @@ export interface AllowlistEntry extends TargetPattern {
 export interface NotificationRoute {
   /** Chat channels in failover order (telegram, slack, whatsapp); the console always closes the route. */
   channels?: string[];
+  /**
+   * Configured chat names in order of preference (channels.<channel>.chats): on each channel the
+   * thread opens in the first one that channel has, else in its default chat.
+   */
+  chats?: string[];
   /** Names put on the root message, e.g. @oncall-batch. */
   mentions?: string[];
 }

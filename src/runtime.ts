@@ -12,7 +12,8 @@ import { PrometheusClient } from '../adapters/prometheus/client.js';
 import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runner.js';
 import type { ChatChannel, ReplayGuard } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
-import type { Config } from './config/config.js';
+import { DEFAULT_CHAT } from '../conversations/routing.js';
+import { ruleDestinations, type Config } from './config/config.js';
 import { compileRuleSet } from '../policies/rule-set.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
@@ -102,7 +103,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           staleView: () => staleView(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
-  const rules = new RulesService({ db: store.db, fileRules: config.rules, clock });
+  const rules = new RulesService({ db: store.db, fileRules: config.rules, destinations: ruleDestinations(config.channels), clock });
   // Compiled once per change. The engine asks at every step, and asking looks for a change made
   // elsewhere (the CLI on the same database), so a saved rule takes effect at the next step.
   let ruleSet = compileRuleSet(rules.current());
@@ -120,11 +121,12 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
   const telegram = tg
     ? new TelegramChannel({
         botToken: tg.botToken,
-        chatId: tg.chatId,
+        chats: { [DEFAULT_CHAT]: tg.chatId, ...tg.chats },
         apiRoot: tg.apiRoot,
         mode: tg.mode,
         topics: tg.topics,
-        minIntervalMs: tg.minInterval ?? telegramInterval(tg.chatId),
+        // One pace for the channel: the strictest of its chats'.
+        minIntervalMs: tg.minInterval ?? Math.max(...[tg.chatId, ...Object.values(tg.chats)].map(telegramInterval)),
         timeoutMs: config.delivery.requestTimeout,
         logger: logger.child({ channel: 'telegram' }),
         replays,
@@ -138,7 +140,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         botToken: sl.botToken,
         signingSecret: sl.signingSecret,
         teamId: sl.teamId,
-        channel: sl.channel,
+        chats: { [DEFAULT_CHAT]: sl.channel, ...sl.chats },
         apiUrl: sl.apiUrl,
         socketMode: sl.socketMode,
         minIntervalMs: sl.minInterval ?? 1_000,
@@ -154,8 +156,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         accountSid: wa.accountSid,
         authToken: wa.authToken,
         from: wa.from,
-        recipients: wa.recipients,
-        knownNumbers: [...new Set([...wa.recipients.map((r) => r.number), ...wa.approvers, ...config.people.flatMap((p) => (p.whatsapp ? [p.whatsapp] : []))])],
+        chats: { [DEFAULT_CHAT]: wa.recipients, ...wa.chats },
+        knownNumbers: [...new Set([...[wa.recipients, ...Object.values(wa.chats)].flat().map((r) => r.number), ...wa.approvers, ...config.people.flatMap((p) => (p.whatsapp ? [p.whatsapp] : []))])],
         templates: wa.templates,
         publicUrl: config.server.publicUrl!.replace(/\/$/, ''),
         windows: sessionWindows(store, clock),

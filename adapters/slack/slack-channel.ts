@@ -1,6 +1,7 @@
 /**
  * Slack as a robosre channel, on Bolt. Each incident is a root message in
- * the configured channel and everything after it replies in its thread
+ * one of the configured Slack channels (the default one, or one an operator
+ * rule names) and everything after it replies in its thread
  * (`thread_ts`); the root is kept current with chat.update. People drive it
  * with `/sre <command>` (answered ephemerally within Slack's 3 seconds) and
  * the Approve/Deny buttons of a prompt.
@@ -13,14 +14,15 @@ import { APPROVE_ACTION, DENY_ACTION, toSlack } from './blocks.js';
 import { classify } from './errors.js';
 import { FastifySlackReceiver } from './fastify-receiver.js';
 import { responseOrigins } from './requests.js';
+import { DEFAULT_CHAT } from '../../conversations/routing.js';
 
 export interface SlackChannelOptions {
   botToken: string;
   signingSecret: string;
   /** The workspace the app is installed in (T…); requests from another are refused. */
   teamId: string;
-  /** Channel id, e.g. C0123456; the only channel commands and presses are taken from. */
-  channel: string;
+  /** Slack channel ids by chat name, `default` (channels.slack.channel) among them; the only channels commands and presses are taken from. */
+  chats: Readonly<Record<string, string>>;
   /** Web API root, with its trailing slash; response_urls must be on Slack's host for it. */
   apiUrl: string;
   /** Socket Mode for clusters without public ingress (needs an app-level token). */
@@ -39,6 +41,7 @@ export class SlackChannel implements ChatChannel {
   readonly name = 'slack' as const;
   readonly minIntervalMs: number;
   readonly canEdit = true;
+  readonly chats: readonly string[];
   private readonly app: BoltApp;
   private readonly receiver: FastifySlackReceiver | null;
   private installed = false;
@@ -46,11 +49,12 @@ export class SlackChannel implements ChatChannel {
 
   constructor(private readonly options: SlackChannelOptions) {
     this.minIntervalMs = options.minIntervalMs;
+    this.chats = Object.keys(options.chats);
     this.receiver = options.socketMode
       ? null
       : new FastifySlackReceiver({
           signingSecret: options.signingSecret,
-          scope: { teamId: options.teamId, channels: [options.channel], responseOrigins: responseOrigins(options.apiUrl) },
+          scope: { teamId: options.teamId, channels: [...new Set(Object.values(options.chats))], responseOrigins: responseOrigins(options.apiUrl) },
           replays: options.replays,
           refused: (from, reason, detail) => (this.inbound ? this.inbound.refused(from, reason, detail) : options.logger.warn({ reason, ...detail }, 'Slack request refused')),
           logger: options.logger,
@@ -67,9 +71,10 @@ export class SlackChannel implements ChatChannel {
     this.receiver?.register(server);
   }
 
-  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
+  async openThread(message: ChatMessage, chat: string): Promise<SendOutcome<ThreadHandle>> {
+    const channel = this.options.chats[chat] ?? this.options.chats[DEFAULT_CHAT]!;
     return this.call(async () => {
-      const posted = await this.app.client.chat.postMessage({ channel: this.options.channel, ...toSlack(message), unfurl_links: false });
+      const posted = await this.app.client.chat.postMessage({ channel, ...toSlack(message), unfurl_links: false });
       return { root: { channel: String(posted.channel), ts: String(posted.ts) } };
     });
   }
@@ -89,8 +94,9 @@ export class SlackChannel implements ChatChannel {
   }
 
   async probe(): Promise<SendOutcome<null>> {
+    // Every channel is asked: one a send fails in must keep the channel down, or it would flap between down and up.
     return this.call(async () => {
-      await this.app.client.conversations.info({ channel: this.options.channel });
+      for (const channel of new Set(Object.values(this.options.chats))) await this.app.client.conversations.info({ channel });
       return null;
     });
   }

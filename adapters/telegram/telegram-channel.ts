@@ -1,9 +1,10 @@
 /**
- * Telegram as a robosre channel, on grammY. One configured chat carries the
- * conversations: each incident is a root message (or a forum topic when the
- * chat is a forum) and everything after it replies in that thread. Commands
- * and button presses are taken only from that chat; callback data is a
- * signed token checked by the shared handler.
+ * Telegram as a robosre channel, on grammY. The configured chats (the
+ * default one and those operator rules name) carry the conversations: each
+ * incident is a root message (or a forum topic when the chat is a forum) in
+ * one of them, and everything after it replies in that thread. Commands and
+ * button presses are taken only from the configured chats; callback data is
+ * a signed token checked by the shared handler.
  */
 import { Bot, BotError, type Context } from 'grammy';
 import type { FastifyInstance } from 'fastify';
@@ -24,11 +25,13 @@ import { classify } from './errors.js';
 import { escapeHtml, toHtml, toKeyboard } from './format.js';
 import { malformedUpdate } from './update-shape.js';
 import { registerTelegramWebhook } from './webhook.js';
+import { DEFAULT_CHAT } from '../../conversations/routing.js';
 import { clip } from '../../conversations/text.js';
 
 export interface TelegramChannelOptions {
   botToken: string;
-  chatId: number | string;
+  /** The chats by name, `default` (channels.telegram.chatId) among them. */
+  chats: Readonly<Record<string, number | string>>;
   apiRoot: string;
   mode: 'polling' | 'webhook';
   /** Public URL of robosre's webhook endpoint, in webhook mode. */
@@ -53,25 +56,30 @@ export class TelegramChannel implements ChatChannel {
   readonly name = 'telegram' as const;
   readonly minIntervalMs: number;
   readonly canEdit = true;
+  readonly chats: readonly string[];
   private readonly bot: Bot;
-  private chatId: number | string;
-  private isForum: boolean | null = null;
+  /** Chat ids by name; a group upgraded to a supergroup is followed here. */
+  private readonly chatIds: Map<string, number | string>;
+  /** Old chat id → the supergroup it became: threads opened before the upgrade follow it. */
+  private readonly migrated = new Map<string, number>();
+  private readonly forums = new Map<string, boolean>();
   private polling: Promise<void> | null = null;
   private installed = false;
 
   constructor(private readonly options: TelegramChannelOptions) {
-    this.chatId = options.chatId;
+    this.chatIds = new Map(Object.entries(options.chats));
+    this.chats = [...this.chatIds.keys()];
     this.minIntervalMs = options.minIntervalMs;
     this.bot = new Bot(options.botToken, { client: { apiRoot: options.apiRoot, timeoutSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)) } });
   }
 
-  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
-    return this.call(async () => {
+  async openThread(message: ChatMessage, chat: string): Promise<SendOutcome<ThreadHandle>> {
+    return this.call(this.chatIds.get(chat) ?? this.chatIds.get(DEFAULT_CHAT)!, async (chatId) => {
       let topic: number | undefined;
-      if (this.options.topics && (await this.forum())) {
-        topic = (await this.bot.api.createForumTopic(this.chatId, clip(message.title, 128))).message_thread_id;
+      if (this.options.topics && (await this.forum(chatId))) {
+        topic = (await this.bot.api.createForumTopic(chatId, clip(message.title, 128))).message_thread_id;
       }
-      const sent = await this.bot.api.sendMessage(this.chatId, toHtml(message), {
+      const sent = await this.bot.api.sendMessage(chatId, toHtml(message), {
         parse_mode: 'HTML',
         reply_markup: toKeyboard(message),
         link_preview_options: { is_disabled: true },
@@ -82,9 +90,10 @@ export class TelegramChannel implements ChatChannel {
   }
 
   async reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
-    return this.call(async () => {
-      const root = thread.root;
-      const sent = await this.bot.api.sendMessage(this.chatId, toHtml(message), {
+    const root = thread.root;
+    // The thread's own chat, from its handle: the conversation stays in the chat it opened in.
+    return this.call(root.chatId!, async (chatId) => {
+      const sent = await this.bot.api.sendMessage(chatId, toHtml(message), {
         parse_mode: 'HTML',
         reply_markup: toKeyboard(message),
         link_preview_options: { is_disabled: true },
@@ -97,8 +106,8 @@ export class TelegramChannel implements ChatChannel {
   }
 
   async edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
-    return this.call(async () => {
-      await this.bot.api.editMessageText(this.chatId, Number(ref.messageId), toHtml(message), {
+    return this.call(ref.chatId!, async (chatId) => {
+      await this.bot.api.editMessageText(chatId, Number(ref.messageId), toHtml(message), {
         parse_mode: 'HTML',
         reply_markup: toKeyboard(message),
         link_preview_options: { is_disabled: true },
@@ -108,11 +117,16 @@ export class TelegramChannel implements ChatChannel {
   }
 
   async probe(): Promise<SendOutcome<null>> {
-    // getChat fails with 403 for a bot that was blocked or removed, and posts nothing.
-    return this.call(async () => {
-      await this.bot.api.getChat(this.chatId);
-      return null;
-    });
+    // getChat fails with 403 for a bot that was blocked or removed, and posts nothing. Every chat is
+    // asked: one a send fails in must keep the channel down, or it would flap between down and up.
+    for (const id of new Set(this.chatIds.values())) {
+      const outcome = await this.call(id, async (chatId) => {
+        await this.bot.api.getChat(chatId);
+        return null;
+      });
+      if (!outcome.ok) return outcome;
+    }
+    return { ok: true, value: null };
   }
 
   async start(inbound: InboundHandler, _receipts: ReceiptHandler, run?: ReceivingRun): Promise<void> {
@@ -151,7 +165,7 @@ export class TelegramChannel implements ChatChannel {
   }
 
   private install(inbound: InboundHandler): void {
-    const ours = (ctx: Context): boolean => ctx.chat !== undefined && String(ctx.chat.id) === String(this.chatId);
+    const ours = (ctx: Context): boolean => ctx.chat !== undefined && [...this.chatIds.values()].some((id) => String(id) === String(ctx.chat!.id));
     // The handlers below may then rely on a chat id, a sender and string text wherever the update has them.
     this.bot.use(async (ctx, next) => {
       const problem = malformedUpdate(ctx.update as unknown as Record<string, unknown>);
@@ -188,25 +202,31 @@ export class TelegramChannel implements ChatChannel {
     this.options.logger.error({ err: error instanceof BotError ? error.error : error, updateId }, 'Telegram update failed');
   }
 
-  private async forum(): Promise<boolean> {
-    if (this.isForum === null) {
-      const chat = await this.bot.api.getChat(this.chatId);
-      this.isForum = 'is_forum' in chat && chat.is_forum === true;
+  private async forum(chatId: number | string): Promise<boolean> {
+    let isForum = this.forums.get(String(chatId));
+    if (isForum === undefined) {
+      const chat = await this.bot.api.getChat(chatId);
+      isForum = 'is_forum' in chat && chat.is_forum === true;
+      this.forums.set(String(chatId), isForum);
     }
-    return this.isForum;
+    return isForum;
   }
 
-  /** Runs a Bot API call, follows a group's upgrade to a supergroup once, and classifies failures. */
-  private async call<T>(work: () => Promise<T>): Promise<SendOutcome<T>> {
+  /** Runs a Bot API call on a chat, follows a group's upgrade to a supergroup once, and classifies failures. */
+  private async call<T>(chat: string | number, work: (chatId: number | string) => Promise<T>): Promise<SendOutcome<T>> {
+    let chatId: number | string = this.migrated.get(String(chat)) ?? chat;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return { ok: true, value: await work() };
+        return { ok: true, value: await work(chatId) };
       } catch (error) {
         const c = classify<T>(error);
         if (c.ok) return c;
         if (c.kind === 'migrated' && attempt === 0) {
-          this.options.logger.warn({ from: this.chatId, to: c.chatId }, 'the Telegram group became a supergroup; following it (update channels.telegram.chatId)');
-          this.chatId = c.chatId;
+          const names = [...this.chatIds].filter(([, id]) => String(id) === String(chatId)).map(([name]) => name);
+          this.options.logger.warn({ from: chatId, to: c.chatId, chats: names }, 'the Telegram group became a supergroup; following it (update its id in channels.telegram)');
+          for (const name of names) this.chatIds.set(name, c.chatId);
+          this.migrated.set(String(chatId), c.chatId);
+          chatId = c.chatId;
           continue;
         }
         if (c.kind === 'not_modified') return { ok: true, value: undefined as T, unchanged: true };

@@ -1,6 +1,7 @@
 /**
  * WhatsApp as a robosre channel, through Twilio. WhatsApp has no threads or
- * edits: an incident's "thread" is the set of recipients chosen by its
+ * edits: an incident's "thread" is the set of recipients of its chat (the
+ * default recipients, or a list an operator rule names) chosen by its
  * severity, every update is a new message to them, and a decision is
  * reported as a reply. Inside a recipient's 24-hour session window messages
  * are free-form; outside it only an approved template may be sent, so the
@@ -16,6 +17,7 @@ import { BaseUrlHttpClient } from './base-url-client.js';
 import { classify } from './errors.js';
 import { toWhatsAppText, xmlText } from './format.js';
 import { formParams, inboundSchema, statusSchema, type FormParams } from './webhook-params.js';
+import { DEFAULT_CHAT } from '../../conversations/routing.js';
 import { clip } from '../../conversations/text.js';
 
 export const WHATSAPP_INBOUND_PATH = '/twilio/whatsapp';
@@ -46,8 +48,9 @@ export interface WhatsAppChannelOptions {
   authToken: string;
   /** The sender, +E164. */
   from: string;
-  recipients: WhatsAppRecipient[];
-  /** Numbers allowed to write to robosre at all (recipients and approvers). */
+  /** Recipient lists by chat name, `default` (channels.whatsapp.recipients) among them. */
+  chats: Readonly<Record<string, readonly WhatsAppRecipient[]>>;
+  /** Numbers allowed to write to robosre at all (every chat's recipients, approvers and people). */
   knownNumbers: string[];
   /** Approved templates for use outside the 24-hour window: two variables each (headline, details / code). */
   templates: { notification: string; approval: string };
@@ -66,18 +69,21 @@ export class WhatsAppChannel implements ChatChannel {
   readonly name = 'whatsapp' as const;
   readonly canEdit = false;
   readonly minIntervalMs: number;
+  readonly chats: readonly string[];
   private readonly client: twilio.Twilio;
   private inbound: InboundHandler | null = null;
   private receipts: ReceiptHandler | null = null;
 
   constructor(private readonly options: WhatsAppChannelOptions) {
     this.minIntervalMs = options.minIntervalMs;
+    this.chats = Object.keys(options.chats);
     this.client = twilio(options.accountSid, options.authToken, options.apiBaseUrl ? { httpClient: new BaseUrlHttpClient(options.apiBaseUrl) } : {});
   }
 
-  async openThread(message: ChatMessage): Promise<SendOutcome<ThreadHandle>> {
+  async openThread(message: ChatMessage, chat: string): Promise<SendOutcome<ThreadHandle>> {
     const rank = SEVERITY_RANK[message.severity ?? 'warning'] ?? 1;
-    const to = this.options.recipients.filter((r) => rank >= SEVERITY_RANK[r.minSeverity]!).map((r) => r.number);
+    const recipients = this.options.chats[chat] ?? this.options.chats[DEFAULT_CHAT]!;
+    const to = recipients.filter((r) => rank >= SEVERITY_RANK[r.minSeverity]!).map((r) => r.number);
     if (to.length === 0) return { ok: true, value: { root: { to: '', sids: '' } } };
     const sent = await this.sendAll(to, message);
     return sent.ok ? { ok: true, value: { root: sent.value } } : sent;

@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { ENVIRONMENTS } from '../../policies/types.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, ruleDestinations } from '../config/config.js';
 import { systemClock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
 import type { PreviewReport } from '../rules/preview.js';
@@ -42,7 +42,7 @@ interface Target {
 function local(configPath: string | undefined): RulesBackend {
   const config = loadConfig(configPath);
   const store = openStore(config.database.path);
-  const service = new RulesService({ db: store.db, fileRules: config.rules, clock: systemClock });
+  const service = new RulesService({ db: store.db, fileRules: config.rules, destinations: ruleDestinations(config.channels), clock: systemClock });
   const channels = CHAT_CHANNELS.filter((c) => config.channels[c] !== undefined);
   const trials = new RuleTrials({ db: store.db, rules: service, routing: { routes: config.routing, channels }, clock: systemClock });
   // Without a token there is no API person: the local change is recorded as the OS user's.

@@ -14,7 +14,9 @@ import { z } from 'zod';
 import ms from 'ms';
 import { ENVIRONMENTS } from '../../policies/types.js';
 import type { OperatorRule } from '../../policies/types.js';
-import { parseOperatorRule } from '../../policies/rules.js';
+import { CHAT_NAME, parseOperatorRule } from '../../policies/rules.js';
+import { DEFAULT_CHAT } from '../../conversations/routing.js';
+import { routeProblems, type RuleDestinations } from '../rules/destinations.js';
 import { problemLines, RobosreError } from '../errors.js';
 import { collectSecrets, secretSchema } from './secrets.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
@@ -79,7 +81,27 @@ const hookSchema = z
   })
   .strict();
 
+/**
+ * Named chats of a channel beside its default one, which operator rules route to by name
+ * (notificationPolicy chats); the platform ids stay here.
+ */
+function namedChats<T extends z.ZodType>(id: T) {
+  // Names are checked here rather than by a key schema, whose refusal zod reports only as "Invalid key in record".
+  return z
+    .record(z.string(), id)
+    .superRefine((chats, ctx) => {
+      for (const name of Object.keys(chats)) {
+        if (name === DEFAULT_CHAT) ctx.addIssue({ code: 'custom', path: [name], message: `"${DEFAULT_CHAT}" is the channel's own chat; give this one another name` });
+        else if (!CHAT_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a chat name: a lowercase letter, then up to 31 lowercase letters, digits, "-" or "_"' });
+      }
+    })
+    .default({});
+}
+
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
+const telegramChat = z.union([z.number().int(), z.string().regex(/^(-?\d+|@\w{5,})$/, 'a numeric chat id or @channelusername')]);
+const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123456');
+const whatsappRecipients = z.array(z.object({ number: e164, minSeverity: z.enum(SEVERITIES).default('warning') }).strict()).min(1);
 const contentSid = z.string().regex(/^HX[0-9a-f]{32}$/, 'a Twilio Content SID (HX + 32 hex digits)');
 
 /** A PEM file read at parse time, so a missing CA bundle is a config error, not a probe failure every minute. */
@@ -385,7 +407,9 @@ const configSchema = z
         telegram: z
           .object({
             botToken: secretSchema,
-            chatId: z.union([z.number().int(), z.string().regex(/^(-?\d+|@\w{5,})$/, 'a numeric chat id or @channelusername')]),
+            chatId: telegramChat,
+            /** Chats operator rules may name, beside chatId (the `default` chat). */
+            chats: namedChats(telegramChat),
             apiRoot: z.url().refine((u) => !u.endsWith('/'), 'apiRoot must not end with "/"').default('https://api.telegram.org'),
             mode: z.enum(['polling', 'webhook']).default('polling'),
             /** Checked against X-Telegram-Bot-Api-Secret-Token in webhook mode. */
@@ -405,7 +429,9 @@ const configSchema = z
             /** The workspace (team id, T…) the app is installed in: requests from any other are refused. */
             teamId: z.string().regex(/^T[A-Z0-9]{2,}$/, 'a Slack team id such as T0123456'),
             /** Channel id (C… or G…), where incident threads are posted and the only one commands are taken from. */
-            channel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123456'),
+            channel: slackChannelId,
+            /** Channels operator rules may name, beside `channel` (the `default` chat). */
+            chats: namedChats(slackChannelId),
             apiUrl: z.url().refine((u) => u.endsWith('/'), 'apiUrl must end with "/"').default('https://slack.com/api/'),
             approvers: z.array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123456')).default([]),
             /** Socket Mode instead of the /slack/events endpoint, for clusters without public ingress. */
@@ -423,7 +449,9 @@ const configSchema = z
             /** The WhatsApp sender registered with Twilio. */
             from: e164,
             /** Who is messaged, from which severity up. */
-            recipients: z.array(z.object({ number: e164, minSeverity: z.enum(SEVERITIES).default('warning') }).strict()).min(1),
+            recipients: whatsappRecipients,
+            /** Recipient lists operator rules may name, beside `recipients` (the `default` chat). */
+            chats: namedChats(whatsappRecipients),
             /** Numbers that may approve, deny, ack, silence, pause and resume. */
             approvers: z.array(e164).default([]),
             /** Approved templates (ContentSid HX…) used outside the 24-hour window; two variables each. */
@@ -601,27 +629,22 @@ export function parseConfig(input: unknown, source = 'config'): Config {
       throw new RobosreError('invalid_config', `invalid ${source}: rules.${index}: ${(cause as Error).message}`, { source, index }, { cause });
     }
   });
-  const routeProblems = ruleRouteProblems(rules, result.data.channels);
-  if (routeProblems.length > 0) throw new RobosreError('invalid_config', `invalid ${source}: ${routeProblems.join('; ')}`, { source, problems: routeProblems });
+  const destinations = ruleDestinations(result.data.channels);
+  const problems = rules.flatMap((rule, index) => routeProblems(rule, destinations, `rules.${index}`));
+  if (problems.length > 0) throw new RobosreError('invalid_config', `invalid ${source}: ${problems.join('; ')}`, { source, problems });
   // The demo's short sign-in tokens are announced in its banner and `demo` is in every demo subject: not secrets to mask.
   const announced = new Set(result.data.environment === 'demo' ? result.data.auth.tokens.map((t) => t.token).filter((t) => t.length < 8) : []);
   return { ...result.data, rules, secrets: secrets.filter((s) => !announced.has(s)) };
 }
 
-/** A rule may route only to chat channels configured under `channels`: known here, so refused here (docs/rules.md). */
-function ruleRouteProblems(rules: readonly OperatorRule[], channels: RawConfig['channels']): string[] {
-  const problems: string[] = [];
-  rules.forEach((rule, index) => {
-    const policy = rule.notificationPolicy;
-    const routes: Array<[string, string[] | undefined]> = [['notificationPolicy.channels', policy?.channels], ...Object.entries(policy?.bySeverity ?? {}).map(([s, r]): [string, string[] | undefined] => [`notificationPolicy.bySeverity.${s}.channels`, r?.channels])];
-    for (const [path, names] of routes) {
-      names?.forEach((name, i) => {
-        if (!(CHAT_CHANNELS as readonly string[]).includes(name)) problems.push(`rules.${index}.${path}.${i}: unknown channel "${name}"; chat channels are ${CHAT_CHANNELS.join(', ')}`);
-        else if (!channels[name as keyof typeof channels]) problems.push(`rules.${index}.${path}.${i}: channel "${name}" is not configured under channels`);
-      });
-    }
-  });
-  return problems;
+/** The chat channels configured and the names of their chats: where a rule may route (src/rules/destinations.ts). */
+export function ruleDestinations(channels: RawConfig['channels']): RuleDestinations {
+  const out: RuleDestinations = {};
+  for (const name of CHAT_CHANNELS) {
+    const channel = channels[name];
+    if (channel) out[name] = [DEFAULT_CHAT, ...Object.keys(channel.chats)];
+  }
+  return out;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ChannelName, ChatChannel, ChatChannelName, ChatMessage, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { signButton } from '../../conversations/button-token.js';
 import { digestMessage, promptMessage, rootMessage, textMessage, updateText } from '../../conversations/messages.js';
-import { activeChannel, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
+import { activeChannel, chatFor, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
 import type { Store, Db } from '../store/db.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
 import type { Delivery } from '../store/deliveries.repo.js';
@@ -386,14 +386,17 @@ export class Dispatcher implements ReceiptHandler {
     const incident = incidentsRepo.getIncident(this.db, head.incidentId);
     if (!incident) return { ok: false, kind: 'message', error: `incident ${head.incidentId} is gone` };
     const thread = deliveriesRepo.getThread(this.db, incident.id, channel.name);
-    const root = (): ChatMessage => rootMessage({ ...incidentCard(this.db, incident, this.options.publicUrl), mentions: this.rulesFor(incident, now).mentions }, now);
+    const root = (rules: Resolution): ChatMessage => rootMessage({ ...incidentCard(this.db, incident, this.options.publicUrl), mentions: rules.mentions }, now);
     switch (head.op) {
-      case 'open':
+      case 'open': {
         if (thread) return { ok: true, value: thread.handle as unknown as ThreadHandle, unchanged: true };
-        return channel.openThread(root());
+        // The chat is chosen as the thread opens on this channel; an open thread stays where it is.
+        const rules = this.rulesFor(incident, now);
+        return channel.openThread(root(rules), chatFor(channel.chats, rules.chats?.names));
+      }
       case 'edit_root':
         if (!thread) return { ok: true, value: null, unchanged: true };
-        return channel.edit((thread.handle as unknown as ThreadHandle).root, root());
+        return channel.edit((thread.handle as unknown as ThreadHandle).root, root(this.rulesFor(incident, now)));
       case 'reply': {
         if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
         const texts = batch.map((d) => this.replyText(incident, d)).filter((t): t is string => t !== undefined);

@@ -12,7 +12,7 @@
  * the replay compares what the rules decide.
  */
 import type { ChatChannelName } from '../../conversations/channel.js';
-import { routeFor, type Routes } from '../../conversations/routing.js';
+import { chatFor, DEFAULT_CHAT, routeFor, type Routes } from '../../conversations/routing.js';
 import { parseTarget } from '../../policies/allowlist.js';
 import { evaluatePolicy } from '../../policies/evaluate.js';
 import { PolicyInputError } from '../../policies/errors.js';
@@ -21,6 +21,7 @@ import { getIncidentClass } from '../../policies/taxonomy.js';
 import type { OperatorRule, RuleFailure, Severity } from '../../policies/types.js';
 import type { Incident } from '../engine/model.js';
 import { incidentFacts } from '../engine/rule-facts.js';
+import type { RuleDestinations } from './destinations.js';
 import { withCandidate, type Judgement } from './preview.js';
 
 export interface HistoricIncident {
@@ -34,11 +35,13 @@ export interface ReplayRouting {
   routes: Routes;
   /** The chat channels configured. */
   channels: readonly ChatChannelName[];
+  /** The chats each configured channel has. */
+  chats: RuleDestinations;
 }
 
 export interface ReplayedOutcome {
   severity: Severity;
-  /** The channels a message would go to, in fallback order (the console last). */
+  /** The channels a message would go to, in fallback order (the console last); `channel/chat` where the thread would open in a chat other than the default. */
   route: string[];
   suppression: { ruleId: string; until: number; label: string } | null;
   actions: ({ action: string; target: string } & Judgement)[];
@@ -124,7 +127,10 @@ function outcome(set: RuleSet, history: HistoricIncident, routing: ReplayRouting
   return {
     out: {
       severity,
-      route: routeFor(routing.routes, routing.channels, severity, opening.route).route,
+      route: routeFor(routing.routes, routing.channels, severity, opening.route).route.map((channel) => {
+        const chat = channel === 'console' ? DEFAULT_CHAT : chatFor(routing.chats[channel] ?? [], opening.chats?.names);
+        return chat === DEFAULT_CHAT ? channel : `${channel}/${chat}`;
+      }),
       suppression: opening.suppression ? { ...opening.suppression } : null,
       actions,
     },

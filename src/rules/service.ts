@@ -15,6 +15,7 @@ import type { Db } from '../store/db.js';
 import * as repo from '../store/rules.repo.js';
 import { diffRules } from './diff.js';
 import { BUILTIN_PREFIX, builtInRules, findBuiltIn, type Layer } from './layers.js';
+import type { RuleDestinations } from './destinations.js';
 import { invalidRule, reasonSchema, validateRule } from './validate.js';
 import { rulesFromYaml, rulesToYaml } from './yaml.js';
 
@@ -55,6 +56,8 @@ export interface RulesServiceOptions {
   db: Db;
   /** The config file's rules, already validated by the config parser. */
   fileRules: readonly OperatorRule[];
+  /** The chat channels and chats the config has: a stored rule may route only to these. */
+  destinations: RuleDestinations;
   clock: Clock;
 }
 
@@ -90,6 +93,7 @@ export class RulesService {
   private readonly db: Db;
   private readonly fileRules: readonly OperatorRule[];
   private readonly clock: Clock;
+  readonly destinations: RuleDestinations;
   private readonly listeners = new Set<(rules: OperatorRule[]) => void>();
   private cached: { marker: number; rules: readonly OperatorRule[] } | undefined;
 
@@ -97,6 +101,7 @@ export class RulesService {
     this.db = options.db;
     this.fileRules = options.fileRules;
     this.clock = options.clock;
+    this.destinations = options.destinations;
   }
 
   /**
@@ -168,7 +173,7 @@ export class RulesService {
     const who = this.checkChange(change);
     const head = this.headOf(input);
     const version = (head?.version ?? 0) + 1;
-    const { rule, edits } = validateRule(input, version, 'rule');
+    const { rule, edits } = validateRule(input, version, 'rule', this.destinations);
     if (edits !== undefined) throw invalidRule(['rule.version: a new rule has no version yet; leave version out']);
     return this.write(rule.id, head, { change: 'create', rule, ...who });
   }
@@ -176,7 +181,7 @@ export class RulesService {
   update(id: string, input: unknown, change: RuleChangeBy): RuleEntry {
     const who = this.checkChange(change);
     const head = this.liveHead(id);
-    const { rule, edits } = validateRule(input, head.version + 1, 'rule');
+    const { rule, edits } = validateRule(input, head.version + 1, 'rule', this.destinations);
     if (rule.id !== id) throw invalidRule([`rule.id: "${rule.id}" is not the rule being updated (${id}); clone it to make a new rule`]);
     if (edits === undefined) throw invalidRule([`rule.version: name the version this change edits (rule ${id} is at version ${head.version})`]);
     if (edits !== head.version) throw stale(id, head.version, edits);
@@ -191,7 +196,7 @@ export class RulesService {
     if (id === undefined) throw new RobosreError('invalid_request', `body.id: name the new rule's id (${sourceId} is already a custom rule)`);
     const head = repo.getCustomRule(this.db, id);
     if (head && !head.deleted) throw new RobosreError('rule_exists', `custom rule ${id} exists already (version ${head.version}); update it instead`, { id });
-    const { rule } = validateRule({ ...content(source.rule), id, owner: who.by.slice(0, 200) }, (head?.version ?? 0) + 1, 'rule');
+    const { rule } = validateRule({ ...content(source.rule), id, owner: who.by.slice(0, 200) }, (head?.version ?? 0) + 1, 'rule', this.destinations);
     return this.write(id, head, { change: 'clone', rule, ...who });
   }
 
@@ -208,7 +213,7 @@ export class RulesService {
       : on.length === 1 && on[0] === environment
         ? { ...rule, enabled: false }
         : { ...rule, environmentScope: rule.environmentScope.filter((e) => e !== environment) };
-    const { rule: validated } = validateRule(next, head.version + 1, 'rule');
+    const { rule: validated } = validateRule(next, head.version + 1, 'rule', this.destinations);
     return this.write(id, head, { change: enabled ? 'enable' : 'disable', rule: validated, ...who });
   }
 
@@ -229,7 +234,7 @@ export class RulesService {
     if (edits !== head.version) throw stale(id, head.version, edits);
     const old = repo.revisionsOf(this.db, id).find((r) => r.version === revision);
     if (!old) throw new RobosreError('invalid_request', `body.revision: rule ${id} has no revision ${revision} (it has 1 to ${head.version})`);
-    const { rule } = validateRule(old.rule, head.version + 1, `revision ${revision}`);
+    const { rule } = validateRule(old.rule, head.version + 1, `revision ${revision}`, this.destinations);
     return this.write(id, head, { change: 'restore', rule, restoredFrom: revision, ...who });
   }
 
@@ -259,7 +264,7 @@ export class RulesService {
     inputs.forEach((input, index) => {
       try {
         const head = this.headOf(input);
-        const { rule, edits } = validateRule(input, (head?.version ?? 0) + 1, `rules.${index}`);
+        const { rule, edits } = validateRule(input, (head?.version ?? 0) + 1, `rules.${index}`, this.destinations);
         if (seen.has(rule.id)) problems.push(`rules.${index}.id: rule ${rule.id} is listed twice`);
         seen.add(rule.id);
         planned.push({ rule, edits, head });

@@ -25,7 +25,8 @@ const DAY = 86_400_000;
 export interface RuleTrialsOptions {
   db: Db;
   rules: RulesService;
-  routing: ReplayRouting;
+  /** The routes and channels of the config; the chats come from the rules service's destinations. */
+  routing: Omit<ReplayRouting, 'chats'>;
   clock: Clock;
   /** Defaults to MAX_REPLAYED_INCIDENTS. */
   maxIncidents?: number;
@@ -56,12 +57,12 @@ export class RuleTrials {
     const since = until - days * DAY;
     const found = incidentsSince(db, since, cap + 1);
     const history = found.slice(0, cap).map((incident) => ({ incident, actions: listActions(db, incident.id) }));
-    return replayRule(history, this.options.rules.current(), candidate, this.options.routing, { since, until, cap, capped: found.length > cap });
+    return replayRule(history, this.options.rules.current(), candidate, { ...this.options.routing, chats: this.options.rules.destinations }, { since, until, cap, capped: found.length > cap });
   }
 
   private candidate(input: unknown): OperatorRule {
     const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
     const head = typeof id === 'string' ? getCustomRule(this.options.db, id) : undefined;
-    return validateRule(input, (head?.version ?? 0) + 1, 'rule').rule;
+    return validateRule(input, (head?.version ?? 0) + 1, 'rule', this.options.rules.destinations).rule;
   }
 }

@@ -1,14 +1,16 @@
 /**
  * The wall every stored rule passes: the policy's own parser (which refuses
  * commands, secrets, and disruptive or human-only actions made automatic),
- * plus what storing adds — a size cap, the reserved built-in prefix, and the
- * `version` a change names. Every problem is reported with its path.
+ * plus what storing adds — a size cap, the reserved built-in prefix, the
+ * `version` a change names, and routes only to the channels and chats the
+ * config has. Every problem is reported with its path.
  */
 import { z } from 'zod';
 import { PolicyInputError } from '../../policies/errors.js';
 import { parseOperatorRule } from '../../policies/rules.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { RobosreError } from '../errors.js';
+import { routeProblems, type RuleDestinations } from './destinations.js';
 import { BUILTIN_PREFIX } from './layers.js';
 
 /** A rule's JSON above this is refused: the biggest legitimate rule (64 allowlist entries) is well under it. */
@@ -28,11 +30,11 @@ export interface ValidatedRule {
 }
 
 /**
- * Validates `input` as the rule stored at `version`; `where` prefixes every
- * problem's path (`body.rule`, `rules.3`).
+ * Validates `input` as the rule stored at `version`, routing only to
+ * `destinations`; `where` prefixes every problem's path (`body.rule`, `rules.3`).
  * @throws RobosreError `invalid_rule` with `problems`.
  */
-export function validateRule(input: unknown, version: number, where: string): ValidatedRule {
+export function validateRule(input: unknown, version: number, where: string, destinations: RuleDestinations): ValidatedRule {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidRule([`${where}: expected a rule object`]);
   const bytes = Buffer.byteLength(JSON.stringify(input));
   if (bytes > MAX_RULE_BYTES) throw invalidRule([`${where}: the rule is ${bytes} bytes; at most ${MAX_RULE_BYTES}`]);
@@ -48,6 +50,7 @@ export function validateRule(input: unknown, version: number, where: string): Va
   if (rest.id === 'export') problems.push(`${where}.id: "export" is reserved (GET /api/rules/export)`);
   try {
     const rule = parseOperatorRule({ ...rest, version });
+    problems.push(...routeProblems(rule, destinations, where));
     if (problems.length > 0) throw invalidRule(problems);
     return { rule, edits: edits as number | undefined };
   } catch (error) {

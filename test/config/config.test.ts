@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../src/config/config.js';
+import { loadConfig, parseConfig, ruleDestinations } from '../../src/config/config.js';
 import { RobosreError } from '../../src/errors.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -113,6 +113,22 @@ describe('config', () => {
     const rule = { id: 'r1', name: 'x', enabled: true, incidentType: 'crash_loop_backoff', environmentScope: ['demo'], owner: 'o', version: 1 };
     expect(() => parseConfig({ rules: [{ ...rule, thresholdExpression: 'restarts > "5"' }] })).toThrow('rules.0: invalid operator rule "r1": thresholdExpression: no such overload: int > string (at offset 0)');
     expect(() => parseConfig({ rules: [{ ...rule, notificationPolicy: { channels: ['admin-ui'] } }] })).toThrow('rules.0.notificationPolicy.channels.0: unknown channel "admin-ui"; chat channels are telegram, slack, whatsapp');
+  });
+
+  it('takes named chats per channel, and refuses a rule naming a chat no channel has, a chat called default, or a raw id as a chat', () => {
+    const rule = { id: 'r1', name: 'x', enabled: true, incidentType: 'crash_loop_backoff', environmentScope: ['demo'], owner: 'o', version: 1 };
+    const telegram = { botToken: '123456:config-test-token', chatId: -100123, chats: { 'db-oncall': -100456 } };
+    const whatsapp = { accountSid: `AC${'0'.repeat(32)}`, authToken: 'config-test-auth', from: '+15550000000', recipients: [{ number: '+15551110001' }], chats: { 'db-oncall': [{ number: '+15552220002', minSeverity: 'critical' }] }, templates: { notification: `HX${'a'.repeat(32)}`, approval: `HX${'b'.repeat(32)}` } };
+    const config = parseConfig({ server: { publicUrl: 'https://robosre.example.test' }, channels: { telegram, whatsapp }, rules: [{ ...rule, notificationPolicy: { bySeverity: { critical: { chats: ['db-oncall'] } } } }] });
+    expect(config.channels.telegram?.chats).toEqual({ 'db-oncall': -100456 });
+    expect(config.channels.whatsapp?.chats).toEqual({ 'db-oncall': [{ number: '+15552220002', minSeverity: 'critical' }] });
+    expect(ruleDestinations(config.channels)).toEqual({ telegram: ['default', 'db-oncall'], whatsapp: ['default', 'db-oncall'] });
+    expect(() => parseConfig({ channels: { telegram }, rules: [{ ...rule, notificationPolicy: { chats: ['payments'] } }] })).toThrow(
+      'rules.0.notificationPolicy.chats.0: chat "payments" is not configured under channels.<channel>.chats of any channel (telegram: default, db-oncall)',
+    );
+    expect(problems({ channels: { telegram: { ...telegram, chats: { default: -1 } } } })).toEqual([`channels.telegram.chats.default: "default" is the channel's own chat; give this one another name`]);
+    expect(problems({ channels: { telegram: { ...telegram, chats: { 'DB On-call': -1 } } } })[0]).toMatch(/^channels\.telegram\.chats/);
+    expect(() => parseConfig({ channels: { telegram }, rules: [{ ...rule, notificationPolicy: { chats: ['-100456'] } }] })).toThrow(/notificationPolicy\.chats\.0: a chat name configured under channels/);
   });
 
   it('makes `robosre start` exit 2 with the message on an invalid file, before touching any store', () => {

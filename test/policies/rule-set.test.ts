@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileRuleSet, compileSelector, evaluatePolicy, parseOperatorRule, resolveSeverity, type OperatorRule, type RuleFacts } from '../../policies/index.js';
+import { chatFor } from '../../conversations/routing.js';
 
 const NOW = Date.parse('2026-01-12T12:00:00Z');
 const facts = (extra: Partial<RuleFacts> = {}): RuleFacts => ({
@@ -89,6 +90,21 @@ describe('which rules apply', () => {
     ]);
     expect(set.resolve(facts(), NOW)).toMatchObject({ route: { channels: ['slack'], ruleId: 'a', keepDefault: false }, mentions: ['@batch', '@lead'] });
     expect(set.resolve(facts({ severity: 'critical' }), NOW)).toMatchObject({ route: { channels: ['telegram', 'slack'] }, mentions: ['@batch', '@oncall', '@lead'] });
+  });
+
+  it('names chats by severity, apart from the route: the severity\'s own, else the policy\'s; the last rule naming chats wins', () => {
+    const set = compileRuleSet([
+      rule({ id: 'a', notificationPolicy: { channels: ['slack'], chats: ['batch'], bySeverity: { critical: { chats: ['db-oncall', 'sre'] } } } }),
+      rule({ id: 'b', notificationPolicy: { bySeverity: { warning: { chats: ['night'] } } } }),
+      rule({ id: 'c', notificationPolicy: { channels: ['telegram'] } }),
+    ]);
+    expect(set.resolve(facts({ severity: 'info' }), NOW)).toMatchObject({ route: { channels: ['telegram'], ruleId: 'c' }, chats: { names: ['batch'], ruleId: 'a' } });
+    expect(set.resolve(facts({ severity: 'warning' }), NOW).chats).toEqual({ names: ['night'], ruleId: 'b' });
+    expect(set.resolve(facts({ severity: 'critical' }), NOW).chats).toEqual({ names: ['db-oncall', 'sre'], ruleId: 'a' });
+    expect(compileRuleSet([rule({ notificationPolicy: { channels: ['slack'] } })]).resolve(facts(), NOW).chats).toBeUndefined();
+    expect(chatFor(['default', 'db-oncall'], ['sre', 'db-oncall'])).toBe('db-oncall');
+    expect(chatFor(['default'], ['sre', 'db-oncall'])).toBe('default');
+    expect(chatFor(['default', 'db-oncall'], undefined)).toBe('default');
   });
 
   it('suppresses inside a window, with its end', () => {

@@ -38,20 +38,21 @@ afterAll(async () => {
 
 const admin = (req: FuzzRequest): Promise<FuzzResponse> => server.request({ ...req, headers: { ...ADMIN, ...req.headers } });
 
-/** Sends `req`, expects `status` and an error naming `message`, and that no table changed. */
-async function refused(req: FuzzRequest, status: number, code: string, message: string | RegExp): Promise<FuzzResponse> {
-  await server.settle();
-  const before = server.snapshot();
-  const res = await server.request(req);
+/** Sends `req` to `on`, expects `status` and an error naming `message`, and that no table changed. */
+async function refusedBy(on: FuzzServer, req: FuzzRequest, status: number, code: string, message: string | RegExp): Promise<FuzzResponse> {
+  await on.settle();
+  const before = on.snapshot();
+  const res = await on.request(req);
   expect(res.status, res.body).toBe(status);
   const error = (res.json as { error: { code: string; message: string } }).error;
   expect(error.code).toBe(code);
   if (typeof message === 'string') expect(error.message).toContain(message);
   else expect(error.message).toMatch(message);
-  await server.settle();
-  expect(server.snapshot()).toEqual(before);
+  await on.settle();
+  expect(on.snapshot()).toEqual(before);
   return res;
 }
+const refused = (req: FuzzRequest, status: number, code: string, message: string | RegExp): Promise<FuzzResponse> => refusedBy(server, req, status, code, message);
 
 describe('/api/rules', () => {
   it('viewers read every layer; changing needs an admin; no token is a 401', async () => {
@@ -159,5 +160,41 @@ describe('/api/rules', () => {
     });
     expect(['patch_image', 'patch_pull_secret', 'helm_reconcile']).toContain(denied.actionId);
     expect(actionsRepo.listApprovals(server.runtime.store.db, incident)).toEqual([]);
+  });
+});
+
+describe('/api/rules: routes only to configured channels and chats', () => {
+  // Telegram and Slack are configured (never started: nothing here is sent), each with the chat db-oncall.
+  let chats: FuzzServer;
+  beforeAll(async () => {
+    chats = await startFuzzServer({
+      config: {
+        channels: {
+          telegram: { botToken: '123456:chats-test-token', chatId: -100123, chats: { 'db-oncall': -100456 }, apiRoot: 'http://127.0.0.1:9' },
+          slack: { botToken: 'chats-test-bot-token', signingSecret: 'chats-test-signing-secret', teamId: 'T0OPS', channel: 'C0OPS', chats: { 'db-oncall': 'C0DB', 'payments': 'C0PAY' } },
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await chats.close();
+  });
+  const routed = (id: string, notificationPolicy: unknown) => ({ ...RULE, id, notificationPolicy });
+  const post = (rule: unknown): FuzzRequest => ({ method: 'POST', path: '/api/rules', headers: ADMIN, body: { reason: 'route the database on-call', rule } });
+
+  it('stores a rule naming configured chats, and refuses an unknown chat, a raw chat id or an unconfigured channel with nothing stored', async () => {
+    const ok = await chats.request(post(routed('db-route', { channels: ['slack'], bySeverity: { critical: { channels: ['telegram', 'slack'], chats: ['payments', 'db-oncall'] } } })));
+    expect(ok.status, ok.body).toBe(201);
+    expect(ok.json).toMatchObject({ rule: { notificationPolicy: { bySeverity: { critical: { chats: ['payments', 'db-oncall'] } } } } });
+    await refusedBy(chats, post(routed('typo', { bySeverity: { critical: { chats: ['db-oncal'] } } })), 400, 'invalid_rule', 'rule.notificationPolicy.bySeverity.critical.chats.0: chat "db-oncal" is not configured under channels.<channel>.chats of any channel (telegram: default, db-oncall; slack: default, db-oncall, payments)');
+    await refusedBy(chats, post(routed('raw-id', { chats: ['-100999'] })), 400, 'invalid_rule', 'rule.notificationPolicy.chats.0: a chat name configured under channels.<channel>.chats');
+    await refusedBy(chats, post(routed('no-wa', { channels: ['whatsapp'] })), 400, 'invalid_rule', 'rule.notificationPolicy.channels.0: channel "whatsapp" is not configured under channels');
+    const yaml = 'rules:\n  - id: imported\n    name: imported\n    enabled: true\n    incidentType: node_disk_pressure\n    environmentScope: [demo]\n    owner: git\n    notificationPolicy: { chats: [nowhere] }\n';
+    await refusedBy(chats, { method: 'POST', path: '/api/rules/import', headers: ADMIN, body: { reason: 'x', yaml } }, 400, 'invalid_rule', 'rules.0.notificationPolicy.chats.0: chat "nowhere" is not configured');
+    await refusedBy(chats, { method: 'PUT', path: '/api/rules/db-route', headers: ADMIN, body: { reason: 'x', rule: { ...routed('db-route', { chats: ['nowhere'] }), version: 1 } } }, 400, 'invalid_rule', 'rule.notificationPolicy.chats.0: chat "nowhere" is not configured');
+  });
+
+  it('a server without chat channels knows no chat', async () => {
+    await refused(post(routed('no-chats', { chats: ['db-oncall'] })), 400, 'invalid_rule', 'chat "db-oncall" is not configured under channels.<channel>.chats of any channel (no chat channel is configured)');
   });
 });

@@ -46,7 +46,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'robosre-rules-'));
   store = openStore(join(dir, 'robosre.db'));
   now = 1_700_000_000_000;
-  service = new RulesService({ db: store.db, fileRules: [FILE_RULE], clock: { now: () => now } });
+  service = new RulesService({ db: store.db, fileRules: [FILE_RULE], destinations: {}, clock: { now: () => now } });
 });
 afterEach(() => {
   store.close();
@@ -170,7 +170,7 @@ describe('revisions and locking', () => {
     service.onChange((rules) => seen.push(rules.map((r) => r.id)));
     service.create(NEW_RULE, ADA);
     const other = openStore(store.path);
-    new RulesService({ db: other.db, fileRules: [], clock: { now: () => now } }).create({ ...NEW_RULE, id: 'from-cli' }, ADA);
+    new RulesService({ db: other.db, fileRules: [], destinations: {}, clock: { now: () => now } }).create({ ...NEW_RULE, id: 'from-cli' }, ADA);
     other.close();
     expect(service.current().map((r) => r.id)).toEqual(['file-disk', 'from-cli', 'quiet-pending']);
     expect(seen).toEqual([['file-disk', 'quiet-pending'], ['file-disk', 'from-cli', 'quiet-pending']]);

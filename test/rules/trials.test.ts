@@ -98,7 +98,7 @@ beforeAll(async () => {
       environment: 'demo',
       cluster: { name: 'prod' },
       server: { publicUrl: 'https://robosre.example' },
-      channels: { telegram: { botToken: telegram.token, chatId: CHAT, apiRoot: telegram.apiRoot, mode: 'webhook', webhookSecret: 'trials-webhook-secret', topics: false, minInterval: 1 } },
+      channels: { telegram: { botToken: telegram.token, chatId: CHAT, chats: { 'db-oncall': -1005678 }, apiRoot: telegram.apiRoot, mode: 'webhook', webhookSecret: 'trials-webhook-secret', topics: false, minInterval: 1 } },
     },
     onListen: (s) => startConversations(s.runtime),
     onClose: (s) => stopConversations(s.runtime),
@@ -153,6 +153,20 @@ describe('POST /api/rules/test', () => {
     expect(failing.failed).toBe(3);
     expect(failing.incidents.map((i) => i.id).sort()).toEqual([ids.long, ids.short, ids.batch].sort());
     expect(failing.incidents[0]!.errors).toEqual([expect.objectContaining({ ruleId: 'owner-only', field: 'thresholdExpression' })]);
+    expect(await world()).toEqual(before);
+  });
+});
+
+describe('POST /api/rules/test: chats', () => {
+  it('shows a rule that only moves threads to another chat as a route change, channel/chat', async () => {
+    const before = await world();
+    const toDb = { id: 'pending-to-db', name: 'pending pods to the database on-call', enabled: true, incidentType: 'pod_pending_too_long', environmentScope: ['demo'], thresholdExpression: 'ns != "batch"', notificationPolicy: { chats: ['db-oncall'] }, owner: 'sre' };
+    const report = (await viewer({ path: '/api/rules/test', body: { rule: toDb } })).json as ReplayReport;
+    expect(report.incidents.map((i) => [i.id, i.changed])).toEqual([
+      [ids.short, ['route']],
+      [ids.long, ['route']],
+    ]);
+    expect(report.incidents[0]).toMatchObject({ today: { route: ['telegram', 'console'] }, candidate: { route: ['telegram/db-oncall', 'console'] } });
     expect(await world()).toEqual(before);
   });
 });
