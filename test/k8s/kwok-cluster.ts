@@ -150,7 +150,8 @@ export async function startKwokCluster(options: KwokClusterOptions): Promise<Kwo
               capacity: { cpu: '32', memory: '128Gi', pods: '110' },
               allocatable: { cpu: '32', memory: '128Gi', pods: '110' },
               addresses: [
-                { type: 'InternalIP', address: `10.${groupIndex}.${Math.floor((first + i) / 250)}.${((first + i) % 250) + 1}` },
+                // Clear of the service range (10.0.0.0/24) and the pod ranges (10.128.0.0/9).
+                { type: 'InternalIP', address: `10.${64 + groupIndex}.${Math.floor((first + i) / 250)}.${((first + i) % 250) + 1}` },
                 { type: 'Hostname', address: name },
               ],
             },
