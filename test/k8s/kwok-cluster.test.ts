@@ -10,6 +10,9 @@
  * generous because the machine is shared and loaded.
  */
 import * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
 import { GROUP_LABEL, startKwokCluster, type KwokCluster } from './kwok-cluster.js';
@@ -210,4 +213,24 @@ describe('the kwok cluster', () => {
       WAIT_MS,
     );
   }, 200_000);
+});
+
+describe('the kwok binaries', () => {
+  it('are required: without them startKwokCluster says to run scripts/k8s/build.sh', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'robosre-k8s-empty-'));
+    const saved = process.env.ROBOSRE_K8S_CACHE;
+    process.env.ROBOSRE_K8S_CACHE = empty;
+    try {
+      await expect(startKwokCluster({ groups: ['a'] })).rejects.toThrow(/kube-scheduler .* kwok .* is not built.*run scripts\/k8s\/build\.sh/i);
+    } finally {
+      if (saved === undefined) delete process.env.ROBOSRE_K8S_CACHE;
+      else process.env.ROBOSRE_K8S_CACHE = saved;
+      rmSync(empty, { recursive: true });
+    }
+  });
+
+  it('refuse groups that are not distinct DNS labels, saying which', async () => {
+    await expect(startKwokCluster({ groups: ['a', 'a'] })).rejects.toThrow(/groups must be distinct DNS labels, got \["a","a"\]/);
+    await expect(startKwokCluster({ groups: ['Zone_A'] })).rejects.toThrow(/got \["Zone_A"\]/);
+  });
 });
