@@ -230,7 +230,8 @@ describe('the kwok binaries', () => {
   });
 
   it('refuse groups that are not distinct DNS labels, saying which', async () => {
-    await expect(startKwokCluster({ groups: ['a', 'a'] })).rejects.toThrow(/groups must be distinct DNS labels, got \["a","a"\]/);
+    await expect(startKwokCluster({ groups: ['a', 'a'] })).rejects.toThrow(/groups must be one or more distinct DNS labels, got \["a","a"\]/);
+    await expect(startKwokCluster({ groups: [] })).rejects.toThrow(/got \[\]/);
     await expect(startKwokCluster({ groups: ['Zone_A'] })).rejects.toThrow(/got \["Zone_A"\]/);
   });
 });

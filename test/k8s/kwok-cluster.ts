@@ -30,8 +30,8 @@ export const ZONE_LABEL = 'topology.kubernetes.io/zone';
  * 40 s, every 10 s), and the controller marks a node Ready=Unknown once its
  * lease went unrenewed for the grace period (Kubernetes' default: 50 s).
  */
-export const DEFAULT_LEASE_DURATION_SECONDS = 20;
-export const DEFAULT_GRACE_PERIOD_SECONDS = 20;
+const DEFAULT_LEASE_DURATION_SECONDS = 20;
+const DEFAULT_GRACE_PERIOD_SECONDS = 20;
 
 export interface KwokClusterOptions {
   /** The node groups, each managed by its own kwok process. */
@@ -71,8 +71,8 @@ const READY_TIMEOUT_MS = 120_000;
 export async function startKwokCluster(options: KwokClusterOptions): Promise<KwokCluster> {
   const kwok = join(kwokBinariesDir(), 'kwok');
   const leaseDurationSeconds = options.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
-  if (new Set(options.groups).size !== options.groups.length || options.groups.some((g) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(g))) {
-    throw new Error(`kwok cluster: groups must be distinct DNS labels, got ${JSON.stringify(options.groups)}`);
+  if (options.groups.length === 0 || new Set(options.groups).size !== options.groups.length || options.groups.some((g) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(g))) {
+    throw new Error(`kwok cluster: groups must be one or more distinct DNS labels, got ${JSON.stringify(options.groups)}`);
   }
   const controlPlane = await startControlPlane({
     scheduler: true,

@@ -27,9 +27,9 @@ export const DISK_PRESSURE_ANNOTATION = 'kwok.robosre.test/disk-pressure';
 export type PodFailure = 'crash-loop' | 'oom-kill' | 'image-pull';
 
 /** How long a crash-looping container runs before it exits, and how long it then waits in back-off. */
-export const CRASH_LOOP = { runMs: 2_000, backOffMs: 5_000 } as const;
+const CRASH_LOOP = { runMs: 2_000, backOffMs: 5_000 } as const;
 /** How long a failed pull waits in ImagePullBackOff before the next ErrImagePull. */
-export const IMAGE_PULL_BACK_OFF_MS = 5_000;
+const IMAGE_PULL_BACK_OFF_MS = 5_000;
 
 type Expression = { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] };
 
