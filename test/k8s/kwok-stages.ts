@@ -1,7 +1,7 @@
 /**
  * The kwok Stages of the kwok test cluster: what a kubelet would write for
- * its nodes and pods. kwok refuses to start without stages and ships none in
- * its binary; these start from the module's own files
+ * its nodes and pods. kwok exits with "no stages found" unless its config
+ * holds some; these start from the module's own files
  * (sigs.k8s.io/kwok@v0.8.0/kustomize/stage/: node/fast/node-initialize,
  * node/heartbeat-with-lease, pod/fast/pod-{ready,complete,delete}), with the
  * failures robosre must detect added, each selected by an annotation:
