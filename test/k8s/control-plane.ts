@@ -1,20 +1,21 @@
 /**
  * A real Kubernetes control plane for tests: etcd and kube-apiserver (and,
- * when asked, kube-controller-manager) built from their Go modules by
- * scripts/k8s/build.sh, started on loopback with RBAC on, an admin token and
- * a restricted one. There is no kubelet: tests write Node and Pod status
- * through the status subresource, as the kubelet would.
+ * when asked, kube-controller-manager and kube-scheduler) built from their Go
+ * modules by scripts/k8s/build.sh, started on loopback with RBAC on, an admin
+ * token and a restricted one. There is no kubelet: tests write Node and Pod
+ * status through the status subresource, as the kubelet would, or let kwok do
+ * it (test/k8s/kwok-cluster.ts).
  *
  * Not a vitest global setup on purpose: only the test files that import this
  * pay for a control plane. See docs/k8s-test-cluster.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, launch, running, tail, terminate } from './processes.js';
 
 export interface ControlPlane {
   /** https://127.0.0.1:PORT */
@@ -25,7 +26,7 @@ export interface ControlPlane {
   caPath: string;
   adminToken: string;
   restrictedToken: string;
-  /** The temp directory holding data, certificates, the kubeconfig and the logs (etcd.log, apiserver.log, controller-manager.log). */
+  /** The temp directory holding data, certificates, the kubeconfig and the logs (etcd.log, apiserver.log, controller-manager.log, scheduler.log). */
   dir: string;
   /** Stops kube-apiserver and starts it again on the same port and etcd, as an upgrade or crash would. */
   restartApiServer(): Promise<void>;
@@ -49,128 +50,112 @@ export interface ControlPlaneOptions {
    * create the `default` service accounts pods need.
    */
   controllerManager?: boolean;
+  /**
+   * Run kube-controller-manager (implies `controllerManager`) with its node
+   * lifecycle controller, which marks nodes whose heartbeats stop Ready=Unknown,
+   * taints them and so evicts their pods. Only for nodes something heartbeats
+   * for (kwok, test/k8s/kwok-cluster.ts): without it the controller is off, as
+   * it would taint and evict every node a test writes by hand.
+   */
+  nodeLifecycle?: NodeLifecycleOptions;
+  /** Also run kube-scheduler, which binds pods to nodes. */
+  scheduler?: boolean;
+}
+
+export interface NodeLifecycleOptions {
+  /** `--node-monitor-grace-period`: a node whose lease and status went unrenewed this long becomes Ready=Unknown. */
+  gracePeriodSeconds: number;
+  /** `--node-eviction-rate`: nodes per second and zone that get the NoExecute taint (Kubernetes' default 0.1). */
+  evictionRate?: number;
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 90_000;
 
 /** The versions build.sh builds, from scripts/k8s/versions.env. */
-export function versions(): { kubernetes: string; etcd: string } {
+export function versions(): { kubernetes: string; etcd: string; kwok: string } {
   const env = Object.fromEntries(
     readFileSync(join(ROOT, 'scripts/k8s/versions.env'), 'utf8')
       .split('\n')
       .filter((l) => /^[A-Z0-9_]+=/.test(l))
       .map((l) => l.trim().split('=') as [string, string]),
   );
-  if (!env.K8S_VERSION || !env.ETCD_VERSION) throw new Error('scripts/k8s/versions.env must set K8S_VERSION and ETCD_VERSION');
-  return { kubernetes: env.K8S_VERSION, etcd: env.ETCD_VERSION };
+  if (!env.K8S_VERSION || !env.ETCD_VERSION || !env.KWOK_VERSION) {
+    throw new Error('scripts/k8s/versions.env must set K8S_VERSION, ETCD_VERSION and KWOK_VERSION');
+  }
+  return { kubernetes: env.K8S_VERSION, etcd: env.ETCD_VERSION, kwok: env.KWOK_VERSION };
 }
 
-/** Where build.sh puts the binaries; throws, saying to run build.sh, when they are not built. */
-export function binariesDir(): string {
-  const v = versions();
+function builtDir(name: string, what: string): string {
   const cache = process.env.ROBOSRE_K8S_CACHE ?? join(homedir(), '.cache/robosre/k8s');
-  const dir = join(cache, `k8s-${v.kubernetes}-etcd-${v.etcd}`);
+  const dir = join(cache, name);
   if (!existsSync(join(dir, '.complete'))) {
     throw new Error(
-      `the test Kubernetes control plane (kube-apiserver ${v.kubernetes}, etcd ${v.etcd}) is not built: no ${join(dir, '.complete')}. ` +
+      `${what} is not built: no ${join(dir, '.complete')}. ` +
         'Run scripts/k8s/build.sh (needs Go 1.24+; a cold build takes 5-15 minutes on 2 cores, later runs reuse the cache).',
     );
   }
   return dir;
 }
 
-// Every process started here, so that they die with the test process. With
-// setpriv (util-linux) the kernel sends them SIGKILL when this process dies,
-// even by SIGKILL; the exit hook covers a normal exit without it.
-const live = new Set<ChildProcess>();
-let exitHook = false;
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
-function launch(bin: string, args: string[], log: string): ChildProcess {
-  if (!exitHook) {
-    exitHook = true;
-    process.on('exit', () => live.forEach((c) => c.kill('SIGKILL')));
-  }
-  const out = openSync(log, 'a');
-  const child = SETPRIV
-    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', out, out] })
-    : spawn(bin, args, { stdio: ['ignore', out, out] });
-  closeSync(out);
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  child.once('error', () => live.delete(child));
-  return child;
+/** Where build.sh puts etcd, kube-apiserver and kube-controller-manager; throws, saying to run build.sh, when they are not built. */
+export function binariesDir(): string {
+  const v = versions();
+  return builtDir(`k8s-${v.kubernetes}-etcd-${v.etcd}`, `the test Kubernetes control plane (kube-apiserver ${v.kubernetes}, etcd ${v.etcd})`);
 }
 
-function running(child: ChildProcess | undefined): boolean {
-  // A binary that failed to spawn has no pid.
-  return child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
+/** Where build.sh puts kube-scheduler and kwok; throws, saying to run build.sh, when they are not built. */
+export function kwokBinariesDir(): string {
+  const v = versions();
+  return builtDir(`scheduler-${v.kubernetes}-kwok-${v.kwok}`, `the kwok test cluster (kube-scheduler ${v.kubernetes}, kwok ${v.kwok})`);
 }
 
-async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || !running(child)) return;
-  await new Promise<void>((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill(signal);
-  });
-}
-
-async function freePort(): Promise<number> {
+/** GET over a self-signed serving certificate (`ca`), with a bearer token when given. */
+function httpsGet(url: string, ca: string, bearer?: string): Promise<{ status: number; body: string }> {
   return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
+    const req = request(url, { ca: readFileSync(ca), headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      res.on('error', fail);
     });
-  });
-}
-
-/** GET with the admin token over the self-signed serving certificate. */
-export function adminGet(cp: Pick<ControlPlane, 'server' | 'caPath' | 'adminToken'>, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request(
-      `${cp.server}${path}`,
-      { ca: readFileSync(cp.caPath), headers: { authorization: `Bearer ${cp.adminToken}` }, timeout: 10_000 },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-        res.on('error', fail);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', fail);
     req.end();
   });
 }
 
-function tail(path: string, lines = 30): string {
-  return existsSync(path) ? readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no log)';
+/** GET with the admin token over the self-signed serving certificate. */
+export function adminGet(cp: Pick<ControlPlane, 'server' | 'caPath' | 'adminToken'>, path: string): Promise<{ status: number; body: string }> {
+  return httpsGet(`${cp.server}${path}`, cp.caPath, cp.adminToken);
 }
 
 const token = (): string => randomBytes(24).toString('hex');
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const bin = binariesDir();
+  const schedulerBin = options.scheduler ? join(kwokBinariesDir(), 'kube-scheduler') : undefined;
+  const controllerManager = options.controllerManager === true || options.nodeLifecycle !== undefined;
   const dir = mkdtempSync(join(tmpdir(), 'robosre-k8s-'));
-  const logs = { etcd: join(dir, 'etcd.log'), apiserver: join(dir, 'apiserver.log'), controllerManager: join(dir, 'controller-manager.log') };
-  const procs: { etcd?: ChildProcess; apiserver?: ChildProcess; controllerManager?: ChildProcess } = {};
+  const logs = {
+    etcd: join(dir, 'etcd.log'),
+    apiserver: join(dir, 'apiserver.log'),
+    controllerManager: join(dir, 'controller-manager.log'),
+    scheduler: join(dir, 'scheduler.log'),
+  };
+  const procs: { etcd?: ChildProcess; apiserver?: ChildProcess; controllerManager?: ChildProcess; scheduler?: ChildProcess } = {};
   const failure = (what: string): Error =>
     new Error(
       [
         `test control plane: ${what} (logs in ${dir})`,
         `--- etcd.log (last lines)\n${tail(logs.etcd)}`,
         `--- apiserver.log (last lines)\n${tail(logs.apiserver)}`,
-        ...(options.controllerManager ? [`--- controller-manager.log (last lines)\n${tail(logs.controllerManager)}`] : []),
+        ...(controllerManager ? [`--- controller-manager.log (last lines)\n${tail(logs.controllerManager)}`] : []),
+        ...(schedulerBin ? [`--- scheduler.log (last lines)\n${tail(logs.scheduler)}`] : []),
       ].join('\n'),
     );
   const stopProcesses = async (): Promise<void> => {
+    await terminate(procs.scheduler);
     await terminate(procs.controllerManager);
     await terminate(procs.apiserver);
     await terminate(procs.etcd);
@@ -229,7 +214,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${saPub}`,
       `--service-account-signing-key-file=${saKey}`,
-      ...(options.controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
+      ...(controllerManager ? [] : ['--disable-admission-plugins=ServiceAccount']),
       // Frequent compaction, so a watch resumed after a restart meets 410 Gone and must relist.
       '--etcd-compaction-interval=2s',
     ];
@@ -277,7 +262,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       { mode: 0o600 },
     );
 
-    if (options.controllerManager) {
+    if (controllerManager) {
+      const lifecycle = options.nodeLifecycle;
       procs.controllerManager = launch(
         join(bin, 'kube-controller-manager'),
         [
@@ -286,8 +272,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           '--secure-port=0',
           `--service-account-private-key-file=${saKey}`,
           `--root-ca-file=${caPath}`,
-          // No kubelet heartbeats: node lifecycle would taint and evict every simulated node.
-          '--controllers=*,-nodelifecycle',
+          ...(lifecycle
+            ? [
+                `--node-monitor-grace-period=${lifecycle.gracePeriodSeconds}s`,
+                ...(lifecycle.evictionRate === undefined ? [] : [`--node-eviction-rate=${lifecycle.evictionRate}`]),
+              ]
+            : // No kubelet heartbeats: node lifecycle would taint and evict every simulated node.
+              ['--controllers=*,-nodelifecycle']),
         ],
         logs.controllerManager,
       );
@@ -297,6 +288,24 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         'default/default service account from kube-controller-manager',
         async () => (await adminGet(access, '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
         ['etcd', 'apiserver', 'controllerManager'],
+      );
+    }
+
+    if (schedulerBin) {
+      const port = await freePort();
+      const certDir = join(dir, 'scheduler-certs');
+      procs.scheduler = launch(
+        schedulerBin,
+        // No --authentication-kubeconfig: requests are anonymous, and /readyz is always allowed.
+        [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${certDir}`],
+        logs.scheduler,
+      );
+      // Its /readyz includes its informers' sync: from then on a pod is scheduled.
+      const cert = join(certDir, 'kube-scheduler.crt');
+      await waitFor(
+        'kube-scheduler /readyz answered 200',
+        async () => existsSync(cert) && (await httpsGet(`https://127.0.0.1:${port}/readyz`, cert)).status === 200,
+        ['etcd', 'apiserver', 'scheduler'],
       );
     }
 
