@@ -252,8 +252,7 @@ export class RulesService {
     const head = this.liveHead(id);
     if (edits !== head.version) throw stale(id, head.version, edits);
     if (head.rule.mode !== 'shadow') throw new RobosreError('invalid_request', `path.id: rule ${id} is live already; only a shadow rule is promoted`, { problems: [`path.id: rule ${id} is live already`] });
-    const { mode: _shadow, ...live } = head.rule;
-    const { rule } = validateRule(live, head.version + 1, 'rule');
+    const { rule } = validateRule({ ...head.rule, mode: 'live' }, head.version + 1, 'rule');
     return this.guarded({ kind: 'promote', id, version: edits }, [{ next: rule, before: undefined }], who, () => this.write(id, head, { change: 'promote', rule, ...who }));
   }
 
