@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diskPressure, signal } from '../engine/harness.js';
 import { FUZZ_TOKENS, startFuzzServer, type FuzzServer } from '../fuzz/harness.js';
 import { waitFor } from '../support/wait-for.js';
+import type { ShadowReport } from '../../src/rules/shadow.js';
 
 const BOB = { name: 'bob', token: 'second-admin-token', role: 'admin' as const };
 const ADA = { authorization: `Bearer ${FUZZ_TOKENS.admin.token}` };
@@ -73,7 +74,7 @@ describe('shadow mode', () => {
     await shadowed.settle();
     const report = await waitFor('a divergence on an action', async () => {
       const res = await shadowed.request({ path: '/api/rules/disk-hands-off/shadow', headers: VIEWER });
-      const body = res.json as { evaluated: number; divergences: { differences: { what: string }[] }[] };
+      const body = res.json as ShadowReport;
       return body.divergences.some((d) => d.differences.some((x) => x.what.startsWith('action:'))) ? body : undefined;
     });
     await plain.settle();
@@ -82,7 +83,7 @@ describe('shadow mode', () => {
     expect(actions).toBeGreaterThan(0);
     expect(behaviour(shadowed)).toEqual(behaviour(plain));
     expect(report).toMatchObject({ ruleId: 'disk-hands-off', version: 1, mode: 'shadow', evaluated: 1 });
-    const [divergence] = (report as { divergences: { incidentId: number; url: string; ruleVersion: number; differences: { what: string; live: string; shadow: string }[] }[] }).divergences;
+    const [divergence] = report.divergences;
     expect(divergence).toMatchObject({ url: `/incidents/${divergence!.incidentId}`, ruleVersion: 1 });
     expect(divergence!.differences).toContainEqual({ what: 'severity', live: 'warning', shadow: 'critical' });
     expect(divergence!.differences.find((d) => d.what === 'action:delete_completed_pods')).toMatchObject({ live: expect.stringMatching(/^auto/), shadow: expect.stringMatching(/^denied/) });
