@@ -180,8 +180,10 @@ export class RulesService {
     // A shadow rule changes nothing live: a file rule of its id still applies.
     const live = custom.filter((r) => r.rule.mode !== 'shadow');
     const ids = new Set(live.map((r) => r.id));
-    const rules = Object.freeze([...this.fileRules.filter((r) => !ids.has(r.id)), ...live.map((r) => r.rule)]);
-    const shadow = Object.freeze(custom.filter((r) => r.rule.mode === 'shadow').map((r) => r.rule));
+    // A file rule may be a shadow rule too: never live, judged beside the live ones like a custom one.
+    const file = this.fileRules.filter((r) => !ids.has(r.id));
+    const rules = Object.freeze([...file.filter((r) => r.mode !== 'shadow'), ...live.map((r) => r.rule)]);
+    const shadow = Object.freeze([...file.filter((r) => r.mode === 'shadow'), ...custom.filter((r) => r.rule.mode === 'shadow').map((r) => r.rule)]);
     const changed = this.cached !== undefined;
     this.cached = { marker, rules, shadow };
     if (changed) for (const listener of this.listeners) listener([...rules]);
