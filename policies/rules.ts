@@ -164,6 +164,7 @@ export const operatorRuleSchema = z
       .optional(),
     suppressionSchedule: z.array(suppressionWindowSchema).max(16).optional(),
     incidentTypeEnabled: z.boolean().optional(),
+    mode: z.enum(['live', 'shadow']).optional(),
     owner: shortText,
     version: z.number().int().min(1),
   })

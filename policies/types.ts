@@ -193,6 +193,8 @@ export interface OperatorRule {
   suppressionSchedule?: SuppressionWindow[];
   /** Disables the incident type entirely in the scoped environments when false. */
   incidentTypeEnabled?: boolean;
+  /** `shadow`: evaluated beside the live rules and recorded, never applied (docs/rules.md "Shadow mode"). */
+  mode?: 'live' | 'shadow';
   owner: string;
   version: number;
 }

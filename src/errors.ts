@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'rule_exists'
   | 'rule_conflict'
   | 'read_only_rule'
+  | 'second_admin_required'
+  | 'unknown_rule_change'
+  | 'rule_change_closed'
   | 'remote_error';
 
 /** The shape of a zod issue that a problem line needs (zod's own type, without importing zod here). */

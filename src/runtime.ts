@@ -27,6 +27,9 @@ import { openStore, type Store } from './store/db.js';
 import { claimRequest } from './store/handled-requests.repo.js';
 import * as kvRepo from './store/kv.repo.js';
 import { RulesService } from './rules/service.js';
+import { blastRadiusGuards } from './rules/guards.js';
+import { ShadowRules } from './rules/shadow.js';
+import { CHAT_CHANNELS } from '../conversations/channel.js';
 
 export interface Runtime {
   config: Config;
@@ -53,6 +56,8 @@ export interface Runtime {
   redactor: Redactor;
   /** Operator rules: the file's and the stored custom ones (docs/rules.md "Rules as data"). */
   rules: RulesService;
+  /** Shadow rules judged beside the live ones and what they would have changed. */
+  shadow: ShadowRules;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -103,17 +108,24 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           staleView: () => staleView(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
-  const rules = new RulesService({ db: store.db, fileRules: config.rules, destinations: ruleDestinations(config.channels), clock });
+  // The channels configured, known before they are built: the replay behind the guards and shadow mode routes with them.
+  const destinations = ruleDestinations(config.channels);
+  const routing = { routes: config.routing, channels: CHAT_CHANNELS.filter((name) => config.channels[name]), chats: destinations };
+  const guards = blastRadiusGuards({ db: store.db, clock, routing, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
+  const rules = new RulesService({ db: store.db, fileRules: config.rules, destinations, clock, guards });
   // Compiled once per change. The engine asks at every step, and asking looks for a change made
   // elsewhere (the CLI on the same database), so a saved rule takes effect at the next step.
   let ruleSet = compileRuleSet(rules.current());
   rules.onChange((next) => (ruleSet = compileRuleSet(next)));
+  const live = () => {
+    rules.refresh();
+    return ruleSet;
+  };
+  const shadow = new ShadowRules({ db: store.db, rules, live, routing, clock });
   const settings: EngineSettings = {
     ...engineSettings(config),
-    rules: () => {
-      rules.refresh();
-      return ruleSet;
-    },
+    rules: live,
+    shadow: (incidentId) => shadow.observe(incidentId),
   };
   const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView() });
   const replays = replayGuard(store, clock);
@@ -234,7 +246,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
       })
     : null;
   const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules };
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules, shadow };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

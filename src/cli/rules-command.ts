@@ -14,7 +14,10 @@ import { systemClock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
 import type { PreviewReport } from '../rules/preview.js';
 import type { ReplayedIncident, ReplayReport } from '../rules/replay.js';
-import { RulesService, type ImportResult, type RuleEntry, type RuleRevision } from '../rules/service.js';
+import { blastRadiusGuards } from '../rules/guards.js';
+import { isHeld, RulesService, type HeldChange, type ImportResult, type RuleEntry, type RuleRevision } from '../rules/service.js';
+import { ShadowRules, type ShadowReport } from '../rules/shadow.js';
+import { compileRuleSet } from '../../policies/rule-set.js';
 import { DEFAULT_TEST_DAYS, RuleTrials } from '../rules/trials.js';
 import { invalidRule } from '../rules/validate.js';
 import { rulesFromYaml } from '../rules/yaml.js';
@@ -27,7 +30,9 @@ interface RulesBackend {
   get(id: string): Promise<RuleEntry>;
   history(id: string): Promise<RuleRevision[]>;
   exportYaml(): Promise<string>;
-  importYaml(text: string, reason: string): Promise<ImportResult>;
+  importYaml(text: string, reason: string): Promise<ImportResult | HeldChange>;
+  /** The shadow results of a custom rule, or undefined for a rule that has none to show (built-in, file). */
+  shadow(id: string): Promise<ShadowReport | undefined>;
   preview(rule: unknown): Promise<PreviewReport>;
   test(rule: unknown, days: number): Promise<ReplayReport>;
   close(): void;
@@ -42,9 +47,14 @@ interface Target {
 function local(configPath: string | undefined): RulesBackend {
   const config = loadConfig(configPath);
   const store = openStore(config.database.path);
-  const service = new RulesService({ db: store.db, fileRules: config.rules, destinations: ruleDestinations(config.channels), clock: systemClock });
   const channels = CHAT_CHANNELS.filter((c) => config.channels[c] !== undefined);
-  const trials = new RuleTrials({ db: store.db, rules: service, routing: { routes: config.routing, channels }, clock: systemClock });
+  const destinations = ruleDestinations(config.channels);
+  const routing = { routes: config.routing, channels, chats: destinations };
+  // The same guards as the API: a change they hold is stored as pending, for a second admin through the API (ADR 0005).
+  const guards = blastRadiusGuards({ db: store.db, clock: systemClock, routing, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
+  const service = new RulesService({ db: store.db, fileRules: config.rules, destinations, clock: systemClock, guards });
+  const trials = new RuleTrials({ db: store.db, rules: service, routing, clock: systemClock });
+  const shadow = new ShadowRules({ db: store.db, rules: service, live: () => compileRuleSet(service.current()), routing, clock: systemClock });
   // Without a token there is no API person: the local change is recorded as the OS user's.
   const by = `cli:${userInfo().username}`;
   return {
@@ -53,6 +63,7 @@ function local(configPath: string | undefined): RulesBackend {
     history: (id) => Promise.resolve(service.history(id)),
     exportYaml: () => Promise.resolve(service.exportYaml()),
     importYaml: (text, reason) => Promise.resolve(service.importYaml(text, { by, reason })),
+    shadow: (id) => Promise.resolve(service.get(id).layer === 'custom' ? shadow.report(id) : undefined),
     preview: (rule) => Promise.resolve(trials.preview(rule)),
     test: (rule, days) => Promise.resolve(trials.test(rule, days)),
     close: () => store.close(),
@@ -85,7 +96,8 @@ function remote(url: string, token: string): RulesBackend {
     get: (ruleId) => json<RuleEntry>(`/api/rules/${id(ruleId)}`),
     history: async (ruleId) => (await json<{ revisions: RuleRevision[] }>(`/api/rules/${id(ruleId)}/history`)).revisions,
     exportYaml: async () => (await call('/api/rules/export')).text(),
-    importYaml: (text, reason) => json<ImportResult>('/api/rules/import', { method: 'POST', body: JSON.stringify({ reason, yaml: text }) }),
+    importYaml: (text, reason) => json<ImportResult | HeldChange>('/api/rules/import', { method: 'POST', body: JSON.stringify({ reason, yaml: text }) }),
+    shadow: async (ruleId) => ((await json<RuleEntry>(`/api/rules/${id(ruleId)}`)).layer === 'custom' ? json<ShadowReport>(`/api/rules/${id(ruleId)}/shadow`) : undefined),
     preview: (rule) => json<PreviewReport>('/api/rules/preview', { method: 'POST', body: JSON.stringify({ rule }) }),
     test: (rule, days) => json<ReplayReport>('/api/rules/test', { method: 'POST', body: JSON.stringify({ rule, days }) }),
     close: () => undefined,
@@ -196,7 +208,9 @@ export function rulesCommand(): Command {
     .action((id: string, opts: Target & { json?: boolean }) =>
       using(opts, async (rules) => {
         const entry = await rules.get(id);
-        write(opts.json ? `${JSON.stringify(entry, null, 2)}\n` : stringify(entry, { lineWidth: 0 }));
+        const shadow = await rules.shadow(id);
+        const results = shadow ? { shadow: { mode: shadow.mode, evaluated: shadow.evaluated, divergences: shadow.divergences.length } } : {};
+        write(opts.json ? `${JSON.stringify({ ...entry, ...results }, null, 2)}\n` : stringify({ ...entry, ...results }, { lineWidth: 0 }));
       }),
     );
   const history = withTarget(new Command('history').description("a custom rule's revisions, oldest first, with their diffs"))
@@ -217,6 +231,13 @@ export function rulesCommand(): Command {
     .action((opts: Target & { file: string; reason: string }) =>
       using(opts, async (rules) => {
         const result = await rules.importYaml(readFile(opts.file), opts.reason);
+        if (isHeld(result)) {
+          const c = result.change;
+          const why = c.guards.map((g) => (g.kind === 'match_share' ? `matches ${g.matched} of ${g.total} recent incidents (limit ${Math.round(g.limit * 100)}%)` : `makes ${g.actions.join(', ')} automatic in production in every namespace`));
+          process.stderr.write(`not applied: held as change ${c.id} until ${iso(c.expiresAt)}: ${why.join('; ')}. Another admin confirms it through the API: POST /api/rules/changes/${c.id}/confirm\n`);
+          process.exitCode = 3;
+          return;
+        }
         write(`created ${result.created.length}, updated ${result.updated.length}, unchanged ${result.unchanged.length}\n`);
         for (const [what, ids] of Object.entries(result)) for (const ruleId of ids as string[]) write(`  ${what} ${ruleId}\n`);
       }),

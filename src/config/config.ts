@@ -535,6 +535,15 @@ const configSchema = z
       .strict()
       .default({ failoverAfter: 60_000, probeInterval: 30_000, requestTimeout: 10_000 }),
     rules: z.array(z.unknown()).default([]),
+    /** Blast-radius guards on rule changes (docs/rules.md "Blast-radius guards"). */
+    ruleGuards: z
+      .object({
+        /** A live rule matching more than this share of the last `days` days' incidents waits for a second admin. */
+        maxMatchShare: z.number().min(0).max(1).default(0.3),
+        days: z.number().int().min(1).max(30).default(7),
+      })
+      .strict()
+      .default({ maxMatchShare: 0.3, days: 7 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -111,6 +111,7 @@ export class Engine {
    * calls for (never lowers it) and reports rules that fail. Returns the incidents raised.
    */
   reviewRules(): number[] {
+    if (this.deps.settings.shadow) for (const { id } of incidentsRepo.listUnfinished(this.deps.db)) this.observeShadow(id);
     const rules = this.deps.settings.rules();
     if (rules.rules.length === 0) return [];
     const now = this.deps.clock.now();
@@ -361,6 +362,15 @@ export class Engine {
     this.running.set(incidentId, work);
   }
 
+  /** Shadow rules never change what the robot does: their failure is logged and nothing else. */
+  private observeShadow(incidentId: number): void {
+    try {
+      this.deps.settings.shadow?.(incidentId);
+    } catch (error) {
+      this.options.logger.warn({ err: error, incidentId }, 'shadow rules could not be judged; the live decision stands');
+    }
+  }
+
   private async drive(incidentId: number): Promise<void> {
     const log = this.options.logger.child({ incidentId });
     try {
@@ -368,6 +378,7 @@ export class Engine {
         if (this.stopped) return;
         const outcome = await step(this.deps, incidentId);
         this.events.emit('incident', incidentId);
+        this.observeShadow(incidentId);
         if (outcome.next === 'continue') continue;
         if (outcome.next === 'wait') this.schedule(incidentId, outcome.wakeAt);
         return;

@@ -7,6 +7,11 @@ export interface EngineSettings {
   environment: Environment;
   /** Read at every use, so a rule set swapped in later takes effect without a restart. */
   rules: () => RuleSet;
+  /**
+   * Judges the incident with the shadow rules and records where they differ (src/rules/shadow.ts),
+   * after each step and escalation review. It reads and writes only its own records.
+   */
+  shadow?: (incidentId: number) => void;
   /** How long an approval request stays open. */
   approvalTtlMs: number;
   /**

@@ -97,7 +97,8 @@ function targetOf(text: string): ReturnType<typeof parseTarget> | undefined {
   }
 }
 
-function outcome(set: RuleSet, history: HistoricIncident, routing: ReplayRouting, until: number): { out: ReplayedOutcome; failures: RuleFailure[]; applied: readonly OperatorRule[] } {
+/** What `set` decides for one stored incident: severity, route, suppression and each planned action. */
+export function outcome(set: RuleSet, history: HistoricIncident, routing: ReplayRouting, until: number): { out: ReplayedOutcome; failures: RuleFailure[]; applied: readonly OperatorRule[] } {
   const { incident } = history;
   const facts = incidentFacts(incident);
   const end = Math.min(incident.resolvedAt ?? until, until);

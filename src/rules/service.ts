@@ -12,8 +12,10 @@ import { ENVIRONMENTS, type Environment, type OperatorRule } from '../../policie
 import type { Clock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
 import type { Db } from '../store/db.js';
+import * as guardsRepo from '../store/rule-guards.repo.js';
 import * as repo from '../store/rules.repo.js';
 import { diffRules } from './diff.js';
+import type { GuardTrip, RuleGuard } from './guards.js';
 import { BUILTIN_PREFIX, builtInRules, findBuiltIn, type Layer } from './layers.js';
 import type { RuleDestinations } from './destinations.js';
 import { invalidRule, reasonSchema, validateRule } from './validate.js';
@@ -23,7 +25,40 @@ import { rulesFromYaml, rulesToYaml } from './yaml.js';
 export interface RuleChangeBy {
   by: string;
   reason: string;
+  /** Set only when a second admin confirms a change a guard held: the guards are not asked again. */
+  confirmedBy?: string;
 }
+
+/** A change held by a blast-radius guard until a second admin confirms it (docs/rules.md "Blast-radius guards"). */
+export interface PendingChange {
+  id: number;
+  ruleId: string;
+  kind: repo.RuleChange;
+  requestedBy: string;
+  requestedAt: number;
+  reason: string;
+  expiresAt: number;
+  guards: GuardTrip[];
+}
+
+export interface HeldChange {
+  status: 'confirmation_required';
+  change: PendingChange;
+}
+
+/** A held change waits this long for a second admin. */
+export const PENDING_CHANGE_TTL_MS = 24 * 3_600_000;
+
+export const isHeld = (result: unknown): result is HeldChange => typeof result === 'object' && result !== null && (result as { status?: unknown }).status === 'confirmation_required';
+
+/** The arguments of a guarded change, stored with it and replayed on confirmation. */
+type GuardedRequest =
+  | { kind: 'create'; rule: unknown }
+  | { kind: 'update'; id: string; rule: unknown }
+  | { kind: 'enable'; id: string; environment: Environment; version: number }
+  | { kind: 'restore'; id: string; revision: number; version: number }
+  | { kind: 'promote'; id: string; version: number }
+  | { kind: 'import'; yaml: string };
 
 export interface RuleEntry {
   id: string;
@@ -59,6 +94,8 @@ export interface RulesServiceOptions {
   /** The chat channels and chats the config has: a stored rule may route only to these. */
   destinations: RuleDestinations;
   clock: Clock;
+  /** Blast-radius guards; without them every valid change applies at once. */
+  guards?: RuleGuard;
 }
 
 const NOWHERE: Record<Environment, boolean> = { demo: false, staging: false, production: false };
@@ -82,6 +119,20 @@ function revisionView(row: repo.RuleRevisionRow): RuleRevision {
     by: row.by,
     at: row.at,
     ...(row.restoredFrom !== null ? { restoredFrom: row.restoredFrom } : {}),
+    ...(row.confirmedBy !== null ? { confirmedBy: row.confirmedBy } : {}),
+  };
+}
+
+function pendingView(row: guardsRepo.PendingChangeRow): PendingChange {
+  return {
+    id: row.id,
+    ruleId: row.ruleId,
+    kind: row.kind as repo.RuleChange,
+    requestedBy: row.requestedBy,
+    requestedAt: row.requestedAt,
+    reason: row.reason,
+    expiresAt: row.expiresAt,
+    guards: row.guards as GuardTrip[],
   };
 }
 
@@ -94,14 +145,16 @@ export class RulesService {
   private readonly fileRules: readonly OperatorRule[];
   private readonly clock: Clock;
   readonly destinations: RuleDestinations;
+  private readonly guards: RuleGuard | undefined;
   private readonly listeners = new Set<(rules: OperatorRule[]) => void>();
-  private cached: { marker: number; rules: readonly OperatorRule[] } | undefined;
+  private cached: { marker: number; rules: readonly OperatorRule[]; shadow: readonly OperatorRule[] } | undefined;
 
   constructor(options: RulesServiceOptions) {
     this.db = options.db;
     this.fileRules = options.fileRules;
     this.clock = options.clock;
     this.destinations = options.destinations;
+    this.guards = options.guards;
   }
 
   /**
@@ -119,14 +172,25 @@ export class RulesService {
     this.effective();
   }
 
+  /** The custom rules saved as `shadow`: never in the live set; the same array until one changes. */
+  shadowRules(): readonly OperatorRule[] {
+    this.effective();
+    return this.cached!.shadow;
+  }
+
   private effective(): readonly OperatorRule[] {
     const marker = repo.lastRevisionId(this.db);
     if (this.cached?.marker === marker) return this.cached.rules;
     const custom = repo.listCustomRules(this.db).filter((r) => !r.deleted);
-    const ids = new Set(custom.map((r) => r.id));
-    const rules = Object.freeze([...this.fileRules.filter((r) => !ids.has(r.id)), ...custom.map((r) => r.rule)]);
+    // A shadow rule changes nothing live: a file rule of its id still applies.
+    const live = custom.filter((r) => r.rule.mode !== 'shadow');
+    const ids = new Set(live.map((r) => r.id));
+    // A file rule may be a shadow rule too: never live, judged beside the live ones like a custom one.
+    const file = this.fileRules.filter((r) => !ids.has(r.id));
+    const rules = Object.freeze([...file.filter((r) => r.mode !== 'shadow'), ...live.map((r) => r.rule)]);
+    const shadow = Object.freeze([...file.filter((r) => r.mode === 'shadow'), ...custom.filter((r) => r.rule.mode === 'shadow').map((r) => r.rule)]);
     const changed = this.cached !== undefined;
-    this.cached = { marker, rules };
+    this.cached = { marker, rules, shadow };
     if (changed) for (const listener of this.listeners) listener([...rules]);
     return rules;
   }
@@ -169,23 +233,34 @@ export class RulesService {
     return found;
   }
 
-  create(input: unknown, change: RuleChangeBy): RuleEntry {
+  create(input: unknown, change: RuleChangeBy): RuleEntry | HeldChange {
     const who = this.checkChange(change);
     const head = this.headOf(input);
     const version = (head?.version ?? 0) + 1;
     const { rule, edits } = validateRule(input, version, 'rule', this.destinations);
     if (edits !== undefined) throw invalidRule(['rule.version: a new rule has no version yet; leave version out']);
-    return this.write(rule.id, head, { change: 'create', rule, ...who });
+    if (head && !head.deleted) throw new RobosreError('rule_exists', `custom rule ${rule.id} exists already (version ${head.version}); update it instead`, { id: rule.id });
+    return this.guarded({ kind: 'create', rule: input }, [{ next: rule, before: undefined }], who, () => this.write(rule.id, head, { change: 'create', rule, ...who }));
   }
 
-  update(id: string, input: unknown, change: RuleChangeBy): RuleEntry {
+  update(id: string, input: unknown, change: RuleChangeBy): RuleEntry | HeldChange {
     const who = this.checkChange(change);
     const head = this.liveHead(id);
     const { rule, edits } = validateRule(input, head.version + 1, 'rule', this.destinations);
     if (rule.id !== id) throw invalidRule([`rule.id: "${rule.id}" is not the rule being updated (${id}); clone it to make a new rule`]);
     if (edits === undefined) throw invalidRule([`rule.version: name the version this change edits (rule ${id} is at version ${head.version})`]);
     if (edits !== head.version) throw stale(id, head.version, edits);
-    return this.write(id, head, { change: 'update', rule, ...who });
+    return this.guarded({ kind: 'update', id, rule: input }, [{ next: rule, before: head.rule }], who, () => this.write(id, head, { change: 'update', rule, ...who }));
+  }
+
+  /** Makes a shadow rule live, as a new revision (change `promote`); the guards judge it as any live change. */
+  promote(id: string, edits: number, change: RuleChangeBy): RuleEntry | HeldChange {
+    const who = this.checkChange(change);
+    const head = this.liveHead(id);
+    if (edits !== head.version) throw stale(id, head.version, edits);
+    if (head.rule.mode !== 'shadow') throw new RobosreError('invalid_request', `path.id: rule ${id} is live already; only a shadow rule is promoted`, { problems: [`path.id: rule ${id} is live already`] });
+    const { rule } = validateRule({ ...head.rule, mode: 'live' }, head.version + 1, 'rule', this.destinations);
+    return this.guarded({ kind: 'promote', id, version: edits }, [{ next: rule, before: undefined }], who, () => this.write(id, head, { change: 'promote', rule, ...who }));
   }
 
   /** Copies a built-in, file or custom rule into a new custom rule (a file rule's copy keeps its id, so it overrides it). */
@@ -201,7 +276,7 @@ export class RulesService {
   }
 
   /** Turns a custom rule on or off in one environment, as a new revision. */
-  setEnabled(id: string, environment: Environment, enabled: boolean, edits: number, change: RuleChangeBy): RuleEntry {
+  setEnabled(id: string, environment: Environment, enabled: boolean, edits: number, change: RuleChangeBy): RuleEntry | HeldChange {
     const who = this.checkChange(change);
     const head = this.liveHead(id);
     if (edits !== head.version) throw stale(id, head.version, edits);
@@ -214,7 +289,9 @@ export class RulesService {
         ? { ...rule, enabled: false }
         : { ...rule, environmentScope: rule.environmentScope.filter((e) => e !== environment) };
     const { rule: validated } = validateRule(next, head.version + 1, 'rule', this.destinations);
-    return this.write(id, head, { change: enabled ? 'enable' : 'disable', rule: validated, ...who });
+    const apply = () => this.write(id, head, { change: enabled ? 'enable' : 'disable', rule: validated, ...who });
+    // Switching off only narrows what the robot does: no guard.
+    return enabled ? this.guarded({ kind: 'enable', id, environment, version: edits }, [{ next: validated, before: rule }], who, apply) : apply();
   }
 
   /** Deletes a custom rule; the deletion is a revision, and the file rule it overrode applies again. */
@@ -227,7 +304,7 @@ export class RulesService {
   }
 
   /** Brings back the rule of an earlier revision as a new revision; the old rule is validated again, as any change is. */
-  restore(id: string, revision: number, edits: number, change: RuleChangeBy): RuleEntry {
+  restore(id: string, revision: number, edits: number, change: RuleChangeBy): RuleEntry | HeldChange {
     const who = this.checkChange(change);
     const head = repo.getCustomRule(this.db, id);
     if (!head) throw new RobosreError('unknown_rule', `no custom rule with id ${id}`, { id });
@@ -235,7 +312,8 @@ export class RulesService {
     const old = repo.revisionsOf(this.db, id).find((r) => r.version === revision);
     if (!old) throw new RobosreError('invalid_request', `body.revision: rule ${id} has no revision ${revision} (it has 1 to ${head.version})`);
     const { rule } = validateRule(old.rule, head.version + 1, `revision ${revision}`, this.destinations);
-    return this.write(id, head, { change: 'restore', rule, restoredFrom: revision, ...who });
+    const before = head.deleted ? undefined : head.rule;
+    return this.guarded({ kind: 'restore', id, revision, version: edits }, [{ next: rule, before }], who, () => this.write(id, head, { change: 'restore', rule, restoredFrom: revision, ...who }));
   }
 
   history(id: string): RuleRevision[] {
@@ -255,7 +333,7 @@ export class RulesService {
    * transaction. A rule without `version` is created or replaced; one that
    * equals what is stored writes no revision. Rules absent from the file stay.
    */
-  importYaml(text: string, change: RuleChangeBy): ImportResult {
+  importYaml(text: string, change: RuleChangeBy): ImportResult | HeldChange {
     const who = this.checkChange(change);
     const inputs = rulesFromYaml(text);
     const problems: string[] = [];
@@ -280,6 +358,12 @@ export class RulesService {
         throw stale(rule.id, head.version, edits);
       }
     }
+    const changing = planned.filter(({ rule, head }) => !(head && !head.deleted && diffRules(content(head.rule), content(rule)).length === 0));
+    const judged = changing.map(({ rule, head }) => ({ next: rule, before: head && !head.deleted ? head.rule : undefined }));
+    return this.guarded({ kind: 'import', yaml: text }, judged, who, () => this.applyImport(planned, who));
+  }
+
+  private applyImport(planned: { rule: OperatorRule; head: repo.CustomRuleRow | undefined }[], who: RuleChangeBy): ImportResult {
     const result: ImportResult = { created: [], updated: [], unchanged: [] };
     this.db.transaction(() => {
       for (const { rule, head } of planned) {
@@ -298,6 +382,83 @@ export class RulesService {
     return result;
   }
 
+  /** The changes held for a second admin, newest first; expired ones are left out. */
+  pendingChanges(): PendingChange[] {
+    return guardsRepo.listPendingChanges(this.db, this.clock.now()).map(pendingView);
+  }
+
+  /**
+   * A second admin applies a held change: it is validated and version-checked again as it stands now,
+   * and its revision records who confirmed it.
+   * @throws RobosreError `second_admin_required` when the requester confirms their own change.
+   */
+  confirm(changeId: number, change: RuleChangeBy): RuleEntry | ImportResult {
+    const decider = this.checkChange(change);
+    const row = this.openChange(changeId);
+    if (row.requestedBy === decider.by) throw new RobosreError('second_admin_required', `change ${changeId} was requested by ${row.requestedBy}; another admin must confirm it`, { id: changeId });
+    const result = this.run(row.request as GuardedRequest, { by: row.requestedBy, reason: row.reason, confirmedBy: decider.by });
+    guardsRepo.decidePendingChange(this.db, changeId, { status: 'confirmed', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
+    return result;
+  }
+
+  /** Any admin, the requester too, may withdraw or reject a held change. */
+  reject(changeId: number, change: RuleChangeBy): PendingChange {
+    const decider = this.checkChange(change);
+    const row = this.openChange(changeId);
+    guardsRepo.decidePendingChange(this.db, changeId, { status: 'rejected', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
+    return pendingView(row);
+  }
+
+  private openChange(changeId: number): guardsRepo.PendingChangeRow {
+    const row = guardsRepo.getPendingChange(this.db, changeId);
+    if (!row) throw new RobosreError('unknown_rule_change', `no held rule change ${changeId}`, { id: changeId });
+    if (row.status !== 'pending') throw new RobosreError('rule_change_closed', `rule change ${changeId} was ${row.status} by ${row.decidedBy ?? 'someone'} already`, { id: changeId });
+    if (row.expiresAt <= this.clock.now()) throw new RobosreError('rule_change_closed', `rule change ${changeId} expired at ${new Date(row.expiresAt).toISOString()}; request it again`, { id: changeId });
+    return row;
+  }
+
+  private run(request: GuardedRequest, who: RuleChangeBy): RuleEntry | ImportResult {
+    const result = (() => {
+      switch (request.kind) {
+        case 'create':
+          return this.create(request.rule, who);
+        case 'update':
+          return this.update(request.id, request.rule, who);
+        case 'enable':
+          return this.setEnabled(request.id, request.environment, true, request.version, who);
+        case 'restore':
+          return this.restore(request.id, request.revision, request.version, who);
+        case 'promote':
+          return this.promote(request.id, request.version, who);
+        case 'import':
+          return this.importYaml(request.yaml, who);
+      }
+    })();
+    // A confirmed change is never held again.
+    if (isHeld(result)) throw new Error(`confirmed change ${request.kind} was held again`);
+    return result;
+  }
+
+  /** Applies the change unless a guard trips; then it is stored as pending and nothing else changes. */
+  private guarded<T>(request: GuardedRequest, judged: { next: OperatorRule; before: OperatorRule | undefined }[], who: RuleChangeBy, apply: () => T): T | HeldChange {
+    if (who.confirmedBy !== undefined || !this.guards) return apply();
+    const live = this.current();
+    const tripped = judged.map(({ next, before }) => ({ id: next.id, trips: this.guards!(next, before, live) })).filter((t) => t.trips.length > 0);
+    if (tripped.length === 0) return apply();
+    const now = this.clock.now();
+    const row = guardsRepo.insertPendingChange(this.db, {
+      ruleId: tripped[0]!.id,
+      kind: request.kind,
+      request,
+      guards: tripped.flatMap((t) => t.trips.map((trip) => (tripped.length > 1 ? { ...trip, ruleId: t.id } : trip))),
+      reason: who.reason,
+      requestedBy: who.by,
+      requestedAt: now,
+      expiresAt: now + PENDING_CHANGE_TTL_MS,
+    });
+    return { status: 'confirmation_required', change: pendingView(row) };
+  }
+
   private customEntry(row: repo.CustomRuleRow, overridesFile: boolean): RuleEntry {
     return {
       id: row.id,
@@ -314,7 +475,7 @@ export class RulesService {
   private checkChange(change: RuleChangeBy): RuleChangeBy {
     const reason = reasonSchema.safeParse(change.reason);
     if (!reason.success) throw new RobosreError('invalid_request', `reason: ${reason.error.issues[0]?.message ?? 'invalid'}`);
-    return { by: change.by, reason: reason.data };
+    return { by: change.by, reason: reason.data, ...(change.confirmedBy !== undefined ? { confirmedBy: change.confirmedBy } : {}) };
   }
 
   /** The stored head for the id an input names, when it names a usable one. */

@@ -21,6 +21,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   rule_exists: 409,
   rule_conflict: 409,
   read_only_rule: 409,
+  second_admin_required: 403,
+  unknown_rule_change: 404,
+  rule_change_closed: 410,
 };
 
 export function installErrorHandler(app: FastifyInstance): void {

@@ -69,7 +69,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     receiving: (name) => runtime.starter.state(name),
   });
   const trials = new RuleTrials({ db: runtime.store.db, rules: runtime.rules, routing: { routes: config.routing, channels: runtime.channels.map((c) => c.name) }, clock: runtime.clock });
-  registerRulesApi(app, { rules: runtime.rules, trials, auth });
+  registerRulesApi(app, { rules: runtime.rules, trials, shadow: runtime.shadow, auth });
   registerAlertmanagerRoutes(app, {
     engine: runtime.engine,
     cluster: config.cluster.name,

@@ -7,7 +7,7 @@ import { customRules, ruleRevisions, type RuleDiffEntry } from './schema.js';
 export type CustomRuleRow = typeof customRules.$inferSelect;
 export type RuleRevisionRow = typeof ruleRevisions.$inferSelect;
 
-export const RULE_CHANGES = ['create', 'update', 'clone', 'enable', 'disable', 'delete', 'restore', 'import'] as const;
+export const RULE_CHANGES = ['create', 'update', 'clone', 'enable', 'disable', 'delete', 'restore', 'import', 'promote'] as const;
 export type RuleChange = (typeof RULE_CHANGES)[number];
 
 export interface NewRevision {
@@ -20,6 +20,8 @@ export interface NewRevision {
   by: string;
   at: number;
   restoredFrom?: number;
+  /** The second admin who confirmed a change a guard held. */
+  confirmedBy?: string;
 }
 
 export function getCustomRule(db: Db, id: string): CustomRuleRow | undefined {
@@ -40,7 +42,7 @@ export function appendRevision(db: Db, revision: NewRevision): RuleRevisionRow {
   const deleted = revision.change === 'delete';
   const head = { version: revision.version, rule: revision.rule, deleted, updatedAt: revision.at, updatedBy: revision.by };
   db.insert(customRules).values({ id: revision.ruleId, ...head }).onConflictDoUpdate({ target: customRules.id, set: head }).run();
-  return db.insert(ruleRevisions).values({ ...revision, restoredFrom: revision.restoredFrom ?? null }).returning().get();
+  return db.insert(ruleRevisions).values({ ...revision, restoredFrom: revision.restoredFrom ?? null, confirmedBy: revision.confirmedBy ?? null }).returning().get();
 }
 
 export function revisionsOf(db: Db, ruleId: string): RuleRevisionRow[] {

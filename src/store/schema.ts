@@ -322,8 +322,60 @@ export const ruleRevisions = sqliteTable(
     at: integer('at').notNull(),
     /** The version a `restore` brought back. */
     restoredFrom: integer('restored_from'),
+    /** The second admin who confirmed a change a blast-radius guard held (docs/rules.md "Blast-radius guards"). */
+    confirmedBy: text('confirmed_by'),
   },
   (t) => [uniqueIndex('rule_revisions_rule_version').on(t.ruleId, t.version)],
+);
+
+/**
+ * What a shadow rule would have changed on an incident, one row per rule
+ * version and incident (the unique index: judged again, it is not recorded
+ * twice). An empty `differences` counts the incident as evaluated.
+ */
+export const ruleShadowResults = sqliteTable(
+  'rule_shadow_results',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id').notNull(),
+    ruleVersion: integer('rule_version').notNull(),
+    incidentId: integer('incident_id').notNull(),
+    at: integer('at').notNull(),
+    differences: text('differences', { mode: 'json' }).$type<ShadowDifference[]>().notNull(),
+  },
+  (t) => [uniqueIndex('rule_shadow_results_rule_incident').on(t.ruleId, t.ruleVersion, t.incidentId)],
+);
+
+export interface ShadowDifference {
+  what: string;
+  live: string;
+  shadow: string;
+}
+
+/**
+ * A rule change a blast-radius guard held until a second admin confirms or
+ * rejects it (docs/rules.md "Blast-radius guards"). `request` is the change's
+ * arguments, replayed as they were when confirmed.
+ */
+export const pendingRuleChanges = sqliteTable(
+  'pending_rule_changes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id').notNull(),
+    kind: text('kind').notNull(),
+    request: text('request', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    guards: text('guards', { mode: 'json' }).$type<Record<string, unknown>[]>().notNull(),
+    reason: text('reason').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: integer('requested_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    /** pending, confirmed or rejected. */
+    status: text('status').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: integer('decided_at'),
+    decisionReason: text('decision_reason'),
+  },
+  (t) => [index('pending_rule_changes_status').on(t.status, t.expiresAt)],
 );
 
 /** One changed leaf of a rule: absent `before` is an addition, absent `after` a removal. */

@@ -12,9 +12,15 @@ import { INCIDENT_CLASSES } from '../../policies/taxonomy.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { RobosreError } from '../../src/errors.js';
 import { builtInRules } from '../../src/rules/layers.js';
-import { RulesService } from '../../src/rules/service.js';
+import { isHeld, RulesService, type HeldChange } from '../../src/rules/service.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { snapshotStore } from '../fuzz/harness.js';
+
+/** Without guards no change is held: the applied result. */
+function applied<T>(result: T | HeldChange): T {
+  if (isHeld(result)) throw new Error(`change held: ${JSON.stringify(result.change.guards)}`);
+  return result;
+}
 
 const FILE_RULE: OperatorRule = parseOperatorRule({
   id: 'file-disk',
@@ -86,7 +92,7 @@ describe('layers', () => {
     const clone = service.clone('file-disk', {}, { by: 'ada', reason: 'take over the file rule' });
     expect(clone).toMatchObject({ id: 'file-disk', layer: 'custom', overrides: 'file', rule: { owner: 'ada', version: 1 } });
     expect(service.list().find((e) => e.layer === 'file')).toMatchObject({ overriddenBy: 'custom', environments: { demo: false, staging: false, production: false } });
-    const off = service.setEnabled('file-disk', 'demo', false, 1, { by: 'ada', reason: 'noisy in demo' });
+    const off = applied(service.setEnabled('file-disk', 'demo', false, 1, { by: 'ada', reason: 'noisy in demo' }));
     expect(off.environments).toEqual({ demo: false, staging: true, production: false });
     expect(service.current().filter((r) => r.id === 'file-disk')).toEqual([off.rule]);
     service.remove('file-disk', 2, { by: 'ada', reason: 'back to the file' });
@@ -110,7 +116,7 @@ describe('revisions and locking', () => {
     now += 1000;
     service.update('quiet-pending', { ...NEW_RULE, severity: 'warning', version: 1 }, { by: 'bob', reason: 'too loud' });
     now += 1000;
-    const restored = service.restore('quiet-pending', 1, 2, { by: 'ada', reason: 'it was right' });
+    const restored = applied(service.restore('quiet-pending', 1, 2, { by: 'ada', reason: 'it was right' }));
     expect(restored.rule).toMatchObject({ severity: 'critical', version: 3 });
     const history = service.history('quiet-pending');
     expect(history.map((r) => [r.version, r.change, r.by, r.reason, r.at])).toEqual([
@@ -148,11 +154,11 @@ describe('revisions and locking', () => {
 
   it('enabling and disabling per environment keeps the scope honest: off everywhere disables, on again starts from that environment', () => {
     service.create({ ...NEW_RULE, environmentScope: ['staging', 'production'] }, ADA);
-    expect(service.setEnabled('quiet-pending', 'staging', false, 1, ADA).environments).toEqual({ demo: false, staging: false, production: true });
-    const off = service.setEnabled('quiet-pending', 'production', false, 2, ADA);
+    expect(applied(service.setEnabled('quiet-pending', 'staging', false, 1, ADA)).environments).toEqual({ demo: false, staging: false, production: true });
+    const off = applied(service.setEnabled('quiet-pending', 'production', false, 2, ADA));
     expect(off.rule.enabled).toBe(false);
     expect(off.environments).toEqual({ demo: false, staging: false, production: false });
-    expect(service.setEnabled('quiet-pending', 'demo', true, 3, ADA).environments).toEqual({ demo: true, staging: false, production: false });
+    expect(applied(service.setEnabled('quiet-pending', 'demo', true, 3, ADA)).environments).toEqual({ demo: true, staging: false, production: false });
     expect(service.history('quiet-pending').map((r) => r.change)).toEqual(['create', 'disable', 'disable', 'enable']);
   });
 
@@ -162,7 +168,7 @@ describe('revisions and locking', () => {
     expect(deleted).toMatchObject({ version: 2, change: 'delete' });
     expect(service.current()).toEqual([FILE_RULE]);
     refused(() => service.get('quiet-pending'), 'unknown_rule');
-    expect(service.create(NEW_RULE, ADA).rule.version).toBe(3);
+    expect(applied(service.create(NEW_RULE, ADA)).rule.version).toBe(3);
   });
 
   it('tells listeners about each change, and notices changes another connection wrote', () => {
