@@ -1,0 +1,116 @@
+/**
+ * The rules console end to end in headless Chromium against the real server:
+ * an admin writes a rule with broken CEL and sees the refusal inline with its
+ * offset (nothing stored), fixes it, previews and tests it against the
+ * incidents stored, saves it, and finds it in the list and in its history.
+ */
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseSignal } from '../../src/engine/signal.js';
+import { buildServer } from '../../src/server/server.js';
+import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The inline refusal is a 400 Chromium logs as a console error. */
+const EXPECTED_CONSOLE = /Failed to load resource: the server responded with a status of 400/;
+
+const RULE = {
+  id: 'shop-pulls-critical',
+  name: 'shop pull failures are critical',
+  enabled: true,
+  incidentType: 'registry_pull_failure',
+  environmentScope: ['demo', 'staging', 'production'],
+  thresholdExpression: 'ns == ',
+  severity: 'critical',
+  owner: 'sre',
+};
+
+describe('rules console in Chromium', { timeout: 90_000 }, () => {
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+  let t: TestRuntime | undefined;
+  let app: FastifyInstance | undefined;
+  let problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install chromium or set CHROMIUM_PATH`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  afterEach(async () => {
+    await context?.close();
+    await app?.close();
+    await t?.close();
+  });
+
+  async function open(url: string): Promise<Page> {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !EXPECTED_CONSOLE.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(url);
+    return page;
+  }
+
+  it('refuses broken CEL inline with its offset, then previews, tests, saves and shows the revision', async () => {
+    // One incident in the window, and a guard that holds nothing, so the save applies at once.
+    t = createTestRuntime({ ruleGuards: { maxMatchShare: 1 } });
+    app = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const rulesNow = async () => ((await (await fetch(`${url}/api/rules`, { headers: { authorization: 'Bearer ada-token' } })).json()) as { rules: { id: string }[] }).rules.map((r) => r.id);
+    const before = await rulesNow();
+
+    const page = await open(`${url}/rules/new`);
+    await page.getByLabel('API token').fill('ada-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#who').textContent(), { timeout: 15_000 }).toBe('ada (admin)');
+
+    await page.locator('#rule-json').fill(JSON.stringify(RULE, null, 2));
+    await page.locator('#rule-reason').fill('shop pulls page the on-call');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const refusal = page.locator('#rule-problems li', { hasText: 'rule.thresholdExpression' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/offset \d+/);
+    expect(await rulesNow()).toEqual(before);
+
+    await page.locator('#rule-json').fill(JSON.stringify({ ...RULE, thresholdExpression: 'ns == "shop"' }, null, 2));
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#rule-preview tbody tr').first().waitFor();
+    expect(await page.locator('#rule-problems').isVisible()).toBe(false);
+
+    await page.getByRole('button', { name: 'Test against the last 7 days' }).click();
+    const tested = page.locator(`#rule-test li[data-incident="${incidentId}"]`);
+    await tested.waitFor();
+    expect(await tested.textContent()).toContain('matched');
+    expect(await tested.locator('a').getAttribute('href')).toBe(`/incidents/${incidentId}`);
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(`${url}/rules/shop-pulls-critical`);
+    const revision = page.locator('#rule-history li[data-version="1"]');
+    await revision.waitFor();
+    expect(await revision.locator('.by').textContent()).toBe('ada');
+    expect(await revision.locator('.reason').textContent()).toBe('shop pulls page the on-call');
+    expect(await rulesNow()).toContain('shop-pulls-critical');
+
+    // It takes effect on the next signal, without a restart: the built-in says warning, the rule critical.
+    const next = t.runtime.engine.ingest(parseSignal(pullFailure({ subject: 'prod.deployment.shop.cart', target: 'deployment/shop/cart' })));
+    const severity = async () => ((await (await fetch(`${url}/api/incidents/${next.incidentId}`)).json()) as { severity: string }).severity;
+    await expect.poll(severity, { timeout: 15_000 }).toBe('critical');
+
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
+    const row = page.locator('#rule-rows tr[data-rule="shop-pulls-critical"]');
+    await row.waitFor();
+    expect(await row.locator('td').allTextContents()).toEqual(['shop-pulls-critical', 'custom', 'registry_pull_failure', 'on', 'on', 'on', '']);
+    expect(problems).toEqual([]);
+  });
+});
