@@ -32,7 +32,7 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
   let context: BrowserContext | undefined;
   let t: TestRuntime | undefined;
   let app: FastifyInstance | undefined;
-  let problems: string[] = [];
+  const problems: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install chromium or set CHROMIUM_PATH`);
