@@ -13,8 +13,8 @@ import { buildServer } from '../../src/server/server.js';
 import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The inline refusal is a 400 Chromium logs as a console error. */
-const EXPECTED_CONSOLE = /Failed to load resource: the server responded with a status of 400/;
+/** Refusals the tests provoke (reading before sign-in, bad rules, conflicts); Chromium logs each as a console error. */
+const EXPECTED_CONSOLE = /Failed to load resource: the server responded with a status of (400|401|403|409)/;
 
 const RULE = {
   id: 'shop-pulls-critical',
@@ -111,6 +111,73 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     const row = page.locator('#rule-rows tr[data-rule="shop-pulls-critical"]');
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual(['shop-pulls-critical', 'custom', 'registry_pull_failure', 'on', 'on', 'on', '']);
+    expect(problems).toEqual([]);
+  });
+
+  it('says a rule changed meanwhile, disables, restores, clones a built-in, and holds a wide rule for a second admin', async () => {
+    t = createTestRuntime();
+    app = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const asAda = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${url}${path}`, { method, headers: { authorization: 'Bearer ada-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, path).toBeLessThan(300);
+      return res.json() as Promise<{ rule: { version: number } }>;
+    };
+    const pending = { ...RULE, id: 'pending-critical', incidentType: 'pod_pending_too_long', environmentScope: ['staging'], thresholdExpression: 'ns != "batch"' };
+    await asAda('POST', '/api/rules', { reason: 'first', rule: pending });
+
+    const page = await open(`${url}/rules/pending-critical`);
+    // Reads need a token: the page says so until someone signs in.
+    await page.locator('#rule-message', { hasText: 'Sign in to see the rules.' }).waitFor();
+    await page.getByLabel('API token').fill('ada-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#rule-history li[data-version="1"]').waitFor();
+
+    // Someone else saves version 2 while the page still edits version 1.
+    await asAda('PUT', '/api/rules/pending-critical', { reason: 'meanwhile', rule: { ...pending, severity: 'warning', version: 1 } });
+    await page.locator('#rule-reason').fill('console change');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#rule-problems', { hasText: 'changed meanwhile (now version 2)' }).waitFor();
+
+    await page.reload();
+    await page.locator('#rule-history li[data-version="2"]').waitFor();
+    await page.locator('#rule-reason').fill('quiet in staging for now');
+    await page.getByRole('button', { name: 'Disable in staging' }).click();
+    await page.locator('#rule-history li[data-version="3"]', { hasText: 'disable' }).waitFor();
+    await page.locator('#rule-facts dd', { hasText: 'none' }).first().waitFor();
+
+    await page.getByRole('button', { name: 'Restore v1' }).click();
+    const restored = page.locator('#rule-history li[data-version="4"]', { hasText: 'restore' });
+    await restored.waitFor();
+    expect(await restored.locator('.reason').textContent()).toBe('quiet in staging for now');
+    // Version 1 was on in staging.
+    await page.getByRole('button', { name: 'Disable in staging' }).waitFor();
+
+    await page.goto(`${url}/rules/builtin.crash_loop_backoff`);
+    await page.getByRole('button', { name: 'Clone into a custom rule' }).waitFor();
+    await page.locator('#rule-reason').fill('tune crash loops');
+    await page.getByRole('button', { name: 'Clone into a custom rule' }).click();
+    await page.waitForURL(`${url}/rules/custom.crash_loop_backoff`);
+    await page.locator('#rule-history li[data-version="1"]', { hasText: 'clone' }).waitFor();
+
+    // Matching every incident of the window trips the match-share guard: held, not stored.
+    t.runtime.engine.ingest(parseSignal(pullFailure()));
+    await page.goto(`${url}/rules/new`);
+    await page.locator('#rule-json').fill(JSON.stringify({ ...RULE, thresholdExpression: 'ns == "shop"' }, null, 2));
+    await page.locator('#rule-reason').fill('wide');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#rule-outcome', { hasText: 'Held for a second admin' }).waitFor();
+    await page.locator('#rule-outcome li', { hasText: 'match_share' }).waitFor();
+
+    await page.goto(`${url}/rules`);
+    const change = page.locator('#rule-changes li', { hasText: 'shop-pulls-critical' });
+    await change.waitFor();
+    await change.getByRole('textbox').fill('my own change');
+    await change.getByRole('button', { name: 'Confirm' }).click();
+    await page.locator('#rule-changes p', { hasText: 'another admin must confirm it' }).waitFor();
+    await change.getByRole('button', { name: 'Reject' }).click();
+    await change.waitFor({ state: 'detached' });
+    expect(await page.locator('#rule-rows tr[data-rule="shop-pulls-critical"]').count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });
