@@ -180,4 +180,29 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     expect(await page.locator('#rule-rows tr[data-rule="shop-pulls-critical"]').count()).toBe(0);
     expect(problems).toEqual([]);
   });
+
+  it('shows the divergences of a shadow rule, linked to the incident, and promotes it', async () => {
+    t = createTestRuntime({ ruleGuards: { maxMatchShare: 1 } });
+    app = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const headers = { authorization: 'Bearer ada-token', 'content-type': 'application/json' };
+    const shadowRule = { ...RULE, thresholdExpression: 'ns == "shop"', mode: 'shadow' };
+    expect((await fetch(`${url}/api/rules`, { method: 'POST', headers, body: JSON.stringify({ reason: 'try it beside the live set', rule: shadowRule }) })).status).toBe(201);
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const diverged = async () => ((await (await fetch(`${url}/api/rules/shop-pulls-critical/shadow`, { headers })).json()) as { divergences: unknown[] }).divergences.length;
+    await expect.poll(diverged, { timeout: 15_000 }).toBeGreaterThan(0);
+
+    const page = await open(`${url}/rules/shop-pulls-critical`);
+    await page.getByLabel('API token').fill('ada-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const divergence = page.locator('#rule-shadow li', { hasText: 'severity' });
+    await divergence.waitFor();
+    expect(await divergence.locator('a').getAttribute('href')).toBe(`/incidents/${incidentId}`);
+
+    await page.locator('#rule-reason').fill('shadow agreed with us');
+    await page.getByRole('button', { name: 'Promote to live' }).click();
+    await page.locator('#rule-history li[data-version="2"]', { hasText: 'promote' }).waitFor();
+    await page.locator('#rule-shadow h2').waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+  });
 });
