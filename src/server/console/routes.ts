@@ -14,6 +14,7 @@ import type { Db } from '../../store/db.js';
 import * as incidentsRepo from '../../store/incidents.repo.js';
 import type { TokenAuth } from '../auth.js';
 import { decimalId } from '../ids.js';
+import { RULE_ID } from '../rules-api.js';
 import { APP_JS } from './assets/app.js';
 import { RULES_JS } from './assets/rules.js';
 import { STYLE_CSS } from './assets/style.js';
@@ -100,9 +101,9 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
 
   app.get('/rules', (_request, reply) => sendHtml(reply, 200, rulesPage(deps.clock.now())));
 
-  // The same id pattern as the rules API: anything else is no rule's page.
+  // An id the rules API would refuse is no rule's page.
   app.get<{ Params: { id: string } }>('/rules/:id', (request, reply) => {
-    if (!/^[A-Za-z0-9._-]{1,128}$/.test(request.params.id)) return reply.callNotFound();
+    if (!RULE_ID.test(request.params.id)) return reply.callNotFound();
     return sendHtml(reply, 200, rulePage(request.params.id, deps.clock.now()));
   });
 
