@@ -33,7 +33,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       // A stale rule version is answered with the current one, so the client can reload and retry.
       const current = typeof error.context.currentVersion === 'number' ? { currentVersion: error.context.currentVersion } : {};
-      return sendError(reply, status, error.code, error.message, current);
+      // One `path: reason` line per problem, so a client (the rules console) can show each beside the field.
+      const problems = Array.isArray(error.context.problems) ? { problems: error.context.problems as unknown[] } : {};
+      return sendError(reply, status, error.code, error.message, { ...current, ...problems });
     }
     const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
     if (status >= 500) {

@@ -24,7 +24,8 @@ export interface RulesApiDeps {
   auth: TokenAuth;
 }
 
-const ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** What a rule id looks like; the console's `/rules/:id` pages take the same. */
+export const RULE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const version = z.number().int().min(1);
 const ruleBody = z.object({ reason: reasonSchema, rule: z.unknown() }).strict();
 const cloneBody = z.object({ reason: reasonSchema, id: z.string().optional() }).strict();
@@ -49,7 +50,7 @@ function changeId(params: unknown): number {
 /** The `:id` parameter: a rule id, or a 400 saying what one looks like. */
 function ruleId(params: unknown): string {
   const raw = (params as { id?: unknown } | null)?.id;
-  if (typeof raw === 'string' && ID.test(raw)) return raw;
+  if (typeof raw === 'string' && RULE_ID.test(raw)) return raw;
   const problem = 'path.id: a rule id is 1-128 letters, digits, dots, dashes or underscores';
   throw new RobosreError('invalid_request', problem, { problems: [problem] });
 }

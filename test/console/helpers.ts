@@ -18,6 +18,7 @@ import { installErrorHandler } from '../../src/server/errors.js';
 export const TOKENS = [
   { name: 'alice', token: 'alice-token', role: 'approver' as const },
   { name: 'victor', token: 'victor-token', role: 'viewer' as const },
+  { name: 'ada', token: 'ada-token', role: 'admin' as const },
 ];
 
 export interface TestRuntime {

@@ -44,8 +44,10 @@ async function refusedBy(on: FuzzServer, req: FuzzRequest, status: number, code:
   const before = on.snapshot();
   const res = await on.request(req);
   expect(res.status, res.body).toBe(status);
-  const error = (res.json as { error: { code: string; message: string } }).error;
+  const error = (res.json as { error: { code: string; message: string; problems?: string[] } }).error;
   expect(error.code).toBe(code);
+  // A refused rule names each problem on its own line too (the rules console lists them beside the editor).
+  if (code === 'invalid_rule') expect(error.problems?.join('; ')).toBe(error.message);
   if (typeof message === 'string') expect(error.message).toContain(message);
   else expect(error.message).toMatch(message);
   await on.settle();

@@ -14,16 +14,21 @@ export function escapeHtml(text: string): string {
 
 interface Layout {
   title: string;
-  /** Which view app.js renders: `list` or `incident`. */
-  page: 'list' | 'incident' | 'missing';
+  /** Which view app.js (or, for the rules views, rules.js) renders. */
+  page: 'list' | 'incident' | 'missing' | 'rules' | 'rule';
   /** Server time, so countdowns and ages are right even when the browser's clock is not. */
   now: number;
   body: string;
   incidentId?: number;
+  /** The rule a `rule` page shows; `new` for a rule not yet stored. */
+  ruleId?: string;
 }
 
-function layout({ title, page, now, body, incidentId }: Layout): string {
-  const idAttr = incidentId === undefined ? '' : ` data-incident-id="${incidentId}"`;
+function layout({ title, page, now, body, incidentId, ruleId }: Layout): string {
+  const idAttr =
+    (incidentId === undefined ? '' : ` data-incident-id="${incidentId}"`) + (ruleId === undefined ? '' : ` data-rule-id="${escapeHtml(ruleId)}"`);
+  // The rules views load their own script after app.js, which lends them its sign-in and API calls.
+  const rulesScript = page === 'rules' || page === 'rule' ? '\n<script src="/assets/rules.js" defer></script>' : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -33,12 +38,13 @@ function layout({ title, page, now, body, incidentId }: Layout): string {
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
-<script src="/assets/app.js" defer></script>
+<script src="/assets/app.js" defer></script>${rulesScript}
 </head>
 <body data-page="${page}"${idAttr}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
   <a class="brand" href="/">robosre</a>
+  <nav class="nav"><a href="/">Incidents</a> <a href="/rules">Rules</a></nav>
   <span id="live" class="live" role="status" aria-live="polite">offline</span>
   <div class="session">
     <form id="signin" class="signin" autocomplete="off">
@@ -102,5 +108,40 @@ export function missingPage(id: number, now: number): string {
     page: 'missing',
     now,
     body: `<h1>No incident #${id}</h1><p><a href="/">Back to all incidents</a></p>`,
+  });
+}
+
+export function rulesPage(now: number): string {
+  return layout({
+    title: 'Rules · robosre',
+    page: 'rules',
+    now,
+    body: `<div class="bar">
+  <h1>Rules</h1>
+  <a href="/rules/new">New rule</a>
+</div>
+<div class="scroll">
+<table class="rules">
+  <caption class="visually-hidden">Rules of every layer</caption>
+  <thead><tr><th scope="col">Id</th><th scope="col">Layer</th><th scope="col">Incident type</th><th scope="col">demo</th><th scope="col">staging</th><th scope="col">production</th><th scope="col">Marks</th></tr></thead>
+  <tbody id="rule-rows"></tbody>
+</table>
+</div>
+<p id="rules-message" class="muted">Loading…</p>`,
+  });
+}
+
+/** `id` is checked by the route (the API's rule id pattern) and escaped here all the same. */
+export function rulePage(id: string, now: number): string {
+  return layout({
+    title: `${id === 'new' ? 'New rule' : `Rule ${id}`} · robosre`,
+    page: 'rule',
+    ruleId: id,
+    now,
+    body: `<p class="back"><a href="/rules">← All rules</a></p>
+<article id="rule" class="rule" aria-busy="true">
+  <h1>${id === 'new' ? 'New rule' : `Rule <span class="subject">${escapeHtml(id)}</span>`}</h1>
+  <p id="rule-message" class="muted">Loading…</p>
+</article>`,
   });
 }

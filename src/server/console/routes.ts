@@ -14,10 +14,12 @@ import type { Db } from '../../store/db.js';
 import * as incidentsRepo from '../../store/incidents.repo.js';
 import type { TokenAuth } from '../auth.js';
 import { decimalId } from '../ids.js';
+import { RULE_ID } from '../rules-api.js';
 import { APP_JS } from './assets/app.js';
+import { RULES_JS } from './assets/rules.js';
 import { STYLE_CSS } from './assets/style.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions } from './events.js';
-import { incidentPage, listPage, missingPage } from './pages.js';
+import { incidentPage, listPage, missingPage, rulePage, rulesPage } from './pages.js';
 
 export interface ConsoleDeps {
   db: Db;
@@ -69,6 +71,7 @@ function asset(body: string, type: string): Asset {
 /** A Map, not an object: `/assets/__proto__` must not find anything. */
 const ASSETS = new Map<string, Asset>([
   ['app.js', asset(APP_JS, 'text/javascript; charset=utf-8')],
+  ['rules.js', asset(RULES_JS, 'text/javascript; charset=utf-8')],
   ['style.css', asset(STYLE_CSS, 'text/css; charset=utf-8')],
   ['icon.svg', asset(ICON_SVG, 'image/svg+xml')],
 ]);
@@ -94,6 +97,14 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
     const incident = incidentsRepo.getIncident(deps.db, id);
     const now = deps.clock.now();
     return incident ? sendHtml(reply, 200, incidentPage(incident, now)) : sendHtml(reply, 404, missingPage(id, now));
+  });
+
+  app.get('/rules', (_request, reply) => sendHtml(reply, 200, rulesPage(deps.clock.now())));
+
+  // An id the rules API would refuse is no rule's page.
+  app.get<{ Params: { id: string } }>('/rules/:id', (request, reply) => {
+    if (!RULE_ID.test(request.params.id)) return reply.callNotFound();
+    return sendHtml(reply, 200, rulePage(request.params.id, deps.clock.now()));
   });
 
   app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {

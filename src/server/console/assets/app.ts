@@ -89,6 +89,7 @@ export const APP_JS = String.raw`'use strict';
         var message = data && data.error && data.error.message ? data.error.message : 'HTTP ' + res.status;
         var error = new Error(message);
         error.status = res.status;
+        error.body = data;
         throw error;
       });
     }, function (cause) {
@@ -594,6 +595,13 @@ export const APP_JS = String.raw`'use strict';
       if (el.textContent !== text) el.textContent = text;
     });
   }, 1000);
+
+  // The rules views (rules.js) sign in and call the API exactly as these pages do.
+  window.robosre = {
+    api: api, h: h, stamp: stamp,
+    onSession: function (fn) { sessionListeners.push(fn); },
+    person: function () { return person; }
+  };
 
   var page = document.body.getAttribute('data-page');
   if (page === 'list') listPage();

@@ -35,6 +35,11 @@ button.deny { background: var(--crit); border-color: var(--crit); color: #fff; }
   display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1.25rem;
   padding: .6rem 1.25rem; background: #14213d; color: #fff;
 }
+.top nav a { color: #fff; margin-right: .75rem; }
+.rules td.on { color: var(--ok); font-weight: 600; }
+.rules td.off { color: var(--muted); }
+#rule-json { width: 100%; font-family: ui-monospace, monospace; font-size: .9rem; }
+.decisions tr.changed { background: #fff4d6; }
 .top a.brand { color: #fff; font-weight: 700; text-decoration: none; font-size: 1.1rem; }
 .live { font-size: .85rem; color: #c9d2e3; }
 .banner { background: #8a1c1c; color: #fff; padding: .6rem 1.2rem; }
