@@ -103,11 +103,16 @@ function eachRaisedOnce(): void {
 
 const health = (): Map<string, WatchHealth> => new Map(watcher.watchStates().map((w) => [w.name, w]));
 
-/** At most one LIST per watch since `before`: a re-made watch resumes from its resourceVersion and relists only on 410 Gone. */
-function noThunderingList(before: Map<string, WatchHealth>): void {
+/**
+ * At most one LIST per watch since `before`: a re-made watch resumes from its resourceVersion and relists only on 410 Gone.
+ * The events watch may relist once per outage the scenario made: kube-apiserver keeps no watch cache for events, so a
+ * re-make from a resourceVersion etcd has compacted since (every 2 s here) is 410 Gone, as it would be for client-go.
+ */
+function noThunderingList(before: Map<string, WatchHealth>, outages = 1): void {
   for (const w of watcher.watchStates()) {
     const why = log.filter((l) => l.includes(`"what":"${w.name}"`)).slice(-8).join('\n');
-    expect(w.lists - before.get(w.name)!.lists, `${w.name}:\n${why}`).toBeLessThanOrEqual(1);
+    const allowed = w.name.startsWith('events') ? outages : 1;
+    expect(w.lists - before.get(w.name)!.lists, `${w.name}:\n${why}`).toBeLessThanOrEqual(allowed);
   }
 }
 
@@ -200,7 +205,8 @@ describe('watches that never go deaf, through a proxy on a real API server', () 
     const subject = await crashLoop('after-rbac');
     await detected(subject);
     expect(resolved('kube_state_stuck')).toHaveLength(episodesBefore + 1);
-    noThunderingList(before);
+    // Two outages: the cut (whose re-make may list before the revoked binding takes effect) and the refusal itself.
+    noThunderingList(before, 2);
     eachRaisedOnce();
   }, DETECTED_WITHIN_MS * 2 + 60_000);
 });
