@@ -7,6 +7,7 @@
  * `--write` replaces the "## Alertmanager intake" section of bench/results.md.
  */
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
+import { DEFAULT_STORMS } from '../src/engine/storm-grouping.js';
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { WebhookAlert } from '../adapters/alertmanager/webhook.js';
@@ -21,7 +22,7 @@ import { compileRuleSet } from '../policies/rule-set.js';
 const NO_RULES = compileRuleSet([]);
 
 const TOKEN = 'bench-bearer-token';
-const SETTINGS: EngineSettings = { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES };
+const SETTINGS: EngineSettings = { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES, storms: DEFAULT_STORMS };
 const NAMESPACES = 40;
 
 interface Row {

@@ -4,6 +4,7 @@
  * from a signal to its committed incident. Writes bench/results.md.
  */
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
+import { DEFAULT_STORMS } from '../src/engine/storm-grouping.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +51,7 @@ function setup(): { engine: Engine; close: () => Promise<void> } {
   const engine = new Engine({
     store,
     executor: new CountingExecutor(),
-    settings: { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES },
+    settings: { environment: 'demo', rules: () => NO_RULES, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES, storms: DEFAULT_STORMS },
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });

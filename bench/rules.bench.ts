@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
+import { DEFAULT_STORMS } from '../src/engine/storm-grouping.js';
 import { compileRuleSet, parseOperatorRule, type RuleFacts, type RuleSet } from '../policies/index.js';
 import { Engine } from '../src/engine/engine.js';
 import type { ExecutionResult, Executor } from '../src/engine/executor.js';
@@ -86,7 +87,7 @@ async function ingestLatency(rules: RuleSet, name: string, count: number, subjec
   const engine = new Engine({
     store,
     executor: new NoopExecutor(),
-    settings: { environment: 'demo', rules: () => rules, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES },
+    settings: { environment: 'demo', rules: () => rules, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES, storms: DEFAULT_STORMS },
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });

@@ -27,6 +27,8 @@ export interface IncidentCard {
   link?: string;
   /** Whom operator rules name for this incident, e.g. @oncall-batch. */
   mentions?: string[];
+  /** A storm's members: how many, how many still open, and the first few subjects. */
+  storm?: { members: number; open: number; sample: string[] };
 }
 
 export interface PromptCard {
@@ -55,7 +57,9 @@ export type ThreadUpdate =
   | { kind: 'moved'; from: string; reason: string }
   | { kind: 'resumed'; elsewhere: string; missed: number }
   | { kind: 'rule_failed'; ruleId: string; field: string; error: string }
-  | { kind: 'suppressed'; ruleId: string; window: string; since: number; until: number; held: number };
+  | { kind: 'suppressed'; ruleId: string; window: string; since: number; until: number; held: number }
+  | { kind: 'note'; text: string }
+  | { kind: 'storm_grew'; members: number; label: string };
 
 const SEVERITY_MARK: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
 
@@ -76,7 +80,10 @@ export function rootMessage(card: IncidentCard, now: number): ChatMessage {
     { label: 'Subject', value: card.subject },
   ];
   if (card.mentions?.length) fields.push({ label: 'Attention', value: card.mentions.join(' ') });
-  if (card.occurrences > 1) fields.push({ label: 'Occurrences', value: String(card.occurrences) });
+  if (card.storm) {
+    const more = card.storm.members - card.storm.sample.length;
+    fields.push({ label: 'Members', value: `${card.storm.members} (${card.storm.open} open): ${card.storm.sample.join(', ')}${more > 0 ? ` and ${more} more` : ''}` });
+  } else if (card.occurrences > 1) fields.push({ label: 'Occurrences', value: String(card.occurrences) });
   if (card.done.length > 0) fields.push({ label: 'Robot did', value: card.done.join('; ') });
   fields.push({ label: 'Robot will', value: card.next.length > 0 ? card.next.join('; ') : 'observe and report' });
   return {
@@ -163,6 +170,10 @@ export function updateText(update: ThreadUpdate): string {
       return `Resumed here after ${update.elsewhere} carried the conversation; ${update.missed} update${update.missed === 1 ? '' : 's'} were posted there meanwhile.`;
     case 'rule_failed':
       return `⚠️ Rule ${update.ruleId} could not be evaluated (${update.field}: ${update.error}); it was skipped for notification and nothing mutating runs automatically while it fails.`;
+    case 'note':
+      return update.text.charAt(0).toUpperCase() + update.text.slice(1);
+    case 'storm_grew':
+      return `The storm grew to ${update.members} ${update.label}; they are members of this conversation, not threads of their own.`;
     case 'suppressed':
       return `Held back by rule ${update.ruleId} (quiet window ${update.window}) from ${clock(update.since)} to ${clock(update.until)}: ${update.held} message${update.held === 1 ? '' : 's'} recorded but not sent. The thread starts here; the console has the full timeline.`;
   }

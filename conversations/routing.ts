@@ -29,7 +29,10 @@ export type MessageType =
   | 'conversation_moved'
   | 'conversation_resumed'
   | 'rule_failed'
-  | 'suppression_ended';
+  | 'suppression_ended'
+  | 'plan_note'
+  | 'storm_changed'
+  | 'storm_grew';
 
 export interface MessagePlan {
   /** A new message in the conversation, on the active channel. */
@@ -61,6 +64,10 @@ const PLANS: Record<MessageType, MessagePlan> = {
   conversation_resumed: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
   rule_failed: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: true },
   suppression_ended: { post: 'reply', editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  plan_note: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
+  // A storm's count refreshes its root; only each doubling is a reply of its own.
+  storm_changed: { post: null, editPrompt: false, editRoot: true, evenWhenSilenced: true },
+  storm_grew: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
 };
 
 export function planFor(type: string): MessagePlan | undefined {

@@ -114,6 +114,12 @@ function resolve(query: PolicyQuery, incidentClass: IncidentClass, action: Actio
     return { ...result('denied'), cooldown };
   }
 
+  const held = stormHold(query, action, target);
+  if (held) {
+    reasons.push(held);
+    return result('denied');
+  }
+
   const ctx: Context = { query, incidentClass, action, binding, target, rules, reasons };
   let decision = builtIn(ctx);
   for (const step of [environmentOverlay, operatorRules, confidenceGate, pauseGate, budgetGate, staleViewGate]) decision = step(decision, ctx);
@@ -237,4 +243,21 @@ function pauseGate(decision: Decision, { query, action, reasons }: Context): Dec
   if (decision !== 'auto' || !action.mutating || !query.paused) return decision;
   reasons.push('automatic actions are paused');
   return 'needs_approval';
+}
+
+/**
+ * Storm safety: one cause shared by many members is not remedied member by member. A member of an open storm has
+ * its recover and disruptive actions planned once, for the storm; and past `maxUnhealthyNodes` no node is remedied
+ * at all (as medik8s NodeHealthCheck stops at `maxUnhealthy`): so many nodes failing at once is a network, zone or
+ * control-plane problem, and cordoning them would only take capacity away. Containment, evidence and notice go on.
+ */
+function stormHold(query: PolicyQuery, action: ActionDefinition, target: Target | undefined): string | undefined {
+  // Putting back what an action changed (an uncordon) is never held: it returns the cluster to where it was.
+  if ((action.class !== 'recover' && action.class !== 'disruptive') || query.rollbackOf !== undefined) return undefined;
+  const health = query.nodeHealth;
+  if (target?.kind === 'node' && health && health.unhealthy > health.max) {
+    return `${health.unhealthy} of ${health.total} nodes are unhealthy, more than maxUnhealthyNodes (${health.max}): node remediation stops until fewer are; the cause is shared (network, zone or control plane), not ${health.unhealthy} node problems`;
+  }
+  if (query.storm) return `incident is a member of storm ${query.storm.stormId} (${query.storm.summary}): its ${action.class} actions are planned once, for the storm, not member by member`;
+  return undefined;
 }

@@ -251,6 +251,23 @@ export interface PolicyQuery {
   budget?: BudgetState;
   /** The action this one undoes (its catalogue `undo`); an undo is judged by the binding of what it undoes. */
   rollbackOf?: string;
+  /** The open storm the incident is a member of: its per-member recover and disruptive actions are the storm's to plan. */
+  storm?: StormMembership;
+  /** How many of the cluster's nodes are unhealthy, for actions on a node (medik8s's `maxUnhealthy`). */
+  nodeHealth?: NodeHealth;
+}
+
+export interface StormMembership {
+  stormId: number;
+  /** What the storm is, in a few words: `40 of 50 nodes of cluster prod NotReady`. */
+  summary: string;
+}
+
+export interface NodeHealth {
+  unhealthy: number;
+  total: number;
+  /** Past this many unhealthy nodes node remediation stops altogether (`storms.maxUnhealthyNodes`, resolved to a count). */
+  max: number;
 }
 
 export interface CooldownBlock {

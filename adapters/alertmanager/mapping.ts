@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { INCIDENT_TYPES } from '../../policies/taxonomy.js';
 import { CONFIDENCES, type Severity } from '../../policies/types.js';
 import { RobosreError } from '../../src/errors.js';
-import type { Signal } from '../../src/engine/model.js';
+import { createHash } from 'node:crypto';
+import type { Signal, SignalGroup } from '../../src/engine/model.js';
 import { parseSignal, SIGNAL_LIMITS } from '../../src/engine/signal.js';
 import { DEFAULTS } from './defaults.js';
 import { compileTemplate, labelValue, type Labels } from './template.js';
@@ -246,4 +247,20 @@ export function holdBack(mapped: readonly Signal[]): { signals: Signal[]; heldBa
   const firing = new Set(mapped.filter((s) => s.status === 'firing').map(key));
   const signals = mapped.filter((s) => s.status === 'firing' || !firing.has(key(s)));
   return { signals, heldBack: mapped.length - signals.length };
+}
+
+/**
+ * The alerts of one Alertmanager group share what the group's labels say (Alertmanager grouped them for it):
+ * their incidents become members of one storm when enough open together (docs/storms.md). The key is a hash
+ * of the group key, which may be long and carry any character.
+ */
+export function alertGroup(groupKey: string | undefined, groupLabels: Labels | undefined, alerts: number): SignalGroup | undefined {
+  if (!groupKey) return undefined;
+  const labels = Object.entries(groupLabels ?? {}).map(([k, v]) => `${k}="${v}"`).join(', ');
+  return {
+    key: `am:${createHash('sha256').update(groupKey).digest('hex').slice(0, 16)}`,
+    kind: 'alert_group',
+    label: clip(`alerts of Alertmanager group {${labels}}`, SIGNAL_LIMITS.groupLabel),
+    population: Math.max(1, alerts),
+  };
 }

@@ -17,7 +17,8 @@ import type { Signal } from '../../src/engine/model.js';
 import { sendError } from '../../src/server/errors.js';
 import { challenge, isAuthorized, type ReceiverAuth } from './auth.js';
 import { IncidentBudget } from './budget.js';
-import { alertMappingsSchema, holdBack, mapAlert, UnmappableAlertError, type AlertMapping } from './mapping.js';
+import { perType } from '../../src/engine/storm-grouping.js';
+import { alertGroup, alertMappingsSchema, holdBack, mapAlert, UnmappableAlertError, type AlertMapping } from './mapping.js';
 import { inSlices } from './slices.js';
 import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert } from './webhook.js';
 
@@ -124,7 +125,8 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
       deps.countRefused(refused.length);
       log.warn({ groupKey: envelope.groupKey, count: refused.length, refused: refused.slice(0, 20) }, 'alertmanager alerts refused; the rest of the notification is ingested');
     }
-    const { signals, heldBack } = holdBack(mapped);
+    const group = alertGroup(envelope.groupKey, envelope.groupLabels, received);
+    const { signals, heldBack } = holdBack(group ? mapped.map((signal) => ({ ...signal, group: perType(group, signal.incidentType) })) : mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};
     const done = await inSlices(signals, (signal) => {

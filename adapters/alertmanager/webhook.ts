@@ -23,7 +23,7 @@ export const WEBHOOK_LIMITS = {
   labelValue: 4096,
   annotationValue: 16_384,
   url: 4096,
-  /** groupKey, receiver and the like: logged, never mapped. */
+  /** groupKey, receiver and the like: logged; the group key (hashed) and labels make a storm key (mapping.ts alertGroup). */
   text: 4096,
 } as const;
 

@@ -80,6 +80,8 @@ export class ClusterWatcher {
   private readonly transport: WatchTransport;
   /** `pod uid/incident type` whose log tail was already asked for while the condition lasts. */
   private readonly logsAsked = new Set<string>();
+  /** Owner, image and type → the pod whose tail was asked for them. */
+  private readonly logsByImage = new Map<string, string>();
   /** Watch events seen, for health and benchmarks. */
   events = 0;
 
@@ -305,7 +307,8 @@ export class ClusterWatcher {
   }
 
   private nodeRef(uid: string, resourceVersion: string, name: string): ObjectRef {
-    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name };
+    const group = () => ({ key: 'nodes', kind: 'nodes' as const, label: `nodes of cluster ${this.options.cluster}`, population: Math.max(1, this.nodes.list().length) });
+    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name, group };
   }
 
   private evaluateNode(node: k8s.V1Node): void {
@@ -339,17 +342,19 @@ export class ClusterWatcher {
     if (!deleted && view.nodeName && isDiskEviction(view) && this.facts.addEviction(view.nodeName, `${view.namespace}/${view.name}`, view.changedAt ?? now, isCore(view.owner, this.settings))) {
       this.markDirty('nodes', view.nodeName);
     }
+    const owner = view.owner;
     const ref: ObjectRef = {
       uid: view.uid,
       resourceVersion: view.resourceVersion,
       subject: `${this.options.cluster}.pod.${view.namespace}.${view.name}`,
       target: view.owner ?? `pod/${view.namespace}/${view.name}`,
       ...(view.nodeName ? { node: view.nodeName } : {}),
+      ...(view.owner ? { group: () => ({ key: `owner:${owner}`, kind: 'owner' as const, label: `pods of ${owner}` }) } : {}),
     };
     if (deleted) {
       this.recheckAt(`pod:${view.uid}`, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
-      for (const type of ['crash_loop_backoff', 'oom_killed']) this.logsAsked.delete(`${view.uid}/${type}`);
+      for (const type of ['crash_loop_backoff', 'oom_killed']) this.forgetLogs(`${view.uid}/${type}`);
       return;
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
@@ -366,12 +371,16 @@ export class ClusterWatcher {
     if (signal.incidentType !== 'crash_loop_backoff' && signal.incidentType !== 'oom_killed') return;
     const key = `${view.uid}/${signal.incidentType}`;
     if (signal.status === 'resolved') {
-      this.logsAsked.delete(key);
+      this.forgetLogs(key);
       return;
     }
     if (this.logsAsked.has(key) || !this.options.onEvidence) return;
     const container = view.containers.find((c) => (signal.incidentType === 'oom_killed' ? c.lastTerminated?.reason === 'OOMKilled' : c.waiting?.reason === 'CrashLoopBackOff'));
     if (!container) return;
+    // The pods of one owner running one image fail alike: one tail speaks for them all (200 replicas, one request).
+    const sameImage = `${view.owner ?? key}|${container.image}|${signal.incidentType}`;
+    if (this.logsByImage.has(sameImage)) return;
+    this.logsByImage.set(sameImage, key);
     this.logsAsked.add(key);
     const onEvidence = this.options.onEvidence;
     void this.logTails.tail(view.namespace, view.name, container.name, container.restartCount, true).then((tail) => {
@@ -381,6 +390,12 @@ export class ClusterWatcher {
         : `log tail of ${container.name} unavailable: ${tail.reason}`;
       onEvidence(signal.subject, signal.incidentType, { ref, summary, data: tail.ok ? { container: container.name, log: tail.text } : { container: container.name, unavailable: tail.reason } });
     });
+  }
+
+  /** The pod no longer fails this way (or is gone): its tail no longer speaks for its owner's image. */
+  private forgetLogs(key: string): void {
+    if (!this.logsAsked.delete(key)) return;
+    for (const [image, asker] of this.logsByImage) if (asker === key) this.logsByImage.delete(image);
   }
 
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */

@@ -19,6 +19,7 @@ import { DEFAULT_CHAT } from '../../conversations/routing.js';
 import { routeProblems, type RuleDestinations } from '../rules/destinations.js';
 import { problemLines, RobosreError } from '../errors.js';
 import { collectSecrets, secretSchema } from './secrets.js';
+import { DEFAULT_STORMS, type UnhealthyLimit } from '../engine/storm-grouping.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
 import type { ReceiverAuth } from '../../adapters/alertmanager/auth.js';
@@ -534,6 +535,23 @@ const configSchema = z
       })
       .strict()
       .default({ failoverAfter: 60_000, probeInterval: 30_000, requestTimeout: 10_000 }),
+    /** Storms: incidents that share a cause become members of one storm incident (docs/storms.md). */
+    storms: z
+      .object({
+        /** Members of one key opened within this window of each other form a storm. */
+        window: duration.default(DEFAULT_STORMS.windowMs),
+        /** Fewer members than this are incidents of their own. */
+        minMembers: z.number().int().min(2).max(10_000).default(DEFAULT_STORMS.minMembers),
+        /** Nodes form a storm only when more than this share of the cluster's nodes fail together. */
+        nodeShare: z.number().min(0).max(1).default(DEFAULT_STORMS.nodeShare),
+        /** Past this many unhealthy nodes (a count, or a share as "40%") node remediation stops altogether, as medik8s's maxUnhealthy. */
+        maxUnhealthyNodes: z
+          .union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/, 'a count, or a share of the nodes as "40%"')])
+          .transform((v): UnhealthyLimit => (typeof v === 'number' ? { count: v } : { share: Number(v.slice(0, -1)) / 100 }))
+          .default(() => DEFAULT_STORMS.maxUnhealthyNodes),
+      })
+      .strict()
+      .default({ window: DEFAULT_STORMS.windowMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
     rules: z.array(z.unknown()).default([]),
     /** Blast-radius guards on rule changes (docs/rules.md "Blast-radius guards"). */
     ruleGuards: z

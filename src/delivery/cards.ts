@@ -5,6 +5,7 @@ import type { ApprovalPrompt } from '../../conversations/approval-prompt.js';
 import type { IncidentCard, PromptCard, ThreadUpdate } from '../../conversations/messages.js';
 import type { Db } from '../store/db.js';
 import * as actionsRepo from '../store/actions.repo.js';
+import * as stormsRepo from '../store/storms.repo.js';
 import type { Incident } from '../engine/model.js';
 
 export function incidentCard(db: Db, incident: Incident, publicUrl: string | undefined): IncidentCard {
@@ -37,7 +38,16 @@ export function incidentCard(db: Db, incident: Incident, publicUrl: string | und
     done,
     next,
     ...(publicUrl ? { link: `${publicUrl.replace(/\/$/, '')}/incidents/${incident.id}` } : {}),
+    ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { storm: stormCard(db, incident.id) } : {}),
   };
+}
+
+const STORM_SAMPLE = 8;
+
+function stormCard(db: Db, stormId: number): NonNullable<IncidentCard['storm']> {
+  const counts = stormsRepo.stormCounts(db, stormId);
+  const sample = stormsRepo.stormMembers(db, stormId, STORM_SAMPLE).map((m) => m.subject.split('.').slice(2).join('.'));
+  return { ...counts, sample };
 }
 
 export function promptCard(db: Db, approvalId: number): PromptCard | undefined {
@@ -91,6 +101,10 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'resumed', elsewhere: String(payload.elsewhere), missed: Number(payload.missed) };
     case 'rule_failed':
       return { kind: 'rule_failed', ruleId: String(payload.ruleId), field: String(payload.field), error: String(payload.error) };
+    case 'plan_note':
+      return { kind: 'note', text: String(payload.text) };
+    case 'storm_grew':
+      return { kind: 'storm_grew', members: Number(payload.members), label: String(payload.label) };
     case 'suppression_ended':
       return { kind: 'suppressed', ruleId: String(payload.ruleId), window: String(payload.window), since: Number(payload.since), until: Number(payload.until), held: Number(payload.held) };
     default:

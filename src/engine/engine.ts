@@ -21,6 +21,7 @@ import { castVote } from '../../conversations/approval-votes.js';
 import { formatDuration } from '../../conversations/approval-prompt.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
+import { stormHandler } from './storm-handler.js';
 import { planAction, previewApprovals, step, type PlannedRequest, type WorkerDeps } from './worker.js';
 import type { Preview } from './executor.js';
 import { patchProblem, type ReviewedPatch } from './reviewed-patch.js';
@@ -84,7 +85,7 @@ export class Engine {
       db: options.store.db,
       installation: options.store.installation.id,
       executor: options.executor,
-      handlers: { [taxonomyHandler.name]: taxonomyHandler, ...(options.handlers ?? {}) },
+      handlers: { [taxonomyHandler.name]: taxonomyHandler, [stormHandler.name]: stormHandler, ...(options.handlers ?? {}) },
       settings: options.settings,
       clock: options.clock,
       logger: options.logger,
@@ -155,6 +156,12 @@ export class Engine {
     if (result.incidentId !== null) this.events.emit('incident', result.incidentId);
     const fresh = result.outcome === 'created' || result.outcome === 'reopened';
     if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, fresh ? now + this.deps.settings.analysisDelayMs : now);
+    if (result.storm) {
+      // A new storm waits like any new incident, so the members arriving with it are in its first plan.
+      if (result.storm.formed) this.schedule(result.storm.stormId, now + this.deps.settings.analysisDelayMs);
+      for (const id of result.storm.withdrawn) this.schedule(id, now);
+      this.events.emit('incident', result.storm.stormId);
+    }
     return result;
   }
 
@@ -381,6 +388,7 @@ export class Engine {
         this.observeShadow(incidentId);
         if (outcome.next === 'continue') continue;
         if (outcome.next === 'wait') this.schedule(incidentId, outcome.wakeAt);
+        if (outcome.next === 'done') for (const id of outcome.wake ?? []) this.schedule(id, this.deps.clock.now());
         return;
       }
     } catch (error) {

@@ -3,7 +3,7 @@
  * They are pure — context in, result out — and the worker does every write.
  */
 import type { Confidence, IncidentClass, Severity } from '../../policies/types.js';
-import type { ActionRow, Incident } from './model.js';
+import type { ActionRow, Incident, StormMember } from './model.js';
 
 export interface HandlerContext {
   incident: Incident;
@@ -15,6 +15,8 @@ export interface HandlerContext {
   /** Epoch ms when the current stage began. */
   stageStartedAt: number;
   now: number;
+  /** A storm's members, oldest first, resolved ones included (only for a storm). */
+  members?: StormMember[];
 }
 
 export interface Analysis {
@@ -36,6 +38,8 @@ export interface Plan {
   actions: PlannedAction[];
   /** True when no later stage exists: if this stage does not help, escalate. */
   last: boolean;
+  /** What the plan deliberately leaves out and why, said in the thread ("cordon none: …"). */
+  note?: string;
 }
 
 export type Verification =

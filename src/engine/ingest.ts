@@ -17,6 +17,7 @@ import type { EngineSettings } from './settings.js';
 import { subjectType } from './signal.js';
 import { incidentFacts, signalFacts } from './rule-facts.js';
 import { raiseSeverity, recordRuleFailures } from './rule-effects.js';
+import { groupIntoStorm, type Grouped } from './storms.js';
 
 export type IngestOutcome = 'created' | 'correlated' | 'reopened' | 'resolving' | 'duplicate' | 'ignored';
 
@@ -25,6 +26,8 @@ export interface IngestResult {
   incidentId: number | null;
   /** Whether the incident's worker has new work. */
   wake: boolean;
+  /** The storm the new incident joined or formed (storms.ts). */
+  storm?: Grouped;
 }
 
 function parseTarget(target: string | undefined): { kind?: string; namespace?: string; name?: string } {
@@ -51,7 +54,7 @@ function newIncident(signal: Signal, settings: EngineSettings, severity: Inciden
     status: 'observed',
     environment: settings.environment,
     trigger: signal.trigger,
-    triggerParams: { ...(signal.params ?? {}), ...(signal.summary ? { summary: signal.summary } : {}) },
+    triggerParams: { ...(signal.params ?? {}), ...(signal.summary ? { summary: signal.summary } : {}), ...(signal.group ? { group: signal.group } : {}) },
     signalSources: [signal.trigger],
     resourceScope: scope,
     scopeNode: scope.node ?? null,
@@ -59,6 +62,7 @@ function newIncident(signal: Signal, settings: EngineSettings, severity: Inciden
     rawEvidenceRefs: signal.id ? [`signal:${signal.id}`] : [],
     approvalState: 'none',
     parentId: null,
+    groupKey: signal.group?.key ?? null,
     handler: 'taxonomy',
     handlerState: {},
     phase: 'analyze',
@@ -199,10 +203,13 @@ function create(db: Db, signal: Signal, settings: EngineSettings, resolution: Re
   });
   if (severity.reasons.length) incidentsRepo.appendEvent(db, id, now, 'rule', severity.reasons.join('; '), { severity: severity.severity });
   linkParent(db, id, values, now);
-  enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  // An incident that may join a storm opens its own thread only once its first analysis finds it alone (worker.ts).
+  if (!signal.group) enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
   // After the opening, so the thread says it second.
   recordRuleFailures(db, id, resolution.failures, now);
-  return { outcome: 'created', incidentId: id, wake: true };
+  const created = signal.group ? incidentsRepo.getIncident(db, id) : undefined;
+  const storm = created && signal.group ? groupIntoStorm(db, created, signal.group, settings, now) : undefined;
+  return { outcome: 'created', incidentId: id, wake: true, ...(storm ? { storm } : {}) };
 }
 
 function linkParent(db: Db, id: number, incident: Omit<Incident, 'id'>, now: number): void {

@@ -46,7 +46,29 @@ export interface Signal {
   node?: string;
   summary?: string;
   params?: Record<string, unknown>;
+  /** What the signal may share a cause with, so that many of them become one storm (docs/storms.md). */
+  group?: SignalGroup;
 }
+
+/**
+ * A storm key: incidents of one key opened within the storm window become members of one storm
+ * incident — the nodes of a cluster, the pods of one owner, the alerts of one Alertmanager group.
+ */
+export interface SignalGroup {
+  /** `nodes:<type>`, `owner:<kind/namespace/name>:<type>`, `am:<groupKey>`. */
+  key: string;
+  kind: StormKind;
+  /** What the members are, for the storm's thread: `nodes of cluster prod`, `pods of deployment/shop/web`. */
+  label: string;
+  /** How many there are in all (the cluster's nodes), when the source knows: storms of nodes need more than a share of them. */
+  population?: number;
+}
+
+/** A storm member as its storm's handler and thread see it. */
+export type StormMember = Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity' | 'resourceScope' | 'triggerParams'>;
+
+export const STORM_KINDS = ['nodes', 'owner', 'alert_group'] as const;
+export type StormKind = (typeof STORM_KINDS)[number];
 
 export interface Incident {
   id: number;
@@ -69,6 +91,8 @@ export interface Incident {
   rawEvidenceRefs: string[];
   approvalState: ApprovalState;
   parentId: number | null;
+  /** The storm key of the incident's first signal (`Signal.group`); a storm incident carries its members' key. */
+  groupKey: string | null;
   handler: string;
   handlerState: Record<string, unknown>;
   phase: WorkerPhase;
@@ -154,7 +178,9 @@ export type TimelineKind =
   | 'severity_raised'
   /** An operator rule's effect or failure on this incident. */
   | 'rule'
-  | 'evidence';
+  | 'evidence'
+  /** The incident joined a storm, or a storm gained or lost a member (docs/storms.md). */
+  | 'storm';
 
 export interface TimelineEvent {
   id: number;

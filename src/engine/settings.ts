@@ -2,6 +2,7 @@
 import type { Environment } from '../../policies/types.js';
 import type { RuleSet } from '../../policies/rule-set.js';
 import type { ApprovalRules } from '../../conversations/approval-votes.js';
+import type { StormSettings } from './storm-grouping.js';
 
 export interface EngineSettings {
   environment: Environment;
@@ -29,6 +30,8 @@ export interface EngineSettings {
   /** Past these the robot asks instead of acting on its own (policies' budget gate). */
   budgets: { maxConcurrentActions: number; maxActionsPerNamespacePerHour: number };
   approvals: ApprovalRules;
+  /** When incidents sharing a cause become one storm, and when node remediation stops (docs/storms.md). */
+  storms: StormSettings;
 }
 
 export interface Clock {

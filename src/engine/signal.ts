@@ -6,12 +6,12 @@ import { z } from 'zod';
 import { CONFIDENCES, SEVERITIES } from '../../policies/types.js';
 import { INCIDENT_TYPES } from '../../policies/taxonomy.js';
 import { problemLines, RobosreError } from '../errors.js';
-import type { Signal } from './model.js';
+import { STORM_KINDS, type Signal } from './model.js';
 
 const SUBJECT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9-]+\.[^.\s]+(\.[^.\s]+)*$/i;
 
 /** Length caps of a signal's text fields; sources that build ids or names from their input bound that input by these. */
-export const SIGNAL_LIMITS = { id: 256, trigger: 64, cluster: 128, target: 512, node: 253, summary: 2000 } as const;
+export const SIGNAL_LIMITS = { id: 256, trigger: 64, cluster: 128, target: 512, node: 253, summary: 2000, groupKey: 600, groupLabel: 300 } as const;
 
 const signalSchema = z
   .object({
@@ -30,6 +30,15 @@ const signalSchema = z
     node: z.string().min(1).max(SIGNAL_LIMITS.node).optional(),
     summary: z.string().max(SIGNAL_LIMITS.summary).optional(),
     params: z.record(z.string(), z.unknown()).optional(),
+    group: z
+      .object({
+        key: z.string().min(1).max(SIGNAL_LIMITS.groupKey),
+        kind: z.enum(STORM_KINDS),
+        label: z.string().min(1).max(SIGNAL_LIMITS.groupLabel),
+        population: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => s.subject.startsWith(`${s.cluster}.`), {

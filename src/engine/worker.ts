@@ -26,10 +26,13 @@ import { describePatch } from './reviewed-patch.js';
 import { idempotencyKey } from './idempotency-key.js';
 import type { Handler, HandlerContext, Plan } from './handler.js';
 import { assertTransition, canTransition } from './lifecycle.js';
-import type { ActionRow, ApprovalState, Incident, IncidentStatus } from './model.js';
+import type { ActionRow, ApprovalState, Incident, IncidentStatus, SignalGroup } from './model.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { incidentFacts } from './rule-facts.js';
 import { recordRuleFailures } from './rule-effects.js';
+import { changed as stormChanged, openStormOf } from './storms.js';
+import { maxUnhealthy } from './storm-grouping.js';
+import * as stormsRepo from '../store/storms.repo.js';
 
 export interface WorkerDeps {
   db: Db;
@@ -53,7 +56,7 @@ export interface PlannedRequest {
 }
 
 /** What the scheduler should do after a step. */
-export type StepOutcome = { next: 'continue' } | { next: 'wait'; wakeAt: number | null } | { next: 'done' };
+export type StepOutcome = { next: 'continue' } | { next: 'wait'; wakeAt: number | null } | { next: 'done'; wake?: number[] };
 
 interface StageState {
   stage: number;
@@ -104,6 +107,7 @@ function context(deps: WorkerDeps, incident: Incident): HandlerContext {
     stage: st.stage,
     stageStartedAt: st.stageStartedAt,
     now: deps.clock.now(),
+    ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: stormsRepo.stormMembers(deps.db, incident.id) } : {}),
   };
 }
 
@@ -155,6 +159,10 @@ function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
       confidence: analysis.confidence,
       hypotheses: analysis.hypotheses,
     });
+    // An incident that could have joined a storm and did not is on its own now: it opens its thread (ingest.ts held it).
+    if (incident.groupKey !== null && incident.subjectType !== stormsRepo.STORM_SUBJECT_TYPE && !openStormOf(deps.db, incident)) {
+      enqueue(deps.db, { key: `incident:${incident.id}:opened`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_opened', incidentId: incident.id }, at: now });
+    }
   });
   deps.logger.info({ incidentId: incident.id, type: incident.incidentType, subject: incident.subject, severity: analysis.severity, confidence: analysis.confidence }, analysis.summary);
   return { next: 'continue' };
@@ -197,7 +205,17 @@ function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, k
     staleView: deps.staleView(),
     budget: budgetState(deps, parsedTarget, now, excludeKey),
     ...(undone ? { rollbackOf: undone.actionId } : {}),
+    ...stormState(deps, incident, parsedTarget),
   };
+}
+
+/** The storm the incident is a member of, and for an action on a node how many of the cluster's nodes are unhealthy. */
+function stormState(deps: WorkerDeps, incident: Incident, target: Target | undefined): Pick<PolicyQuery, 'storm' | 'nodeHealth'> {
+  const storm = openStormOf(deps.db, incident);
+  const group = incident.triggerParams.group as SignalGroup | undefined;
+  const total = group?.kind === 'nodes' ? group.population : undefined;
+  const nodeHealth = target?.kind === 'node' && total !== undefined ? { unhealthy: stormsRepo.unhealthyNodes(deps.db, incident.cluster), total, max: maxUnhealthy(deps.settings.storms.maxUnhealthyNodes, total) } : undefined;
+  return { ...(storm ? { storm: { stormId: storm.id, summary: storm.evidenceSummary } } : {}), ...(nodeHealth ? { nodeHealth } : {}) };
 }
 
 const HOUR = 3_600_000;
@@ -234,6 +252,14 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
     incidentsRepo.updateIncident(deps.db, incident.id, { phase: 'verify', wakeAt: now, updatedAt: now });
     return { next: 'continue' };
   }
+  const storm = openStormOf(deps.db, incident);
+  if (storm) {
+    deps.db.transaction(() => {
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `nothing planned for this member: storm ${storm.id} plans once for all its members`, { stormId: storm.id });
+      incidentsRepo.updateIncident(deps.db, incident.id, { handlerState: { ...incident.handlerState, lastStage: true }, phase: 'verify', wakeAt: now, updatedAt: now });
+    });
+    return { next: 'continue' };
+  }
   const { stage, planned, skipped } = usablePlan(deps, incident);
   const recordSkipped = () => {
     for (const action of skipped) {
@@ -251,6 +277,10 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
   const previews = await previewApprovals(deps, incident, planned.actions, now);
   deps.db.transaction(() => {
     recordSkipped();
+    if (planned.note) {
+      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', planned.note, { stage });
+      enqueue(deps.db, { key: `incident:${incident.id}:r${incident.reopenCount}:s${stage}:note`, kind: 'message', incidentId: incident.id, payload: { type: 'plan_note', text: planned.note }, at: now });
+    }
     for (const [i, p] of planned.actions.entries()) {
       const key = idempotencyKey(deps.installation, { kind: 'stage', incidentId: incident.id, reopen: incident.reopenCount, stage, action: p.action, target: p.target });
       planAction(deps, incident, p, key, 'robosre', now, previews[i]);
@@ -535,15 +565,24 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
   const st = stageState(incident);
   const verdict = handlerOf(deps, incident).verify(context(deps, incident));
+  const storm = openStormOf(deps.db, incident);
   if (verdict.outcome === 'resolved') {
     deps.db.transaction(() => {
       transition(deps.db, incident, 'resolved', now, verdict.reason);
       incidentsRepo.updateIncident(deps.db, incident.id, { status: 'resolved', resolvedAt: now, phase: 'done', wakeAt: null, updatedAt: now });
       incidentsRepo.appendEvent(deps.db, incident.id, now, 'verification', `resolved: ${verdict.reason}`, { outcome: 'resolved' });
       enqueue(deps.db, { key: `incident:${incident.id}:resolved:${incident.reopenCount}`, kind: 'message', incidentId: incident.id, payload: { type: 'incident_resolved', incidentId: incident.id }, at: now });
+      if (storm) stormChanged(deps.db, storm, deps.settings, now);
     });
     deps.logger.info({ incidentId: incident.id }, `incident ${incident.id} resolved: ${verdict.reason}`);
-    return { next: 'done' };
+    // The storm resolves with its last member: it looks again at once.
+    return storm ? { next: 'done', wake: [storm.id] } : { next: 'done' };
+  }
+  if (storm) {
+    // A member waits for its condition to clear; the storm, not the member, plans and escalates.
+    const wakeAt = now + observationMs(deps, incident, now);
+    incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt, updatedAt: now });
+    return { next: 'wait', wakeAt };
   }
   if (st.escalated) {
     // Humans own it now; the worker only waits for the condition to clear.
@@ -570,10 +609,14 @@ function verify(deps: WorkerDeps, incident: Incident): StepOutcome {
     });
     return { next: 'continue' };
   }
-  const observation = resolveCooldowns(getIncidentClass(incident.incidentType), rulesFor(deps, incident, now).applied, deps.settings.environment).observationSeconds * 1000;
-  const wakeAt = Math.min(deadline, now + observation);
+  const wakeAt = Math.min(deadline, now + observationMs(deps, incident, now));
   incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt, updatedAt: now });
   return { next: 'wait', wakeAt };
+}
+
+/** How long verification waits before it looks again (the class's observation interval, as rules tune it). */
+function observationMs(deps: WorkerDeps, incident: Incident, now: number): number {
+  return resolveCooldowns(getIncidentClass(incident.incidentType), rulesFor(deps, incident, now).applied, deps.settings.environment).observationSeconds * 1000;
 }
 
 /**

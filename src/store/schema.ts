@@ -30,6 +30,8 @@ export const incidents = sqliteTable(
     rawEvidenceRefs: text('raw_evidence_refs', { mode: 'json' }).$type<string[]>().notNull(),
     approvalState: text('approval_state').notNull(),
     parentId: integer('parent_id'),
+    /** What the incident may share a cause with (`nodes:<type>`, `owner:<kind/ns/name>:<type>`, `am:<group>`): its storm's key (docs/storms.md). */
+    groupKey: text('group_key'),
     handler: text('handler').notNull(),
     handlerState: text('handler_state', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     phase: text('phase').notNull(),
@@ -53,6 +55,7 @@ export const incidents = sqliteTable(
     index('incidents_subject_type').on(t.subject, t.incidentType, t.id),
     index('incidents_status').on(t.status, t.id),
     index('incidents_scope_node').on(t.cluster, t.scopeNode),
+    index('incidents_group').on(t.cluster, t.groupKey, t.id),
   ],
 );
 

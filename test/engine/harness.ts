@@ -1,5 +1,6 @@
 /** A real engine on a real SQLite file in a temp dir, with the recording executor and a controllable clock. */
 import { DEFAULT_APPROVAL_RULES } from '../../conversations/approval-votes.js';
+import { DEFAULT_STORMS } from '../../src/engine/storm-grouping.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,7 @@ export function settings(overrides: Partial<EngineSettings> = {}): EngineSetting
     paused: false,
     budgets: { maxConcurrentActions: 100, maxActionsPerNamespacePerHour: 1000 },
     approvals: DEFAULT_APPROVAL_RULES,
+    storms: DEFAULT_STORMS,
     ...overrides,
   };
 }

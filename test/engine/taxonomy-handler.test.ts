@@ -27,6 +27,7 @@ function incident(over: Partial<Incident>): Incident {
     rawEvidenceRefs: [],
     approvalState: 'none',
     parentId: null,
+    groupKey: null,
     handler: 'taxonomy',
     handlerState: {},
     phase: 'plan',

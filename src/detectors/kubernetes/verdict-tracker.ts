@@ -3,7 +3,8 @@
  * starting, growing (another restart) or clearing. Repeated watch events
  * that change nothing the detectors judge by cost no signal at all.
  */
-import type { Signal } from '../../engine/model.js';
+import type { Signal, SignalGroup } from '../../engine/model.js';
+import { perType } from '../../engine/storm-grouping.js';
 import type { Verdict } from './detect.js';
 
 export interface ObjectRef {
@@ -12,6 +13,8 @@ export interface ObjectRef {
   subject: string;
   target: string;
   node?: string;
+  /** What the object's incidents may share a cause with (the key is made per incident type); asked only for a signal sent. */
+  group?: () => SignalGroup;
 }
 
 const RANK: Record<string, number> = { low: 0, medium: 1, high: 2, info: 0, warning: 1, critical: 2 };
@@ -69,6 +72,7 @@ export class VerdictTracker {
       ...(v.confidence ? { confidence: v.confidence } : {}),
       ...(v.summary ? { summary: v.summary } : {}),
       ...(v.evidence ? { params: v.evidence } : {}),
+      ...(ref.group ? { group: perType(ref.group(), v.incidentType) } : {}),
     };
   }
 }

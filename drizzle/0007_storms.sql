@@ -1,0 +1,2 @@
+ALTER TABLE `incidents` ADD `group_key` text;--> statement-breakpoint
+CREATE INDEX `incidents_group` ON `incidents` (`cluster`,`group_key`,`id`);

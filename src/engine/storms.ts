@@ -1,0 +1,153 @@
+/**
+ * Storm grouping at ingest, inside the ingest transaction: a new incident
+ * with a storm key joins its key's open storm, or forms one with the
+ * incidents of its key opened within the window (storm-grouping.ts decides).
+ * A storm is an incident of its own (subject type `storm`, handler `storm`)
+ * and the parent of its members; it has the thread, they do not.
+ */
+import { getIncidentClass } from '../../policies/taxonomy.js';
+import type { Severity } from '../../policies/types.js';
+import type { Db } from '../store/db.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
+import * as actionsRepo from '../store/actions.repo.js';
+import * as stormsRepo from '../store/storms.repo.js';
+import { enqueue } from '../store/outbox.repo.js';
+import type { Incident, SignalGroup } from './model.js';
+import type { EngineSettings } from './settings.js';
+import { formsStorm, isMilestone, stormSubject, stormSummary } from './storm-grouping.js';
+
+export interface Grouped {
+  /** The storm the incident is now a member of. */
+  stormId: number;
+  /** Whether this incident formed it: the storm's worker must be started. */
+  formed: boolean;
+  /** Members whose pending approvals were withdrawn: their workers must look again. */
+  withdrawn: number[];
+}
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** The storm's group as stored on it: what its thread says and its handler plans by. */
+export interface StormGroup extends SignalGroup {
+  /** The member class's display name. */
+  className: string;
+}
+
+export function stormGroupOf(storm: Incident): StormGroup {
+  return storm.triggerParams.group as StormGroup;
+}
+
+/** Joins or forms the storm of the incident's key; undefined when it stays an incident of its own. */
+export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, settings: EngineSettings, now: number): Grouped | undefined {
+  // A pod whose node is down is that node's consequence, not its owner's storm.
+  if (member.parentId !== null) return undefined;
+  const storm = stormsRepo.findOpenStorm(db, member.cluster, group.key);
+  if (storm) {
+    adopt(db, storm, member.id, now);
+    changed(db, storm, settings, now);
+    return { stormId: storm.id, formed: false, withdrawn: [] };
+  }
+  const candidates = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs);
+  if (!formsStorm({ kind: group.kind, members: candidates.length, ...(group.population !== undefined ? { population: group.population } : {}) }, settings.storms)) return undefined;
+  const formed = create(db, member, group, candidates, now);
+  const withdrawn = candidates.filter((id) => {
+    adopt(db, formed, id, now);
+    return withdraw(db, formed.id, id, now) > 0;
+  });
+  changed(db, formed, settings, now);
+  return { stormId: formed.id, formed: true, withdrawn };
+}
+
+function create(db: Db, first: Incident, group: SignalGroup, candidates: number[], now: number): Incident {
+  const cls = getIncidentClass(first.incidentType);
+  const members = candidates.map((id) => incidentsRepo.getIncident(db, id)).filter((m): m is Incident => m !== undefined);
+  // Many nodes at once is worse than any one of them (taxonomy: "multiple workers NotReady" is critical).
+  const severity = group.kind === 'nodes' ? 'critical' : members.reduce<Severity>((s, m) => (RANK[m.severity] > RANK[s] ? m.severity : s), first.severity);
+  const stored: StormGroup = { ...group, className: cls.displayName };
+  // An owner's storm is scoped to the owner, so its plan aims at the Deployment, not at 200 pods.
+  const scope = group.kind === 'owner' ? { ...first.resourceScope } : { cluster: first.cluster };
+  delete scope.node;
+  const values: Omit<Incident, 'id'> = {
+    cluster: first.cluster,
+    incidentType: first.incidentType,
+    domain: first.domain,
+    environment: first.environment,
+    subject: stormSubject(first.cluster, group.key),
+    subjectType: stormsRepo.STORM_SUBJECT_TYPE,
+    severity,
+    confidence: 'high',
+    status: 'observed',
+    trigger: 'storm',
+    triggerParams: { group: stored },
+    signalSources: [...new Set(members.flatMap((m) => m.signalSources))],
+    resourceScope: scope,
+    scopeNode: null,
+    evidenceSummary: stormSummary({ group: stored, className: cls.displayName, members: members.length, open: members.length }),
+    rawEvidenceRefs: [],
+    approvalState: 'none',
+    parentId: null,
+    groupKey: group.key,
+    handler: 'storm',
+    handlerState: {},
+    phase: 'analyze',
+    wakeAt: null,
+    occurrences: members.length,
+    reopenCount: 0,
+    lastSignalStatus: 'firing',
+    firstSeenAt: Math.min(...members.map((m) => m.firstSeenAt)),
+    lastSeenAt: now,
+    resolvedAt: null,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    silencedUntil: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const id = incidentsRepo.insertIncident(db, values);
+  incidentsRepo.appendEvent(db, id, now, 'storm', `storm formed: ${members.length} incidents of ${group.label} (${cls.displayName}) opened within the storm window share a cause`, { key: group.key, members: candidates });
+  enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  return { ...values, id };
+}
+
+function adopt(db: Db, storm: Incident, memberId: number, now: number): void {
+  incidentsRepo.updateIncident(db, memberId, { parentId: storm.id, updatedAt: now });
+  incidentsRepo.appendEvent(db, memberId, now, 'storm', `member of storm ${storm.id}: ${storm.evidenceSummary}; the storm's thread carries the conversation and plans for its members`, { stormId: storm.id });
+  incidentsRepo.appendEvent(db, storm.id, now, 'storm', `incident ${memberId} joined`, { memberId });
+}
+
+/** A member's prompts asked before the storm formed are withdrawn: the storm asks once for all of them. */
+function withdraw(db: Db, stormId: number, memberId: number, now: number): number {
+  let count = 0;
+  for (const a of actionsRepo.listApprovals(db, memberId).filter((x) => x.status === 'pending')) {
+    const reason = `withdrawn: incident ${memberId} joined storm ${stormId}, which plans once for its members`;
+    if (!actionsRepo.decideApprovalRow(db, a.id, { status: 'expired', decidedBy: null, decidedAt: now, reason })) continue;
+    actionsRepo.updateAction(db, a.actionRowId, { status: 'expired', finishedAt: now });
+    incidentsRepo.appendEvent(db, memberId, now, 'approval_decided', `approval ${a.id} ${reason}; nothing executed`, { approvalId: a.id, status: 'expired' });
+    enqueue(db, { key: `approval:${a.id}:expired`, kind: 'message', incidentId: memberId, payload: { type: 'approval_expired', approvalId: a.id }, at: now });
+    incidentsRepo.updateIncident(db, memberId, { wakeAt: now });
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * The storm's count changed (a member joined or resolved): its summary and root are refreshed,
+ * and each doubling of its size is said in its thread, so growth is news without a message per member.
+ */
+export function changed(db: Db, storm: Incident, settings: EngineSettings, now: number): void {
+  const { members, open } = stormsRepo.stormCounts(db, storm.id);
+  const group = stormGroupOf(storm);
+  const summary = stormSummary({ group, className: group.className, members, open });
+  incidentsRepo.updateIncident(db, storm.id, { evidenceSummary: summary, occurrences: members, lastSeenAt: now, updatedAt: now });
+  enqueue(db, { key: `incident:${storm.id}:members:${members}:${open}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_changed', members, open }, at: now });
+  if (isMilestone(members, settings.storms.minMembers) && open === members) {
+    enqueue(db, { key: `incident:${storm.id}:grew:${members}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_grew', members, label: group.label }, at: now });
+  }
+}
+
+/** The open storm an incident is a member of, if any. */
+export function openStormOf(db: Db, incident: Incident): Incident | undefined {
+  if (incident.parentId === null) return undefined;
+  const parent = incidentsRepo.getIncident(db, incident.parentId);
+  return parent && parent.subjectType === stormsRepo.STORM_SUBJECT_TYPE && parent.status !== 'resolved' ? parent : undefined;
+}

@@ -1,0 +1,69 @@
+/** Queries behind storm grouping: a key's open storm, its candidates and members, the cluster's unhealthy nodes. */
+import { and, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { incidents } from './schema.js';
+import type { Incident, StormMember } from '../engine/model.js';
+import { OPEN_STATUSES } from '../engine/lifecycle.js';
+
+export const STORM_SUBJECT_TYPE = 'storm';
+
+const open = inArray(incidents.status, [...OPEN_STATUSES]);
+
+/** The open storm of a key in a cluster, if one is open. */
+export function findOpenStorm(db: Db, cluster: string, key: string): Incident | undefined {
+  return db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), eq(incidents.subjectType, STORM_SUBJECT_TYPE), open))
+    .get() as Incident | undefined;
+}
+
+/** Open incidents of a key opened since `since` that no storm or node holds yet: who would form a storm now. */
+export function stormCandidates(db: Db, cluster: string, key: string, since: number): number[] {
+  return db
+    .select({ id: incidents.id })
+    .from(incidents)
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), gte(incidents.createdAt, since), open))
+    .orderBy(incidents.id)
+    .all()
+    .map((r) => r.id);
+}
+
+/** Every member a storm has had (or the first `limit`), oldest first; resolved ones stay members. */
+export function stormMembers(db: Db, stormId: number, limit = -1): StormMember[] {
+  return db
+    .select({
+      id: incidents.id,
+      subject: incidents.subject,
+      incidentType: incidents.incidentType,
+      status: incidents.status,
+      severity: incidents.severity,
+      resourceScope: incidents.resourceScope,
+      triggerParams: incidents.triggerParams,
+    })
+    .from(incidents)
+    .where(eq(incidents.parentId, stormId))
+    .orderBy(incidents.id)
+    .limit(limit)
+    .all() as StormMember[];
+}
+
+/** How many members a storm has, and how many are still open. */
+export function stormCounts(db: Db, stormId: number): { members: number; open: number } {
+  const row = db
+    .select({ members: sql<number>`count(*)`, open: sql<number>`coalesce(sum(case when ${incidents.status} in (${sql.join(OPEN_STATUSES.map((s) => sql`${s}`), sql`, `)}) then 1 else 0 end), 0)` })
+    .from(incidents)
+    .where(eq(incidents.parentId, stormId))
+    .get();
+  return { members: Number(row?.members ?? 0), open: Number(row?.open ?? 0) };
+}
+
+/** Nodes of a cluster with an open node incident of any class: medik8s's "unhealthy". */
+export function unhealthyNodes(db: Db, cluster: string): number {
+  const row = db
+    .select({ n: sql<number>`count(distinct ${incidents.scopeNode})` })
+    .from(incidents)
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.subjectType, 'node'), open))
+    .get();
+  return Number(row?.n ?? 0);
+}
