@@ -82,6 +82,17 @@ describe('config', () => {
     expect(parseConfig({ engine: { executeTimeout: '5s', analysisDelay: 0 } }).engine).toMatchObject({ executeTimeout: 5_000, analysisDelay: 0 });
   });
 
+  it('takes storm settings, maxUnhealthyNodes as a count or a share, and refuses anything else with its path', () => {
+    expect(parseConfig({}).storms).toEqual({ window: 120_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } });
+    expect(parseConfig({ storms: { window: '5m', maxUnhealthyNodes: '55%' } }).storms).toMatchObject({ window: 300_000, maxUnhealthyNodes: { share: 0.55 } });
+    expect(parseConfig({ storms: { maxUnhealthyNodes: 7 } }).storms.maxUnhealthyNodes).toEqual({ count: 7 });
+    expect(problems({ storms: { maxUnhealthyNodes: '40 percent', minMembers: 1, nodeShare: 2 } })).toEqual([
+      'storms.minMembers: Too small: expected number to be >=2',
+      'storms.nodeShare: Too big: expected number to be <=1',
+      'storms.maxUnhealthyNodes: a count, or a share of the nodes as "40%"',
+    ]);
+  });
+
   it('parses durations and reports each problem with its path', () => {
     expect(parseConfig({ engine: { stageTimeout: '90s' } }).engine.stageTimeout).toBe(90_000);
     expect(problems({ environment: 'prod', engine: { approvalTtl: 'soon' }, cluster: { name: 'Bad_Name' }, extra: 1 })).toEqual([

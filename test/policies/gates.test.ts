@@ -303,3 +303,31 @@ describe('undo of an action (rollbackOf)', () => {
     expect(evaluatePolicy(query({ action: 'uncordon_node', target: 'node/worker-1' })).decision).toBe('denied');
   });
 });
+
+describe('storm hold', () => {
+  const storm = { stormId: 9, summary: 'storm: 40 of 50 nodes of cluster prod — Node Unreachable Or NotReady' };
+
+  it('denies a storm member its recover and disruptive actions, naming the storm, and leaves observe, notify and contain alone', () => {
+    const cordon = evaluatePolicy(query({ incidentType: 'node_unreachable_or_notready', action: 'cordon_node', target: 'node/w1', storm }));
+    expect(cordon.decision).toBe('denied');
+    expect(cordon.reasons.at(-1)).toBe(`incident is a member of storm 9 (${storm.summary}): its recover actions are planned once, for the storm, not member by member`);
+    expect(evaluatePolicy(query({ incidentType: 'node_unreachable_or_notready', action: 'reboot_node', target: 'node/w1', storm })).reasons.at(-1)).toMatch(/its disruptive actions are planned once/);
+    expect(evaluatePolicy(query({ action: 'delete_completed_pods', target: 'node/worker-1', storm })).decision).toBe('auto');
+    expect(evaluatePolicy(query({ action: 'collect_evidence', target: 'node/worker-1', storm })).decision).toBe('auto');
+    // Without the membership the same cordon is asked for.
+    expect(evaluatePolicy(query({ incidentType: 'node_unreachable_or_notready', action: 'cordon_node', target: 'node/w1' })).decision).toBe('needs_approval');
+  });
+
+  it('stops remediation of any node past maxUnhealthyNodes, and not at it', () => {
+    const cordon = (unhealthy: number) => evaluatePolicy(query({ incidentType: 'node_unreachable_or_notready', action: 'cordon_node', target: 'node/w1', nodeHealth: { unhealthy, total: 50, max: 20 } }));
+    expect(cordon(20).decision).toBe('needs_approval');
+    expect(cordon(21)).toMatchObject({ decision: 'denied', reasons: expect.arrayContaining([expect.stringMatching(/^21 of 50 nodes are unhealthy, more than maxUnhealthyNodes \(20\): node remediation stops/)]) });
+    // Only actions on a node: a Deployment's restart in the same cluster is not node remediation.
+    expect(evaluatePolicy(query({ incidentType: 'crash_loop_backoff', action: 'rollout_restart', target: 'deployment/shop/web', nodeHealth: { unhealthy: 40, total: 50, max: 20 } })).decision).toBe('needs_approval');
+  });
+
+  it('never holds an undo: putting back what an action changed returns the cluster to where it was', () => {
+    const uncordon = evaluatePolicy(query({ incidentType: 'node_unreachable_or_notready', action: 'uncordon_node', target: 'node/w1', rollbackOf: 'cordon_node', storm, nodeHealth: { unhealthy: 40, total: 50, max: 20 } }));
+    expect(uncordon.decision).toBe('needs_approval');
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STORMS, formsStorm, isMilestone, maxUnhealthy, perType, stormSubject, stormSummary } from '../../src/engine/storm-grouping.js';
+import { parseSignal } from '../../src/engine/signal.js';
+
+describe('storm grouping decisions', () => {
+  it('forms a node storm only past the share of the cluster, and any other storm at minMembers', () => {
+    expect(formsStorm({ kind: 'nodes', members: 40, population: 50 }, DEFAULT_STORMS)).toBe(true);
+    expect(formsStorm({ kind: 'nodes', members: 3, population: 50 }, DEFAULT_STORMS)).toBe(false);
+    // Exactly the share is not more than it.
+    expect(formsStorm({ kind: 'nodes', members: 10, population: 50 }, DEFAULT_STORMS)).toBe(false);
+    expect(formsStorm({ kind: 'nodes', members: 11, population: 50 }, DEFAULT_STORMS)).toBe(true);
+    expect(formsStorm({ kind: 'nodes', members: 2, population: 3 }, DEFAULT_STORMS)).toBe(false);
+    expect(formsStorm({ kind: 'owner', members: 3 }, DEFAULT_STORMS)).toBe(true);
+    expect(formsStorm({ kind: 'alert_group', members: 2 }, DEFAULT_STORMS)).toBe(false);
+  });
+
+  it('resolves maxUnhealthyNodes to a count, rounding a share down', () => {
+    expect(maxUnhealthy({ share: 0.4 }, 50)).toBe(20);
+    expect(maxUnhealthy({ share: 0.4 }, 5)).toBe(2);
+    expect(maxUnhealthy({ count: 7 }, 500)).toBe(7);
+  });
+
+  it('names the storm: a subject the signal grammar accepts, and a summary with the count', () => {
+    const subject = stormSubject('prod', 'am:3f2a.b c:node_unreachable_or_notready');
+    expect(subject).toBe('prod.storm.am:3f2a_b_c:node_unreachable_or_notready');
+    expect(() => parseSignal({ trigger: 't', incidentType: 'crash_loop_backoff', cluster: 'prod', subject, status: 'firing', observedAt: 0 })).not.toThrow();
+    const group = { kind: 'nodes' as const, label: 'nodes of cluster prod', population: 50 };
+    expect(stormSummary({ group, className: 'Node Unreachable Or NotReady', members: 40, open: 38 })).toBe('storm: 40 of 50 nodes of cluster prod — Node Unreachable Or NotReady (38 still open)');
+    expect(perType({ key: 'nodes', kind: 'nodes', label: 'x' }, 'node_disk_pressure').key).toBe('nodes:node_disk_pressure');
+  });
+
+  it('says growth at each doubling only', () => {
+    const said = Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => isMilestone(n, 3));
+    expect(said).toEqual([6, 12, 24, 48, 96, 192]);
+  });
+
+  it('refuses a signal whose storm key is malformed, by path', () => {
+    expect(() => parseSignal({ trigger: 't', incidentType: 'crash_loop_backoff', cluster: 'prod', subject: 'prod.pod.a.b', status: 'firing', observedAt: 0, group: { key: '', kind: 'zone', label: 'x' } })).toThrow(/group\.key.*group\.kind/s);
+  });
+});
