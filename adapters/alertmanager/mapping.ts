@@ -254,13 +254,12 @@ export function holdBack(mapped: readonly Signal[]): { signals: Signal[]; heldBa
  * their incidents become members of one storm when enough open together (docs/storms.md). The key is a hash
  * of the group key, which may be long and carry any character.
  */
-export function alertGroup(groupKey: string | undefined, groupLabels: Labels | undefined, alerts: number): SignalGroup | undefined {
+export function alertGroup(groupKey: string | undefined, groupLabels: Labels | undefined): SignalGroup | undefined {
   if (!groupKey) return undefined;
   const labels = Object.entries(groupLabels ?? {}).map(([k, v]) => `${k}="${v}"`).join(', ');
   return {
     key: `am:${createHash('sha256').update(groupKey).digest('hex').slice(0, 16)}`,
     kind: 'alert_group',
     label: clip(`alerts of Alertmanager group {${labels}}`, SIGNAL_LIMITS.groupLabel),
-    population: Math.max(1, alerts),
   };
 }

@@ -125,7 +125,7 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
       deps.countRefused(refused.length);
       log.warn({ groupKey: envelope.groupKey, count: refused.length, refused: refused.slice(0, 20) }, 'alertmanager alerts refused; the rest of the notification is ingested');
     }
-    const group = alertGroup(envelope.groupKey, envelope.groupLabels, received);
+    const group = alertGroup(envelope.groupKey, envelope.groupLabels);
     const { signals, heldBack } = holdBack(group ? mapped.map((signal) => ({ ...signal, group: perType(group, signal.incidentType) })) : mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};

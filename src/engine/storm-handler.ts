@@ -54,7 +54,7 @@ export const stormHandler: Handler = {
     const planned = taxonomyHandler.plan({ ...ctx, stage: 0 });
     const actions = planned.actions.map((a) => ({ ...a, why: `${a.why}: one step for the ${members.length} members of this storm` }));
     if (ofNodes(ctx)) {
-      const of = group.population !== undefined ? ` of ${group.population}` : '';
+      const of = group.kind === 'nodes' && group.population !== undefined ? ` of ${group.population}` : '';
       return {
         actions,
         last: true,

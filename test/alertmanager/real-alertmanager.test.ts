@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settings } from '../engine/harness.js';
 import { startAlertmanager, type Alertmanager, type PostableAlert } from './alertmanager-process.js';
 import { startIntake, waitFor, type Intake } from './intake.js';
+import * as actionsRepo from '../../src/store/actions.repo.js';
+import { outboxFor } from '../../src/store/outbox.repo.js';
 
 const TOKEN = 'real-alertmanager-bearer-token';
 
@@ -77,5 +79,32 @@ describe('real Alertmanager → POST /webhook/alertmanager', { timeout: 60_000 }
     await alertmanager.push([alert({ alertname: 'IntruderAlert', receiver: 'intruder', namespace: 'shop' })]);
     await waitFor('Alertmanager to be refused', () => (intake.statuses.includes(401) ? true : undefined));
     expect(intake.incidents().filter((i) => i.subject.includes('IntruderAlert'))).toEqual([]);
+  });
+
+  it('makes the 40 nodes of one alert group one storm: one conversation, no cordon asked, and it resolves with its alerts', async () => {
+    // A robosre of its own, waiting as in production before it judges, so the group's alerts are judged together.
+    const own = await startIntake({ settings: settings({ environment: 'production', analysisDelayMs: 5_000 }), auth: { kind: 'bearer', token: TOKEN } });
+    const am = await startAlertmanager({ webhookUrl: own.webhookUrl, token: TOKEN, groupBy: ['alertname'] });
+    try {
+      const nodes = Array.from({ length: 40 }, (_, i) => alert({ alertname: 'KubeNodeNotReady', node: `storm-${i}`, severity: 'critical' }));
+      await am.push(nodes);
+      const storm = await waitFor('the storm of the group', () => {
+        const found = own.incidents().find((i) => i.subjectType === 'storm');
+        return found && own.incidents().filter((i) => i.parentId === found.id).length === 40 ? found : undefined;
+      });
+      expect(storm.evidenceSummary).toMatch(/^storm: 40 alerts of Alertmanager group \{alertname="KubeNodeNotReady"\}/);
+      await waitFor('the storm planned', () => (outboxFor(own.store.db, storm.id).some((o) => o.payload.type === 'plan_note') ? true : undefined), 30_000);
+      const opened = own.incidents().filter((i) => outboxFor(own.store.db, i.id).some((o) => o.payload.type === 'incident_opened'));
+      expect(opened.map((i) => i.id)).toEqual([storm.id]);
+      expect(own.incidents().flatMap((i) => actionsRepo.listApprovals(own.store.db, i.id))).toEqual([]);
+      expect(String(outboxFor(own.store.db, storm.id).find((o) => o.payload.type === 'plan_note')?.payload.text)).toMatch(/^cordon none: 40 nodes failing at once/);
+
+      await am.push(nodes.map(resolve));
+      await waitFor('the storm to resolve with its alerts', () => (own.incidents().find((i) => i.id === storm.id)?.status === 'resolved' ? true : undefined), 60_000);
+      expect(own.incidents().filter((i) => i.parentId === storm.id).every((i) => i.status === 'resolved')).toBe(true);
+    } finally {
+      await am.stop();
+      await own.close();
+    }
   });
 });
