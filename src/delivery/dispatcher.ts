@@ -24,7 +24,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Incident } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
 import { incidentFacts } from '../engine/rule-facts.js';
-import { openStormOf } from '../engine/storms.js';
+import { stormOf } from '../engine/storms.js';
 import type { Resolution, RuleSet } from '../../policies/rule-set.js';
 import * as kvRepo from '../store/kv.repo.js';
 import { incidentCard, promptCard, threadUpdate } from './cards.js';
@@ -281,7 +281,7 @@ export class Dispatcher implements ReceiptHandler {
       this.options.logger.warn({ incidentId: incident.id, ruleId: rules.route?.ruleId, ignored }, 'an operator rule routes to channels that are not configured; they are left out of the route');
     }
     // A storm's member is told in the storm's thread: its own messages stay in the console.
-    const channel = openStormOf(this.db, incident) ? 'console' : activeChannel(route, (c) => this.healthy(c));
+    const channel = stormOf(this.db, incident) ? 'console' : activeChannel(route, (c) => this.healthy(c));
     if (channel === 'console') {
       deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'sent', at: now });
       return { channel };

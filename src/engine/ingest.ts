@@ -17,7 +17,7 @@ import type { EngineSettings } from './settings.js';
 import { subjectType } from './signal.js';
 import { incidentFacts, signalFacts } from './rule-facts.js';
 import { raiseSeverity, recordRuleFailures } from './rule-effects.js';
-import { groupIntoStorm, type Grouped } from './storms.js';
+import { groupIntoStorm, regroupReopened, type Grouped } from './storms.js';
 
 export type IngestOutcome = 'created' | 'correlated' | 'reopened' | 'resolving' | 'duplicate' | 'ignored';
 
@@ -117,7 +117,7 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
       });
       return { outcome: 'resolving', incidentId: outcome.incidentId, wake: true };
     case 'reopen':
-      return reopen(db, outcome.incidentId, signal, now);
+      return reopen(db, outcome.incidentId, signal, settings, now);
     case 'create':
       return create(db, signal, settings, resolved(), now);
   }
@@ -164,7 +164,7 @@ function addSource(db: Db, id: number, trigger: string): void {
   }
 }
 
-function reopen(db: Db, id: number, signal: Signal, now: number): IngestResult {
+function reopen(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): IngestResult {
   const incident = incidentsRepo.getIncident(db, id);
   if (!incident) return { outcome: 'ignored', incidentId: null, wake: false };
   assertTransition(incident.status, 'observed', id);
@@ -188,8 +188,9 @@ function reopen(db: Db, id: number, signal: Signal, now: number): IngestResult {
     signalId: signal.id ?? null,
     reopenCount,
   });
+  const storm = regroupReopened(db, { ...incident, status: 'observed' }, settings, now);
   enqueue(db, { key: `incident:${id}:reopened:${reopenCount}`, kind: 'message', incidentId: id, payload: { type: 'incident_reopened', incidentId: id }, at: now });
-  return { outcome: 'reopened', incidentId: id, wake: true };
+  return { outcome: 'reopened', incidentId: id, wake: true, ...(storm ? { storm } : {}) };
 }
 
 function create(db: Db, signal: Signal, settings: EngineSettings, resolution: Resolution, now: number): IngestResult {

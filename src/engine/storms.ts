@@ -145,9 +145,28 @@ export function changed(db: Db, storm: Incident, settings: EngineSettings, now: 
   }
 }
 
-/** The open storm an incident is a member of, if any. */
-export function openStormOf(db: Db, incident: Incident): Incident | undefined {
+/** The storm an incident is a member of, open or resolved, if any: a member's messages stay in the console either way. */
+export function stormOf(db: Db, incident: Pick<Incident, 'parentId'>): Incident | undefined {
   if (incident.parentId === null) return undefined;
   const parent = incidentsRepo.getIncident(db, incident.parentId);
-  return parent && parent.subjectType === stormsRepo.STORM_SUBJECT_TYPE && parent.status !== 'resolved' ? parent : undefined;
+  return parent?.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? parent : undefined;
+}
+
+/** The open storm an incident is a member of, if any: it plans for the member. */
+export function openStormOf(db: Db, incident: Pick<Incident, 'parentId'>): Incident | undefined {
+  const storm = stormOf(db, incident);
+  return storm && storm.status !== 'resolved' ? storm : undefined;
+}
+
+/**
+ * A member that comes back after its storm resolved is on its own again: it leaves that storm and
+ * joins (or forms) its key's storm as a new incident would.
+ */
+export function regroupReopened(db: Db, incident: Incident, settings: EngineSettings, now: number): Grouped | undefined {
+  const storm = stormOf(db, incident);
+  if (!storm || storm.status !== 'resolved') return undefined;
+  incidentsRepo.updateIncident(db, incident.id, { parentId: null });
+  incidentsRepo.appendEvent(db, incident.id, now, 'storm', `back after storm ${storm.id} resolved: no longer its member`, { stormId: storm.id });
+  const group = incident.triggerParams.group as SignalGroup | undefined;
+  return group ? groupIntoStorm(db, { ...incident, parentId: null }, group, settings, now) : undefined;
 }

@@ -18,12 +18,12 @@ export function findOpenStorm(db: Db, cluster: string, key: string): Incident | 
     .get() as Incident | undefined;
 }
 
-/** Open incidents of a key opened since `since` that no storm or node holds yet: who would form a storm now. */
+/** Open incidents of a key seen since `since` (opened, reopened or repeated) that no storm or node holds yet: who would form a storm now. */
 export function stormCandidates(db: Db, cluster: string, key: string, since: number): number[] {
   return db
     .select({ id: incidents.id })
     .from(incidents)
-    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), gte(incidents.createdAt, since), open))
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), gte(incidents.lastSeenAt, since), open))
     .orderBy(incidents.id)
     .all()
     .map((r) => r.id);

@@ -145,4 +145,22 @@ describe('storms: many incidents, one conversation', () => {
       expect(cordon.reasons.at(-1)).toBe('3 of 5 nodes are unhealthy, more than maxUnhealthyNodes (2): node remediation stops until fewer are; the cause is shared (network, zone or control plane), not 3 node problems');
     }
   });
+
+  it('members back after their storm resolved leave it and form a new storm: still one thread at a time', async () => {
+    h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
+    for (let i = 0; i < 20; i += 1) h.engine.ingest(notReady(i, 50));
+    await h.advance(DELAY + 1_000);
+    const first = storms()[0]!;
+    for (let i = 0; i < 20; i += 1) h.engine.ingest(notReady(i, 50, 'resolved'));
+    await h.settle();
+    expect(incidentsRepo.getIncident(h.store.db, first.id)!.status).toBe('resolved');
+    // Within the duplicate-suppression window they reopen rather than open anew.
+    await h.advance(60_000);
+    for (let i = 0; i < 20; i += 1) h.engine.ingest({ ...notReady(i, 50), id: `again-${i}` });
+    await h.advance(DELAY + 1_000);
+    const second = storms().find((s) => s.id !== first.id)!;
+    expect(second).toBeDefined();
+    expect(members().every((m) => m.reopenCount === 1 && m.parentId === second.id)).toBe(true);
+    expect(members().flatMap((m) => messages(m.id)).filter((t) => t === 'incident_opened')).toEqual([]);
+  });
 });
