@@ -211,7 +211,8 @@ function policyQuery(deps: WorkerDeps, incident: Incident, { actionId, target, k
 
 /** The storm the incident is a member of, and for an action on a node how many of the cluster's nodes are unhealthy. */
 function stormState(deps: WorkerDeps, incident: Incident, target: Target | undefined): Pick<PolicyQuery, 'storm' | 'nodeHealth'> {
-  const storm = openStormOf(deps.db, incident);
+  // Read again: a storm may have taken the incident in since the step read it (while an executor call ran).
+  const storm = openStormOf(deps.db, incidentsRepo.getIncident(deps.db, incident.id) ?? incident);
   const group = incident.triggerParams.group as SignalGroup | undefined;
   const total = group?.kind === 'nodes' ? group.population : undefined;
   const nodeHealth = target?.kind === 'node' && total !== undefined ? { unhealthy: stormsRepo.unhealthyNodes(deps.db, incident.cluster), total, max: maxUnhealthy(deps.settings.storms.maxUnhealthyNodes, total) } : undefined;
@@ -254,10 +255,7 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
   }
   const storm = openStormOf(deps.db, incident);
   if (storm) {
-    deps.db.transaction(() => {
-      incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `nothing planned for this member: storm ${storm.id} plans once for all its members`, { stormId: storm.id });
-      incidentsRepo.updateIncident(deps.db, incident.id, { handlerState: { ...incident.handlerState, lastStage: true }, phase: 'verify', wakeAt: now, updatedAt: now });
-    });
+    deps.db.transaction(() => holdForStorm(deps, incident, storm, now));
     return { next: 'continue' };
   }
   const { stage, planned, skipped } = usablePlan(deps, incident);
@@ -276,6 +274,9 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
   }
   const previews = await previewApprovals(deps, incident, planned.actions, now);
   deps.db.transaction(() => {
+    // A storm may have taken the incident in while the previews ran: then the storm plans, not it.
+    const joined = openStormOf(deps.db, incidentsRepo.getIncident(deps.db, incident.id) ?? incident);
+    if (joined) return holdForStorm(deps, incident, joined, now);
     recordSkipped();
     if (planned.note) {
       incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', planned.note, { stage });
@@ -292,6 +293,12 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
     });
   });
   return { next: 'continue' };
+}
+
+/** A storm's member plans nothing of its own: it waits in verification for its condition to clear. */
+function holdForStorm(deps: WorkerDeps, incident: Incident, storm: Incident, now: number): void {
+  incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `nothing planned for this member: storm ${storm.id} plans once for all its members`, { stormId: storm.id });
+  incidentsRepo.updateIncident(deps.db, incident.id, { handlerState: { ...incident.handlerState, lastStage: true }, phase: 'verify', wakeAt: now, updatedAt: now });
 }
 
 /**

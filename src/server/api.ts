@@ -7,8 +7,10 @@ import type { Engine } from '../engine/engine.js';
 import { INCIDENT_STATUSES } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
 import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
+import { stormOf } from '../engine/storms.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
+import * as stormsRepo from '../store/storms.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import type { TokenAuth } from './auth.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
@@ -58,8 +60,12 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const incident = incidentsRepo.getIncident(deps.db, id);
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
     const deliveries = deliveriesRepo.deliveriesFor(deps.db, id);
+    const storm = stormOf(deps.db, incident);
     return {
       ...incidentView(incident, actionsRepo.listActions(deps.db, id)),
+      // A storm lists its members; a member names its storm.
+      stormId: storm?.id ?? null,
+      ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: stormsRepo.stormMembers(deps.db, id).map((m) => ({ id: m.id, subject: m.subject, status: m.status, severity: m.severity })) } : {}),
       approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now(), actionsRepo.votesFor(deps.db, a.id))),
       timeline: timelineView(incidentsRepo.timeline(deps.db, id), deliveries),
       deliveries: deliveries.map(receiptView),

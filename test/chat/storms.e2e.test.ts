@@ -40,6 +40,11 @@ describe('a storm on Telegram', () => {
     expect(root.text).toContain(`CRITICAL · Node Unreachable Or NotReady · ${storm.subject}`);
     await waitFor('the plan in the thread', () => w.emu.messages(CHAT).find((m) => m.replyTo === root.messageId && m.text.startsWith('Cordon none: 10 of 12 nodes failing at once')), 30_000);
     expect(w.emu.messages(CHAT).find((m) => m.messageId === root.messageId)!.text).toMatch(/Members: 10 \(10 open\): node-0, node-1, node-2, node-3, node-4, node-5, node-6, node-7 and 2 more/);
+    // The API (and so the console) lists the storm's members, and each member names its storm.
+    const api = (await (await fetch(`${w.url}/api/incidents/${storm.id}`)).json()) as { members: Array<{ id: number; subject: string }> };
+    expect(api.members.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `prod.node.node-${i}`));
+    const member = (await (await fetch(`${w.url}/api/incidents/${api.members[0]!.id}`)).json()) as { stormId: number | null; parentId: number };
+    expect(member).toMatchObject({ stormId: storm.id, parentId: storm.id });
     // Members recover: the root follows; nothing is posted for each of them.
     for (let i = 0; i < 4; i += 1) w.runtime.engine.ingest(notReady(i, 'resolved'));
     await waitFor('the root following the members', () => (w.emu.messages(CHAT).find((m) => m.messageId === root.messageId)!.text.includes('Members: 10 (6 open)') ? true : undefined), 30_000);

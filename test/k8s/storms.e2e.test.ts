@@ -131,7 +131,7 @@ describe('storms on a 50-node kwok cluster with 1 000 pods', () => {
     expect(roots().slice(before).map((m) => m.messageId)).toEqual([thread.messageId]);
     // No prompt (cordon none), and no node cordoned.
     expect([storm, ...members].flatMap((i) => approvals(i.id))).toEqual([]);
-    expect(world.emu.messages(CHAT).filter((m) => m.replyTo === thread.messageId).map((m) => m.text).join('\n')).toMatch(/Cordon none: 40 of 50 nodes failing at once/);
+    expect(world.emu.messages(CHAT).filter((m) => m.replyTo === thread.messageId).map((m) => m.text).join('\n')).toMatch(/Cordon none: \d+ of 50 nodes failing at once is a network, zone or control-plane problem/);
     expect((await core.listNode()).items.filter((n) => n.spec?.unschedulable)).toEqual([]);
 
     cluster.startGroup('storm');
@@ -144,16 +144,19 @@ describe('storms on a 50-node kwok cluster with 1 000 pods', () => {
     const logsBefore = await logReads();
     const before = roots().length;
     await deployment('crashy', 200, { [FAILURE_ANNOTATION]: 'crash-loop' });
+    const crashing = () => incidents().filter((i) => i.incidentType === 'crash_loop_backoff' && i.subject.startsWith('prod.pod.storms.crashy-'));
     const storm = await waitFor(
       'the storm of deployment/storms/crashy with every crash-looping pod',
       () => {
         const found = storms().find((s) => s.groupKey === 'owner:deployment/storms/crashy:crash_loop_backoff');
-        const members = found ? incidents().filter((i) => i.parentId === found.id).length : 0;
-        return found && members === 200 ? found : undefined;
+        return found && crashing().length === 200 && crashing().every((i) => i.parentId === found.id) ? found : undefined;
       },
       WAIT_MS,
       2_000,
-    );
+    ).catch(async (error: unknown) => {
+      const parents = crashing().reduce<Record<string, number>>((n, i) => ({ ...n, [String(i.parentId)]: (n[String(i.parentId)] ?? 0) + 1 }), {});
+      throw new Error(`${(error as Error).message}: ${crashing().length} crash-loop incidents by parent ${JSON.stringify(parents)}; storms ${JSON.stringify(storms().map((s) => [s.id, s.groupKey, s.status]))}; ${await running('crashy')} crashy pods running`);
+    });
     const prompt = await waitFor('the one prompt', () => approvals(storm.id)[0], WAIT_MS);
     expect(prompt.prompt).toMatchObject({ action: 'rollout_restart', target: 'deployment/storms/crashy' });
     const crashLoops = incidents().filter((i) => i.incidentType === 'crash_loop_backoff');

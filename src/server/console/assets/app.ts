@@ -20,7 +20,7 @@ export const APP_JS = String.raw`'use strict';
     signal: 'Signal', reopened: 'Reopened', transition: 'Status', analysis: 'Analysis', decision: 'Decision',
     message: 'Message', approval_requested: 'Approval requested', approval_decided: 'Approval decided',
     action_started: 'Action started', action_finished: 'Action finished', verification: 'Verification',
-    escalation: 'Escalated', parent_linked: 'Linked'
+    escalation: 'Escalated', parent_linked: 'Linked', storm: 'Storm'
   };
 
   // Ages and countdowns follow the server's clock: the browser's may be minutes off.
@@ -475,8 +475,8 @@ export const APP_JS = String.raw`'use strict';
         receiptEls.set(e.id, el);
         li.append(el);
       }
-      var other = Number(data.parentId || data.childId);
-      if (e.kind === 'parent_linked' && other > 0) li.append(h('p', {}, h('a', { href: '/incidents/' + other }, 'Open incident #' + other)));
+      var other = Number(data.parentId || data.childId || data.stormId || data.memberId);
+      if ((e.kind === 'parent_linked' || e.kind === 'storm') && other > 0) li.append(h('p', {}, h('a', { href: '/incidents/' + other }, 'Open incident #' + other)));
       return li;
     }
     function renderHeader(i) {
@@ -504,7 +504,9 @@ export const APP_JS = String.raw`'use strict';
           silenced(i) ? fact('Updates silenced', ['until ', stamp(i.silencedUntil)]) : null,
           fact('Environment', i.environment + ', cluster ' + i.cluster),
           fact('Seen', [i.occurrences + ' time(s) via ' + i.signalSources.join(', ') + ', first ', stamp(i.firstSeenAt)]),
-          i.parentId ? fact('Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
+          i.parentId ? fact(i.stormId ? 'Member of storm' : 'Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
+          i.members ? fact('Members', [i.members.filter(function (m) { return m.status !== 'resolved'; }).length + ' of ' + i.members.length + ' open: ',
+            i.members.slice(0, 50).map(function (m, n) { return [n ? ', ' : '', h('a', { href: '/incidents/' + m.id }, m.subject)]; })]) : null,
           i.resolvedAt ? fact('Resolved', stamp(i.resolvedAt)) : null));
     }
     function renderActions(i) {
