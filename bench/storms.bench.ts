@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import * as incidentsRepo from '../src/store/incidents.repo.js';
 import { CHAT, startWorld, type World } from '../test/chat/world.js';
 import { GROUP_LABEL, startKwokCluster } from '../test/k8s/kwok-cluster.js';
+import { kwokDeployment } from '../test/k8s/kwok-workloads.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { machine, writeSection } from './report.js';
 
@@ -35,10 +36,7 @@ try {
   await core.createNamespace({ body: { metadata: { name: NS } } });
   const stormNodes = await cluster.addNodes('storm', STORM_NODES);
   await cluster.addNodes('calm', 50 - STORM_NODES);
-  await apps.createNamespacedDeployment({
-    namespace: NS,
-    body: { metadata: { name: 'fleet' }, spec: { replicas: 1000, selector: { matchLabels: { app: 'fleet' } }, template: { metadata: { labels: { app: 'fleet' } }, spec: { containers: [{ name: 'app', image: 'registry.test/fleet:1' }] } } } },
-  });
+  await apps.createNamespacedDeployment({ namespace: NS, body: kwokDeployment('fleet', 1000) });
   await waitFor('1 000 pods Running', async () => ((await core.listNamespacedPod({ namespace: NS })).items.filter((p) => p.status?.phase === 'Running').length === 1000 ? true : undefined), 600_000, 2_000);
 
   const robosre = (storms: Record<string, unknown>) =>

@@ -10,7 +10,7 @@ import * as incidentsRepo from '../store/incidents.repo.js';
 import { enqueue } from '../store/outbox.repo.js';
 import type { Severity } from '../../policies/types.js';
 import { correlate, PARENT_SUBJECT_TYPES } from './correlation.js';
-import { assertTransition } from './lifecycle.js';
+import { assertTransition, openingState } from './lifecycle.js';
 import { resolveSeverity, type Resolution } from '../../policies/rule-set.js';
 import type { Incident, Signal } from './model.js';
 import type { EngineSettings } from './settings.js';
@@ -44,6 +44,7 @@ function newIncident(signal: Signal, settings: EngineSettings, severity: Inciden
   const scope = { cluster: signal.cluster, ...parseTarget(signal.target), ...(signal.node ? { node: signal.node } : {}) };
   if (type === 'node' && !scope.node) scope.node = signal.subject.split('.').slice(2).join('.');
   return {
+    ...openingState(now),
     subject: signal.subject,
     subjectType: type,
     cluster: signal.cluster,
@@ -51,7 +52,6 @@ function newIncident(signal: Signal, settings: EngineSettings, severity: Inciden
     domain: cls.domain,
     severity,
     confidence: signal.confidence ?? 'medium',
-    status: 'observed',
     environment: settings.environment,
     trigger: signal.trigger,
     triggerParams: { ...(signal.params ?? {}), ...(signal.summary ? { summary: signal.summary } : {}), ...(signal.group ? { group: signal.group } : {}) },
@@ -60,24 +60,12 @@ function newIncident(signal: Signal, settings: EngineSettings, severity: Inciden
     scopeNode: scope.node ?? null,
     evidenceSummary: signal.summary ?? `${cls.displayName} observed on ${signal.subject}`,
     rawEvidenceRefs: signal.id ? [`signal:${signal.id}`] : [],
-    approvalState: 'none',
     parentId: null,
     groupKey: signal.group?.key ?? null,
     handler: 'taxonomy',
-    handlerState: {},
-    phase: 'analyze',
-    wakeAt: null,
     occurrences: 1,
-    reopenCount: 0,
-    lastSignalStatus: 'firing',
     firstSeenAt: signal.observedAt,
     lastSeenAt: signal.observedAt,
-    resolvedAt: null,
-    acknowledgedBy: null,
-    acknowledgedAt: null,
-    silencedUntil: null,
-    createdAt: now,
-    updatedAt: now,
   };
 }
 

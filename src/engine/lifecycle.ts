@@ -4,7 +4,7 @@
  * open state. A resolved incident returns to observed only by reopening.
  */
 import { RobosreError } from '../errors.js';
-import type { IncidentStatus } from './model.js';
+import type { Incident, IncidentStatus } from './model.js';
 
 const TRANSITIONS: Record<IncidentStatus, readonly IncidentStatus[]> = {
   observed: ['triaged', 'suppressed', 'escalated', 'resolved'],
@@ -36,4 +36,23 @@ export function assertTransition(from: IncidentStatus, to: IncidentStatus, incid
 
 export function isOpen(status: IncidentStatus): boolean {
   return OPEN_STATUSES.includes(status);
+}
+
+/** What every new incident starts with, whatever opened it: nothing asked, decided or silenced yet, analysis next. */
+export function openingState(now: number): Pick<Incident, 'status' | 'approvalState' | 'handlerState' | 'phase' | 'wakeAt' | 'reopenCount' | 'lastSignalStatus' | 'resolvedAt' | 'acknowledgedBy' | 'acknowledgedAt' | 'silencedUntil' | 'createdAt' | 'updatedAt'> {
+  return {
+    status: 'observed',
+    approvalState: 'none',
+    handlerState: {},
+    phase: 'analyze',
+    wakeAt: null,
+    reopenCount: 0,
+    lastSignalStatus: 'firing',
+    resolvedAt: null,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    silencedUntil: null,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

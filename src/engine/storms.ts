@@ -14,6 +14,7 @@ import * as stormsRepo from '../store/storms.repo.js';
 import { enqueue } from '../store/outbox.repo.js';
 import type { Incident, SignalGroup } from './model.js';
 import type { EngineSettings } from './settings.js';
+import { openingState } from './lifecycle.js';
 import { formsStorm, isMilestone, stormSubject, stormSummary } from './storm-grouping.js';
 
 export interface Grouped {
@@ -68,6 +69,7 @@ function create(db: Db, first: Incident, group: SignalGroup, candidates: number[
   const scope = group.kind === 'owner' ? { ...first.resourceScope } : { cluster: first.cluster };
   delete scope.node;
   const values: Omit<Incident, 'id'> = {
+    ...openingState(now),
     cluster: first.cluster,
     incidentType: first.incidentType,
     domain: first.domain,
@@ -76,7 +78,6 @@ function create(db: Db, first: Incident, group: SignalGroup, candidates: number[
     subjectType: stormsRepo.STORM_SUBJECT_TYPE,
     severity,
     confidence: 'high',
-    status: 'observed',
     trigger: 'storm',
     triggerParams: { group: stored },
     signalSources: [...new Set(members.flatMap((m) => m.signalSources))],
@@ -84,24 +85,12 @@ function create(db: Db, first: Incident, group: SignalGroup, candidates: number[
     scopeNode: null,
     evidenceSummary: stormSummary({ group: stored, className: cls.displayName, members: members.length, open: members.length }),
     rawEvidenceRefs: [],
-    approvalState: 'none',
     parentId: null,
     groupKey: group.key,
     handler: 'storm',
-    handlerState: {},
-    phase: 'analyze',
-    wakeAt: null,
     occurrences: members.length,
-    reopenCount: 0,
-    lastSignalStatus: 'firing',
     firstSeenAt: Math.min(...members.map((m) => m.firstSeenAt)),
     lastSeenAt: now,
-    resolvedAt: null,
-    acknowledgedBy: null,
-    acknowledgedAt: null,
-    silencedUntil: null,
-    createdAt: now,
-    updatedAt: now,
   };
   const id = incidentsRepo.insertIncident(db, values);
   incidentsRepo.appendEvent(db, id, now, 'storm', `storm formed: ${members.length} incidents of ${group.label} (${cls.displayName}) opened within the storm window share a cause`, { key: group.key, members: candidates });

@@ -1,5 +1,5 @@
 /** Queries behind storm grouping: a key's open storm, its candidates and members, the cluster's unhealthy nodes. */
-import { and, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import { incidents } from './schema.js';
 import type { Incident, StormMember } from '../engine/model.js';
@@ -18,12 +18,15 @@ export function findOpenStorm(db: Db, cluster: string, key: string): Incident | 
     .get() as Incident | undefined;
 }
 
-/** Open incidents of a key seen since `since` (opened, reopened or repeated) that no storm or node holds yet: who would form a storm now. */
+/**
+ * Open incidents of a key opened since `since` (by robosre's clock: a source's own timestamps may be old), or reopened
+ * and active since, that no storm or node holds yet: who would form a storm now.
+ */
 export function stormCandidates(db: Db, cluster: string, key: string, since: number): number[] {
   return db
     .select({ id: incidents.id })
     .from(incidents)
-    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), gte(incidents.lastSeenAt, since), open))
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), or(gte(incidents.createdAt, since), and(gt(incidents.reopenCount, 0), gte(incidents.updatedAt, since))), open))
     .orderBy(incidents.id)
     .all()
     .map((r) => r.id);

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for.js';
 import { GROUP_LABEL, startKwokCluster, type KwokCluster } from './kwok-cluster.js';
-import { DISK_PRESSURE_ANNOTATION, FAILURE_ANNOTATION, type PodFailure } from './kwok-stages.js';
+import { DISK_PRESSURE_ANNOTATION } from './kwok-stages.js';
+import { kwokDeployment, type KwokDeploymentOptions } from './kwok-workloads.js';
 
 const NS = 'kwok-test';
 const WAIT_MS = 150_000;
@@ -45,21 +46,8 @@ const podsOf = async (app: string): Promise<k8s.V1Pod[]> => (await core.listName
 const isRunning = (pod: k8s.V1Pod): boolean =>
   pod.status?.phase === 'Running' && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
-async function deployment(name: string, replicas: number, extra: { failure?: PodFailure; tolerations?: k8s.V1Toleration[] } = {}): Promise<void> {
-  await apps.createNamespacedDeployment({
-    namespace: NS,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name }, annotations: extra.failure ? { [FAILURE_ANNOTATION]: extra.failure } : {} },
-          spec: { containers: [{ name: 'app', image: `registry.test/${name}:1` }], tolerations: extra.tolerations },
-        },
-      },
-    },
-  });
+async function deployment(name: string, replicas: number, extra: KwokDeploymentOptions = {}): Promise<void> {
+  await apps.createNamespacedDeployment({ namespace: NS, body: kwokDeployment(name, replicas, extra) });
 }
 
 describe('the kwok cluster', () => {
