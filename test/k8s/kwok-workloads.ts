@@ -6,6 +6,8 @@ export interface KwokDeploymentOptions {
   /** How kwok fails its pods (crash loop, OOM kill, image pull); they run when none. */
   failure?: PodFailure;
   tolerations?: k8s.V1Toleration[];
+  /** E.g. `{ [GROUP_LABEL]: 'calm' }`: only that group's nodes. */
+  nodeSelector?: Record<string, string>;
 }
 
 /** A Deployment of `replicas` pods labelled `app: <name>`, one container of image `registry.test/<name>:1`. */
@@ -17,7 +19,7 @@ export function kwokDeployment(name: string, replicas: number, options: KwokDepl
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name }, annotations: options.failure ? { [FAILURE_ANNOTATION]: options.failure } : {} },
-        spec: { containers: [{ name: 'app', image: `registry.test/${name}:1` }], ...(options.tolerations ? { tolerations: options.tolerations } : {}) },
+        spec: { containers: [{ name: 'app', image: `registry.test/${name}:1` }], ...(options.tolerations ? { tolerations: options.tolerations } : {}), ...(options.nodeSelector ? { nodeSelector: options.nodeSelector } : {}) },
       },
     },
   };
