@@ -29,6 +29,9 @@ import { watchTransport, type WatchTransport } from './watch-transport.js';
 import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
 import { SignalSequence } from '../signal-sequence.js';
 
+/** One log tail per owner, image and failure this often at most: its replicas' tails would say the same. */
+const LOG_TAIL_PER_IMAGE_EVERY_MS = 5 * 60_000;
+
 export interface ClusterWatcherOptions {
   /** A kubeconfig file; without one, the in-cluster service account. */
   kubeconfig?: string;
@@ -80,8 +83,8 @@ export class ClusterWatcher {
   private readonly transport: WatchTransport;
   /** `pod uid/incident type` whose log tail was already asked for while the condition lasts. */
   private readonly logsAsked = new Set<string>();
-  /** Owner, image and type → the pod whose tail was asked for them. */
-  private readonly logsByImage = new Map<string, string>();
+  /** Owner, image and type → when a tail was last asked for them. */
+  private readonly logsByImage = new Map<string, number>();
   /** Watch events seen, for health and benchmarks. */
   events = 0;
 
@@ -354,7 +357,7 @@ export class ClusterWatcher {
     if (deleted) {
       this.recheckAt(`pod:${view.uid}`, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
-      for (const type of ['crash_loop_backoff', 'oom_killed']) this.forgetLogs(`${view.uid}/${type}`);
+      for (const type of ['crash_loop_backoff', 'oom_killed']) this.logsAsked.delete(`${view.uid}/${type}`);
       return;
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
@@ -371,31 +374,30 @@ export class ClusterWatcher {
     if (signal.incidentType !== 'crash_loop_backoff' && signal.incidentType !== 'oom_killed') return;
     const key = `${view.uid}/${signal.incidentType}`;
     if (signal.status === 'resolved') {
-      this.forgetLogs(key);
+      this.logsAsked.delete(key);
       return;
     }
     if (this.logsAsked.has(key) || !this.options.onEvidence) return;
     const container = view.containers.find((c) => (signal.incidentType === 'oom_killed' ? c.lastTerminated?.reason === 'OOMKilled' : c.waiting?.reason === 'CrashLoopBackOff'));
     if (!container) return;
-    // The pods of one owner running one image fail alike: one tail speaks for them all (200 replicas, one request).
+    // The pods of one owner running one image fail alike: one tail speaks for them all (200 replicas, one request),
+    // however often each of them crashes again meanwhile.
     const sameImage = `${view.owner ?? key}|${container.image}|${signal.incidentType}`;
+    const now = this.now();
+    for (const [image, at] of this.logsByImage) if (now - at >= LOG_TAIL_PER_IMAGE_EVERY_MS) this.logsByImage.delete(image);
     if (this.logsByImage.has(sameImage)) return;
-    this.logsByImage.set(sameImage, key);
+    this.logsByImage.set(sameImage, now);
     this.logsAsked.add(key);
     const onEvidence = this.options.onEvidence;
     void this.logTails.tail(view.namespace, view.name, container.name, container.restartCount, true).then((tail) => {
+      // A tail answered after the watcher stopped has nobody left to give it to (the store may be closed).
+      if (this.stopped) return;
       const ref = `logs:${view.namespace}/${view.name}/${container.name}#${container.restartCount}`;
       const summary = tail.ok
         ? `log tail of ${container.name} before its last restart (${tail.text.split('\n').filter(Boolean).length} lines)`
         : `log tail of ${container.name} unavailable: ${tail.reason}`;
       onEvidence(signal.subject, signal.incidentType, { ref, summary, data: tail.ok ? { container: container.name, log: tail.text } : { container: container.name, unavailable: tail.reason } });
     });
-  }
-
-  /** The pod no longer fails this way (or is gone): its tail no longer speaks for its owner's image. */
-  private forgetLogs(key: string): void {
-    if (!this.logsAsked.delete(key)) return;
-    for (const [image, asker] of this.logsByImage) if (asker === key) this.logsByImage.delete(image);
   }
 
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */

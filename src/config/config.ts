@@ -540,6 +540,8 @@ const configSchema = z
       .object({
         /** Members of one key opened within this window of each other form a storm. */
         window: duration.default(DEFAULT_STORMS.windowMs),
+        /** Incidents of one key open together hold their first analysis this long from the first of them, for a storm to form. */
+        groupWait: duration.default(DEFAULT_STORMS.groupWaitMs),
         /** Fewer members than this are incidents of their own. */
         minMembers: z.number().int().min(2).max(10_000).default(DEFAULT_STORMS.minMembers),
         /** Nodes form a storm only when more than this share of the cluster's nodes fail together. */
@@ -551,7 +553,7 @@ const configSchema = z
           .default(() => DEFAULT_STORMS.maxUnhealthyNodes),
       })
       .strict()
-      .default({ window: DEFAULT_STORMS.windowMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
+      .default({ window: DEFAULT_STORMS.windowMs, groupWait: DEFAULT_STORMS.groupWaitMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
     rules: z.array(z.unknown()).default([]),
     /** Blast-radius guards on rule changes (docs/rules.md "Blast-radius guards"). */
     ruleGuards: z

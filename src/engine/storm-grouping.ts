@@ -11,6 +11,11 @@ export type UnhealthyLimit = { count: number } | { share: number };
 export interface StormSettings {
   /** Members of one key opened within this long of each other form a storm. */
   windowMs: number;
+  /**
+   * How long, from the first of them, incidents of one key that are open together hold their first analysis for a
+   * storm to form (Alertmanager's group_wait); an incident alone waits only the analysis delay.
+   */
+  groupWaitMs: number;
   minMembers: number;
   /** Nodes form a storm only when more than this share of the cluster's nodes fail together. */
   nodeShare: number;
@@ -18,7 +23,7 @@ export interface StormSettings {
 }
 
 /** The defaults of the `storms` config section. */
-export const DEFAULT_STORMS: StormSettings = { windowMs: 120_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } };
+export const DEFAULT_STORMS: StormSettings = { windowMs: 120_000, groupWaitMs: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } };
 
 export interface StormCandidate {
   kind: StormKind;

@@ -42,13 +42,13 @@ export function stormGroupOf(storm: Incident): StormGroup {
 export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, settings: EngineSettings, now: number): Grouped | undefined {
   // A pod whose node is down is that node's consequence, not its owner's storm.
   if (member.parentId !== null) return undefined;
-  const storm = stormsRepo.findOpenStorm(db, member.cluster, group.key);
+  const storm = stormsRepo.findOpenStorm(db, stormSubject(member.cluster, group.key));
   if (storm) {
     adopt(db, storm, member.id, now);
     changed(db, storm, settings, now);
     return { stormId: storm.id, formed: false, withdrawn: [] };
   }
-  const candidates = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs);
+  const candidates = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs).map((c) => c.id);
   if (!formsStorm({ kind: group.kind, members: candidates.length, ...(group.population !== undefined ? { population: group.population } : {}) }, settings.storms)) return undefined;
   const formed = create(db, member, group, candidates, now);
   const withdrawn = candidates.filter((id) => {
@@ -132,6 +132,19 @@ export function changed(db: Db, storm: Incident, settings: EngineSettings, now: 
   if (isMilestone(members, settings.storms.minMembers) && open === members) {
     enqueue(db, { key: `incident:${storm.id}:grew:${members}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_grew', members, label: group.label }, at: now });
   }
+}
+
+/**
+ * Until when an incident that may join a storm holds its first analysis: while others of its key are open with it
+ * (a storm may be forming, the nodes of one outage turn NotReady over several seconds) and the group wait since the
+ * first of them has not passed. Alone, it goes on at once. Undefined when it need not wait.
+ */
+export function groupWaitUntil(db: Db, incident: Incident, settings: EngineSettings, now: number): number | undefined {
+  if (incident.groupKey === null || incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE || incident.parentId !== null || incident.reopenCount > 0) return undefined;
+  const candidates = stormsRepo.stormCandidates(db, incident.cluster, incident.groupKey, now - settings.storms.windowMs);
+  if (candidates.length < 2) return undefined;
+  const until = Math.min(...candidates.map((c) => c.createdAt)) + settings.storms.groupWaitMs;
+  return until > now ? until : undefined;
 }
 
 /** The storm an incident is a member of, open or resolved, if any: a member's messages stay in the console either way. */

@@ -30,7 +30,7 @@ import type { ActionRow, ApprovalState, Incident, IncidentStatus, SignalGroup } 
 import type { Clock, EngineSettings } from './settings.js';
 import { incidentFacts } from './rule-facts.js';
 import { recordRuleFailures } from './rule-effects.js';
-import { changed as stormChanged, openStormOf } from './storms.js';
+import { changed as stormChanged, groupWaitUntil, openStormOf } from './storms.js';
 import { maxUnhealthy } from './storm-grouping.js';
 import * as stormsRepo from '../store/storms.repo.js';
 
@@ -135,6 +135,11 @@ function rulesFor(deps: WorkerDeps, incident: Incident, now: number): Resolution
 
 function analyze(deps: WorkerDeps, incident: Incident): StepOutcome {
   const now = deps.clock.now();
+  const held = groupWaitUntil(deps.db, incident, deps.settings, now);
+  if (held !== undefined) {
+    incidentsRepo.updateIncident(deps.db, incident.id, { wakeAt: held, updatedAt: now });
+    return { next: 'wait', wakeAt: held };
+  }
   const handled = handlerOf(deps, incident).analyze(context(deps, incident));
   const resolution = rulesFor(deps, incident, now);
   // A rule's `severity` was applied when the incident opened; here escalations only raise, so nothing raised since is lowered.

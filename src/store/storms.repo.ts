@@ -9,12 +9,12 @@ export const STORM_SUBJECT_TYPE = 'storm';
 
 const open = inArray(incidents.status, [...OPEN_STATUSES]);
 
-/** The open storm of a key in a cluster, if one is open. */
-export function findOpenStorm(db: Db, cluster: string, key: string): Incident | undefined {
+/** The open storm of a key, by its subject (`stormSubject`): the subject index finds it among thousands of members of the key. */
+export function findOpenStorm(db: Db, subject: string): Incident | undefined {
   return db
     .select()
     .from(incidents)
-    .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), eq(incidents.subjectType, STORM_SUBJECT_TYPE), open))
+    .where(and(eq(incidents.subject, subject), open))
     .get() as Incident | undefined;
 }
 
@@ -22,14 +22,13 @@ export function findOpenStorm(db: Db, cluster: string, key: string): Incident | 
  * Open incidents of a key opened since `since` (by robosre's clock: a source's own timestamps may be old), or reopened
  * and active since, that no storm or node holds yet: who would form a storm now.
  */
-export function stormCandidates(db: Db, cluster: string, key: string, since: number): number[] {
+export function stormCandidates(db: Db, cluster: string, key: string, since: number): Array<{ id: number; createdAt: number }> {
   return db
-    .select({ id: incidents.id })
+    .select({ id: incidents.id, createdAt: incidents.createdAt })
     .from(incidents)
     .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), or(gte(incidents.createdAt, since), and(gt(incidents.reopenCount, 0), gte(incidents.updatedAt, since))), open))
     .orderBy(incidents.id)
-    .all()
-    .map((r) => r.id);
+    .all();
 }
 
 /** Every member a storm has had (or the first `limit`), oldest first; resolved ones stay members. */

@@ -75,16 +75,33 @@ describe('storms: many incidents, one conversation', () => {
     expect(messages(storm.id)).toContain('incident_resolved');
   });
 
-  it('3 of 50 nodes NotReady on their own (below the storm share): no storm, each node its own thread and cordon prompt', async () => {
+  it('3 of 50 nodes NotReady on their own (below the storm share): after the group wait, no storm, each node its own thread and cordon prompt', async () => {
     h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
     for (let i = 0; i < 3; i += 1) h.engine.ingest(notReady(i, 50));
     await h.advance(DELAY + 1_000);
+    // Open together, they hold their analysis for the group wait: a storm may be forming.
+    expect(members().every((m) => m.status === 'observed' && messages(m.id).length === 0)).toBe(true);
+    await h.advance(DEFAULT_STORMS.groupWaitMs);
     expect(storms()).toEqual([]);
     for (const m of members()) {
       expect(m.parentId).toBeNull();
       expect(messages(m.id)).toContain('incident_opened');
       expect(approvals(m.id).map((a) => (a.prompt as { action: string }).action)).toEqual(['cordon_node']);
     }
+  });
+
+  it('nodes turning NotReady over 40 s (a lease-based outage): the first ones wait for the group, no thread or prompt before the storm', async () => {
+    h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
+    // One node every 2 s: past the analysis delay but inside the group wait, the storm share (11 of 50) is reached at 20 s.
+    for (let i = 0; i < 20; i += 1) {
+      h.engine.ingest(notReady(i, 50));
+      await h.advance(2_000);
+    }
+    await h.advance(DEFAULT_STORMS.groupWaitMs);
+    const storm = storms()[0]!;
+    expect(members().every((m) => m.parentId === storm.id)).toBe(true);
+    expect(members().flatMap((m) => messages(m.id)).filter((t) => t === 'incident_opened' || t === 'approval_requested')).toEqual([]);
+    expect(allApprovals()).toEqual([]);
   });
 
   it('200 pods of one Deployment crash-looping: one storm, one prompt to restart the Deployment, no prompt per pod', async () => {
@@ -109,7 +126,8 @@ describe('storms: many incidents, one conversation', () => {
     h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
     h.engine.ingest(crashLoop(0));
     h.engine.ingest(crashLoop(1));
-    await h.advance(DELAY + 1_000);
+    // Two are no storm: past the group wait each goes on alone and asks.
+    await h.advance(DEFAULT_STORMS.groupWaitMs + 1_000);
     const early = members();
     expect(early.map((m) => approvals(m.id).length)).toEqual([1, 1]);
     h.engine.ingest(crashLoop(2));
@@ -137,7 +155,7 @@ describe('storms: many incidents, one conversation', () => {
     expect(approvals(first.id)).toHaveLength(1);
     h.engine.ingest(notReady(1, 5));
     h.engine.ingest(notReady(2, 5));
-    await h.advance(DELAY + 1_000);
+    await h.advance(DEFAULT_STORMS.groupWaitMs + 1_000);
     expect(storms()).toEqual([]);
     for (const m of members().filter((x) => x.id !== first.id)) {
       const cordon = actionsRepo.listActions(h.store.db, m.id).find((a) => a.actionId === 'cordon_node')!;

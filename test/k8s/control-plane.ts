@@ -329,3 +329,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     throw error;
   }
 }
+
+/** Pod log requests the API server has served, from its own metrics (`apiserver_request_total`). */
+export async function podLogReads(cp: Pick<ControlPlane, 'server' | 'caPath' | 'adminToken'>): Promise<number> {
+  let total = 0;
+  for (const line of (await adminGet(cp, '/metrics')).body.split('\n')) {
+    if (line.startsWith('apiserver_request_total{') && line.includes('resource="pods"') && line.includes('subresource="log"')) total += Number(line.split(' ').pop());
+  }
+  return total;
+}

@@ -12,7 +12,7 @@ import type { Incident } from '../../src/engine/model.js';
 import type { Runtime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { waitFor } from '../alertmanager/intake.js';
-import { adminGet, startControlPlane, type ControlPlane } from './control-plane.js';
+import { podLogReads, startControlPlane, type ControlPlane } from './control-plane.js';
 import { startRuntime, type TestRuntime } from './runtime.js';
 
 let cp: ControlPlane;
@@ -75,14 +75,7 @@ async function burst(write: (n: number) => Promise<unknown>): Promise<void> {
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
-/** Pod log requests the API server has served, from its own metrics. */
-async function logReads(): Promise<number> {
-  let total = 0;
-  for (const line of (await adminGet(cp, '/metrics')).body.split('\n')) {
-    if (line.startsWith('apiserver_request_total{') && line.includes('resource="pods"') && line.includes('subresource="log"')) total += Number(line.split(' ').pop());
-  }
-  return total;
-}
+const logReads = (): Promise<number> => podLogReads(cp);
 
 async function createNode(name: string): Promise<k8s.V1Node> {
   return core.createNode({ body: { metadata: { name } } });
