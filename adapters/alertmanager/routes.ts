@@ -6,9 +6,13 @@
  * notification only on 2xx and sends the group again otherwise (5xx at once
  * with backoff, any failure at the next group_interval): a store failure
  * heals by itself, and an alert that can never map must not hold its group
- * back forever. The work is done in slices that hand the event loop back,
- * and bounded per notification (413) and in new incidents per second (429).
+ * back forever. The alerts left are ingested in one transaction (a very large
+ * notification in one per slice of SLICE_MS, handing the event loop back
+ * between them), and bounded per notification (413) and in new incidents
+ * per second (429).
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../../src/engine/engine.js';
@@ -18,7 +22,7 @@ import { sendError } from '../../src/server/errors.js';
 import { challenge, isAuthorized, type ReceiverAuth } from './auth.js';
 import { IncidentBudget } from './budget.js';
 import { alertMappingsSchema, holdBack, mapAlert, UnmappableAlertError, type AlertMapping } from './mapping.js';
-import { inSlices } from './slices.js';
+import { inSlices, SLICE_MS } from './slices.js';
 import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert } from './webhook.js';
 
 export const ALERTMANAGER_WEBHOOK_PATH = '/webhook/alertmanager';
@@ -33,7 +37,7 @@ export interface IntakeLimits {
 }
 
 export interface AlertmanagerRouteDeps {
-  engine: Pick<Engine, 'ingest'>;
+  engine: Pick<Engine, 'ingestBatch'>;
   /** Every subject starts with it: `<cluster>.node.worker-1`. */
   cluster: string;
   /** Operator rules, tried before the defaults. */
@@ -127,14 +131,31 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
     const { signals, heldBack } = holdBack(mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};
-    const done = await inSlices(signals, (signal) => {
-      if (!budget.available()) return false;
-      const result = deps.engine.ingest(signal);
-      if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();
-      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-      if (result.incidentId !== null) incidents.add(result.incidentId);
-      return true;
-    });
+    // One transaction per slice: a notification of ordinary size is one commit, a huge one hands the event loop back between commits.
+    let done = 0;
+    let overBudget = false;
+    while (done < signals.length && !overBudget) {
+      if (done > 0) await setImmediate();
+      const sliceStart = performance.now();
+      let admitted = 0;
+      const results = deps.engine.ingestBatch(signals.slice(done), {
+        admit: () => {
+          if (!budget.available()) {
+            overBudget = true;
+            return false;
+          }
+          return admitted++ === 0 || performance.now() - sliceStart <= SLICE_MS;
+        },
+        ingested: (result) => {
+          if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();
+        },
+      });
+      for (const result of results) {
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+        if (result.incidentId !== null) incidents.add(result.incidentId);
+      }
+      done += results.length;
+    }
     const answer: WebhookResponse = { received, incidents: [...incidents], outcomes, refused };
     if (done < signals.length) {
       const retryAfter = budget.retryAfterSeconds();
