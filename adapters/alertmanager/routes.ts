@@ -6,10 +6,10 @@
  * notification only on 2xx and sends the group again otherwise (5xx at once
  * with backoff, any failure at the next group_interval): a store failure
  * heals by itself, and an alert that can never map must not hold its group
- * back forever. The alerts left are ingested in one transaction (a very large
- * notification in one per slice of SLICE_MS, handing the event loop back
- * between them), and bounded per notification (413) and in new incidents
- * per second (429).
+ * back forever. The alerts left are ingested in one transaction (a notification
+ * of more than WHOLE_BATCH in one per slice of SLICE_MS, handing the event
+ * loop back between them), and bounded per notification (413) and in new
+ * incidents per second (429).
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers/promises';
@@ -26,6 +26,13 @@ import { inSlices, SLICE_MS } from './slices.js';
 import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert } from './webhook.js';
 
 export const ALERTMANAGER_WEBHOOK_PATH = '/webhook/alertmanager';
+
+/**
+ * Up to this many alerts are always one transaction, however long it takes
+ * (a group as Alertmanager sends it is all or nothing); past it a transaction
+ * ends once it has run for SLICE_MS, so a huge notification cannot hold the loop.
+ */
+export const WHOLE_BATCH = 100;
 
 export interface IntakeLimits {
   /** A notification with more alerts is refused whole (413): set Alertmanager's `max_alerts` at or below it. */
@@ -131,7 +138,7 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
     const { signals, heldBack } = holdBack(mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};
-    // One transaction per slice: a notification of ordinary size is one commit, a huge one hands the event loop back between commits.
+    // One commit for the notification; past WHOLE_BATCH alerts one per slice, the event loop handed back between them.
     let done = 0;
     let overBudget = false;
     while (done < signals.length && !overBudget) {
@@ -144,7 +151,8 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
             overBudget = true;
             return false;
           }
-          return admitted++ === 0 || performance.now() - sliceStart <= SLICE_MS;
+          admitted += 1;
+          return admitted <= WHOLE_BATCH || performance.now() - sliceStart <= SLICE_MS;
         },
         ingested: (result) => {
           if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();

@@ -56,7 +56,7 @@ export function getIncident(db: Db, id: number): Incident | undefined {
 }
 
 export function insertIncident(db: Db, values: NewIncident): number {
-  return statements(db).insertIncident.get(values)!.id;
+  return statements(db).insertIncident.get(values).id;
 }
 
 /** The triggers that reported an incident, without loading (and parsing) the rest of its row. */
