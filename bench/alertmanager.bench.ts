@@ -349,8 +349,11 @@ if (!existsSync(ALERTMANAGER_BIN)) throw new Error(`Alertmanager not found at ${
 const load = loadavg();
 const sideBySide = sideBySideSection(await alertmanagerIngest(30_000), await robosreIngest(), load);
 process.stdout.write(`${sideBySide}\n`);
-// Printed only: the section sits between the others, which --write rewrites with it.
-if (process.argv.includes('--side-by-side-only')) process.exit(0);
+if (process.argv.includes('--side-by-side-only')) {
+  // Its own subsection only: up to the large-notification one that follows it.
+  if (process.argv.includes('--write')) writeSection('### Side by side with Alertmanager', `${sideBySide}\n`, undefined, '\n### One large notification');
+  process.exit(0);
+}
 const rows = [
   ...(await direct()),
   await throughAlertmanager('via Alertmanager: new incidents pushed at once (2 000 alerts)', 2_000),
