@@ -12,16 +12,18 @@ export function machine(): string {
 
 /**
  * Replaces the section that starts with `heading` (up to the next `## `
- * heading) or appends it, so each benchmark rewrites only its own results.
+ * heading, or up to `until` when given) or adds it (before `until` when that
+ * is there, else at the end), so each benchmark rewrites only its own results.
  */
-export function writeSection(heading: string, text: string, path = RESULTS): void {
+export function writeSection(heading: string, text: string, path = RESULTS, until = '\n## '): void {
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
   const start = current.indexOf(heading);
   if (start < 0) {
-    writeFileSync(path, `${current.trimEnd()}\n\n${text}`);
+    const before = current.indexOf(until);
+    writeFileSync(path, before < 0 ? `${current.trimEnd()}\n\n${text}` : `${current.slice(0, before + 1)}${text}\n${current.slice(before + 1)}`);
     return;
   }
-  const next = current.indexOf('\n## ', start + 1);
+  const next = current.indexOf(until, start + 1);
   const rest = next < 0 ? '' : current.slice(next + 1);
   writeFileSync(path, `${current.slice(0, start)}${text}${rest ? `\n${rest}` : ''}`);
 }

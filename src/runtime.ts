@@ -30,6 +30,7 @@ import { RulesService } from './rules/service.js';
 import { blastRadiusGuards } from './rules/guards.js';
 import { ShadowRules } from './rules/shadow.js';
 import { CHAT_CHANNELS } from '../conversations/channel.js';
+import { perTick } from './engine/signal-burst.js';
 
 export interface Runtime {
   config: Config;
@@ -206,6 +207,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     logger: logger.child({ component: 'chat' }),
     ...(config.server.publicUrl ? { publicUrl: config.server.publicUrl } : {}),
   });
+  // Whatever the detectors emit in one tick is ingested as one batch.
+  const detected = perTick((signals) => engine.ingestBatch(signals), logger.child({ component: 'intake' }));
   const kube = config.kubernetes;
   const watcher = kube
     ? new ClusterWatcher({
@@ -215,7 +218,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         helmReleases: kube.helmReleases,
         cluster: config.cluster.name,
         settings: detectorSettings(kube),
-        onSignal: (signal) => engine.ingest(signal),
+        onSignal: detected,
         onEvidence: (subject, incidentType, evidence) => void engine.addEvidence(subject, incidentType, evidence),
         logger: logger.child({ component: 'kubernetes' }),
         now: () => clock.now(),
@@ -228,7 +231,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     ? new ProbeRunner({
         probes: config.probes,
         cluster: config.cluster.name,
-        onSignal: (signal) => engine.ingest(signal),
+        onSignal: detected,
         logger: logger.child({ component: 'probes' }),
         ...(watcher ? { corroborate: (target: string) => watcher.workloadPods(target) } : {}),
         now: () => clock.now(),
@@ -240,7 +243,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         client: new PrometheusClient(golden.prometheus),
         rules: golden.rules,
         cluster: config.cluster.name,
-        onSignal: (signal) => engine.ingest(signal),
+        onSignal: detected,
         onEvidence: (subject, incidentType, evidence) => void engine.addEvidence(subject, incidentType, evidence),
         logger: logger.child({ component: 'golden-signals' }),
         now: () => clock.now(),

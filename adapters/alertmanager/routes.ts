@@ -6,9 +6,13 @@
  * notification only on 2xx and sends the group again otherwise (5xx at once
  * with backoff, any failure at the next group_interval): a store failure
  * heals by itself, and an alert that can never map must not hold its group
- * back forever. The work is done in slices that hand the event loop back,
- * and bounded per notification (413) and in new incidents per second (429).
+ * back forever. The alerts left are ingested in one transaction (a notification
+ * of more than WHOLE_BATCH in one per slice of SLICE_MS, handing the event
+ * loop back between them), and bounded per notification (413) and in new
+ * incidents per second (429).
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Engine } from '../../src/engine/engine.js';
@@ -19,10 +23,17 @@ import { challenge, isAuthorized, type ReceiverAuth } from './auth.js';
 import { IncidentBudget } from './budget.js';
 import { perType } from '../../src/engine/storm-grouping.js';
 import { alertGroup, alertMappingsSchema, holdBack, mapAlert, UnmappableAlertError, type AlertMapping } from './mapping.js';
-import { inSlices } from './slices.js';
+import { inSlices, SLICE_MS } from './slices.js';
 import { parseAlert, parseEnvelope, WebhookError, type RefusedAlert } from './webhook.js';
 
 export const ALERTMANAGER_WEBHOOK_PATH = '/webhook/alertmanager';
+
+/**
+ * Up to this many alerts are always one transaction, however long it takes
+ * (a group as Alertmanager sends it is all or nothing); past it a transaction
+ * ends once it has run for SLICE_MS, so a huge notification cannot hold the loop.
+ */
+export const WHOLE_BATCH = 100;
 
 export interface IntakeLimits {
   /** A notification with more alerts is refused whole (413): set Alertmanager's `max_alerts` at or below it. */
@@ -34,7 +45,7 @@ export interface IntakeLimits {
 }
 
 export interface AlertmanagerRouteDeps {
-  engine: Pick<Engine, 'ingest'>;
+  engine: Pick<Engine, 'ingestBatch'>;
   /** Every subject starts with it: `<cluster>.node.worker-1`. */
   cluster: string;
   /** Operator rules, tried before the defaults. */
@@ -129,14 +140,32 @@ export function registerAlertmanagerRoutes(app: FastifyInstance, deps: Alertmana
     const { signals, heldBack } = holdBack(group ? mapped.map((signal) => ({ ...signal, group: perType(group, signal.incidentType) })) : mapped);
     const incidents = new Set<number>();
     const outcomes: Partial<Record<IngestOutcome, number>> = heldBack > 0 ? { ignored: heldBack } : {};
-    const done = await inSlices(signals, (signal) => {
-      if (!budget.available()) return false;
-      const result = deps.engine.ingest(signal);
-      if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();
-      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
-      if (result.incidentId !== null) incidents.add(result.incidentId);
-      return true;
-    });
+    // One commit for the notification; past WHOLE_BATCH alerts one per slice, the event loop handed back between them.
+    let done = 0;
+    let overBudget = false;
+    while (done < signals.length && !overBudget) {
+      if (done > 0) await setImmediate();
+      const sliceStart = performance.now();
+      let admitted = 0;
+      const results = deps.engine.ingestBatch(signals.slice(done), {
+        admit: () => {
+          if (!budget.available()) {
+            overBudget = true;
+            return false;
+          }
+          admitted += 1;
+          return admitted <= WHOLE_BATCH || performance.now() - sliceStart <= SLICE_MS;
+        },
+        ingested: (result) => {
+          if (result.outcome === 'created' || result.outcome === 'reopened') budget.spend();
+        },
+      });
+      for (const result of results) {
+        outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+        if (result.incidentId !== null) incidents.add(result.incidentId);
+      }
+      done += results.length;
+    }
     const answer: WebhookResponse = { received, incidents: [...incidents], outcomes, refused };
     if (done < signals.length) {
       const retryAfter = budget.retryAfterSeconds();

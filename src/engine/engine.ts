@@ -62,6 +62,14 @@ export interface ApprovalDecision {
 /** A decision that settled the approval, or a vote that still waits for another approver. */
 export type DecisionResult = { approval: ApprovalRow; settled: true } | { approval: ApprovalRow; settled: false; approvals: number; required: number };
 
+/** How a caller steers a batch from inside its transaction. */
+export interface BatchControl {
+  /** Asked before each signal; false stops the batch there (what was ingested before it is committed). */
+  admit?: (signal: Signal) => boolean;
+  /** Each signal's result as it is made, before the next one is admitted. */
+  ingested?: (result: IngestResult) => void;
+}
+
 /** Emitted after every committed change to an incident, for live views. */
 export interface EngineEvents {
   incident: [incidentId: number];
@@ -151,18 +159,48 @@ export class Engine {
 
   /** Validated signal in, incident state out; the worker is woken when there is new work. */
   ingest(signal: Signal): IngestResult {
+    return this.ingestBatch([signal])[0]!;
+  }
+
+  /**
+   * Signals that arrived together (a webhook notification, a burst of watch
+   * events) in one transaction: one commit instead of one per signal, and all
+   * or nothing. Only after the commit are the changed incidents told of (once
+   * each: the dispatcher and the console hear of a burst once) and their
+   * workers woken. Returns the results of the signals ingested, in order: a
+   * prefix of `signals` when `control.admit` stopped the batch.
+   */
+  ingestBatch(signals: readonly Signal[], control: BatchControl = {}): IngestResult[] {
     const now = this.deps.clock.now();
-    const result = this.deps.db.transaction(() => ingestSignal(this.deps.db, signal, this.deps.settings, now));
-    if (result.incidentId !== null) this.events.emit('incident', result.incidentId);
-    const fresh = result.outcome === 'created' || result.outcome === 'reopened';
-    if (result.wake && result.incidentId !== null) this.schedule(result.incidentId, fresh ? now + this.deps.settings.analysisDelayMs : now);
-    if (result.storm) {
-      // A new storm waits like any new incident, so the members arriving with it are in its first plan.
-      if (result.storm.formed) this.schedule(result.storm.stormId, now + this.deps.settings.analysisDelayMs);
-      for (const id of result.storm.withdrawn) this.schedule(id, now);
-      this.events.emit('incident', result.storm.stormId);
+    const db = this.deps.db;
+    const results = db.transaction(() => {
+      const done: IngestResult[] = [];
+      for (const signal of signals) {
+        if (control.admit && !control.admit(signal)) break;
+        const result = ingestSignal(db, signal, this.deps.settings, now);
+        done.push(result);
+        control.ingested?.(result);
+      }
+      return done;
+    });
+    // Per incident the last wake asked for wins, as consecutive schedule() calls would have it.
+    const wakes = new Map<number, number>();
+    const changed = new Set<number>();
+    for (const result of results) {
+      if (result.incidentId === null) continue;
+      changed.add(result.incidentId);
+      const fresh = result.outcome === 'created' || result.outcome === 'reopened';
+      if (result.wake) wakes.set(result.incidentId, fresh ? now + this.deps.settings.analysisDelayMs : now);
+      if (result.storm) {
+        // A new storm waits like any new incident, so the members arriving with it are in its first plan.
+        changed.add(result.storm.stormId);
+        if (result.storm.formed) wakes.set(result.storm.stormId, now + this.deps.settings.analysisDelayMs);
+        for (const id of result.storm.withdrawn) wakes.set(id, now);
+      }
     }
-    return result;
+    for (const id of changed) this.events.emit('incident', id);
+    for (const [id, at] of wakes) this.schedule(id, at);
+    return results;
   }
 
   /**

@@ -146,10 +146,9 @@ function escalate(db: Db, id: number, signal: Signal, settings: EngineSettings, 
 }
 
 function addSource(db: Db, id: number, trigger: string): void {
-  const incident = incidentsRepo.getIncident(db, id);
-  if (incident && !incident.signalSources.includes(trigger)) {
-    incidentsRepo.updateIncident(db, id, { signalSources: [...incident.signalSources, trigger] });
-  }
+  // The hot path of a repeat: the sources alone, not the whole row.
+  const sources = incidentsRepo.signalSources(db, id);
+  if (sources && !sources.includes(trigger)) incidentsRepo.updateIncident(db, id, { signalSources: [...sources, trigger] });
 }
 
 function reopen(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): IngestResult {

@@ -1,5 +1,5 @@
 /** Queries on incidents, their timeline and ingested signal ids. Rules live in the engine. */
-import { and, desc, eq, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidentEvents, incidents, signals } from './schema.js';
 import type { Incident, IncidentStatus, TimelineEvent, TimelineKind } from '../engine/model.js';
@@ -12,8 +12,13 @@ export type IncidentPatch = Partial<Omit<Incident, 'id' | 'createdAt'>>;
 
 const p = sql.placeholder;
 
+/** Every column but the id, each its own placeholder: a column added to the table is one the insert asks for. */
+const INSERT_VALUES = Object.fromEntries(Object.keys(getTableColumns(incidents)).filter((k) => k !== 'id').map((k) => [k, p(k)])) as unknown as typeof incidents.$inferInsert;
+
 /** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
 const statements = preparedPerDb((db) => ({
+  insertIncident: db.insert(incidents).values(INSERT_VALUES).returning({ id: incidents.id }).prepare(),
+  signalSources: db.select({ signalSources: incidents.signalSources }).from(incidents).where(eq(incidents.id, p('id'))).prepare(),
   findLatestBySubject: db
     .select({ id: incidents.id, status: incidents.status, resolvedAt: incidents.resolvedAt })
     .from(incidents)
@@ -38,12 +43,7 @@ const statements = preparedPerDb((db) => ({
     .insert(incidentEvents)
     .values({ incidentId: p('incidentId'), at: p('at'), kind: p('kind'), summary: p('summary'), data: p('data') })
     .prepare(),
-  claimSignalId: db
-    .insert(signals)
-    .values({ id: p('id'), receivedAt: p('at') })
-    .onConflictDoNothing()
-    .returning({ id: signals.id })
-    .prepare(),
+  claimSignalId: db.insert(signals).values({ id: p('id'), receivedAt: p('at') }).onConflictDoNothing().prepare(),
   attachSignal: db.update(signals).set({ incidentId: sql`${p('incidentId')}` }).where(eq(signals.id, p('id'))).prepare(),
 }));
 
@@ -56,8 +56,12 @@ export function getIncident(db: Db, id: number): Incident | undefined {
 }
 
 export function insertIncident(db: Db, values: NewIncident): number {
-  const row = db.insert(incidents).values(values).returning({ id: incidents.id }).get();
-  return row.id;
+  return statements(db).insertIncident.get(values).id;
+}
+
+/** The triggers that reported an incident, without loading (and parsing) the rest of its row. */
+export function signalSources(db: Db, id: number): string[] | undefined {
+  return statements(db).signalSources.get({ id })?.signalSources;
 }
 
 export function updateIncident(db: Db, id: number, patch: IncidentPatch): void {
@@ -149,7 +153,7 @@ export function timeline(db: Db, incidentId: number): TimelineEvent[] {
 
 /** Records a signal id; false when it was ingested before. */
 export function claimSignalId(db: Db, id: string, at: number): boolean {
-  return statements(db).claimSignalId.all({ id, at }).length > 0;
+  return statements(db).claimSignalId.run({ id, at }).changes > 0;
 }
 
 export function attachSignal(db: Db, id: string, incidentId: number): void {

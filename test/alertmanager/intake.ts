@@ -79,11 +79,12 @@ export async function startIntake(options: IntakeOptions): Promise<Intake> {
     statuses.push(reply.statusCode);
     done();
   });
-  const recording = {
-    ingest: (signal: Signal): IngestResult => {
-      const result = engine.ingest(signal);
-      ingested.push({ signal, result, at: performance.now() });
-      return result;
+  const recording: Pick<Engine, 'ingestBatch'> = {
+    ingestBatch: (signals, control) => {
+      const results = engine.ingestBatch(signals, control);
+      const at = performance.now();
+      results.forEach((result, i) => ingested.push({ signal: signals[i]!, result, at }));
+      return results;
     },
   };
   const { maxAlertsPerRequest, newIncidentsPerSecond, newIncidentsBurst } = parseConfig({}).alertmanager;
