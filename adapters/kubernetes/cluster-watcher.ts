@@ -330,7 +330,8 @@ export class ClusterWatcher {
 
   private onPod(pod: k8s.V1Pod, deleted: boolean): void {
     const chain = this.ownerChain(pod);
-    const view = { ...toPodView(pod), ...(chain.length ? { owner: chain[chain.length - 1] } : {}) };
+    const view = toPodView(pod);
+    if (chain.length) view.owner = chain[chain.length - 1]!;
     const now = this.now();
     const finished = !deleted && isFinished(view);
     if (this.facts.setFinished(view.namespace, view.uid, finished ? { phase: view.phase, ...(view.nodeName ? { node: view.nodeName } : {}), ...(view.owner ? { owner: view.owner } : {}) } : null)) {
@@ -341,11 +342,12 @@ export class ClusterWatcher {
     }
     const ref: ObjectRef = {
       uid: view.uid,
-      resourceVersion: view.resourceVersion,
+      // Signal ids must be unique per judgement (a timer judges the same resourceVersion again); a deletion's need not.
+      resourceVersion: deleted ? view.resourceVersion : `${view.resourceVersion}-${this.ids.next()}`,
       subject: `${this.options.cluster}.pod.${view.namespace}.${view.name}`,
       target: view.owner ?? `pod/${view.namespace}/${view.name}`,
-      ...(view.nodeName ? { node: view.nodeName } : {}),
     };
+    if (view.nodeName) ref.node = view.nodeName;
     if (deleted) {
       this.recheckAt(`pod:${view.uid}`, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
@@ -354,7 +356,7 @@ export class ClusterWatcher {
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
     const ctx = { events: this.facts.eventsOf('Pod', view.namespace, view.name), unboundClaims: unbound, ownerChain: chain };
-    const signals = this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.ids.next()}` }, podVerdicts(view, now, this.settings, ctx), now);
+    const signals = this.tracker.signals(ref, podVerdicts(view, now, this.settings, ctx), now);
     this.emit(signals);
     for (const s of signals) this.askForLogs(view, s);
     // Look again, from the cache, when "pending" becomes "pending too long".
