@@ -388,7 +388,6 @@ export class ClusterWatcher {
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */
   private ownerChain(pod: k8s.V1Pod): string[] {
     const ns = pod.metadata?.namespace ?? 'default';
-    const controllerOf = (o: k8s.KubernetesObject | undefined) => o?.metadata?.ownerReferences?.find((r) => r.controller) ?? o?.metadata?.ownerReferences?.[0];
     const chain: string[] = [];
     let ref = controllerOf(pod);
     for (let depth = 0; ref && depth < 4; depth += 1) {
@@ -581,6 +580,11 @@ export class ClusterWatcher {
   private emit(signals: Signal[]): void {
     for (const s of signals) this.options.onSignal(s);
   }
+}
+
+/** The object's controller (else its first owner). */
+function controllerOf(o: k8s.KubernetesObject | undefined): k8s.V1OwnerReference | undefined {
+  return o?.metadata?.ownerReferences?.find((r) => r.controller) ?? o?.metadata?.ownerReferences?.[0];
 }
 
 function viewOf(kind: WorkloadView['kind'], obj: Workload): WorkloadView {

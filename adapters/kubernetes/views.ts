@@ -35,7 +35,8 @@ function parseTime(s: string): number {
 
 const time = (value: Date | string | undefined): number | undefined => {
   if (value === undefined) return undefined;
-  const ms = value instanceof Date ? value.getTime() : parseTime(value);
+  // A zero metav1.Time arrives as null; Date.parse reads whatever it is given as a string.
+  const ms = value instanceof Date ? value.getTime() : parseTime(typeof value === 'string' ? value : String(value));
   return Number.isFinite(ms) ? ms : undefined;
 };
 

@@ -34,4 +34,13 @@ describe('view times', () => {
       expect(created(s), s).toBe(Number.isFinite(parsed) ? parsed : 0);
     }
   });
+
+  it('reads a null or non-string time (a zero metav1.Time is null in JSON) as Date.parse of its string does', () => {
+    const finishedAt = (value: unknown): number | undefined =>
+      toPodView({ status: { containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 1, lastState: { terminated: { reason: 'Error', exitCode: 1, finishedAt: value as Date } } }] } }).containers[0]!.lastTerminated!.finishedAt;
+    expect(finishedAt(null)).toBeUndefined();
+    expect(finishedAt({})).toBeUndefined();
+    expect(finishedAt(2026)).toBe(Date.parse('2026'));
+    expect(finishedAt(new Date('2026-12-07T12:00:00Z'))).toBe(Date.parse('2026-12-07T12:00:00Z'));
+  });
 });

@@ -40,6 +40,7 @@ export function isCore(target: string | undefined, settings: DetectorSettings): 
   return target !== undefined && settings.coreWorkloads.length > 0 && picomatch.isMatch(target, settings.coreWorkloads as string[]);
 }
 
+const chainEvidence = (ctx: PodContext) => ctx.ownerChain.slice(0, 5);
 const eventEvidence = (ctx: PodContext) => ctx.events.slice(0, 5).map((e) => ({ reason: e.reason, message: e.message.slice(0, 300), count: e.count, at: e.at }));
 
 export function podVerdicts(pod: PodView, now: number, settings: DetectorSettings, ctx: PodContext = NO_POD_CONTEXT): Verdict[] {
@@ -53,8 +54,6 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
   const scheduling = pod.unschedulable ?? ctx.events.find((e) => e.reason === 'FailedScheduling')?.message;
   // Summaries and evidence are getters: the tracker reads them only for a verdict that becomes a signal, so
   // the many watch events of a crash-looping pod that change nothing judged do not build them.
-  const events = () => eventEvidence(ctx);
-  const ownerChain = () => ctx.ownerChain.slice(0, 5);
   return [
     crashing.length > 0
       ? {
@@ -66,7 +65,7 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
             return `pod ${pod.namespace}/${pod.name}: ${crashing.map((c) => `${c.name} in CrashLoopBackOff after ${c.restartCount} restarts${c.lastTerminated ? ` (last exit ${c.lastTerminated.reason}${c.lastTerminated.exitCode !== undefined ? ` ${c.lastTerminated.exitCode}` : ''})` : ''}`).join('; ')}`;
           },
           get evidence() {
-            return { containers: crashing.map((c) => ({ name: c.name, restarts: c.restartCount, message: c.waiting?.message?.slice(0, 500) ?? null })), events: events(), ownerChain: ownerChain() };
+            return { containers: crashing.map((c) => ({ name: c.name, restarts: c.restartCount, message: c.waiting?.message?.slice(0, 500) ?? null })), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
           },
         }
       : { incidentType: 'crash_loop_backoff', firing: false },
@@ -84,8 +83,8 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
             return {
               containers: pulling.map((c) => ({ name: c.name, image: c.image, reason: c.waiting!.reason, class: classifyPullError(c.waiting!.message ?? ''), message: c.waiting!.message?.slice(0, 500) ?? null })),
               core,
-              events: events(),
-              ownerChain: ownerChain(),
+              events: eventEvidence(ctx),
+              ownerChain: chainEvidence(ctx),
             };
           },
         }
@@ -100,7 +99,7 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
             return `pod ${pod.namespace}/${pod.name}: ${oom.map((c) => `${c.name} OOMKilled${c.memoryLimit ? ` at its ${c.memoryLimit} memory limit` : ' (no memory limit)'}`).join('; ')}`;
           },
           get evidence() {
-            return { containers: oom.map((c) => ({ name: c.name, memoryLimit: c.memoryLimit ?? null, restarts: c.restartCount })), events: events(), ownerChain: ownerChain() };
+            return { containers: oom.map((c) => ({ name: c.name, memoryLimit: c.memoryLimit ?? null, restarts: c.restartCount })), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
           },
         }
       : { incidentType: 'oom_killed', firing: false },
@@ -114,7 +113,7 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
             return `pod ${pod.namespace}/${pod.name} pending for ${Math.round(pendingFor / 60_000)} min${scheduling ? `: ${scheduling.slice(0, 300)}` : ''}${ctx.unboundClaims.length ? `; unbound claims: ${ctx.unboundClaims.slice(0, 5).join(', ')}` : ''}`;
           },
           get evidence() {
-            return { pendingForMs: pendingFor, unschedulable: scheduling?.slice(0, 1000) ?? null, unboundClaims: ctx.unboundClaims.slice(0, 20), events: events(), ownerChain: ownerChain() };
+            return { pendingForMs: pendingFor, unschedulable: scheduling?.slice(0, 1000) ?? null, unboundClaims: ctx.unboundClaims.slice(0, 20), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
           },
         }
       : { incidentType: 'pod_pending_too_long', firing: false },
