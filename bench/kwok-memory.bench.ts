@@ -10,10 +10,11 @@
  * receives them. `--write` records the results.
  *
  *   scripts/node/run npx tsx bench/kwok-memory.bench.ts [--write]
- *   BENCH_NODES, BENCH_PODS, BENCH_STEADY_SECONDS (500, 10000, 300) scale it down for a try.
+ *   BENCH_NODES, BENCH_PODS, BENCH_STEADY_SECONDS (500, 10000, 300) scale it down for a try;
+ *   BENCH_HEAP_SNAPSHOT=<dir> writes a heap snapshot of robosre there after the measurements.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -189,7 +190,9 @@ try {
   );
   let stderr = '';
   t = Date.now();
-  robosre = spawn(process.execPath, [...entrypoint(), 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT;
+  const snapshotFlags = snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [];
+  robosre = spawn(process.execPath, [...snapshotFlags, ...entrypoint(), 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   robosre.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000)));
   const pid = robosre.pid!;
   const alive = (): void => {
@@ -263,6 +266,22 @@ try {
     `| after ${STEADY_SECONDS} s of heartbeats | — | **${mib(rssSteady)} MiB** VmRSS (peak ${mib(peak)} MiB) |`,
     `| API requests in those ${STEADY_SECONDS} s (audit log, robosre's user) per watch event on the kinds it watches | ${total} requests / ${steadyEvents} events | **${perThousand.toFixed(2)} per 1000** (goal ≤ 1) |`,
   ];
+  if (snapshotDir) {
+    // After the figures: writing a snapshot takes memory of its own.
+    const before = new Set(readdirSync(snapshotDir));
+    process.kill(pid, 'SIGUSR2');
+    let size = -1;
+    const file = await waitFor('the heap snapshot written', async () => {
+      const added = readdirSync(snapshotDir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+      const now = added === undefined ? 0 : statSync(join(snapshotDir, added)).size;
+      // Written when it has stopped growing.
+      if (now > 0 && now === size) return added;
+      size = now;
+      await sleep(2_000);
+      return undefined;
+    }, 300_000);
+    console.log(`heap snapshot: ${join(snapshotDir, file)}`);
+  }
   const table = ['| measurement | time / count | figure |', '|---|---|---|', ...rows].join('\n');
   console.log(table);
   if (process.argv.includes('--write')) {
