@@ -41,5 +41,8 @@ USER 1000:1000
 # and executor.journal here (the chart does); /app is not writable.
 VOLUME ["/var/lib/robosre"]
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+# 8 MiB semi-spaces: Node 24 sizes V8's young generation from the machine's memory (128 MiB on a 24 GiB
+# host, nearly all of it resident once touched), which alone would be most of robosre's memory
+# (bench/kwok-memory.bench.ts reads this line to run what is deployed; bench/results.md).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/cli/main.js"]
 CMD ["start", "--config", "/etc/robosre/robosre.yaml"]

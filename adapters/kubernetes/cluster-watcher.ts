@@ -9,7 +9,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Signal } from '../../src/engine/model.js';
+import type { Signal, SignalGroup } from '../../src/engine/model.js';
 import { buildupVerdict } from '../../src/detectors/kubernetes/buildup.js';
 import { ClusterFacts } from '../../src/detectors/kubernetes/cluster-facts.js';
 import type { DetectorSettings } from '../../src/detectors/kubernetes/detect.js';
@@ -83,6 +83,7 @@ export class ClusterWatcher {
   private readonly transport: WatchTransport;
   /** `pod uid/incident type` whose log tail was already asked for while the condition lasts. */
   private readonly logsAsked = new Set<string>();
+  private readonly ownerGroups = new Map<string, () => SignalGroup>();
   /** Owner, image and type → when a tail was last asked for them. */
   private readonly logsByImage = new Map<string, number>();
   /** Watch events seen, for health and benchmarks. */
@@ -310,8 +311,21 @@ export class ClusterWatcher {
   }
 
   private nodeRef(uid: string, resourceVersion: string, name: string): ObjectRef {
-    const group = () => ({ key: 'nodes', kind: 'nodes' as const, label: `nodes of cluster ${this.options.cluster}`, population: Math.max(1, this.nodes.list().length) });
-    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name, group };
+    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name, group: this.nodesGroup };
+  }
+
+  /** The nodes' storm key, with the cluster's node count when a signal asks for it. */
+  private readonly nodesGroup = (): SignalGroup => ({ key: 'nodes', kind: 'nodes', label: `nodes of cluster ${this.options.cluster}`, population: Math.max(1, this.nodes.list().length) });
+
+  /** An owner's pods' storm key, made once per owner rather than once per pod event. */
+  private ownerGroup(owner: string): () => SignalGroup {
+    let group = this.ownerGroups.get(owner);
+    if (!group) {
+      const made: SignalGroup = { key: `owner:${owner}`, kind: 'owner', label: `pods of ${owner}` };
+      group = () => made;
+      this.ownerGroups.set(owner, group);
+    }
+    return group;
   }
 
   private evaluateNode(node: k8s.V1Node): void {
@@ -336,7 +350,8 @@ export class ClusterWatcher {
 
   private onPod(pod: k8s.V1Pod, deleted: boolean): void {
     const chain = this.ownerChain(pod);
-    const view = { ...toPodView(pod), ...(chain.length ? { owner: chain[chain.length - 1] } : {}) };
+    const view = toPodView(pod);
+    if (chain.length) view.owner = chain[chain.length - 1]!;
     const now = this.now();
     const finished = !deleted && isFinished(view);
     if (this.facts.setFinished(view.namespace, view.uid, finished ? { phase: view.phase, ...(view.nodeName ? { node: view.nodeName } : {}), ...(view.owner ? { owner: view.owner } : {}) } : null)) {
@@ -345,15 +360,15 @@ export class ClusterWatcher {
     if (!deleted && view.nodeName && isDiskEviction(view) && this.facts.addEviction(view.nodeName, `${view.namespace}/${view.name}`, view.changedAt ?? now, isCore(view.owner, this.settings))) {
       this.markDirty('nodes', view.nodeName);
     }
-    const owner = view.owner;
     const ref: ObjectRef = {
       uid: view.uid,
-      resourceVersion: view.resourceVersion,
+      // Signal ids must be unique per judgement (a timer judges the same resourceVersion again); a deletion's need not.
+      resourceVersion: deleted ? view.resourceVersion : `${view.resourceVersion}-${this.ids.next()}`,
       subject: `${this.options.cluster}.pod.${view.namespace}.${view.name}`,
       target: view.owner ?? `pod/${view.namespace}/${view.name}`,
-      ...(view.nodeName ? { node: view.nodeName } : {}),
-      ...(view.owner ? { group: () => ({ key: `owner:${owner}`, kind: 'owner' as const, label: `pods of ${owner}` }) } : {}),
     };
+    if (view.nodeName) ref.node = view.nodeName;
+    if (view.owner) ref.group = this.ownerGroup(view.owner);
     if (deleted) {
       this.recheckAt(`pod:${view.uid}`, null, () => undefined);
       this.emit(this.tracker.deleted(ref, now));
@@ -362,7 +377,7 @@ export class ClusterWatcher {
     }
     const unbound = view.phase === 'Pending' ? view.claims.filter((c) => this.claims.get(c, view.namespace)?.status?.phase !== 'Bound') : [];
     const ctx = { events: this.facts.eventsOf('Pod', view.namespace, view.name), unboundClaims: unbound, ownerChain: chain };
-    const signals = this.tracker.signals({ ...ref, resourceVersion: `${view.resourceVersion}-${this.ids.next()}` }, podVerdicts(view, now, this.settings, ctx), now);
+    const signals = this.tracker.signals(ref, podVerdicts(view, now, this.settings, ctx), now);
     this.emit(signals);
     for (const s of signals) this.askForLogs(view, s);
     // Look again, from the cache, when "pending" becomes "pending too long".
@@ -403,7 +418,6 @@ export class ClusterWatcher {
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */
   private ownerChain(pod: k8s.V1Pod): string[] {
     const ns = pod.metadata?.namespace ?? 'default';
-    const controllerOf = (o: k8s.KubernetesObject | undefined) => o?.metadata?.ownerReferences?.find((r) => r.controller) ?? o?.metadata?.ownerReferences?.[0];
     const chain: string[] = [];
     let ref = controllerOf(pod);
     for (let depth = 0; ref && depth < 4; depth += 1) {
@@ -596,6 +610,11 @@ export class ClusterWatcher {
   private emit(signals: Signal[]): void {
     for (const s of signals) this.options.onSignal(s);
   }
+}
+
+/** The object's controller (else its first owner). */
+function controllerOf(o: k8s.KubernetesObject | undefined): k8s.V1OwnerReference | undefined {
+  return o?.metadata?.ownerReferences?.find((r) => r.controller) ?? o?.metadata?.ownerReferences?.[0];
 }
 
 function viewOf(kind: WorkloadView['kind'], obj: Workload): WorkloadView {

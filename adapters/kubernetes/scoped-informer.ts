@@ -58,6 +58,20 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1)) * (0.5 + random() / 2);
 }
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The informer caches the very object it hands over (client-node's ListWatch), so what is dropped here
+ * is not kept: managedFields (often the largest part of an object) and kubectl's copy of the last applied
+ * manifest, which nothing in robosre reads. Assigned rather than deleted, so the object keeps its shape.
+ */
+function slim(obj: k8s.KubernetesObject): void {
+  const metadata = obj.metadata;
+  if (metadata === undefined) return;
+  if (metadata.managedFields !== undefined) metadata.managedFields = undefined;
+  if (metadata.annotations?.[LAST_APPLIED] !== undefined) delete metadata.annotations[LAST_APPLIED];
+}
+
 export class ScopedInformer<T extends k8s.KubernetesObject> {
   private readonly scoped: Array<Scoped<T>>;
   private stopped = false;
@@ -67,6 +81,7 @@ export class ScopedInformer<T extends k8s.KubernetesObject> {
   constructor(kc: k8s.KubeConfig, private readonly spec: InformerSpec<T>, private readonly hooks: InformerHooks) {
     this.deliver = (obj: T, deleted: boolean): void => {
       hooks.delivered();
+      slim(obj);
       try {
         spec.handle(obj, deleted);
       } catch (error) {

@@ -2,26 +2,62 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ContainerView, EventView, JobView, NodeView, PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
 
+const digits = (s: string, from: number, length: number): number => {
+  let n = 0;
+  for (let i = from; i < from + length; i += 1) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+};
+
+/**
+ * Kubernetes writes times as `YYYY-MM-DDTHH:MM:SSZ` (metav1.Time): read those directly, since Date.parse costs a
+ * microsecond and a watch event carries several. Anything else, and any day past the 28th (whose validity
+ * depends on the month), goes to Date.parse, so the result is Date.parse's either way.
+ */
+function parseTime(s: string): number {
+  if (s.length === 20 && s.charCodeAt(19) === 90 /* Z */ && s[4] === '-' && s[7] === '-' && s[10] === 'T' && s[13] === ':' && s[16] === ':') {
+    const year = digits(s, 0, 4);
+    const month = digits(s, 5, 2);
+    const day = digits(s, 8, 2);
+    const hour = digits(s, 11, 2);
+    const minute = digits(s, 14, 2);
+    const second = digits(s, 17, 2);
+    // Date.UTC reads years 0–99 as 1900–1999.
+    if (year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59) {
+      return Date.UTC(year, month - 1, day, hour, minute, second);
+    }
+  }
+  return Date.parse(s);
+}
+
 const time = (value: Date | string | undefined): number | undefined => {
   if (value === undefined) return undefined;
-  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  // A zero metav1.Time arrives as null; Date.parse reads whatever it is given as a string.
+  const ms = value instanceof Date ? value.getTime() : parseTime(typeof value === 'string' ? value : String(value));
   return Number.isFinite(ms) ? ms : undefined;
 };
 
 export function toNodeView(node: k8s.V1Node): NodeView {
+  const conditions: NodeView['conditions'] = [];
+  for (const c of node.status?.conditions ?? []) {
+    const condition: NodeView['conditions'][number] = { type: c.type, status: c.status };
+    if (c.reason) condition.reason = c.reason;
+    if (c.message) condition.message = c.message.slice(0, 1000);
+    const heartbeat = time(c.lastHeartbeatTime);
+    if (heartbeat !== undefined) condition.lastHeartbeatTime = heartbeat;
+    const transition = time(c.lastTransitionTime);
+    if (transition !== undefined) condition.lastTransitionTime = transition;
+    conditions.push(condition);
+  }
   return {
     name: node.metadata?.name ?? '(unnamed)',
     uid: node.metadata?.uid ?? node.metadata?.name ?? '',
     resourceVersion: node.metadata?.resourceVersion ?? '',
     createdAt: time(node.metadata?.creationTimestamp) ?? 0,
-    conditions: (node.status?.conditions ?? []).map((c) => ({
-      type: c.type,
-      status: c.status,
-      ...(c.reason ? { reason: c.reason } : {}),
-      ...(c.message ? { message: c.message.slice(0, 1000) } : {}),
-      ...(time(c.lastHeartbeatTime) !== undefined ? { lastHeartbeatTime: time(c.lastHeartbeatTime)! } : {}),
-      ...(time(c.lastTransitionTime) !== undefined ? { lastTransitionTime: time(c.lastTransitionTime)! } : {}),
-    })),
+    conditions,
     taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect })),
   };
 }
@@ -36,47 +72,65 @@ function ownerOf(pod: k8s.V1Pod): string | undefined {
   return `${ref.kind.toLowerCase()}/${ns}/${ref.name}`;
 }
 
-export function toPodView(pod: k8s.V1Pod): PodView {
-  const limits = new Map((pod.spec?.containers ?? []).map((c) => [c.name, c.resources?.limits?.memory]));
-  const containers: ContainerView[] = (pod.status?.containerStatuses ?? []).map((s) => {
-    const terminated = s.lastState?.terminated;
-    const memory = limits.get(s.name);
-    return {
-      name: s.name,
-      ready: s.ready === true,
-      restartCount: s.restartCount ?? 0,
-      image: s.image ?? '',
-      ...(s.state?.waiting?.reason ? { waiting: { reason: s.state.waiting.reason, ...(s.state.waiting.message ? { message: s.state.waiting.message.slice(0, 2000) } : {}) } } : {}),
-      ...(terminated?.reason
-        ? { lastTerminated: { reason: terminated.reason, ...(terminated.exitCode !== undefined ? { exitCode: terminated.exitCode } : {}), ...(time(terminated.finishedAt) !== undefined ? { finishedAt: time(terminated.finishedAt)! } : {}) } }
-        : {}),
-      ...(memory ? { memoryLimit: memory } : {}),
-    };
-  });
-  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  const owner = ownerOf(pod);
-  return {
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '(unnamed)',
-    uid: pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`,
-    resourceVersion: pod.metadata?.resourceVersion ?? '',
-    ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-    phase: pod.status?.phase ?? 'Unknown',
-    createdAt: time(pod.metadata?.creationTimestamp) ?? 0,
-    ...(owner ? { owner } : {}),
-    containers,
-    ...(scheduled?.status === 'False' ? { unschedulable: `${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.slice(0, 1000) } : {}),
-    ...(pod.status?.reason ? { reason: pod.status.reason } : {}),
-    ...(pod.status?.message ? { message: pod.status.message.slice(0, 1000) } : {}),
-    claims: (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : [])),
-    ...(changedAt(pod) !== undefined ? { changedAt: changedAt(pod)! } : {}),
-  };
+/** The memory limit of the named container (a pod has few: a scan beats building a map per event). */
+function memoryLimit(pod: k8s.V1Pod, container: string): string | undefined {
+  for (const c of pod.spec?.containers ?? []) if (c.name === container) return c.resources?.limits?.memory;
+  return undefined;
 }
 
-/** The newest condition transition, else the start time: when the pod last changed, as far as its status tells. */
-function changedAt(pod: k8s.V1Pod): number | undefined {
-  const times = (pod.status?.conditions ?? []).map((c) => time(c.lastTransitionTime)).filter((t): t is number => t !== undefined);
-  return times.length ? Math.max(...times) : time(pod.status?.startTime);
+function toContainerView(pod: k8s.V1Pod, s: k8s.V1ContainerStatus): ContainerView {
+  const view: ContainerView = { name: s.name, ready: s.ready === true, restartCount: s.restartCount ?? 0, image: s.image ?? '' };
+  const waiting = s.state?.waiting;
+  if (waiting?.reason) view.waiting = waiting.message ? { reason: waiting.reason, message: waiting.message.slice(0, 2000) } : { reason: waiting.reason };
+  const terminated = s.lastState?.terminated;
+  if (terminated?.reason) {
+    const last: NonNullable<ContainerView['lastTerminated']> = { reason: terminated.reason };
+    if (terminated.exitCode !== undefined) last.exitCode = terminated.exitCode;
+    const finishedAt = time(terminated.finishedAt);
+    if (finishedAt !== undefined) last.finishedAt = finishedAt;
+    view.lastTerminated = last;
+  }
+  const memory = memoryLimit(pod, s.name);
+  if (memory) view.memoryLimit = memory;
+  return view;
+}
+
+export function toPodView(pod: k8s.V1Pod): PodView {
+  const metadata = pod.metadata;
+  const status = pod.status;
+  const namespace = metadata?.namespace ?? 'default';
+  const containers: ContainerView[] = [];
+  for (const s of status?.containerStatuses ?? []) containers.push(toContainerView(pod, s));
+  const claims: string[] = [];
+  for (const v of pod.spec?.volumes ?? []) if (v.persistentVolumeClaim?.claimName) claims.push(v.persistentVolumeClaim.claimName);
+  const view: PodView = {
+    namespace,
+    name: metadata?.name ?? '(unnamed)',
+    uid: metadata?.uid ?? `${metadata?.namespace}/${metadata?.name}`,
+    resourceVersion: metadata?.resourceVersion ?? '',
+    phase: status?.phase ?? 'Unknown',
+    createdAt: time(metadata?.creationTimestamp) ?? 0,
+    containers,
+    claims,
+  };
+  if (pod.spec?.nodeName) view.nodeName = pod.spec.nodeName;
+  const owner = ownerOf(pod);
+  if (owner) view.owner = owner;
+  // One pass over the conditions: the scheduler's refusal, and the newest transition (when the pod last changed).
+  let scheduled: k8s.V1PodCondition | undefined;
+  let changedAt: number | undefined;
+  for (const c of status?.conditions ?? []) {
+    if (scheduled === undefined && c.type === 'PodScheduled') scheduled = c;
+    const at = time(c.lastTransitionTime);
+    if (at !== undefined && (changedAt === undefined || at > changedAt)) changedAt = at;
+  }
+  if (scheduled?.status === 'False') view.unschedulable = `${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.slice(0, 1000);
+  if (status?.reason) view.reason = status.reason;
+  if (status?.message) view.message = status.message.slice(0, 1000);
+  // Else the start time.
+  changedAt ??= time(status?.startTime);
+  if (changedAt !== undefined) view.changedAt = changedAt;
+  return view;
 }
 
 interface WorkloadObject {

@@ -42,6 +42,9 @@ export interface KwokClusterOptions {
   gracePeriodSeconds?: number;
   /** kube-controller-manager's `--node-eviction-rate` (nodes per second and zone given the NoExecute taint; Kubernetes' default 0.1). */
   evictionRate?: number;
+  /** Passed to startControlPlane (./control-plane.ts). */
+  auditPolicy?: string;
+  kubeApiQps?: number;
 }
 
 export interface AddNodesOptions {
@@ -77,6 +80,8 @@ export async function startKwokCluster(options: KwokClusterOptions): Promise<Kwo
   const controlPlane = await startControlPlane({
     scheduler: true,
     nodeLifecycle: { gracePeriodSeconds: options.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS, evictionRate: options.evictionRate },
+    ...(options.auditPolicy === undefined ? {} : { auditPolicy: options.auditPolicy }),
+    ...(options.kubeApiQps === undefined ? {} : { kubeApiQps: options.kubeApiQps }),
   });
   const stagesPath = join(controlPlane.dir, 'kwok-stages.yaml');
   writeFileSync(stagesPath, stagesYaml());

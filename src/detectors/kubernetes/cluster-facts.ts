@@ -67,7 +67,9 @@ export class ClusterFacts {
   }
 
   eventsOf(kind: string, namespace: string | undefined, name: string): RecentEvent[] {
-    return [...(this.objectEvents.get(objectKey(kind, namespace, name))?.values() ?? [])].sort((a, b) => b.at - a.at);
+    const events = this.objectEvents.get(objectKey(kind, namespace, name));
+    // Most objects have none: no copy, no sort.
+    return events === undefined ? [] : [...events.values()].sort((a, b) => b.at - a.at);
   }
 
   /** Follows the node's disk pressure (from its condition/taint or the detector's verdict); returns whether the set of pressured nodes changed. */
@@ -95,6 +97,8 @@ export class ClusterFacts {
 
   /** Tracks a pod's membership of its namespace's finished backlog; returns whether the backlog changed. */
   setFinished(namespace: string, uid: string, pod: FinishedPod | null): boolean {
+    // Every pod event of a running pod asks to clear it: without a map for the namespace there is nothing to clear or create.
+    if (pod === null && !this.finished.has(namespace)) return false;
     const pods = this.finished.get(namespace) ?? new Map<string, FinishedPod>();
     this.finished.set(namespace, pods);
     const before = pods.get(uid);

@@ -40,6 +40,7 @@ export function isCore(target: string | undefined, settings: DetectorSettings): 
   return target !== undefined && settings.coreWorkloads.length > 0 && picomatch.isMatch(target, settings.coreWorkloads as string[]);
 }
 
+const chainEvidence = (ctx: PodContext) => ctx.ownerChain.slice(0, 5);
 const eventEvidence = (ctx: PodContext) => ctx.events.slice(0, 5).map((e) => ({ reason: e.reason, message: e.message.slice(0, 300), count: e.count, at: e.at }));
 
 export function podVerdicts(pod: PodView, now: number, settings: DetectorSettings, ctx: PodContext = NO_POD_CONTEXT): Verdict[] {
@@ -49,66 +50,73 @@ export function podVerdicts(pod: PodView, now: number, settings: DetectorSetting
   const pendingFor = now - pod.createdAt;
   const pending = pod.phase === 'Pending' && pendingFor >= settings.pendingAfterMs && pulling.length === 0;
   const restarts = pod.containers.reduce((n, c) => n + c.restartCount, 0);
-  const where = `pod ${pod.namespace}/${pod.name}`;
   const core = isCore(pod.owner, settings);
-  const events = eventEvidence(ctx);
-  const ownerChain = ctx.ownerChain.slice(0, 5);
   const scheduling = pod.unschedulable ?? ctx.events.find((e) => e.reason === 'FailedScheduling')?.message;
+  // Summaries and evidence are getters: the tracker reads them only for a verdict that becomes a signal, so
+  // the many watch events of a crash-looping pod that change nothing judged do not build them.
   return [
-    {
-      incidentType: 'crash_loop_backoff',
-      firing: crashing.length > 0,
-      ...(crashing.length > 0
-        ? {
-            count: restarts,
-            confidence: restarts >= 3 ? 'high' : 'medium',
-            summary: `${where}: ${crashing.map((c) => `${c.name} in CrashLoopBackOff after ${c.restartCount} restarts${c.lastTerminated ? ` (last exit ${c.lastTerminated.reason}${c.lastTerminated.exitCode !== undefined ? ` ${c.lastTerminated.exitCode}` : ''})` : ''}`).join('; ')}`,
-            evidence: { containers: crashing.map((c) => ({ name: c.name, restarts: c.restartCount, message: c.waiting?.message?.slice(0, 500) ?? null })), events, ownerChain },
-          }
-        : {}),
-    },
-    {
-      incidentType: 'registry_pull_failure',
-      firing: pulling.length > 0,
-      ...(pulling.length > 0
-        ? {
-            confidence: 'high',
-            // Seed: critical when a core backend or shared runtime dependency is blocked.
-            severity: core ? 'critical' : 'warning',
-            summary: `${where}: ${pulling.map((c) => `${c.image} ${c.waiting!.reason}: ${classifyPullError(c.waiting!.message ?? '')}`).join('; ')}${core ? ` — core workload ${pod.owner} blocked` : ''}`,
-            evidence: {
+    crashing.length > 0
+      ? {
+          incidentType: 'crash_loop_backoff',
+          firing: true,
+          count: restarts,
+          confidence: restarts >= 3 ? 'high' : 'medium',
+          get summary() {
+            return `pod ${pod.namespace}/${pod.name}: ${crashing.map((c) => `${c.name} in CrashLoopBackOff after ${c.restartCount} restarts${c.lastTerminated ? ` (last exit ${c.lastTerminated.reason}${c.lastTerminated.exitCode !== undefined ? ` ${c.lastTerminated.exitCode}` : ''})` : ''}`).join('; ')}`;
+          },
+          get evidence() {
+            return { containers: crashing.map((c) => ({ name: c.name, restarts: c.restartCount, message: c.waiting?.message?.slice(0, 500) ?? null })), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
+          },
+        }
+      : { incidentType: 'crash_loop_backoff', firing: false },
+    pulling.length > 0
+      ? {
+          incidentType: 'registry_pull_failure',
+          firing: true,
+          confidence: 'high',
+          // Seed: critical when a core backend or shared runtime dependency is blocked.
+          severity: core ? 'critical' : 'warning',
+          get summary() {
+            return `pod ${pod.namespace}/${pod.name}: ${pulling.map((c) => `${c.image} ${c.waiting!.reason}: ${classifyPullError(c.waiting!.message ?? '')}`).join('; ')}${core ? ` — core workload ${pod.owner} blocked` : ''}`;
+          },
+          get evidence() {
+            return {
               containers: pulling.map((c) => ({ name: c.name, image: c.image, reason: c.waiting!.reason, class: classifyPullError(c.waiting!.message ?? ''), message: c.waiting!.message?.slice(0, 500) ?? null })),
               core,
-              events,
-              ownerChain,
-            },
-          }
-        : {}),
-    },
-    {
-      incidentType: 'oom_killed',
-      firing: oom.length > 0,
-      ...(oom.length > 0
-        ? {
-            count: restarts,
-            confidence: 'high',
-            summary: `${where}: ${oom.map((c) => `${c.name} OOMKilled${c.memoryLimit ? ` at its ${c.memoryLimit} memory limit` : ' (no memory limit)'}`).join('; ')}`,
-            evidence: { containers: oom.map((c) => ({ name: c.name, memoryLimit: c.memoryLimit ?? null, restarts: c.restartCount })), events, ownerChain },
-          }
-        : {}),
-    },
-    {
-      incidentType: 'pod_pending_too_long',
-      firing: pending,
-      ...(pending
-        ? {
-            // The scheduler's own refusal or an unbound claim is a direct, corroborated cause.
-            confidence: scheduling || ctx.unboundClaims.length > 0 ? 'high' : 'medium',
-            summary: `${where} pending for ${Math.round(pendingFor / 60_000)} min${scheduling ? `: ${scheduling.slice(0, 300)}` : ''}${ctx.unboundClaims.length ? `; unbound claims: ${ctx.unboundClaims.slice(0, 5).join(', ')}` : ''}`,
-            evidence: { pendingForMs: pendingFor, unschedulable: scheduling?.slice(0, 1000) ?? null, unboundClaims: ctx.unboundClaims.slice(0, 20), events, ownerChain },
-          }
-        : {}),
-    },
+              events: eventEvidence(ctx),
+              ownerChain: chainEvidence(ctx),
+            };
+          },
+        }
+      : { incidentType: 'registry_pull_failure', firing: false },
+    oom.length > 0
+      ? {
+          incidentType: 'oom_killed',
+          firing: true,
+          count: restarts,
+          confidence: 'high',
+          get summary() {
+            return `pod ${pod.namespace}/${pod.name}: ${oom.map((c) => `${c.name} OOMKilled${c.memoryLimit ? ` at its ${c.memoryLimit} memory limit` : ' (no memory limit)'}`).join('; ')}`;
+          },
+          get evidence() {
+            return { containers: oom.map((c) => ({ name: c.name, memoryLimit: c.memoryLimit ?? null, restarts: c.restartCount })), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
+          },
+        }
+      : { incidentType: 'oom_killed', firing: false },
+    pending
+      ? {
+          incidentType: 'pod_pending_too_long',
+          firing: true,
+          // The scheduler's own refusal or an unbound claim is a direct, corroborated cause.
+          confidence: scheduling || ctx.unboundClaims.length > 0 ? 'high' : 'medium',
+          get summary() {
+            return `pod ${pod.namespace}/${pod.name} pending for ${Math.round(pendingFor / 60_000)} min${scheduling ? `: ${scheduling.slice(0, 300)}` : ''}${ctx.unboundClaims.length ? `; unbound claims: ${ctx.unboundClaims.slice(0, 5).join(', ')}` : ''}`;
+          },
+          get evidence() {
+            return { pendingForMs: pendingFor, unschedulable: scheduling?.slice(0, 1000) ?? null, unboundClaims: ctx.unboundClaims.slice(0, 20), events: eventEvidence(ctx), ownerChain: chainEvidence(ctx) };
+          },
+        }
+      : { incidentType: 'pod_pending_too_long', firing: false },
   ];
 }
 

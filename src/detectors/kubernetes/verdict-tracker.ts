@@ -27,24 +27,35 @@ interface Reported {
 }
 
 export class VerdictTracker {
-  private readonly firing = new Map<string, Reported>();
+  /** Per object uid, per incident type: one lookup of the uid per judgement, and an object's conditions found without a scan. */
+  private readonly firing = new Map<string, Map<string, Reported>>();
 
   constructor(private readonly cluster: string) {}
 
   signals(ref: ObjectRef, verdicts: readonly Verdict[], now: number): Signal[] {
     const out: Signal[] = [];
+    let ofObject = this.firing.get(ref.uid);
     for (const v of verdicts) {
-      const key = `${ref.uid}/${v.incidentType}`;
-      const before = this.firing.get(key);
+      const before = ofObject?.get(v.incidentType);
       if (v.firing) {
-        const reported = { count: v.count ?? 0, confidence: RANK[v.confidence ?? 'medium'] ?? 1, severity: RANK[v.severity ?? 'info'] ?? 0 };
+        const count = v.count ?? 0;
+        const confidence = RANK[v.confidence ?? 'medium'] ?? 1;
+        const severity = RANK[v.severity ?? 'info'] ?? 0;
         // Again only when it happened again, when more evidence makes it surer, or when it got worse.
-        if (before !== undefined && reported.count <= before.count && reported.confidence <= before.confidence && reported.severity <= before.severity) continue;
+        if (before !== undefined && count <= before.count && confidence <= before.confidence && severity <= before.severity) continue;
+        if (ofObject === undefined) {
+          ofObject = new Map();
+          this.firing.set(ref.uid, ofObject);
+        }
         // The engine never lowers confidence or severity, so neither does what we remember having told it.
-        this.firing.set(key, before ? { count: reported.count, confidence: Math.max(reported.confidence, before.confidence), severity: Math.max(reported.severity, before.severity) } : reported);
+        ofObject.set(v.incidentType, before ? { count, confidence: Math.max(confidence, before.confidence), severity: Math.max(severity, before.severity) } : { count, confidence, severity });
         out.push(this.signal(ref, v, 'firing', now));
       } else if (before !== undefined) {
-        this.firing.delete(key);
+        ofObject!.delete(v.incidentType);
+        if (ofObject!.size === 0) {
+          this.firing.delete(ref.uid);
+          ofObject = undefined;
+        }
         out.push(this.signal(ref, v, 'resolved', now));
       }
     }
@@ -53,7 +64,7 @@ export class VerdictTracker {
 
   /** The object is gone: everything it was firing clears. */
   deleted(ref: ObjectRef, now: number): Signal[] {
-    const types = [...this.firing.keys()].filter((k) => k.startsWith(`${ref.uid}/`)).map((k) => k.slice(ref.uid.length + 1));
+    const types = [...(this.firing.get(ref.uid)?.keys() ?? [])];
     return this.signals(ref, types.map((incidentType) => ({ incidentType, firing: false })), now);
   }
 
