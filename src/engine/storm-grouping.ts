@@ -49,9 +49,12 @@ export function perType(group: SignalGroup, incidentType: string): SignalGroup {
   return { ...group, key: `${group.key}:${incidentType}` };
 }
 
-/** The most unhealthy nodes node remediation tolerates: medik8s's `maxUnhealthy`, as a count. */
+/**
+ * The most unhealthy nodes node remediation tolerates: medik8s's `maxUnhealthy`, as a count. A share never
+ * rounds below one: in a small cluster one node down is still a node problem (40% of two nodes is one, not zero).
+ */
 export function maxUnhealthy(limit: UnhealthyLimit, total: number): number {
-  return 'count' in limit ? limit.count : Math.floor(limit.share * total);
+  return 'count' in limit ? limit.count : Math.max(1, Math.floor(limit.share * total));
 }
 
 /** A storm's subject: `<cluster>.storm.<key>`, its key made safe for a subject segment. */

@@ -60,12 +60,12 @@ export function stormCounts(db: Db, stormId: number): { members: number; open: n
   return { members: Number(row?.members ?? 0), open: Number(row?.open ?? 0) };
 }
 
-/** Nodes of a cluster with an open node incident of any class: medik8s's "unhealthy". */
+/** Nodes of a cluster with an open NotReady incident: medik8s's "unhealthy" (the Ready condition), not a node in disk pressure. */
 export function unhealthyNodes(db: Db, cluster: string): number {
   const row = db
     .select({ n: sql<number>`count(distinct ${incidents.scopeNode})` })
     .from(incidents)
-    .where(and(eq(incidents.cluster, cluster), eq(incidents.subjectType, 'node'), open))
+    .where(and(eq(incidents.cluster, cluster), eq(incidents.subjectType, 'node'), eq(incidents.incidentType, 'node_unreachable_or_notready'), open))
     .get();
   return Number(row?.n ?? 0);
 }

@@ -18,6 +18,10 @@ describe('storm grouping decisions', () => {
     expect(maxUnhealthy({ share: 0.4 }, 50)).toBe(20);
     expect(maxUnhealthy({ share: 0.4 }, 5)).toBe(2);
     expect(maxUnhealthy({ count: 7 }, 500)).toBe(7);
+    // A small cluster keeps its one-node remediation: a share never rounds to none.
+    expect(maxUnhealthy({ share: 0.4 }, 1)).toBe(1);
+    expect(maxUnhealthy({ share: 0.4 }, 2)).toBe(1);
+    expect(maxUnhealthy({ count: 0 }, 2)).toBe(0);
   });
 
   it('names the storm: a subject the signal grammar accepts, and a summary with the count', () => {
