@@ -65,7 +65,7 @@ export interface SignalGroup {
 }
 
 /** A storm member as its storm's handler and thread see it. */
-export type StormMember = Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity' | 'resourceScope' | 'triggerParams'>;
+export type StormMember = Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity'>;
 
 export const STORM_KINDS = ['nodes', 'owner', 'alert_group'] as const;
 export type StormKind = (typeof STORM_KINDS)[number];

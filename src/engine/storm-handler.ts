@@ -8,16 +8,14 @@
 import { isOpen } from './lifecycle.js';
 import type { Analysis, Handler, HandlerContext, Plan, Verification } from './handler.js';
 import type { StormMember } from './model.js';
-import type { StormGroup } from './storms.js';
+import { stormGroupOf, type StormGroup } from './storms.js';
 import { stormSummary } from './storm-grouping.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
 
 const NODE_STORM_HYPOTHESES = ['network partition between the nodes and the control plane', 'zone or power outage', 'the node agents (kubelets) stopped or lost their credentials', 'control plane overloaded or unreachable'];
 const OWNER_STORM_HYPOTHESES = ['the release (image or configuration) fails on start in every replica', 'a dependency every replica needs is down'];
 
-function groupOf(ctx: HandlerContext): StormGroup {
-  return ctx.incident.triggerParams.group as StormGroup;
-}
+const groupOf = (ctx: HandlerContext): StormGroup => stormGroupOf(ctx.incident);
 
 /** Whether the members are nodes: a storm of nodes, or an Alertmanager group of node alerts. */
 function ofNodes(ctx: HandlerContext): boolean {

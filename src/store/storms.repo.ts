@@ -40,8 +40,6 @@ export function stormMembers(db: Db, stormId: number, limit = -1): StormMember[]
       incidentType: incidents.incidentType,
       status: incidents.status,
       severity: incidents.severity,
-      resourceScope: incidents.resourceScope,
-      triggerParams: incidents.triggerParams,
     })
     .from(incidents)
     .where(eq(incidents.parentId, stormId))
