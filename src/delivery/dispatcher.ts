@@ -192,18 +192,18 @@ export class Dispatcher implements ReceiptHandler {
    */
   receipt(channel: ChatChannelName, platformId: string, outcome: { delivered: true } | { delivered: false; error: string }): void {
     const rt = this.runtimes.get(channel);
-    const delivery = deliveriesRepo.byPlatformId(this.db, channel, platformId);
-    if (!rt || !delivery) {
+    const carried = deliveriesRepo.withPlatformId(this.db, channel, platformId);
+    if (!rt || carried.length === 0) {
       this.options.logger.warn({ channel, platformId }, 'receipt for a message robosre does not know');
       return;
     }
     if (outcome.delivered) {
-      if (delivery.status === 'sent') deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'delivered' });
-      this.changed(delivery.incidentId);
+      for (const delivery of carried) if (delivery.status === 'sent') deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'delivered' });
+      for (const incidentId of new Set(carried.map((d) => d.incidentId))) this.changed(incidentId);
       return;
     }
     const error = this.options.redact(outcome.error);
-    deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
+    for (const delivery of carried) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
     if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
     this.kick();
   }

@@ -111,14 +111,15 @@ export function reopenInterrupted(db: Db): Delivery[] {
  * `sids` (WhatsApp keeps one SID per recipient, comma-separated). Whole SIDs
  * only: an empty or partial id matches nothing.
  */
-export function byPlatformId(db: Db, channel: string, platformId: string): Delivery | undefined {
-  if (platformId === '' || platformId.includes(',')) return undefined;
+/** Every delivery a platform message carries: replies sent together share one message and so one id. */
+export function withPlatformId(db: Db, channel: string, platformId: string): Delivery[] {
+  if (platformId === '' || platformId.includes(',')) return [];
   return db
     .select()
     .from(deliveries)
     .where(and(eq(deliveries.channel, channel), sql`instr(',' || json_extract(${deliveries.ref}, '$.sids') || ',', ${`,${platformId},`}) > 0`))
-    .orderBy(desc(deliveries.id))
-    .get() as Delivery | undefined;
+    .orderBy(asc(deliveries.id))
+    .all() as Delivery[];
 }
 
 export function deliveriesFor(db: Db, incidentId: number): Delivery[] {
