@@ -15,6 +15,7 @@ import { RobosreError } from '../errors.js';
 import type { Executor } from './executor.js';
 import type { Handler } from './handler.js';
 import { ingestSignal, type IngestResult } from './ingest.js';
+import { refreshStorms } from './storms.js';
 import type { ApprovalRow, Incident, Signal, WorkerPhase } from './model.js';
 import * as kvRepo from '../store/kv.repo.js';
 import { castVote } from '../../conversations/approval-votes.js';
@@ -181,6 +182,8 @@ export class Engine {
         done.push(result);
         control.ingested?.(result);
       }
+      // Counted once per burst, not per member: a 30-alert notification of one group is one refresh of its storm.
+      refreshStorms(db, done.flatMap((r) => (r.storm ? [r.storm.stormId] : [])), this.deps.settings, now);
       return done;
     });
     // Per incident the last wake asked for wins, as consecutive schedule() calls would have it.

@@ -92,11 +92,13 @@ function apply(db: Db, signal: Signal, outcome: ReturnType<typeof correlate>, se
   switch (outcome.kind) {
     case 'ignore':
       return { outcome: 'ignored', incidentId: null, wake: false };
-    case 'update':
-      incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
-      addSource(db, outcome.incidentId, signal.trigger);
+    case 'update': {
+      const repeated = incidentsRepo.countOccurrence(db, outcome.incidentId, signal.observedAt, signal.confidence);
+      if (!repeated) return { outcome: 'ignored', incidentId: null, wake: false };
+      if (!repeated.signalSources.includes(signal.trigger)) incidentsRepo.updateIncident(db, outcome.incidentId, { signalSources: [...repeated.signalSources, signal.trigger] });
       // Worse news while a step is being verified is the verification's business now, not at its next wake.
-      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: escalate(db, outcome.incidentId, signal, settings, now) };
+      return { outcome: 'correlated', incidentId: outcome.incidentId, wake: escalate(db, outcome.incidentId, repeated, signal, settings, now) };
+    }
     case 'resolve':
       incidentsRepo.updateIncident(db, outcome.incidentId, { lastSignalStatus: 'resolved', lastSeenAt: signal.observedAt, updatedAt: now });
       incidentsRepo.appendEvent(db, outcome.incidentId, now, 'signal', `${signal.trigger} reports the condition cleared`, {
@@ -120,11 +122,14 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical:
  * that node's incident, as creation would have. True when the severity rose
  * while the incident's last step is being verified.
  */
-function escalate(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): boolean {
+function escalate(db: Db, id: number, repeated: incidentsRepo.RepeatedIncident, signal: Signal, settings: EngineSettings, now: number): boolean {
   const rules = settings.rules();
-  // Plain repeats are the hot path: without a rule that could raise the severity they need no read.
   const ruled = rules.scoped(signal.incidentType, settings.environment).some((r) => r.severity !== undefined || r.severityEscalation?.length);
-  if (!signal.severity && !signal.node && !ruled) return false;
+  // Plain repeats are the hot path: unless a rule could raise the severity, or the repeat reports a higher one or
+  // a new node, what the counting statement returned is all they need, and the row is not read.
+  const higher = signal.severity !== undefined && SEVERITY_RANK[signal.severity] > SEVERITY_RANK[repeated.severity];
+  const newNode = signal.node !== undefined && repeated.scopeNode !== signal.node && repeated.parentId === null && !PARENT_SUBJECT_TYPES.includes(repeated.subjectType);
+  if (!ruled && !higher && !newNode) return false;
   const incident = incidentsRepo.getIncident(db, id);
   if (!incident) return false;
   const resolution = rules.resolve(incidentFacts(incident), now, 'severity');
@@ -137,18 +142,12 @@ function escalate(db: Db, id: number, signal: Signal, settings: EngineSettings, 
     const why = raised === reported ? [signal.summary ?? signal.trigger, ...raised.reasons].join('; ') : raised.reasons.join('; ');
     raiseSeverity(db, incident, raised.severity, why, now, { signalId: signal.id ?? null });
   }
-  if (signal.node && incident.scopeNode !== signal.node && incident.parentId === null && !PARENT_SUBJECT_TYPES.includes(incident.subjectType)) {
+  if (newNode) {
     const resourceScope = { ...incident.resourceScope, node: signal.node };
     incidentsRepo.updateIncident(db, id, { scopeNode: signal.node, resourceScope });
     linkParent(db, id, { ...incident, resourceScope }, now);
   }
   return raised !== undefined && incident.phase === 'verify';
-}
-
-function addSource(db: Db, id: number, trigger: string): void {
-  // The hot path of a repeat: the sources alone, not the whole row.
-  const sources = incidentsRepo.signalSources(db, id);
-  if (sources && !sources.includes(trigger)) incidentsRepo.updateIncident(db, id, { signalSources: [...sources, trigger] });
 }
 
 function reopen(db: Db, id: number, signal: Signal, settings: EngineSettings, now: number): IngestResult {

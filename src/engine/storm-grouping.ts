@@ -76,9 +76,12 @@ export function stormSummary({ group, className, members, open }: StormFacts): s
   return `storm: ${members}${share} ${group.label} — ${className}${still}`;
 }
 
-/** Growth worth a reply of its own: each doubling (6, 12, 24, …); every other change only refreshes the storm's root. */
-export function isMilestone(members: number, minMembers: number): boolean {
-  if (members <= minMembers) return false;
-  for (let m = minMembers * 2; m <= members; m *= 2) if (m === members) return true;
-  return false;
+/**
+ * Growth worth a reply of its own: each doubling (6, 12, 24, …). The highest doubling in (before, after], the
+ * counts before and after a burst joined, or undefined; every other change only refreshes the storm's root.
+ */
+export function milestoneReached(before: number, after: number, minMembers: number): number | undefined {
+  let reached: number | undefined;
+  for (let m = minMembers * 2; m <= after; m *= 2) if (m > before) reached = m;
+  return reached;
 }

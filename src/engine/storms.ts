@@ -15,7 +15,7 @@ import { enqueue } from '../store/outbox.repo.js';
 import type { Incident, SignalGroup } from './model.js';
 import type { EngineSettings } from './settings.js';
 import { openingState } from './lifecycle.js';
-import { formsStorm, isMilestone, stormSubject, stormSummary } from './storm-grouping.js';
+import { formsStorm, milestoneReached, stormSubject, stormSummary } from './storm-grouping.js';
 
 export interface Grouped {
   /** The storm the incident is now a member of. */
@@ -38,14 +38,16 @@ export function stormGroupOf(storm: Incident): StormGroup {
   return storm.triggerParams.group as StormGroup;
 }
 
-/** Joins or forms the storm of the incident's key; undefined when it stays an incident of its own. */
+/**
+ * Joins or forms the storm of the incident's key; undefined when it stays an incident of its own. The storm's
+ * count is the caller's to refresh (`changed`), once for all the members a burst brought.
+ */
 export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, settings: EngineSettings, now: number): Grouped | undefined {
   // A pod whose node is down is that node's consequence, not its owner's storm.
   if (member.parentId !== null) return undefined;
   const storm = stormsRepo.findOpenStorm(db, stormSubject(member.cluster, group.key));
   if (storm) {
     adopt(db, storm, member.id, now);
-    changed(db, storm, settings, now);
     return { stormId: storm.id, formed: false, withdrawn: [] };
   }
   const candidates = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs).map((c) => c.id);
@@ -55,7 +57,6 @@ export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, set
     adopt(db, formed, id, now);
     return withdraw(db, formed.id, id, now) > 0;
   });
-  changed(db, formed, settings, now);
   return { stormId: formed.id, formed: true, withdrawn };
 }
 
@@ -120,8 +121,8 @@ function withdraw(db: Db, stormId: number, memberId: number, now: number): numbe
 }
 
 /**
- * The storm's count changed (a member joined or resolved): its summary and root are refreshed,
- * and each doubling of its size is said in its thread, so growth is news without a message per member.
+ * The storm's count changed (members joined or resolved): its summary and root are refreshed, and a doubling of its
+ * size since the count it had is said in its thread, so growth is news without a message per member.
  */
 export function changed(db: Db, storm: Incident, settings: EngineSettings, now: number): void {
   const { members, open } = stormsRepo.stormCounts(db, storm.id);
@@ -129,8 +130,17 @@ export function changed(db: Db, storm: Incident, settings: EngineSettings, now: 
   const summary = stormSummary({ group, className: group.className, members, open });
   incidentsRepo.updateIncident(db, storm.id, { evidenceSummary: summary, occurrences: members, lastSeenAt: now, updatedAt: now });
   enqueue(db, { key: `incident:${storm.id}:members:${members}:${open}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_changed', members, open }, at: now });
-  if (isMilestone(members, settings.storms.minMembers) && open === members) {
-    enqueue(db, { key: `incident:${storm.id}:grew:${members}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_grew', members, label: group.label }, at: now });
+  const milestone = milestoneReached(storm.occurrences, members, settings.storms.minMembers);
+  if (milestone !== undefined && open === members) {
+    enqueue(db, { key: `incident:${storm.id}:grew:${milestone}`, kind: 'message', incidentId: storm.id, payload: { type: 'storm_grew', members, label: group.label }, at: now });
+  }
+}
+
+/** After a burst: each storm that members joined is counted and refreshed once. */
+export function refreshStorms(db: Db, stormIds: Iterable<number>, settings: EngineSettings, now: number): void {
+  for (const id of new Set(stormIds)) {
+    const storm = incidentsRepo.getIncident(db, id);
+    if (storm) changed(db, storm, settings, now);
   }
 }
 

@@ -18,7 +18,6 @@ const INSERT_VALUES = Object.fromEntries(Object.keys(getTableColumns(incidents))
 /** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
 const statements = preparedPerDb((db) => ({
   insertIncident: db.insert(incidents).values(INSERT_VALUES).returning({ id: incidents.id }).prepare(),
-  signalSources: db.select({ signalSources: incidents.signalSources }).from(incidents).where(eq(incidents.id, p('id'))).prepare(),
   findLatestBySubject: db
     .select({ id: incidents.id, status: incidents.status, resolvedAt: incidents.resolvedAt })
     .from(incidents)
@@ -38,6 +37,14 @@ const statements = preparedPerDb((db) => ({
       confidence: sql`case when ${p('confidenceRank')} > (case ${incidents.confidence} when 'high' then 2 when 'medium' then 1 else 0 end) then ${p('confidence')} else ${incidents.confidence} end`,
     })
     .where(eq(incidents.id, p('id')))
+    .returning({
+      severity: incidents.severity,
+      phase: incidents.phase,
+      signalSources: incidents.signalSources,
+      scopeNode: incidents.scopeNode,
+      parentId: incidents.parentId,
+      subjectType: incidents.subjectType,
+    })
     .prepare(),
   appendEvent: db
     .insert(incidentEvents)
@@ -59,20 +66,37 @@ export function insertIncident(db: Db, values: NewIncident): number {
   return statements(db).insertIncident.get(values).id;
 }
 
-/** The triggers that reported an incident, without loading (and parsing) the rest of its row. */
-export function signalSources(db: Db, id: number): string[] | undefined {
-  return statements(db).signalSources.get({ id })?.signalSources;
+type UpdateStatement = ReturnType<typeof prepareUpdate>;
+
+function prepareUpdate(db: Db, columns: readonly string[]) {
+  const set = Object.fromEntries(columns.map((c) => [c, p(c)])) as IncidentPatch;
+  return db.update(incidents).set(set).where(eq(incidents.id, p('id'))).prepare();
 }
+
+/** One prepared update per set of columns patched: a handful of shapes (a repeat's sources, a storm's adoption, a step) recur thousands of times. */
+const updates = preparedPerDb(() => new Map<string, UpdateStatement>());
 
 export function updateIncident(db: Db, id: number, patch: IncidentPatch): void {
-  db.update(incidents).set(patch).where(eq(incidents.id, id)).run();
+  const columns = Object.keys(patch).filter((k) => patch[k as keyof IncidentPatch] !== undefined).sort();
+  if (columns.length === 0) return;
+  const key = columns.join(',');
+  const cache = updates(db);
+  let statement = cache.get(key);
+  if (!statement) {
+    statement = prepareUpdate(db, columns);
+    cache.set(key, statement);
+  }
+  statement.run({ ...patch, id });
 }
 
-/** Counts a repeat without loading the row: the hot path of correlation. */
+/** What a repeat's escalation and source checks read, returned by the statement that counts it. */
+export type RepeatedIncident = Pick<Incident, 'severity' | 'phase' | 'signalSources' | 'scopeNode' | 'parentId' | 'subjectType'>;
+
 const CONFIDENCE_RANK = { low: 0, medium: 1, high: 2 } as const;
 
-export function countOccurrence(db: Db, id: number, seenAt: number, confidence?: keyof typeof CONFIDENCE_RANK): void {
-  statements(db).countOccurrence.run({ id, seenAt, confidence: confidence ?? 'low', confidenceRank: confidence ? CONFIDENCE_RANK[confidence] : -1 });
+/** Counts a repeat in one statement that also returns what the repeat checks next: the hot path of correlation. */
+export function countOccurrence(db: Db, id: number, seenAt: number, confidence?: keyof typeof CONFIDENCE_RANK): RepeatedIncident | undefined {
+  return statements(db).countOccurrence.get({ id, seenAt, confidence: confidence ?? 'low', confidenceRank: confidence ? CONFIDENCE_RANK[confidence] : -1 }) as RepeatedIncident | undefined;
 }
 
 export function listIncidents(db: Db, filter: { status?: IncidentStatus; limit?: number } = {}): Incident[] {

@@ -56,8 +56,8 @@ export const incidents = sqliteTable(
     index('incidents_status').on(t.status, t.id),
     index('incidents_scope_node').on(t.cluster, t.scopeNode),
     index('incidents_group').on(t.cluster, t.groupKey, t.id),
-    // A storm counts and lists its members by parent.
-    index('incidents_parent').on(t.parentId),
+    // A storm counts and lists its members by parent; with the status, counting its open members reads the index alone.
+    index('incidents_parent').on(t.parentId, t.status),
   ],
 );
 

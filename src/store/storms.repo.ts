@@ -1,6 +1,6 @@
 /** Queries behind storm grouping: a key's open storm, its candidates and members, the cluster's unhealthy nodes. */
 import { and, eq, gt, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
-import type { Db } from './db.js';
+import { preparedPerDb, type Db } from './db.js';
 import { incidents } from './schema.js';
 import type { Incident, StormMember } from '../engine/model.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
@@ -9,13 +9,19 @@ export const STORM_SUBJECT_TYPE = 'storm';
 
 const open = inArray(incidents.status, [...OPEN_STATUSES]);
 
+/** Every member that joins a storm runs these: see preparedPerDb for why they are cached per root db. */
+const statements = preparedPerDb((db) => ({
+  findOpenStorm: db.select().from(incidents).where(and(eq(incidents.subject, sql.placeholder('subject')), open)).prepare(),
+  stormCounts: db
+    .select({ members: sql<number>`count(*)`, open: sql<number>`coalesce(sum(case when ${open} then 1 else 0 end), 0)` })
+    .from(incidents)
+    .where(eq(incidents.parentId, sql.placeholder('stormId')))
+    .prepare(),
+}));
+
 /** The open storm of a key, by its subject (`stormSubject`): the subject index finds it among thousands of members of the key. */
 export function findOpenStorm(db: Db, subject: string): Incident | undefined {
-  return db
-    .select()
-    .from(incidents)
-    .where(and(eq(incidents.subject, subject), open))
-    .get() as Incident | undefined;
+  return statements(db).findOpenStorm.get({ subject }) as Incident | undefined;
 }
 
 /**
@@ -48,13 +54,9 @@ export function stormMembers(db: Db, stormId: number, limit = -1): StormMember[]
     .all() as StormMember[];
 }
 
-/** How many members a storm has, and how many are still open. */
+/** How many members a storm has, and how many are still open: the (parent, status) index answers it without the rows. */
 export function stormCounts(db: Db, stormId: number): { members: number; open: number } {
-  const row = db
-    .select({ members: sql<number>`count(*)`, open: sql<number>`coalesce(sum(case when ${incidents.status} in (${sql.join(OPEN_STATUSES.map((s) => sql`${s}`), sql`, `)}) then 1 else 0 end), 0)` })
-    .from(incidents)
-    .where(eq(incidents.parentId, stormId))
-    .get();
+  const row = statements(db).stormCounts.get({ stormId });
   return { members: Number(row?.members ?? 0), open: Number(row?.open ?? 0) };
 }
 

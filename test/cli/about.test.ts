@@ -46,7 +46,7 @@ describe('robosre about', () => {
     expect(other.installation.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(other.installation.id).not.toBe(id);
     expect(other.database).toBe(join(dir, 'two', 'robosre.db'));
-  }, 60_000);
+  }, 120_000);
 
   it('reports the version package.json declares', () => {
     expect(VERSION).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);

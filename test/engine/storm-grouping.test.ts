@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STORMS, formsStorm, isMilestone, maxUnhealthy, perType, stormSubject, stormSummary } from '../../src/engine/storm-grouping.js';
+import { DEFAULT_STORMS, formsStorm, milestoneReached, maxUnhealthy, perType, stormSubject, stormSummary } from '../../src/engine/storm-grouping.js';
 import { parseSignal } from '../../src/engine/signal.js';
 
 describe('storm grouping decisions', () => {
@@ -33,9 +33,12 @@ describe('storm grouping decisions', () => {
     expect(perType({ key: 'nodes', kind: 'nodes', label: 'x' }, 'node_disk_pressure').key).toBe('nodes:node_disk_pressure');
   });
 
-  it('says growth at each doubling only', () => {
-    const said = Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => isMilestone(n, 3));
+  it('says growth at each doubling only, and once for a burst that passes several', () => {
+    const said = Array.from({ length: 200 }, (_, i) => i + 1).filter((n) => milestoneReached(n - 1, n, 3) !== undefined);
     expect(said).toEqual([6, 12, 24, 48, 96, 192]);
+    expect(milestoneReached(5, 40, 3)).toBe(24);
+    expect(milestoneReached(24, 40, 3)).toBeUndefined();
+    expect(milestoneReached(3, 3, 3)).toBeUndefined();
   });
 
   it('refuses a signal whose storm key is malformed, by path', () => {
