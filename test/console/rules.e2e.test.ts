@@ -411,7 +411,7 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Export YAML' }).click();
     const file = await download;
     expect(file.suggestedFilename()).toBe('robosre-rules.yaml');
-    const exported = await readFile((await file.path())!, 'utf8');
+    const exported = await readFile(await file.path(), 'utf8');
     expect(exported).toBe(await (await fetch(`${url}/api/rules/export`, { headers: { authorization: 'Bearer ada-token' } })).text());
     expect(exported).toContain('id: pending-critical');
 
