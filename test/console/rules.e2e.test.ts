@@ -380,6 +380,11 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     expect(json).toEqual({ ...RULE, name: 'renamed in the form', thresholdExpression: 'ns == "shop"' });
     await page.locator('#rule-json').fill('{ "id": ');
     await page.locator('#rule-json-error', { hasText: 'not JSON' }).waitFor();
+    // JSON the form cannot hold goes to the API as typed, which names the field.
+    await page.locator('#rule-json').fill(JSON.stringify({ ...RULE, thresholdExpression: 'ns == "shop"', environmentScope: 'staging' }));
+    await page.locator('#rule-json-error', { hasText: 'The form cannot show this rule' }).waitFor();
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#rule-problems li', { hasText: 'rule.environmentScope' }).waitFor();
     expect(problems).toEqual([]);
   });
 

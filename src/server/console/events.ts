@@ -96,7 +96,14 @@ export class EventHub {
       this.heartbeat.unref();
       // A change is one revision (an import of many rules too), so rule events need no throttle.
       this.offRules = this.rules.onChange(() => this.broadcast('event: rules\ndata: {}\n\n'));
-      this.rulesPoll = setInterval(() => this.rules.refresh(), this.options.rulesPollMs);
+      this.rulesPoll = setInterval(() => {
+        // A failed look (the database busy) must not end the process; the next tick looks again.
+        try {
+          this.rules.refresh();
+        } catch {
+          /* retried at the next tick */
+        }
+      }, this.options.rulesPollMs);
       this.rulesPoll.unref();
     }
   }

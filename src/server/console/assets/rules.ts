@@ -472,6 +472,8 @@ export const RULES_JS = String.raw`'use strict';
     var baseline = null;
     var saving = false;
     var jsonBroken = null;
+    // The JSON as typed, when it parses but the form cannot hold it.
+    var rawRule = null;
     var form = null;
     var facts = h('dl', { class: 'facts', id: 'rule-facts' });
     var stale = h('div', { id: 'rule-stale', class: 'banner', role: 'alert', hidden: true });
@@ -507,6 +509,7 @@ export const RULES_JS = String.raw`'use strict';
     function formEdited() {
       if (!form) return;
       jsonBroken = null;
+      rawRule = null;
       show(jsonError, '');
       text.value = JSON.stringify(form.value(), null, 2);
     }
@@ -527,23 +530,31 @@ export const RULES_JS = String.raw`'use strict';
       }
       jsonBroken = null;
       show(jsonError, '');
-      form.fill(parsed);
+      try {
+        form.fill(parsed);
+        rawRule = null;
+      } catch (error) {
+        // A field of the wrong shape (a string where a list goes): the API, not the form, says what is wrong.
+        rawRule = parsed;
+        show(jsonError, 'The form cannot show this rule (' + error.message + '); Save, Preview and Test send the JSON as typed.');
+      }
     });
     function showRule(rule) {
       form.fill(rule);
       text.value = JSON.stringify(form.value(), null, 2);
       jsonBroken = null;
+      rawRule = null;
       show(jsonError, '');
       baseline = text.value;
     }
-    function dirty() { return form !== null && (jsonBroken !== null || JSON.stringify(form.value(), null, 2) !== baseline); }
+    function dirty() { return form !== null && (jsonBroken !== null || rawRule !== null || JSON.stringify(form.value(), null, 2) !== baseline); }
 
     function candidate() {
       if (jsonBroken) {
         showProblems([jsonBroken]);
         return undefined;
       }
-      return form.value();
+      return rawRule || form.value();
     }
     function showProblems(list) {
       problems.replaceChildren();
