@@ -365,9 +365,8 @@ export const RULES_JS = String.raw`'use strict';
         section('Incident type', [w.incidentTypeEnabled])
       ];
       function get() {
-        var r = {};
-        put(r, 'id', w.id.get());
-        put(r, 'name', w.name.get());
+        // Required text is sent even when empty, so the API's refusal says what it must be.
+        var r = { id: w.id.get(), name: w.name.get() };
         r.enabled = w.enabled.get();
         put(r, 'domain', w.domain.get());
         put(r, 'incidentType', w.incidentType.get());
@@ -389,7 +388,7 @@ export const RULES_JS = String.raw`'use strict';
         var typeEnabled = w.incidentTypeEnabled.get();
         if (typeEnabled) r.incidentTypeEnabled = typeEnabled === 'true';
         put(r, 'mode', w.mode.get());
-        put(r, 'owner', w.owner.get());
+        r.owner = w.owner.get();
         if (rule.version !== undefined) r.version = rule.version;
         return r;
       }
