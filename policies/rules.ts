@@ -185,6 +185,22 @@ export const operatorRuleSchema = z
     });
   });
 
+/**
+ * The actions a rule of this incident type may name in each list of
+ * `allowedActionProfile`: the class's families for requireApproval and deny,
+ * only what `auto` would accept for auto, only contain actions for the
+ * allowlist. The console offers these and nothing else (GET /api/rules/catalog).
+ */
+export function actionChoices(incidentType: string): { auto: string[]; requireApproval: string[]; deny: string[]; allowlist: string[] } {
+  const family = getIncidentClass(incidentType).actions.map((b) => b.action);
+  return {
+    auto: family.filter((id) => autoRefusal(id, incidentType) === undefined),
+    requireApproval: family,
+    deny: family,
+    allowlist: family.filter((id) => getAction(id).class === 'contain'),
+  };
+}
+
 /** Why `auto` may not name this action, or undefined when it may. */
 function autoRefusal(id: string, incidentType: string): string | undefined {
   const action = getAction(id);

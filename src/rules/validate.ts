@@ -46,8 +46,8 @@ export function validateRule(input: unknown, version: number, where: string, des
   if (typeof rest.id === 'string' && rest.id.startsWith(BUILTIN_PREFIX)) {
     problems.push(`${where}.id: ids starting with "${BUILTIN_PREFIX}" name built-in rules; clone the built-in to get a custom id`);
   }
-  // GET /api/rules/export is the rules file, so a rule of that id could not be read back.
-  if (rest.id === 'export') problems.push(`${where}.id: "export" is reserved (GET /api/rules/export)`);
+  // GET /api/rules/export and /catalog are fixed routes, so a rule of either id could not be read back.
+  if (rest.id === 'export' || rest.id === 'catalog') problems.push(`${where}.id: "${rest.id}" is reserved (GET /api/rules/${rest.id})`);
   try {
     const rule = parseOperatorRule({ ...rest, version });
     problems.push(...routeProblems(rule, destinations, where));

@@ -11,6 +11,7 @@ import type { Role } from '../config/config.js';
 import { RobosreError } from '../errors.js';
 import { isHeld, type RuleChangeBy, type RulesService } from '../rules/service.js';
 import type { ShadowRules } from '../rules/shadow.js';
+import { ruleCatalog } from '../rules/catalog.js';
 import { MAX_TEST_DAYS, type RuleTrials } from '../rules/trials.js';
 import { reasonSchema } from '../rules/validate.js';
 import { parse } from './api.js';
@@ -71,6 +72,9 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     const body = parse(importBody, request.body, 'body');
     return answer(reply, deps.rules.importYaml(body.yaml, by(person, body.reason)));
   });
+
+  // Fixed policy data (incident types, their action choices, enums) for the console's form editor.
+  app.get('/api/rules/catalog', (request, reply) => (as('viewer')(request, reply) ? ruleCatalog() : reply));
 
   app.get('/api/rules/changes', (request, reply) => (as('viewer')(request, reply) ? { changes: deps.rules.pendingChanges() } : reply));
 

@@ -82,6 +82,6 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);
-  registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock }, { maxStreams: config.server.eventStreams.max, maxStreamsPerClient: config.server.eventStreams.maxPerClient });
+  registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock, rules: runtime.rules }, { maxStreams: config.server.eventStreams.max, maxStreamsPerClient: config.server.eventStreams.maxPerClient });
   return app;
 }

@@ -56,7 +56,7 @@ export function createTestRuntime(extra: Record<string, unknown> = {}): TestRunt
 export function consoleApp(runtime: Runtime, config: Config, stream: Partial<EventStreamOptions> = {}): FastifyInstance {
   const app = Fastify({ forceCloseConnections: 'idle' });
   installErrorHandler(app);
-  const deps = { db: runtime.store.db, engine: runtime.engine, auth: new TokenAuth(config.auth.tokens), clock: runtime.clock, channels: runtime.channels.map((c) => c.name), receiving: runtime.starter.state.bind(runtime.starter) };
+  const deps = { db: runtime.store.db, engine: runtime.engine, auth: new TokenAuth(config.auth.tokens), clock: runtime.clock, rules: runtime.rules, channels: runtime.channels.map((c) => c.name), receiving: runtime.starter.state.bind(runtime.starter) };
   registerApi(app, { ...deps, about: about(config, runtime.store) });
   registerConsole(app, deps, stream);
   return app;

@@ -6,6 +6,8 @@ import { APP_JS } from '../../src/server/console/assets/app.js';
 import { RULES_JS } from '../../src/server/console/assets/rules.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/server/console/routes.js';
 import { escapeHtml } from '../../src/server/console/pages.js';
+import { buildServer } from '../../src/server/server.js';
+import { actionChoices } from '../../policies/rules.js';
 import { waitFor } from '../support/wait-for.js';
 import { consoleApp, createTestRuntime, openEvents, pullFailure, type TestRuntime } from './helpers.js';
 
@@ -209,6 +211,43 @@ describe('console routes', () => {
       for (const c of [...first, ...other, again]) c.close();
     } finally {
       await capped.close();
+    }
+  });
+
+  it('sends a rules event, with no rule data, after each rule change', async () => {
+    const client = await openEvents(url);
+    await client.waitFor((s) => s.includes(': connected'));
+    expect(client.text()).not.toContain('event: rules');
+    const rule = { id: 'pending-critical', name: 'pending pods are critical', enabled: true, incidentType: 'pod_pending_too_long', environmentScope: ['staging'], owner: 'ops' };
+    t.runtime.rules.create(rule, { by: 'ada', reason: 'first' });
+    const text = await client.waitFor((s) => s.includes('event: rules'));
+    // The stream needs no token: it says that something changed, never what.
+    expect(text).toContain('event: rules\ndata: {}\n\n');
+    expect(text).not.toContain('pending-critical');
+    client.close();
+  });
+
+  it('serves the rule catalog to viewers, computed from the policies, and reserves its id', async () => {
+    const full = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
+    try {
+      expect((await full.inject({ method: 'GET', url: '/api/rules/catalog' })).statusCode).toBe(401);
+      const res = await full.inject({ method: 'GET', url: '/api/rules/catalog', headers: { authorization: 'Bearer victor-token' } });
+      expect(res.statusCode).toBe(200);
+      const catalog = res.json<{ incidentTypes: { type: string; actions: unknown }[]; actions: { id: string; class: string }[]; environments: string[] }>();
+      expect(catalog.incidentTypes.find((c) => c.type === 'node_disk_pressure')?.actions).toEqual(actionChoices('node_disk_pressure'));
+      expect(actionChoices('node_disk_pressure').auto).not.toContain('reboot_node');
+      expect(catalog.actions.find((a) => a.id === 'reboot_node')?.class).toBe('disruptive');
+      expect(catalog.environments).toEqual(['demo', 'staging', 'production']);
+      const reserved = await full.inject({
+        method: 'POST',
+        url: '/api/rules',
+        headers: { authorization: 'Bearer ada-token' },
+        payload: { reason: 'collide', rule: { id: 'catalog', name: 'n', enabled: true, incidentType: 'oom_killed', environmentScope: ['staging'], owner: 'ops' } },
+      });
+      expect(reserved.statusCode).toBe(400);
+      expect(reserved.json<{ error: { problems: string[] } }>().error.problems).toContain('rule.id: "catalog" is reserved (GET /api/rules/catalog)');
+    } finally {
+      await full.close();
     }
   });
 

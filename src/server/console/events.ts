@@ -3,10 +3,13 @@
  * open stream. The listener is attached while at least one browser is
  * connected and detached when the last one leaves, so closed tabs leave
  * nothing behind on the engine's emitter (and a hundred tabs do not trip its
- * max-listeners warning).
+ * max-listeners warning). Rule changes go out the same way, as `event: rules`
+ * with no data beyond the fact (rule ids are for viewers only; the stream is
+ * unauthenticated), so open rules pages re-read through the API.
  */
 import type { ServerResponse } from 'node:http';
 import type { Engine } from '../../engine/engine.js';
+import type { RulesService } from '../../rules/service.js';
 
 export interface EventStreamOptions {
   /** Least time between two events for the same incident; a burst ends with one trailing event. */
@@ -19,9 +22,17 @@ export interface EventStreamOptions {
   maxStreams: number;
   /** Open streams at most from one client address (`server.eventStreams.maxPerClient`). */
   maxStreamsPerClient: number;
+  /**
+   * How often, while a stream is open, the rules are checked for a change made by another
+   * process (the CLI on the local database), which the service notices only when it reads.
+   */
+  rulesPollMs: number;
 }
 
-export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024, maxStreams: 512, maxStreamsPerClient: 16 };
+export const DEFAULT_EVENT_STREAM_OPTIONS: EventStreamOptions = { throttleMs: 250, heartbeatMs: 15_000, maxBufferedBytes: 256 * 1024, maxStreams: 512, maxStreamsPerClient: 16, rulesPollMs: 2000 };
+
+/** What the hub needs of the rules: their change listener, and a look for changes made elsewhere. */
+export type RuleChanges = Pick<RulesService, 'onChange' | 'refresh'>;
 
 interface Cooling {
   timer: NodeJS.Timeout;
@@ -36,10 +47,13 @@ export class EventHub {
   private readonly clientOf = new Map<ServerResponse, string>();
   private readonly cooling = new Map<number, Cooling>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private rulesPoll: NodeJS.Timeout | undefined;
+  private offRules: (() => void) | undefined;
   private readonly onIncident = (id: number): void => this.changed(id);
 
   constructor(
     private readonly engine: Engine,
+    private readonly rules: RuleChanges,
     private readonly options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
   ) {}
 
@@ -80,6 +94,17 @@ export class EventHub {
       this.engine.events.on('incident', this.onIncident);
       this.heartbeat = setInterval(() => this.broadcast(': heartbeat\n\n'), this.options.heartbeatMs);
       this.heartbeat.unref();
+      // A change is one revision (an import of many rules too), so rule events need no throttle.
+      this.offRules = this.rules.onChange(() => this.broadcast('event: rules\ndata: {}\n\n'));
+      this.rulesPoll = setInterval(() => {
+        // A failed look (the database busy) must not end the process; the next tick looks again.
+        try {
+          this.rules.refresh();
+        } catch {
+          /* retried at the next tick */
+        }
+      }, this.options.rulesPollMs);
+      this.rulesPoll.unref();
     }
   }
 
@@ -103,6 +128,10 @@ export class EventHub {
     this.engine.events.off('incident', this.onIncident);
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    this.offRules?.();
+    this.offRules = undefined;
+    clearInterval(this.rulesPoll);
+    this.rulesPoll = undefined;
     for (const c of this.cooling.values()) clearTimeout(c.timer);
     this.cooling.clear();
   }

@@ -18,7 +18,7 @@ import { RULE_ID } from '../rules-api.js';
 import { APP_JS } from './assets/app.js';
 import { RULES_JS } from './assets/rules.js';
 import { STYLE_CSS } from './assets/style.js';
-import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions } from './events.js';
+import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions, type RuleChanges } from './events.js';
 import { incidentPage, listPage, missingPage, rulePage, rulesPage } from './pages.js';
 
 export interface ConsoleDeps {
@@ -26,6 +26,8 @@ export interface ConsoleDeps {
   engine: Engine;
   auth: TokenAuth;
   clock: Clock;
+  /** Open rules pages hear of every rule change through the event stream. */
+  rules: RuleChanges;
 }
 
 /**
@@ -82,7 +84,7 @@ function sendHtml(reply: FastifyReply, status: number, body: string): FastifyRep
 }
 
 export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamOptions: Partial<EventStreamOptions> = {}): void {
-  const hub = new EventHub(deps.engine, { ...DEFAULT_EVENT_STREAM_OPTIONS, ...streamOptions });
+  const hub = new EventHub(deps.engine, deps.rules, { ...DEFAULT_EVENT_STREAM_OPTIONS, ...streamOptions });
   // Open event streams never finish on their own; end them so close() does not wait forever.
   app.addHook('preClose', (done) => {
     hub.closeAll();
@@ -127,7 +129,8 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
    * `event: incident` / `data: {"id":N}` after each committed change (at most
    * a few per second per incident). Unauthenticated like the JSON API's
    * reads (EventSource cannot send the sign-in token, and a token in the URL
-   * would reach logs); it carries ids only. Streams are capped per client
+   * would reach logs); it carries ids only. `event: rules` / `data: {}`
+   * after each change to the rules (any layer's, any writer's). Streams are capped per client
    * address and in total: each one holds a socket for good.
    */
   app.get('/api/events', { exposeHeadRoute: false }, (request, reply) => {

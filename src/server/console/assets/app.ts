@@ -73,8 +73,9 @@ export const APP_JS = String.raw`'use strict';
   }
 
   // --- the JSON API -------------------------------------------------------
-  function api(method, path, payload, token) {
-    var headers = { accept: 'application/json' };
+  // asText: a read whose answer is not JSON (the rules export); refusals are JSON all the same.
+  function api(method, path, payload, token, asText) {
+    var headers = { accept: asText ? '*/*' : 'application/json' };
     var bearer = token || sessionStorage.getItem(TOKEN_KEY);
     if (bearer) headers.authorization = 'Bearer ' + bearer;
     var init = { method: method, headers: headers, cache: 'no-store' };
@@ -83,6 +84,7 @@ export const APP_JS = String.raw`'use strict';
       init.body = JSON.stringify(payload);
     }
     return fetch(path, init).then(function (res) {
+      if (res.ok && asText) return res.text();
       return res.json().catch(function () { return null; }).then(function (data) {
         if (res.ok) return data;
         // The API's own words, verbatim: they say what was refused and why.
@@ -234,9 +236,11 @@ export const APP_JS = String.raw`'use strict';
   }
 
   // update: the page's updater, or null on a page with nothing to keep live but the status lines.
+  var stream = null;
   function listen(update) {
     var live = document.getElementById('live');
     var source = new EventSource('/api/events');
+    stream = source;
     var opened = false;
     // Every (re)connection re-reads everything: events sent while disconnected are not replayed.
     source.addEventListener('open', function () {
@@ -601,6 +605,9 @@ export const APP_JS = String.raw`'use strict';
   // The rules views (rules.js) sign in and call the API exactly as these pages do.
   window.robosre = {
     api: api, h: h, stamp: stamp,
+    text: function (path) { return api('GET', path, undefined, undefined, true); },
+    // The page's one event stream: 'rules' after each rule change, 'open' on every (re)connection.
+    on: function (name, fn) { stream.addEventListener(name, fn); },
     onSession: function (fn) { sessionListeners.push(fn); },
     person: function () { return person; }
   };

@@ -39,6 +39,16 @@ button.deny { background: var(--crit); border-color: var(--crit); color: #fff; }
 .rules td.on { color: var(--ok); font-weight: 600; }
 .rules td.off { color: var(--muted); }
 #rule-json { width: 100%; font-family: ui-monospace, monospace; font-size: .9rem; }
+#rule-form fieldset.section { border: 1px solid #d5dbe6; border-radius: 6px; margin: .6rem 0; padding: .4rem .8rem .6rem; }
+#rule-form fieldset.group { border: 0; border-left: 3px solid #e4e8f0; margin: .3rem 0; padding: .1rem .6rem; }
+#rule-form .field { margin: .3rem 0; }
+#rule-form .field > label { display: inline-block; min-width: 11rem; color: var(--muted); }
+#rule-form input.cel, #import-yaml { width: min(40rem, 100%); font-family: ui-monospace, monospace; }
+#rule-form label.check { margin-right: .9rem; white-space: nowrap; }
+#rule-form .row { border-bottom: 1px dashed #d5dbe6; padding: .3rem 0; }
+.field-error { color: var(--crit); font-size: .9rem; margin: .2rem 0 0 11rem; }
+.field-error .caret { white-space: pre; font-family: ui-monospace, monospace; }
+.field-error .caret .mark { color: var(--crit); font-weight: 700; }
 .decisions tr.changed { background: #fff4d6; }
 .top a.brand { color: #fff; font-weight: 700; text-decoration: none; font-size: 1.1rem; }
 .live { font-size: .85rem; color: #c9d2e3; }
