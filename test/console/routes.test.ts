@@ -3,6 +3,7 @@ import { Script } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { APP_JS } from '../../src/server/console/assets/app.js';
+import { RULE_FORM_JS } from '../../src/server/console/assets/rule-form.js';
 import { RULES_JS } from '../../src/server/console/assets/rules.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/server/console/routes.js';
 import { escapeHtml } from '../../src/server/console/pages.js';
@@ -91,7 +92,7 @@ describe('console routes', () => {
   });
 
   it('ships scripts that parse and never write markup', () => {
-    for (const script of [APP_JS, RULES_JS]) {
+    for (const script of [APP_JS, RULE_FORM_JS, RULES_JS]) {
       expect(() => new Script(script)).not.toThrow();
       // The TS template literal holding the script must be the script verbatim.
       expect(script).not.toMatch(/[`\\]|\$\{/);
@@ -99,7 +100,7 @@ describe('console routes', () => {
     }
   });
 
-  it('serves the rules shells, loading rules.js after app.js, with the id escaped, and 404s for ids the API refuses', async () => {
+  it('serves the rules shells, loading rules.js after app.js (and the form between them on a rule page), with the id escaped, and 404s for ids the API refuses', async () => {
     const list = await app.inject({ method: 'GET', url: '/rules' });
     expect(list.statusCode).toBe(200);
     expect(list.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
@@ -108,11 +109,13 @@ describe('console routes', () => {
     const one = await app.inject({ method: 'GET', url: '/rules/builtin.crash_loop_backoff' });
     expect(one.statusCode).toBe(200);
     expect(one.body).toContain('data-rule-id="builtin.crash_loop_backoff"');
+    expect(one.body).toContain('<script src="/assets/app.js" defer></script>\n<script src="/assets/rule-form.js" defer></script>\n<script src="/assets/rules.js" defer></script>');
     expect((await app.inject({ method: 'GET', url: '/rules/a%3Cb' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/' })).body).not.toContain('rules.js');
     const js = await app.inject({ method: 'GET', url: '/assets/rules.js' });
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.body).toBe(RULES_JS);
+    expect((await app.inject({ method: 'GET', url: '/assets/rule-form.js' })).body).toBe(RULE_FORM_JS);
   });
 
   it('GET /api/me names the token holder, or answers 401 in the API error shape', async () => {

@@ -28,7 +28,7 @@ function layout({ title, page, now, body, incidentId, ruleId }: Layout): string 
   const idAttr =
     (incidentId === undefined ? '' : ` data-incident-id="${incidentId}"`) + (ruleId === undefined ? '' : ` data-rule-id="${escapeHtml(ruleId)}"`);
   // The rules views load their own script after app.js, which lends them its sign-in and API calls.
-  const rulesScript = page === 'rules' || page === 'rule' ? '\n<script src="/assets/rules.js" defer></script>' : '';
+  const rulesScript = page === 'rules' ? '\n<script src="/assets/rules.js" defer></script>' : page === 'rule' ? '\n<script src="/assets/rule-form.js" defer></script>\n<script src="/assets/rules.js" defer></script>' : '';
   return `<!doctype html>
 <html lang="en">
 <head>

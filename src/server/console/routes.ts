@@ -16,6 +16,7 @@ import type { TokenAuth } from '../auth.js';
 import { decimalId } from '../ids.js';
 import { RULE_ID } from '../rules-api.js';
 import { APP_JS } from './assets/app.js';
+import { RULE_FORM_JS } from './assets/rule-form.js';
 import { RULES_JS } from './assets/rules.js';
 import { STYLE_CSS } from './assets/style.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions, type RuleChanges } from './events.js';
@@ -74,6 +75,7 @@ function asset(body: string, type: string): Asset {
 const ASSETS = new Map<string, Asset>([
   ['app.js', asset(APP_JS, 'text/javascript; charset=utf-8')],
   ['rules.js', asset(RULES_JS, 'text/javascript; charset=utf-8')],
+  ['rule-form.js', asset(RULE_FORM_JS, 'text/javascript; charset=utf-8')],
   ['style.css', asset(STYLE_CSS, 'text/css; charset=utf-8')],
   ['icon.svg', asset(ICON_SVG, 'image/svg+xml')],
 ]);
