@@ -5,6 +5,7 @@ import type { ApprovalPrompt } from '../../conversations/approval-prompt.js';
 import type { IncidentCard, PromptCard, ThreadUpdate } from '../../conversations/messages.js';
 import type { Db } from '../store/db.js';
 import * as actionsRepo from '../store/actions.repo.js';
+import * as incidentsRepo from '../store/incidents.repo.js';
 import * as stormsRepo from '../store/storms.repo.js';
 import type { Incident } from '../engine/model.js';
 
@@ -46,7 +47,7 @@ const STORM_SAMPLE = 8;
 
 function stormCard(db: Db, stormId: number): NonNullable<IncidentCard['storm']> {
   const counts = stormsRepo.stormCounts(db, stormId);
-  const sample = stormsRepo.stormMembers(db, stormId, STORM_SAMPLE).map((m) => m.subject.split('.').slice(2).join('.'));
+  const sample = incidentsRepo.childrenOf(db, stormId, STORM_SAMPLE).map((m) => m.subject.split('.').slice(2).join('.'));
   return { ...counts, sample };
 }
 

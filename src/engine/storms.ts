@@ -157,14 +157,21 @@ export function groupWaitUntil(db: Db, incident: Incident, settings: EngineSetti
   return until > now ? until : undefined;
 }
 
-/** The storm an incident is a member of, open or resolved, if any: a member's messages stay in the console either way. */
+/**
+ * The storm an incident is in, open or resolved, if any: the storm it is a member of, or the storm of the member it
+ * is a consequence of (a pod on one of the storm's nodes). Either way its messages stay in the console and the storm plans.
+ */
 export function stormOf(db: Db, incident: Pick<Incident, 'parentId'>): Incident | undefined {
   if (incident.parentId === null) return undefined;
   const parent = incidentsRepo.getIncident(db, incident.parentId);
-  return parent?.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? parent : undefined;
+  if (!parent) return undefined;
+  if (parent.subjectType === stormsRepo.STORM_SUBJECT_TYPE) return parent;
+  if (parent.parentId === null) return undefined;
+  const grandparent = incidentsRepo.getIncident(db, parent.parentId);
+  return grandparent?.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? grandparent : undefined;
 }
 
-/** The open storm an incident is a member of, if any: it plans for the member. */
+/** The open storm an incident is in (as stormOf), if any: it plans for the incident. */
 export function openStormOf(db: Db, incident: Pick<Incident, 'parentId'>): Incident | undefined {
   const storm = stormOf(db, incident);
   return storm && storm.status !== 'resolved' ? storm : undefined;

@@ -107,7 +107,7 @@ function context(deps: WorkerDeps, incident: Incident): HandlerContext {
     stage: st.stage,
     stageStartedAt: st.stageStartedAt,
     now: deps.clock.now(),
-    ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: stormsRepo.stormMembers(deps.db, incident.id) } : {}),
+    ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: incidentsRepo.childrenOf(deps.db, incident.id) } : {}),
   };
 }
 
@@ -302,7 +302,8 @@ async function plan(deps: WorkerDeps, incident: Incident): Promise<StepOutcome> 
 
 /** A storm's member plans nothing of its own: it waits in verification for its condition to clear. */
 function holdForStorm(deps: WorkerDeps, incident: Incident, storm: Incident, now: number): void {
-  incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `nothing planned for this member: storm ${storm.id} plans once for all its members`, { stormId: storm.id });
+  const why = incident.parentId === storm.id ? 'for this member' : `for this consequence of member ${incident.parentId}`;
+  incidentsRepo.appendEvent(deps.db, incident.id, now, 'decision', `nothing planned ${why}: storm ${storm.id} plans once for all its members`, { stormId: storm.id });
   incidentsRepo.updateIncident(deps.db, incident.id, { handlerState: { ...incident.handlerState, lastStage: true }, phase: 'verify', wakeAt: now, updatedAt: now });
 }
 

@@ -61,11 +61,15 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
     const deliveries = deliveriesRepo.deliveriesFor(deps.db, id);
     const storm = stormOf(deps.db, incident);
+    const children = incidentsRepo.childrenOf(deps.db, id);
+    // Each child's own consequences are counted: a storm's node members and the pods each node took down.
+    const grandchildren = incidentsRepo.childCounts(deps.db, children.map((c) => c.id));
+    const childViews = children.map((c) => ({ id: c.id, subject: c.subject, status: c.status, severity: c.severity, children: grandchildren.get(c.id) ?? 0 }));
     return {
       ...incidentView(incident, actionsRepo.listActions(deps.db, id)),
-      // A storm lists its members; a member names its storm.
+      // A storm lists its members; a member names its storm; any other parent lists its consequences.
       stormId: storm?.id ?? null,
-      ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: stormsRepo.stormMembers(deps.db, id).map((m) => ({ id: m.id, subject: m.subject, status: m.status, severity: m.severity })) } : {}),
+      ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: childViews } : { children: childViews }),
       approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now(), actionsRepo.votesFor(deps.db, a.id))),
       timeline: timelineView(incidentsRepo.timeline(deps.db, id), deliveries),
       deliveries: deliveries.map(receiptView),

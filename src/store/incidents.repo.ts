@@ -2,7 +2,7 @@
 import { and, desc, eq, getTableColumns, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidentEvents, incidents, signals } from './schema.js';
-import type { Incident, IncidentStatus, TimelineEvent, TimelineKind } from '../engine/model.js';
+import type { Incident, IncidentStatus, StormMember, TimelineEvent, TimelineKind } from '../engine/model.js';
 import type { CorrelationCandidate } from '../engine/correlation.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
 
@@ -116,6 +116,39 @@ export function incidentsSince(db: Db, since: number, limit: number): Incident[]
 /** Incidents whose worker has not finished: what a restart must resume. */
 export function listUnfinished(db: Db): Incident[] {
   return db.select().from(incidents).where(ne(incidents.phase, 'done')).orderBy(incidents.id).all() as Incident[];
+}
+
+/** The incidents an incident is the parent of (a storm's members, a node's pods), oldest first, or the first `limit`; resolved ones stay. */
+export function childrenOf(db: Db, parentId: number, limit = -1): StormMember[] {
+  return db
+    .select({
+      id: incidents.id,
+      subject: incidents.subject,
+      incidentType: incidents.incidentType,
+      status: incidents.status,
+      severity: incidents.severity,
+    })
+    .from(incidents)
+    .where(eq(incidents.parentId, parentId))
+    .orderBy(incidents.id)
+    .limit(limit)
+    .all() as StormMember[];
+}
+
+/** How many children each of these incidents has: a storm's node members and the pods each took down with it. */
+export function childCounts(db: Db, parentIds: readonly number[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  // SQLite binds at most 32 766 parameters; a storm's members are far fewer, but chunk anyway.
+  for (let i = 0; i < parentIds.length; i += 500) {
+    const rows = db
+      .select({ parentId: incidents.parentId, n: sql<number>`count(*)` })
+      .from(incidents)
+      .where(inArray(incidents.parentId, parentIds.slice(i, i + 500)))
+      .groupBy(incidents.parentId)
+      .all();
+    for (const r of rows) if (r.parentId !== null) counts.set(r.parentId, Number(r.n));
+  }
+  return counts;
 }
 
 export function findOpenNodeIncident(db: Db, cluster: string, node: string): number | undefined {

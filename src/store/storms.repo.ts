@@ -2,7 +2,7 @@
 import { and, eq, gt, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidents } from './schema.js';
-import type { Incident, StormMember } from '../engine/model.js';
+import type { Incident } from '../engine/model.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
 
 export const STORM_SUBJECT_TYPE = 'storm';
@@ -35,23 +35,6 @@ export function stormCandidates(db: Db, cluster: string, key: string, since: num
     .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), or(gte(incidents.createdAt, since), and(gt(incidents.reopenCount, 0), gte(incidents.updatedAt, since))), open))
     .orderBy(incidents.id)
     .all();
-}
-
-/** Every member a storm has had (or the first `limit`), oldest first; resolved ones stay members. */
-export function stormMembers(db: Db, stormId: number, limit = -1): StormMember[] {
-  return db
-    .select({
-      id: incidents.id,
-      subject: incidents.subject,
-      incidentType: incidents.incidentType,
-      status: incidents.status,
-      severity: incidents.severity,
-    })
-    .from(incidents)
-    .where(eq(incidents.parentId, stormId))
-    .orderBy(incidents.id)
-    .limit(limit)
-    .all() as StormMember[];
 }
 
 /** How many members a storm has, and how many are still open: the (parent, status) index answers it without the rows. */

@@ -1,7 +1,8 @@
 /**
  * A storm's conversation through grammY against the Bot API emulator: one
  * thread for the storm whose root counts its members and follows them, no
- * thread per member, the plan's note in the thread, and the resolution.
+ * thread per member or per pod on a member node, the plan's note in the
+ * thread, and the resolution.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/engine/model.js';
@@ -45,12 +46,26 @@ describe('a storm on Telegram', () => {
     expect(api.members.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `prod.node.node-${i}`));
     const member = (await (await fetch(`${w.url}/api/incidents/${api.members[0]!.id}`)).json()) as { stormId: number | null; parentId: number };
     expect(member).toMatchObject({ stormId: storm.id, parentId: storm.id });
+    // Pods crash-looping on two of the storm's nodes: each node's consequences, in the storm, with no thread or plan of their own.
+    const pods = [[0, 'a'], [0, 'b'], [1, 'c']].map(([node, name]) =>
+      w.runtime.engine.ingest(signal({ id: `pod-${name}`, incidentType: 'crash_loop_backoff', subject: `prod.pod.shop.api-${name}`, target: `pod/shop/api-${name}`, node: `node-${node}`, observedAt: Date.now() })).incidentId!,
+    );
+    type Related = { id: number; subject: string; children: number };
+    const withPods = (await (await fetch(`${w.url}/api/incidents/${storm.id}`)).json()) as { members: Related[] };
+    expect(withPods.members.slice(0, 3).map((m) => m.children)).toEqual([2, 1, 0]);
+    const node0 = (await (await fetch(`${w.url}/api/incidents/${withPods.members[0]!.id}`)).json()) as { children: Related[] };
+    expect(node0.children.map((c) => c.subject)).toEqual(['prod.pod.shop.api-a', 'prod.pod.shop.api-b']);
+    const pod = (await (await fetch(`${w.url}/api/incidents/${pods[0]}`)).json()) as { stormId: number | null; parentId: number };
+    expect(pod).toMatchObject({ stormId: storm.id, parentId: withPods.members[0]!.id });
+    for (const id of pods) {
+      await waitFor(`pod incident ${id} held for the storm`, () => incidentsRepo.timeline(w.runtime.store.db, id).find((e) => e.summary === `nothing planned for this consequence of member ${incidentsRepo.getIncident(w.runtime.store.db, id)!.parentId}: storm ${storm.id} plans once for all its members`), 30_000);
+    }
     // Members recover: the root follows; nothing is posted for each of them.
     for (let i = 0; i < 4; i += 1) w.runtime.engine.ingest(notReady(i, 'resolved'));
     await waitFor('the root following the members', () => (w.emu.messages(CHAT).find((m) => m.messageId === root.messageId)!.text.includes('Members: 10 (6 open)') ? true : undefined), 30_000);
     for (let i = 4; i < 10; i += 1) w.runtime.engine.ingest(notReady(i, 'resolved'));
     await waitFor('the resolution in the storm thread', () => w.emu.messages(CHAT).find((m) => m.replyTo === root.messageId && m.text.startsWith('✅ Resolved')), 30_000);
     expect(w.emu.messages(CHAT).filter((m) => m.replyTo === null).map((m) => m.text.slice(0, 120))).toEqual([w.emu.messages(CHAT).find((m) => m.messageId === root.messageId)!.text.slice(0, 120)]);
-    expect(w.emu.messages(CHAT).some((m) => m.text.includes('prod.node.node-'))).toBe(false);
+    expect(w.emu.messages(CHAT).some((m) => m.text.includes('prod.node.node-') || m.text.includes('prod.pod.shop'))).toBe(false);
   });
 });

@@ -508,10 +508,17 @@ export const APP_JS = String.raw`'use strict';
           silenced(i) ? fact('Updates silenced', ['until ', stamp(i.silencedUntil)]) : null,
           fact('Environment', i.environment + ', cluster ' + i.cluster),
           fact('Seen', [i.occurrences + ' time(s) via ' + i.signalSources.join(', ') + ', first ', stamp(i.firstSeenAt)]),
-          i.parentId ? fact(i.stormId ? 'Member of storm' : 'Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
-          i.members ? fact('Members', [i.members.filter(function (m) { return m.status !== 'resolved'; }).length + ' of ' + i.members.length + ' open: ',
-            i.members.slice(0, 50).map(function (m, n) { return [n ? ', ' : '', h('a', { href: '/incidents/' + m.id }, m.subject)]; })]) : null,
+          i.parentId ? fact(i.stormId === i.parentId ? 'Member of storm' : 'Caused by', h('a', { href: '/incidents/' + i.parentId }, 'incident #' + i.parentId)) : null,
+          i.stormId && i.stormId !== i.parentId ? fact('In storm', h('a', { href: '/incidents/' + i.stormId }, 'incident #' + i.stormId)) : null,
+          i.members ? fact('Members', [i.members.filter(function (m) { return m.status !== 'resolved'; }).length + ' of ' + i.members.length + ' open: ', related(i.members)]) : null,
+          i.children && i.children.length ? fact('Consequences', related(i.children)) : null,
           i.resolvedAt ? fact('Resolved', stamp(i.resolvedAt)) : null));
+    }
+    // Linked incidents, the first 50; each says how many incidents it caused in turn (the pods of a storm's node).
+    function related(list) {
+      return list.slice(0, 50).map(function (m, n) {
+        return [n ? ', ' : '', h('a', { href: '/incidents/' + m.id }, m.subject), m.children ? ' (+' + m.children + ')' : ''];
+      });
     }
     function renderActions(i) {
       return h('table', { class: 'actions' },
