@@ -3,7 +3,7 @@
  * cluster (50 nodes, 1 000 pods, the real scheduler and node lifecycle
  * controller): two robosres in production watch it, each with its own
  * Telegram emulator — one as shipped, one with storms off (the reference:
- * `storms.minMembers` out of reach, today's per-node flow). 40 nodes lose
+ * `storms.enabled: false`, the per-node flow). 40 nodes lose
  * their heartbeats at once; we measure, for each, the time from the first
  * NotReady (the Ready condition's lastTransitionTime, whole seconds) to the
  * first thread about it, the threads, messages, edits and prompts sent until
@@ -41,7 +41,7 @@ try {
 
   const robosre = (storms: Record<string, unknown>) =>
     startWorld({ config: { environment: 'production', engine: { analysisDelay: '10s' }, kubernetes: { kubeconfig: cluster.controlPlane.kubeconfigPath, notReadyAfter: '5s' }, storms } });
-  const [shipped, reference] = [await robosre({}), await robosre({ minMembers: 10_000 })];
+  const [shipped, reference] = [await robosre({}), await robosre({ enabled: false })];
   worlds.push(shipped, reference);
   for (const w of worlds) await w.runtime.watcher!.start();
 
@@ -84,7 +84,7 @@ try {
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}; load ${load()} at the end. \`bench/storms.bench.ts\`: a kwok
 cluster of 50 nodes and 1 000 pods (kube-scheduler, node lifecycle controller with a 20 s grace); two
 robosres in production side by side, each with its own Telegram emulator through grammY — as shipped,
-and with storms off (\`storms.minMembers: 10000\`, the per-node flow). ${STORM_NODES} nodes' kwok is killed at
+and with storms off (\`storms.enabled: false\`, the per-node flow). ${STORM_NODES} nodes' kwok is killed at
 once, then started again. "First NotReady" is the earliest Ready lastTransitionTime (whole seconds);
 the detector waits \`notReadyAfter\` (5 s here) and the engine the analysis delay (10 s) before a thread.
 

@@ -538,6 +538,8 @@ const configSchema = z
     /** Storms: incidents that share a cause become members of one storm incident (docs/storms.md). */
     storms: z
       .object({
+        /** Off, no incident joins a storm: each has its own thread and plan; maxUnhealthyNodes still applies. */
+        enabled: z.boolean().default(DEFAULT_STORMS.enabled),
         /** Members of one key opened within this window of each other form a storm. */
         window: duration.default(DEFAULT_STORMS.windowMs),
         /** Incidents of one key open together hold their first analysis this long from the first of them, for a storm to form. */
@@ -553,7 +555,7 @@ const configSchema = z
           .default(() => DEFAULT_STORMS.maxUnhealthyNodes),
       })
       .strict()
-      .default({ window: DEFAULT_STORMS.windowMs, groupWait: DEFAULT_STORMS.groupWaitMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
+      .default({ enabled: DEFAULT_STORMS.enabled, window: DEFAULT_STORMS.windowMs, groupWait: DEFAULT_STORMS.groupWaitMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
     rules: z.array(z.unknown()).default([]),
     /** Blast-radius guards on rule changes (docs/rules.md "Blast-radius guards"). */
     ruleGuards: z

@@ -191,10 +191,11 @@ function create(db: Db, signal: Signal, settings: EngineSettings, resolution: Re
   if (severity.reasons.length) incidentsRepo.appendEvent(db, id, now, 'rule', severity.reasons.join('; '), { severity: severity.severity });
   linkParent(db, id, values, now);
   // An incident that may join a storm opens its own thread only once its first analysis finds it alone (worker.ts).
-  if (!signal.group) enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
+  const mayJoin = signal.group !== undefined && settings.storms.enabled;
+  if (!mayJoin) enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
   // After the opening, so the thread says it second.
   recordRuleFailures(db, id, resolution.failures, now);
-  const created = signal.group ? incidentsRepo.getIncident(db, id) : undefined;
+  const created = mayJoin ? incidentsRepo.getIncident(db, id) : undefined;
   const storm = created && signal.group ? groupIntoStorm(db, created, signal.group, settings, now) : undefined;
   return { outcome: 'created', incidentId: id, wake: true, ...(storm ? { storm } : {}) };
 }

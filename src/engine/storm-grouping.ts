@@ -9,6 +9,8 @@ import type { SignalGroup, StormKind } from './model.js';
 export type UnhealthyLimit = { count: number } | { share: number };
 
 export interface StormSettings {
+  /** Off, every incident is its own (today's per-incident flow); `maxUnhealthyNodes` still stops node remediation. */
+  enabled: boolean;
   /** Members of one key opened within this long of each other form a storm. */
   windowMs: number;
   /**
@@ -23,7 +25,7 @@ export interface StormSettings {
 }
 
 /** The defaults of the `storms` config section. */
-export const DEFAULT_STORMS: StormSettings = { windowMs: 120_000, groupWaitMs: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } };
+export const DEFAULT_STORMS: StormSettings = { enabled: true, windowMs: 120_000, groupWaitMs: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } };
 
 export interface StormCandidate {
   kind: StormKind;

@@ -44,7 +44,7 @@ export function stormGroupOf(storm: Incident): StormGroup {
  */
 export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, settings: EngineSettings, now: number): Grouped | undefined {
   // A pod whose node is down is that node's consequence, not its owner's storm.
-  if (member.parentId !== null) return undefined;
+  if (member.parentId !== null || !settings.storms.enabled) return undefined;
   const storm = stormsRepo.findOpenStorm(db, stormSubject(member.cluster, group.key));
   if (storm) {
     adopt(db, storm, member.id, now);
@@ -150,7 +150,7 @@ export function refreshStorms(db: Db, stormIds: Iterable<number>, settings: Engi
  * first of them has not passed. Alone, it goes on at once. Undefined when it need not wait.
  */
 export function groupWaitUntil(db: Db, incident: Incident, settings: EngineSettings, now: number): number | undefined {
-  if (incident.groupKey === null || incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE || incident.parentId !== null || incident.reopenCount > 0) return undefined;
+  if (!settings.storms.enabled || incident.groupKey === null || incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE || incident.parentId !== null || incident.reopenCount > 0) return undefined;
   const candidates = stormsRepo.stormCandidates(db, incident.cluster, incident.groupKey, now - settings.storms.windowMs);
   if (candidates.length < 2) return undefined;
   const until = Math.min(...candidates.map((c) => c.createdAt)) + settings.storms.groupWaitMs;

@@ -83,10 +83,12 @@ describe('config', () => {
   });
 
   it('takes storm settings, maxUnhealthyNodes as a count or a share, and refuses anything else with its path', () => {
-    expect(parseConfig({}).storms).toEqual({ window: 120_000, groupWait: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } });
+    expect(parseConfig({}).storms).toEqual({ enabled: true, window: 120_000, groupWait: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } });
     expect(parseConfig({ storms: { window: '5m', maxUnhealthyNodes: '55%' } }).storms).toMatchObject({ window: 300_000, maxUnhealthyNodes: { share: 0.55 } });
     expect(parseConfig({ storms: { maxUnhealthyNodes: 7 } }).storms.maxUnhealthyNodes).toEqual({ count: 7 });
-    expect(problems({ storms: { maxUnhealthyNodes: '40 percent', minMembers: 1, nodeShare: 2 } })).toEqual([
+    expect(parseConfig({ storms: { enabled: false } }).storms.enabled).toBe(false);
+    expect(problems({ storms: { enabled: 'no', maxUnhealthyNodes: '40 percent', minMembers: 1, nodeShare: 2 } })).toEqual([
+      'storms.enabled: Invalid input: expected boolean, received string',
       'storms.minMembers: Too small: expected number to be >=2',
       'storms.nodeShare: Too big: expected number to be <=1',
       'storms.maxUnhealthyNodes: a count, or a share of the nodes as "40%"',

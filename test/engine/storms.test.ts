@@ -164,6 +164,22 @@ describe('storms: many incidents, one conversation', () => {
     }
   });
 
+  it('storms off: 40 of 50 nodes NotReady are 40 incidents, each opened at once with its own thread; maxUnhealthyNodes still stops the cordons', async () => {
+    h = createHarness({ environment: 'production', analysisDelayMs: DELAY, storms: { ...DEFAULT_STORMS, enabled: false } });
+    for (let i = 0; i < 40; i += 1) h.engine.ingest(notReady(i, 50));
+    // No grouping: each opens its thread when it is created, as before storms, and nothing holds for a group wait.
+    expect(members().every((m) => messages(m.id).includes('incident_opened'))).toBe(true);
+    await h.advance(DELAY + 1_000);
+    expect(storms()).toEqual([]);
+    expect(members()).toHaveLength(40);
+    expect(members().every((m) => m.parentId === null && messages(m.id).filter((t) => t === 'incident_opened').length === 1)).toBe(true);
+    // 40 unhealthy is past 40% of 50 (20) when each is judged: every cordon is denied, with the reason, and none is asked.
+    const cordons = members().flatMap((m) => actionsRepo.listActions(h.store.db, m.id)).filter((a) => a.actionId === 'cordon_node');
+    expect(cordons).toHaveLength(40);
+    expect(cordons.every((a) => a.decision === 'denied' && (a.reasons.at(-1) ?? '').startsWith('40 of 50 nodes are unhealthy, more than maxUnhealthyNodes (20)'))).toBe(true);
+    expect(allApprovals()).toEqual([]);
+  });
+
   it('members back after their storm resolved leave it and form a new storm: still one thread at a time', async () => {
     h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
     for (let i = 0; i < 20; i += 1) h.engine.ingest(notReady(i, 50));
