@@ -73,8 +73,8 @@ export function registerRulesApi(app: FastifyInstance, deps: RulesApiDeps): void
     return answer(reply, deps.rules.importYaml(body.yaml, by(person, body.reason)));
   });
 
-  // Fixed policy data (incident types, their action choices, enums) for the console's form editor.
-  app.get('/api/rules/catalog', (request, reply) => (as('viewer')(request, reply) ? ruleCatalog() : reply));
+  // Fixed policy data (incident types, their action choices, enums) and the configured channels and chats, for the console's form editor.
+  app.get('/api/rules/catalog', (request, reply) => (as('viewer')(request, reply) ? { ...ruleCatalog(), destinations: deps.rules.destinations } : reply));
 
   app.get('/api/rules/changes', (request, reply) => (as('viewer')(request, reply) ? { changes: deps.rules.pendingChanges() } : reply));
 

@@ -241,6 +241,8 @@ describe('console routes', () => {
       expect(actionChoices('node_disk_pressure').auto).not.toContain('reboot_node');
       expect(catalog.actions.find((a) => a.id === 'reboot_node')?.class).toBe('disruptive');
       expect(catalog.environments).toEqual(['demo', 'staging', 'production']);
+      // The configured channels and their chats, for the routing pickers: the same the rules are checked against.
+      expect(res.json<{ destinations: unknown }>().destinations).toEqual(t.runtime.rules.destinations);
       const reserved = await full.inject({
         method: 'POST',
         url: '/api/rules',

@@ -227,7 +227,9 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('builds a rule field by field in the form, marks CEL refusals at their offsets, offers only the class’s actions, saves and deletes it', async () => {
-    t = createTestRuntime({ ruleGuards: { maxMatchShare: 1 } });
+    // A Telegram channel with a named chat, never started here: the routing pickers offer what the config has.
+    const telegram = { botToken: '123:unused', chatId: -100, chats: { 'batch-oncall': -200 }, apiRoot: 'http://127.0.0.1:9' };
+    t = createTestRuntime({ ruleGuards: { maxMatchShare: 1 }, channels: { telegram } });
     app = buildServer({ runtime: t.runtime, config: t.config, logger: t.runtime.logger });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const headers = { authorization: 'Bearer ada-token', 'content-type': 'application/json' };
@@ -258,7 +260,12 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     await page.locator('#f-severityEscalation-0-to').selectOption('critical');
     await page.locator('#f-severityEscalation-0-when').fill('occurrences >');
     await page.locator('#f-severityEscalation-0-afterMinutes').fill('120');
+    const pickable = (path: string) => page.locator(`#f-${path} input[type=checkbox]`).evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value));
+    expect(await pickable('notificationPolicy-channels')).toEqual(['telegram']);
+    expect((await pickable('notificationPolicy-bySeverity-critical-chats')).sort()).toEqual(['batch-oncall', 'default']);
+    await page.locator('#f-notificationPolicy-channels-telegram').check();
     await page.locator('#f-notificationPolicy-mentions').fill('@batch-oncall');
+    await page.locator('#f-notificationPolicy-bySeverity-critical-chats-batch-oncall').check();
     await page.locator('#f-notificationPolicy-bySeverity-critical-mentions').fill('@sre-lead, @batch-oncall');
     await page.getByRole('button', { name: 'Add window' }).click();
     await page.locator('#f-suppressionSchedule-0-from').fill('22:00');
@@ -321,7 +328,7 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
       thresholdExpression: 'occurrences > 3 && ns == "batch"',
       severity: 'warning',
       severityEscalation: [{ to: 'critical', when: 'occurrences > 50', afterMinutes: 120 }],
-      notificationPolicy: { mentions: ['@batch-oncall'], bySeverity: { critical: { mentions: ['@sre-lead', '@batch-oncall'] } } },
+      notificationPolicy: { channels: ['telegram'], mentions: ['@batch-oncall'], bySeverity: { critical: { chats: ['batch-oncall'], mentions: ['@sre-lead', '@batch-oncall'] } } },
       allowedActionProfile: {
         auto: ['delete_completed_pods'],
         requireApproval: ['reboot_node'],

@@ -130,9 +130,16 @@ export const RULE_FORM_JS = String.raw`'use strict';
     function section(title, parts) {
       return h('fieldset', { class: 'section' }, h('legend', {}, title), parts.map(function (p) { return p.el; }));
     }
+    // Only what the config has: a rule reaches the channels and chats the admin configured, never others.
+    var destinations = catalog.destinations || {};
+    var configured = Object.keys(destinations);
+    var chatNames = configured.reduce(function (all, c) { return all.concat(destinations[c].filter(function (n) { return all.indexOf(n) < 0; })); }, []);
+    function chatOwners(name) {
+      return ' (' + configured.filter(function (c) { return destinations[c].indexOf(name) >= 0; }).join(', ') + ')';
+    }
     function route(prefix, r) {
-      var channels = list(prefix + 'channels', 'Channels', r.channels);
-      var chats = list(prefix + 'chats', 'Chats', r.chats);
+      var channels = checks(prefix + 'channels', 'Channels', configured, r.channels);
+      var chats = checks(prefix + 'chats', 'Chats', chatNames, r.chats, chatOwners);
       var mentions = list(prefix + 'mentions', 'Mentions', r.mentions);
       return {
         parts: [channels, chats, mentions],

@@ -154,6 +154,8 @@ export const RULES_JS = String.raw`'use strict';
     // What the form held when the rule was last shown: anything else is an unsaved edit.
     var baseline = null;
     var saving = false;
+    // Once the page is on its way to another (after a delete or a rename), rule events are no longer its business.
+    var leaving = false;
     var jsonBroken = null;
     // The JSON as typed, when it parses but the form cannot hold it.
     var rawRule = null;
@@ -272,6 +274,7 @@ export const RULES_JS = String.raw`'use strict';
         return;
       }
       if (result && result.id && result.id !== id) {
+        leaving = true;
         window.location.assign('/rules/' + encodeURIComponent(result.id));
         return;
       }
@@ -291,6 +294,7 @@ export const RULES_JS = String.raw`'use strict';
       var why = needReason();
       if (!why) return;
       change(api('DELETE', path(id), { reason: why, version: entry.rule.version })).then(function () {
+        leaving = true;
         window.location.assign('/rules');
       }, fail);
     }
@@ -398,9 +402,9 @@ export const RULES_JS = String.raw`'use strict';
     }
     // Someone changed the rules (another admin, the CLI): show the new rule, unless that would drop unsaved edits.
     function changedElsewhere() {
-      if (isNew || !entry || saving) return;
+      if (isNew || !entry || saving || leaving) return;
       api('GET', path(id)).then(function (e) {
-        if (saving || (e.layer === entry.layer && e.rule.version === entry.rule.version)) return;
+        if (saving || leaving || (e.layer === entry.layer && e.rule.version === entry.rule.version)) return;
         if (!dirty()) {
           render(e);
           return;
