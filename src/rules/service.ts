@@ -264,7 +264,10 @@ export class RulesService {
     const who = this.checkChange(change);
     const head = this.liveHead(id);
     if (edits !== head.version) throw stale(id, head.version, edits);
-    if (head.rule.mode !== 'shadow') throw new RobosreError('invalid_request', `path.id: rule ${id} is live already; only a shadow rule is promoted`, { problems: [`path.id: rule ${id} is live already`] });
+    if (head.rule.mode !== 'shadow') {
+      const problem = `path.id: rule ${id} is live already; only a shadow rule is promoted`;
+      throw new RobosreError('invalid_request', problem, { problems: [problem] });
+    }
     const { rule } = validateRule({ ...head.rule, mode: 'live' }, head.version + 1, 'rule', this.destinations);
     return this.guarded({ kind: 'promote', id, version: edits }, [{ next: rule, before: undefined }], who, () => this.write(id, head, { change: 'promote', rule, ...who }));
   }
