@@ -79,7 +79,7 @@ describe('a held apply', () => {
     expect(server.runtime.rules.current().map((r) => r.id)).toContain('cronjobs-everywhere');
     expect(await local(['changes'])).toMatchObject({ code: 0, stdout: 'no held rule changes\n' });
     expect(await remote(['confirm', '1', '--reason', 'again'], BOB.token)).toMatchObject({ code: 2, stderr: expect.stringContaining('410 rule_change_closed: rule change 1 was confirmed by bob already') });
-  }, 300_000);
+  }, 600_000);
 
   it('two second admins confirming at once: one applies it, the other is told it is closed', async () => {
     const held = await server.request({ method: 'POST', path: '/api/rules', headers: { authorization: `Bearer ${ADA}` }, body: { reason: 'race', rule: { id: 'race-everywhere', name: 'race', enabled: true, incidentType: 'node_disk_pressure', environmentScope: ['production'], allowedActionProfile: { allowlist: [{ kind: 'cronjob', actions: ['suspend_cronjob'] }] }, owner: 'sre' } } });
@@ -89,7 +89,7 @@ describe('a held apply', () => {
     expect(runs.map((r) => r.code).sort()).toEqual([0, 2]);
     expect(runs.find((r) => r.code === 2)!.stderr).toMatch(/rule change \d+ was confirmed by (bob|cli:\S+) already/);
     expect(server.runtime.rules.history('race-everywhere')).toHaveLength(1);
-  }, 300_000);
+  }, 600_000);
 });
 
 describe('promote, reject and the shadow counts', () => {
@@ -130,7 +130,7 @@ describe('promote, reject and the shadow counts', () => {
 
     const narrow = await local(['promote', 'disk-nowhere', '--rule-version', '1', '--reason', 'harmless']);
     expect(narrow, narrow.stderr).toMatchObject({ code: 0, stdout: 'promoted disk-nowhere: live at v2\n' });
-  }, 300_000);
+  }, 600_000);
 
   it('usage errors and refusals exit 2 with a precise message and change nothing', async () => {
     const before = ruleTables();
@@ -152,5 +152,5 @@ describe('promote, reject and the shadow counts', () => {
     const viewer = await remote(['confirm', '1', '--reason', 'r'], FUZZ_TOKENS.viewer.token);
     expect(viewer).toMatchObject({ code: 2, stderr: expect.stringContaining('403 forbidden: victor is a viewer; this needs the admin role') });
     expect(ruleTables()).toEqual(before);
-  }, 300_000);
+  }, 600_000);
 });
