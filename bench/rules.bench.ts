@@ -5,7 +5,7 @@
  * incidents. Writes the "Operator rules" section of bench/results.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_APPROVAL_RULES } from '../conversations/approval-votes.js';
@@ -127,7 +127,7 @@ async function guardReplay(stored: number, saves: number): Promise<{ stored: num
     logger: createLogger('silent'),
   });
   // A mix of classes, each on its own subject, planned by the real handlers (their actions are replayed too).
-  const classes = ['crash_loop_backoff', 'node_disk_pressure', 'pod_pending_too_long', 'node_memory_pressure'] as const;
+  const classes = ['crash_loop_backoff', 'node_disk_pressure', 'pod_pending_too_long', 'oom_killed'] as const;
   for (let i = 0; i < stored; i += 1) {
     const incidentType = classes[i % classes.length]!;
     const node = incidentType.startsWith('node_');
@@ -155,6 +155,7 @@ async function guardReplay(stored: number, saves: number): Promise<{ stored: num
   return { stored, actions, p50: percentile(times, 50), max: times.at(-1)! };
 }
 
+const load = loadavg();
 const set = customRules();
 const none = compileRuleSet([]);
 const speed = resolutions(set, 3);
@@ -178,7 +179,7 @@ for (const stored of [1_000, 5_000]) {
 const report = [
   '## Operator rules',
   '',
-  `Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 10)} with \`npm run bench\`.`,
+  `Machine: ${machine()}; load average ${load.map((l) => l.toFixed(2)).join(' / ')} (1/5/15 min) when the run started, the machine shared with other jobs. Run: ${new Date().toISOString().slice(0, 10)} with \`npm run bench\`.`,
   '',
   `${RULES} custom rules in scope of one crash_loop_backoff signal (selectors, CEL thresholds, escalations, mentions, suppression windows), compiled once:`,
   `${Math.round(speed.perSecond)} resolutions per second (${speed.usPerSignal.toFixed(1)} µs per signal), ${Math.round(speed.evaluationsPerSecond)} CEL evaluations per second.`,
