@@ -127,7 +127,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
   const settings: EngineSettings = {
     ...engineSettings(config),
     rules: live,
-    shadow: (incidentId) => shadow.observe(incidentId),
+    shadow,
   };
   const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView() });
   const replays = replayGuard(store, clock);

@@ -1,12 +1,12 @@
 /**
- * `robosre rules list|show|history|export|apply -f|preview -f|test -f`: the same rules service
- * the API serves, either on the local database (`--config`) or through a
+ * `robosre rules list|show|history|export|apply -f|preview -f|test -f|promote|changes|confirm|reject`:
+ * the same rules service the API serves, either on the local database (`--config`) or through a
  * running robosre's API (`--url` and `--token`, or ROBOSRE_URL and
  * ROBOSRE_TOKEN), where changes carry the token's person.
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { CHAT_CHANNELS } from '../../conversations/channel.js';
 import { ENVIRONMENTS } from '../../policies/types.js';
 import { loadConfig, ruleDestinations } from '../config/config.js';
@@ -15,7 +15,7 @@ import { RobosreError } from '../errors.js';
 import type { PreviewReport } from '../rules/preview.js';
 import type { ReplayedIncident, ReplayReport } from '../rules/replay.js';
 import { blastRadiusGuards } from '../rules/guards.js';
-import { isHeld, RulesService, type HeldChange, type ImportResult, type RuleEntry, type RuleRevision } from '../rules/service.js';
+import { isHeld, RulesService, type HeldChange, type ImportResult, type PendingChange, type RuleEntry, type RuleRevision } from '../rules/service.js';
 import { ShadowRules, type ShadowReport } from '../rules/shadow.js';
 import { compileRuleSet } from '../../policies/rule-set.js';
 import { DEFAULT_TEST_DAYS, RuleTrials } from '../rules/trials.js';
@@ -35,6 +35,10 @@ interface RulesBackend {
   shadow(id: string): Promise<ShadowReport | undefined>;
   preview(rule: unknown): Promise<PreviewReport>;
   test(rule: unknown, days: number): Promise<ReplayReport>;
+  promote(id: string, version: number, reason: string): Promise<RuleEntry | HeldChange>;
+  changes(): Promise<PendingChange[]>;
+  confirm(changeId: number, reason: string): Promise<RuleEntry | ImportResult>;
+  reject(changeId: number, reason: string): Promise<PendingChange>;
   close(): void;
 }
 
@@ -66,6 +70,10 @@ function local(configPath: string | undefined): RulesBackend {
     shadow: (id) => Promise.resolve(service.get(id).layer === 'custom' ? shadow.report(id) : undefined),
     preview: (rule) => Promise.resolve(trials.preview(rule)),
     test: (rule, days) => Promise.resolve(trials.test(rule, days)),
+    promote: (ruleId, version, reason) => Promise.resolve(service.promote(ruleId, version, { by, reason })),
+    changes: () => Promise.resolve(service.pendingChanges()),
+    confirm: (changeId, reason) => Promise.resolve(service.confirm(changeId, { by, reason })),
+    reject: (changeId, reason) => Promise.resolve(service.reject(changeId, { by, reason })),
     close: () => store.close(),
   };
 }
@@ -100,6 +108,10 @@ function remote(url: string, token: string): RulesBackend {
     shadow: async (ruleId) => ((await json<RuleEntry>(`/api/rules/${id(ruleId)}`)).layer === 'custom' ? json<ShadowReport>(`/api/rules/${id(ruleId)}/shadow`) : undefined),
     preview: (rule) => json<PreviewReport>('/api/rules/preview', { method: 'POST', body: JSON.stringify({ rule }) }),
     test: (rule, days) => json<ReplayReport>('/api/rules/test', { method: 'POST', body: JSON.stringify({ rule, days }) }),
+    promote: (ruleId, version, reason) => json<RuleEntry | HeldChange>(`/api/rules/${id(ruleId)}/promote`, { method: 'POST', body: JSON.stringify({ reason, version }) }),
+    changes: async () => (await json<{ changes: PendingChange[] }>('/api/rules/changes')).changes,
+    confirm: (changeId, reason) => json<RuleEntry | ImportResult>(`/api/rules/changes/${changeId}/confirm`, { method: 'POST', body: JSON.stringify({ reason }) }),
+    reject: async (changeId, reason) => (await json<{ change: PendingChange }>(`/api/rules/changes/${changeId}/reject`, { method: 'POST', body: JSON.stringify({ reason }) })).change,
     close: () => undefined,
   };
 }
@@ -181,11 +193,44 @@ function testLines(r: ReplayReport, days: number): string {
   return head + r.incidents.map(replayedLines).join('');
 }
 
+function guardLine(g: PendingChange['guards'][number]): string {
+  const rule = 'ruleId' in g ? `${String(g.ruleId)}: ` : '';
+  return g.kind === 'match_share'
+    ? `${rule}match_share: matches ${g.matched} of ${g.total} recent incidents (${Math.round(g.share * 100)}%, limit ${Math.round(g.limit * 100)}%)`
+    : `${rule}production_auto_everywhere: makes ${g.actions.join(', ')} automatic in production in every namespace`;
+}
+
+/** A held change is not a failure of the command but not done either: exit 3, naming the change and how to confirm it. */
+function reportHeld(held: HeldChange): void {
+  const c = held.change;
+  process.stderr.write(
+    `not applied: held as change ${c.id} until ${iso(c.expiresAt)} for a second admin: ${c.guards.map(guardLine).join('; ')}.\n` +
+      `Another admin confirms it: robosre rules confirm ${c.id} --reason <text> (POST /api/rules/changes/${c.id}/confirm), or rejects it: robosre rules reject ${c.id} --reason <text>\n`,
+  );
+  process.exitCode = 3;
+}
+
+function changeLines(c: PendingChange): string {
+  const head = `change ${c.id}  ${c.kind} ${c.ruleId}  by ${c.requestedBy} at ${iso(c.requestedAt)}, expires ${iso(c.expiresAt)}: ${c.reason}\n`;
+  return head + c.guards.map((g) => `    ${guardLine(g)}\n`).join('');
+}
+
+/** A held change's id, as the API's `:id`: a positive whole number. */
+function changeIdArgument(value: string): number {
+  if (/^[1-9][0-9]{0,15}$/.test(value)) return Number(value);
+  throw new InvalidArgumentError('a rule change id is a positive whole number (robosre rules changes lists them)');
+}
+
+function versionOption(value: string): number {
+  if (/^[1-9][0-9]{0,8}$/.test(value)) return Number(value);
+  throw new InvalidArgumentError('the version this change edits is a positive whole number (robosre rules show <id> names it)');
+}
+
 function withTarget(command: Command): Command {
   return command
     .option('-c, --config <path>', 'YAML or JSON config file (the local database)')
     .option('--url <url>', 'a running robosre (else ROBOSRE_URL); the API is used instead of the local database')
-    .option('--token <token>', 'API token for --url (else ROBOSRE_TOKEN); apply needs an admin')
+    .option('--token <token>', 'API token for --url (else ROBOSRE_TOKEN); apply, promote, confirm and reject need an admin')
     .exitOverride();
 }
 
@@ -231,13 +276,7 @@ export function rulesCommand(): Command {
     .action((opts: Target & { file: string; reason: string }) =>
       using(opts, async (rules) => {
         const result = await rules.importYaml(readFile(opts.file), opts.reason);
-        if (isHeld(result)) {
-          const c = result.change;
-          const why = c.guards.map((g) => (g.kind === 'match_share' ? `matches ${g.matched} of ${g.total} recent incidents (limit ${Math.round(g.limit * 100)}%)` : `makes ${g.actions.join(', ')} automatic in production in every namespace`));
-          process.stderr.write(`not applied: held as change ${c.id} until ${iso(c.expiresAt)}: ${why.join('; ')}. Another admin confirms it through the API: POST /api/rules/changes/${c.id}/confirm\n`);
-          process.exitCode = 3;
-          return;
-        }
+        if (isHeld(result)) return reportHeld(result);
         write(`created ${result.created.length}, updated ${result.updated.length}, unchanged ${result.unchanged.length}\n`);
         for (const [what, ids] of Object.entries(result)) for (const ruleId of ids as string[]) write(`  ${what} ${ruleId}\n`);
       }),
@@ -261,13 +300,55 @@ export function rulesCommand(): Command {
         write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : testLines(report, opts.days));
       }),
     );
+  const promote = withTarget(new Command('promote').description('makes a shadow rule live, as a new revision, through the blast-radius guards'))
+    .argument('<id>', 'rule id')
+    .requiredOption('--rule-version <n>', 'the version the promotion edits (the rule\'s current one)', versionOption)
+    .requiredOption('--reason <text>', 'why; recorded with the revision')
+    .action((ruleId: string, opts: Target & { ruleVersion: number; reason: string }) =>
+      using(opts, async (rules) => {
+        const result = await rules.promote(ruleId, opts.ruleVersion, opts.reason);
+        if (isHeld(result)) return reportHeld(result);
+        write(`promoted ${result.id}: live at v${result.rule.version}\n`);
+      }),
+    );
+  const changes = withTarget(new Command('changes').description('the rule changes a blast-radius guard holds for a second admin, newest first'))
+    .option('--json', 'print JSON')
+    .action((opts: Target & { json?: boolean }) =>
+      using(opts, async (rules) => {
+        const held = await rules.changes();
+        write(opts.json ? `${JSON.stringify({ changes: held }, null, 2)}\n` : held.length === 0 ? 'no held rule changes\n' : held.map(changeLines).join(''));
+      }),
+    );
+  const confirm = withTarget(new Command('confirm').description('a second admin applies a held rule change, validated again as things stand'))
+    .argument('<change>', 'held change id (robosre rules changes)', changeIdArgument)
+    .requiredOption('--reason <text>', 'why; recorded with the decision')
+    .action((changeId: number, opts: Target & { reason: string }) =>
+      using(opts, async (rules) => {
+        const result = await rules.confirm(changeId, opts.reason);
+        if ('created' in result) write(`confirmed change ${changeId}: created ${result.created.length}, updated ${result.updated.length}, unchanged ${result.unchanged.length}\n`);
+        else write(`confirmed change ${changeId}: ${result.id} at v${result.rule.version}\n`);
+      }),
+    );
+  const reject = withTarget(new Command('reject').description('closes a held rule change without applying it (the requester may withdraw their own)'))
+    .argument('<change>', 'held change id (robosre rules changes)', changeIdArgument)
+    .requiredOption('--reason <text>', 'why; recorded with the decision')
+    .action((changeId: number, opts: Target & { reason: string }) =>
+      using(opts, async (rules) => {
+        const change = await rules.reject(changeId, opts.reason);
+        write(`rejected change ${change.id}: ${change.kind} ${change.ruleId} by ${change.requestedBy}\n`);
+      }),
+    );
   return new Command('rules')
-    .description('operator rules: list, show, history, export, apply, preview, test')
+    .description('operator rules: list, show, history, export, apply, preview, test, promote, changes, confirm, reject')
     .addCommand(list)
     .addCommand(show)
     .addCommand(history)
     .addCommand(exportCommand)
     .addCommand(apply)
     .addCommand(preview)
-    .addCommand(test);
+    .addCommand(test)
+    .addCommand(promote)
+    .addCommand(changes)
+    .addCommand(confirm)
+    .addCommand(reject);
 }

@@ -121,7 +121,7 @@ export class Engine {
    * calls for (never lowers it) and reports rules that fail. Returns the incidents raised.
    */
   reviewRules(): number[] {
-    if (this.deps.settings.shadow) for (const { id } of incidentsRepo.listUnfinished(this.deps.db)) this.observeShadow(id);
+    if (this.shadowActive()) for (const { id } of incidentsRepo.listUnfinished(this.deps.db)) this.observeShadow(id);
     const rules = this.deps.settings.rules();
     if (rules.rules.length === 0) return [];
     const now = this.deps.clock.now();
@@ -410,10 +410,20 @@ export class Engine {
     this.running.set(incidentId, work);
   }
 
+  /** Shadow rules never change what the robot does: a failure to tell whether there are any skips only them. */
+  private shadowActive(): boolean {
+    try {
+      return this.deps.settings.shadow?.active() ?? false;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'shadow rules could not be read; the review goes on without them');
+      return false;
+    }
+  }
+
   /** Shadow rules never change what the robot does: their failure is logged and nothing else. */
   private observeShadow(incidentId: number): void {
     try {
-      this.deps.settings.shadow?.(incidentId);
+      this.deps.settings.shadow?.observe(incidentId);
     } catch (error) {
       this.options.logger.warn({ err: error, incidentId }, 'shadow rules could not be judged; the live decision stands');
     }

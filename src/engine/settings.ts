@@ -4,6 +4,13 @@ import type { RuleSet } from '../../policies/rule-set.js';
 import type { ApprovalRules } from '../../conversations/approval-votes.js';
 import type { StormSettings } from './storm-grouping.js';
 
+/** Shadow mode as the engine sees it (src/rules/shadow.ts). */
+export interface ShadowJudge {
+  /** Whether any shadow rule exists: without one the periodic review lists no incident for it. */
+  active(): boolean;
+  observe(incidentId: number): void;
+}
+
 export interface EngineSettings {
   environment: Environment;
   /** Read at every use, so a rule set swapped in later takes effect without a restart. */
@@ -12,7 +19,7 @@ export interface EngineSettings {
    * Judges the incident with the shadow rules and records where they differ (src/rules/shadow.ts),
    * after each step and escalation review. It reads and writes only its own records.
    */
-  shadow?: (incidentId: number) => void;
+  shadow?: ShadowJudge;
   /** How long an approval request stays open. */
   approvalTtlMs: number;
   /**

@@ -25,9 +25,10 @@ import { rulesFromYaml, rulesToYaml } from './yaml.js';
 export interface RuleChangeBy {
   by: string;
   reason: string;
-  /** Set only when a second admin confirms a change a guard held: the guards are not asked again. */
-  confirmedBy?: string;
 }
+
+/** A change as its revision records it: `confirmedBy` only when a second admin confirmed a held change. */
+type Recorded = RuleChangeBy & { confirmedBy?: string };
 
 /** A change held by a blast-radius guard until a second admin confirms it (docs/rules.md "Blast-radius guards"). */
 export interface PendingChange {
@@ -148,6 +149,11 @@ export class RulesService {
   private readonly guards: RuleGuard | undefined;
   private readonly listeners = new Set<(rules: OperatorRule[]) => void>();
   private cached: { marker: number; rules: readonly OperatorRule[]; shadow: readonly OperatorRule[] } | undefined;
+  /**
+   * Set only while confirm() replays a held change inside its transaction: the second admin, whom the
+   * revision records, and the reason the guards are not asked again. Never taken from a caller's input.
+   */
+  private confirming: string | undefined;
 
   constructor(options: RulesServiceOptions) {
     this.db = options.db;
@@ -258,7 +264,10 @@ export class RulesService {
     const who = this.checkChange(change);
     const head = this.liveHead(id);
     if (edits !== head.version) throw stale(id, head.version, edits);
-    if (head.rule.mode !== 'shadow') throw new RobosreError('invalid_request', `path.id: rule ${id} is live already; only a shadow rule is promoted`, { problems: [`path.id: rule ${id} is live already`] });
+    if (head.rule.mode !== 'shadow') {
+      const problem = `path.id: rule ${id} is live already; only a shadow rule is promoted`;
+      throw new RobosreError('invalid_request', problem, { problems: [problem] });
+    }
     const { rule } = validateRule({ ...head.rule, mode: 'live' }, head.version + 1, 'rule', this.destinations);
     return this.guarded({ kind: 'promote', id, version: edits }, [{ next: rule, before: undefined }], who, () => this.write(id, head, { change: 'promote', rule, ...who }));
   }
@@ -363,7 +372,7 @@ export class RulesService {
     return this.guarded({ kind: 'import', yaml: text }, judged, who, () => this.applyImport(planned, who));
   }
 
-  private applyImport(planned: { rule: OperatorRule; head: repo.CustomRuleRow | undefined }[], who: RuleChangeBy): ImportResult {
+  private applyImport(planned: { rule: OperatorRule; head: repo.CustomRuleRow | undefined }[], who: Recorded): ImportResult {
     const result: ImportResult = { created: [], updated: [], unchanged: [] };
     this.db.transaction(() => {
       for (const { rule, head } of planned) {
@@ -378,7 +387,7 @@ export class RulesService {
         (live ? result.updated : result.created).push(rule.id);
       }
     });
-    this.current();
+    this.settled();
     return result;
   }
 
@@ -394,19 +403,41 @@ export class RulesService {
    */
   confirm(changeId: number, change: RuleChangeBy): RuleEntry | ImportResult {
     const decider = this.checkChange(change);
-    const row = this.openChange(changeId);
-    if (row.requestedBy === decider.by) throw new RobosreError('second_admin_required', `change ${changeId} was requested by ${row.requestedBy}; another admin must confirm it`, { id: changeId });
-    const result = this.run(row.request as GuardedRequest, { by: row.requestedBy, reason: row.reason, confirmedBy: decider.by });
-    guardsRepo.decidePendingChange(this.db, changeId, { status: 'confirmed', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
+    // One IMMEDIATE transaction: the change is read, applied and closed together, so a crash or a failure
+    // in between leaves it pending with nothing applied, and a second confirmer (another process too)
+    // waits for this one and then finds it closed rather than applying it again.
+    const result = this.db.transaction(
+      () => {
+        const row = this.openChange(changeId);
+        if (row.requestedBy === decider.by) throw new RobosreError('second_admin_required', `change ${changeId} was requested by ${row.requestedBy}; another admin must confirm it`, { id: changeId });
+        this.confirming = decider.by;
+        try {
+          const applied = this.run(row.request as GuardedRequest, { by: row.requestedBy, reason: row.reason });
+          guardsRepo.decidePendingChange(this.db, changeId, { status: 'confirmed', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
+          return applied;
+        } finally {
+          this.confirming = undefined;
+        }
+      },
+      { behavior: 'immediate' },
+    );
+    // Listeners hear of the change only once it is committed.
+    this.current();
     return result;
   }
 
   /** Any admin, the requester too, may withdraw or reject a held change. */
   reject(changeId: number, change: RuleChangeBy): PendingChange {
     const decider = this.checkChange(change);
-    const row = this.openChange(changeId);
-    guardsRepo.decidePendingChange(this.db, changeId, { status: 'rejected', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
-    return pendingView(row);
+    // Read and closed together, as confirm() does: a rejection never overwrites a confirmation made meanwhile.
+    return this.db.transaction(
+      () => {
+        const row = this.openChange(changeId);
+        guardsRepo.decidePendingChange(this.db, changeId, { status: 'rejected', decidedBy: decider.by, decidedAt: this.clock.now(), decisionReason: decider.reason });
+        return pendingView(row);
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   private openChange(changeId: number): guardsRepo.PendingChangeRow {
@@ -440,8 +471,8 @@ export class RulesService {
   }
 
   /** Applies the change unless a guard trips; then it is stored as pending and nothing else changes. */
-  private guarded<T>(request: GuardedRequest, judged: { next: OperatorRule; before: OperatorRule | undefined }[], who: RuleChangeBy, apply: () => T): T | HeldChange {
-    if (who.confirmedBy !== undefined || !this.guards) return apply();
+  private guarded<T>(request: GuardedRequest, judged: { next: OperatorRule; before: OperatorRule | undefined }[], who: Recorded, apply: () => T): T | HeldChange {
+    if (this.confirming !== undefined || !this.guards) return apply();
     const live = this.current();
     const tripped = judged.map(({ next, before }) => ({ id: next.id, trips: this.guards!(next, before, live) })).filter((t) => t.trips.length > 0);
     if (tripped.length === 0) return apply();
@@ -459,6 +490,11 @@ export class RulesService {
     return { status: 'confirmation_required', change: pendingView(row) };
   }
 
+  /** Tells the listeners of a written change, unless it is part of a confirmation not yet committed. */
+  private settled(): void {
+    if (this.confirming === undefined) this.current();
+  }
+
   private customEntry(row: repo.CustomRuleRow, overridesFile: boolean): RuleEntry {
     return {
       id: row.id,
@@ -472,10 +508,10 @@ export class RulesService {
     };
   }
 
-  private checkChange(change: RuleChangeBy): RuleChangeBy {
+  private checkChange(change: RuleChangeBy): Recorded {
     const reason = reasonSchema.safeParse(change.reason);
     if (!reason.success) throw new RobosreError('invalid_request', `reason: ${reason.error.issues[0]?.message ?? 'invalid'}`);
-    return { by: change.by, reason: reason.data, ...(change.confirmedBy !== undefined ? { confirmedBy: change.confirmedBy } : {}) };
+    return { by: change.by, reason: reason.data, ...(this.confirming !== undefined ? { confirmedBy: this.confirming } : {}) };
   }
 
   /** The stored head for the id an input names, when it names a usable one. */
@@ -493,7 +529,7 @@ export class RulesService {
     throw new RobosreError('unknown_rule', `no custom rule with id ${id}`, { id });
   }
 
-  private write(id: string, head: repo.CustomRuleRow | undefined, revision: { change: repo.RuleChange; rule: OperatorRule; restoredFrom?: number } & RuleChangeBy): RuleEntry {
+  private write(id: string, head: repo.CustomRuleRow | undefined, revision: { change: repo.RuleChange; rule: OperatorRule; restoredFrom?: number } & Recorded): RuleEntry {
     this.db.transaction(() => {
       // Read again inside the transaction: a writer in another process may have moved the head since.
       const now = repo.getCustomRule(this.db, id);
@@ -501,12 +537,12 @@ export class RulesService {
       if (revision.change === 'create' && now && !now.deleted) throw new RobosreError('rule_exists', `custom rule ${id} exists already (version ${now.version}); update it instead`, { id });
       this.append(id, now, revision);
     });
-    this.current();
+    this.settled();
     const row = repo.getCustomRule(this.db, id)!;
     return this.customEntry(row, this.fileRules.some((r) => r.id === id));
   }
 
-  private append(id: string, head: repo.CustomRuleRow | undefined, revision: { change: repo.RuleChange; rule: OperatorRule; restoredFrom?: number } & RuleChangeBy): void {
+  private append(id: string, head: repo.CustomRuleRow | undefined, revision: { change: repo.RuleChange; rule: OperatorRule; restoredFrom?: number } & Recorded): void {
     const before = head && !head.deleted ? content(head.rule) : {};
     const diff = revision.change === 'delete' ? diffRules(content(head!.rule), {}) : diffRules(before, content(revision.rule));
     repo.appendRevision(this.db, { ruleId: id, version: revision.rule.version, at: this.clock.now(), diff, ...revision });

@@ -7,7 +7,7 @@
  */
 import { compileRuleSet, type RuleSet } from '../../policies/rule-set.js';
 import type { OperatorRule } from '../../policies/types.js';
-import type { Clock } from '../engine/settings.js';
+import type { Clock, ShadowJudge } from '../engine/settings.js';
 import { listActions } from '../store/actions.repo.js';
 import type { Db } from '../store/db.js';
 import { getIncident } from '../store/incidents.repo.js';
@@ -52,13 +52,18 @@ export function shadowDifferences(live: ReplayedOutcome, shadow: ReplayedOutcome
   return out;
 }
 
-export class ShadowRules {
+export class ShadowRules implements ShadowJudge {
   private readonly options: ShadowOptions;
   /** Compiled once per change of the live set or of the shadow rules. */
   private compiled: { live: RuleSet; shadow: readonly OperatorRule[]; sets: { rule: OperatorRule; set: RuleSet }[] } | undefined;
 
   constructor(options: ShadowOptions) {
     this.options = options;
+  }
+
+  /** Whether there is any shadow rule to judge with; the engine's periodic review asks before it lists incidents. */
+  active(): boolean {
+    return this.options.rules.shadowRules().length > 0;
   }
 
   /** Judges the incident with each shadow rule and records what changed since the last judgement of that rule version. */

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { diskPressure, signal } from '../engine/harness.js';
 import { FUZZ_TOKENS, startFuzzServer, type FuzzServer } from '../fuzz/harness.js';
 import { waitFor } from '../support/wait-for.js';
@@ -109,5 +109,26 @@ describe('shadow mode', () => {
     expect((history.json as { revisions: { change: string; confirmedBy?: string }[] }).revisions.at(-1)).toMatchObject({ change: 'promote', confirmedBy: 'bob' });
     const report = await shadowed.request({ path: '/api/rules/disk-hands-off/shadow', headers: VIEWER });
     expect(report.json).toMatchObject({ mode: 'live', version: 2 });
+  });
+
+  it('the periodic review judges no incident for shadow mode when no shadow rule exists', async () => {
+    // `plain` has no shadow rule and open incidents; the spy calls through, it only counts.
+    await plain.settle();
+    expect((plain.snapshot() as Record<string, unknown[]>).incidents!.length).toBeGreaterThan(0);
+    const observe = vi.spyOn(plain.runtime.shadow, 'observe');
+    try {
+      plain.runtime.engine.reviewRules();
+      expect(observe).not.toHaveBeenCalled();
+      expect((plain.snapshot() as Record<string, unknown[]>).rule_shadow_results).toEqual([]);
+      // With one, every unfinished incident is judged.
+      const created = await plain.request({ method: 'POST', path: '/api/rules', headers: ADA, body: { reason: 'shadow', rule: { ...SHADOW, id: 'late-shadow' } } });
+      expect(created.status, created.body).toBe(201);
+      await plain.settle();
+      observe.mockClear();
+      plain.runtime.engine.reviewRules();
+      expect(observe).toHaveBeenCalled();
+    } finally {
+      observe.mockRestore();
+    }
   });
 });
