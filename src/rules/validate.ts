@@ -16,6 +16,9 @@ import { BUILTIN_PREFIX } from './layers.js';
 /** A rule's JSON above this is refused: the biggest legitimate rule (64 allowlist entries) is well under it. */
 export const MAX_RULE_BYTES = 32 * 1024;
 
+/** Ids that are fixed routes under /api/rules. */
+const RESERVED_IDS: readonly string[] = ['export', 'catalog', 'changes'];
+
 /** Why a change was made: required, recorded with the revision. */
 export const reasonSchema = z.string().trim().min(1, 'say why (a reason is recorded with every change)').max(500);
 
@@ -46,8 +49,8 @@ export function validateRule(input: unknown, version: number, where: string, des
   if (typeof rest.id === 'string' && rest.id.startsWith(BUILTIN_PREFIX)) {
     problems.push(`${where}.id: ids starting with "${BUILTIN_PREFIX}" name built-in rules; clone the built-in to get a custom id`);
   }
-  // GET /api/rules/export and /catalog are fixed routes, so a rule of either id could not be read back.
-  if (rest.id === 'export' || rest.id === 'catalog') problems.push(`${where}.id: "${rest.id}" is reserved (GET /api/rules/${rest.id})`);
+  // GET /api/rules/export, /catalog and /changes are fixed routes, so a rule of any of these ids could not be read back.
+  if (typeof rest.id === 'string' && RESERVED_IDS.includes(rest.id)) problems.push(`${where}.id: "${rest.id}" is reserved (GET /api/rules/${rest.id})`);
   try {
     const rule = parseOperatorRule({ ...rest, version });
     problems.push(...routeProblems(rule, destinations, where));

@@ -149,6 +149,7 @@ describe('revisions and locking', () => {
     refused(() => service.create({ ...NEW_RULE, id: 'r4', signalSelector: { shell: 'rm -rf /' } }, ADA), 'invalid_rule');
     refused(() => service.create({ ...NEW_RULE, id: 'builtin.mine' }, ADA), 'invalid_rule');
     refused(() => service.create({ ...NEW_RULE, id: 'export' }, ADA), 'invalid_rule');
+    for (const id of ['catalog', 'changes']) expect(refused(() => service.create({ ...NEW_RULE, id }, ADA), 'invalid_rule').message).toContain(`rule.id: "${id}" is reserved (GET /api/rules/${id})`);
     refused(() => service.create({ ...NEW_RULE, id: 'r5', notes: 'x'.repeat(40_000) }, ADA), 'invalid_rule');
   });
 
