@@ -86,8 +86,9 @@ class NoopExecutor implements Executor {
   }
 }
 
-async function ingestLatency(rules: RuleSet, name: string, count: number, subjects: number): Promise<{ name: string; p50: number; p99: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'robosre-bench-rules-'));
+/** An engine on a fresh SQLite file under `rules`, acting at once; the caller closes it and removes `dir`. */
+function benchEngine(rules: RuleSet, prefix: string): { dir: string; store: ReturnType<typeof openStore>; engine: Engine } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const store = openStore(join(dir, 'bench.db'));
   const engine = new Engine({
     store,
@@ -96,6 +97,11 @@ async function ingestLatency(rules: RuleSet, name: string, count: number, subjec
     clock: { now: () => Date.now() },
     logger: createLogger('silent'),
   });
+  return { dir, store, engine };
+}
+
+async function ingestLatency(rules: RuleSet, name: string, count: number, subjects: number): Promise<{ name: string; p50: number; p99: number }> {
+  const { dir, store, engine } = benchEngine(rules, 'robosre-bench-rules-');
   const latencies: number[] = [];
   for (let i = 0; i < count; i += 1) {
     const n = i % subjects;
@@ -117,15 +123,7 @@ async function ingestLatency(rules: RuleSet, name: string, count: number, subjec
  * stored one here) with their planned actions, against 50 live rules, for one candidate rule.
  */
 async function guardReplay(stored: number, saves: number): Promise<{ stored: number; actions: number; p50: number; max: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'robosre-bench-guard-'));
-  const store = openStore(join(dir, 'bench.db'));
-  const engine = new Engine({
-    store,
-    executor: new NoopExecutor(),
-    settings: { environment: 'demo', rules: () => none, approvalTtlMs: 600_000, analysisDelayMs: 0, stageTimeoutMs: 600_000, executeTimeoutMs: 30_000, paused: false, budgets: { maxConcurrentActions: 1000, maxActionsPerNamespacePerHour: 100_000 }, approvals: DEFAULT_APPROVAL_RULES, storms: DEFAULT_STORMS },
-    clock: { now: () => Date.now() },
-    logger: createLogger('silent'),
-  });
+  const { dir, store, engine } = benchEngine(none, 'robosre-bench-guard-');
   // A mix of classes, each on its own subject, planned by the real handlers (their actions are replayed too).
   const classes = ['crash_loop_backoff', 'node_disk_pressure', 'pod_pending_too_long', 'oom_killed'] as const;
   for (let i = 0; i < stored; i += 1) {
