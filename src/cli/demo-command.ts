@@ -8,7 +8,6 @@ import { parseConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { redactorFor } from '../redact.js';
 import { demoScenario } from '../demo/scenario.js';
-import { runService } from './service.js';
 
 const DEMO_FILES = ['data/demo.db', 'data/demo.db-wal', 'data/demo.db-shm', 'data/demo-actions.ndjson'];
 
@@ -38,6 +37,8 @@ export function demoCommand(): Command {
         'demo config',
       );
       const logger = createLogger(config.log.level, undefined, redactorFor(config));
+      // Loaded here, not at the top: every other command would pay for the whole runtime's import (seconds).
+      const { runService } = await import('./service.js');
       await runService({
         config,
         logger,

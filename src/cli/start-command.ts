@@ -3,7 +3,6 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { redactorFor } from '../redact.js';
-import { runService } from './service.js';
 
 export function startCommand(): Command {
   return new Command('start')
@@ -15,6 +14,8 @@ export function startCommand(): Command {
       const config = loadConfig(source);
       const logger = createLogger(config.log.level, undefined, redactorFor(config));
       if (!source) logger.info('no config file given: running on the embedded default (environment demo, database data/robosre.db, port 8080)');
+      // Loaded here, not at the top: every other command would pay for the whole runtime's import (seconds).
+      const { runService } = await import('./service.js');
       await runService({ config, logger, ...(opts.signals ? { signals: opts.signals } : {}) });
     });
 }
