@@ -83,16 +83,19 @@ function compileRule(rule: OperatorRule): CompiledRule {
 export function compileRuleSet(rules: readonly OperatorRule[]): RuleSet {
   const compiled = rules.map(compileRule);
   const byRule = new Map(compiled.map((c) => [c.rule, c]));
-  const scopes = new Map<string, OperatorRule[]>();
-  const scoped = (incidentType: string, environment: RuleFacts['environment']): OperatorRule[] => {
+  const scopes = new Map<string, { all: OperatorRule[]; severity: OperatorRule[] }>();
+  const scope = (incidentType: string, environment: RuleFacts['environment']): { all: OperatorRule[]; severity: OperatorRule[] } => {
     const key = `${incidentType}/${environment}`;
     let found = scopes.get(key);
     if (!found) {
-      found = scopedRules(rules, incidentType, environment);
+      const all = scopedRules(rules, incidentType, environment);
+      // What a repeat and the periodic review judge: only rules that set or raise a severity.
+      found = { all, severity: all.filter((r) => r.severity !== undefined || (r.severityEscalation?.length ?? 0) > 0) };
       scopes.set(key, found);
     }
     return found;
   };
+  const scoped = (incidentType: string, environment: RuleFacts['environment']): OperatorRule[] => scope(incidentType, environment).all;
   return {
     rules,
     scoped,
@@ -106,20 +109,22 @@ export function compileRuleSet(rules: readonly OperatorRule[]): RuleSet {
         out.failures.push({ ruleId: c.rule.id, version: c.rule.version, field, error: result.error });
         return undefined;
       };
-      for (const rule of scoped(facts.incidentType, facts.environment)) {
+      const inScope = scope(facts.incidentType, facts.environment);
+      for (const rule of aspect === 'severity' ? inScope.severity : inScope.all) {
         const c = byRule.get(rule)!;
-        if (aspect === 'severity' && rule.severity === undefined && c.escalations.length === 0) continue;
         if (!c.selector(facts)) continue;
         if (c.threshold && run(c, c.threshold, 'thresholdExpression') !== true) continue;
         out.applied.push(rule);
-        apply(out, c, facts, now, run);
+        applySeverity(out, c, facts, now, run);
+        // Routing, mentions and suppression windows (time-zone arithmetic) are not what a severity check asks.
+        if (aspect === 'all') applyNotification(out, c, facts, now);
       }
       return out;
     },
   };
 }
 
-function apply(out: Resolution, c: CompiledRule, facts: RuleFacts, now: number, run: (c: CompiledRule, e: CompiledExpression, field: string) => boolean | undefined): void {
+function applySeverity(out: Resolution, c: CompiledRule, facts: RuleFacts, now: number, run: (c: CompiledRule, e: CompiledExpression, field: string) => boolean | undefined): void {
   const rule = c.rule;
   if (rule.severity) out.severity = { to: rule.severity, ruleId: rule.id };
   for (const e of c.escalations) {
@@ -129,6 +134,10 @@ function apply(out: Resolution, c: CompiledRule, facts: RuleFacts, now: number, 
     const why = [e.when ? `${rule.severityEscalation![e.index]!.when} holds` : undefined, e.afterMs !== undefined ? `open for ${e.afterMs / 60_000} min or more` : undefined].filter(Boolean).join(' and ');
     out.escalation = { to: e.to, ruleId: rule.id, why };
   }
+}
+
+function applyNotification(out: Resolution, c: CompiledRule, facts: RuleFacts, now: number): void {
+  const rule = c.rule;
   const policy = rule.notificationPolicy;
   const own = policy?.bySeverity?.[facts.severity];
   const channels = own?.channels ?? policy?.channels;
