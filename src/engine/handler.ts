@@ -3,7 +3,7 @@
  * They are pure — context in, result out — and the worker does every write.
  */
 import type { Confidence, IncidentClass, Severity } from '../../policies/types.js';
-import type { ActionRow, Incident, StormMember } from './model.js';
+import type { ActionRow, Incident, ChildIncident } from './model.js';
 
 export interface HandlerContext {
   incident: Incident;
@@ -16,7 +16,7 @@ export interface HandlerContext {
   stageStartedAt: number;
   now: number;
   /** A storm's members, oldest first, resolved ones included (only for a storm). */
-  members?: StormMember[];
+  members?: ChildIncident[];
 }
 
 export interface Analysis {

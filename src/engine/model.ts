@@ -64,8 +64,8 @@ export interface SignalGroup {
   population?: number;
 }
 
-/** A storm member as its storm's handler and thread see it. */
-export type StormMember = Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity'>;
+/** An incident another is the parent of, as lists show it: a storm's member (what its handler and thread see), a node's pod. */
+export type ChildIncident = Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity'>;
 
 export const STORM_KINDS = ['nodes', 'owner', 'alert_group'] as const;
 export type StormKind = (typeof STORM_KINDS)[number];

@@ -7,7 +7,7 @@
  */
 import { isOpen } from './lifecycle.js';
 import type { Analysis, Handler, HandlerContext, Plan, Verification } from './handler.js';
-import type { StormMember } from './model.js';
+import type { ChildIncident } from './model.js';
 import { stormGroupOf, type StormGroup } from './storms.js';
 import { stormSummary } from './storm-grouping.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
@@ -22,7 +22,7 @@ function ofNodes(ctx: HandlerContext): boolean {
   return groupOf(ctx).kind === 'nodes' || ctx.incidentClass.subjectType === 'node';
 }
 
-function sample(members: readonly StormMember[]): string {
+function sample(members: readonly ChildIncident[]): string {
   const names = members.slice(0, 5).map((m) => m.subject.split('.').slice(2).join('.'));
   return `${names.join(', ')}${members.length > names.length ? ` and ${members.length - names.length} more` : ''}`;
 }

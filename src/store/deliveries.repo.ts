@@ -107,11 +107,11 @@ export function reopenInterrupted(db: Db): Delivery[] {
 }
 
 /**
- * The delivery whose platform reference lists this message id as one of its
- * `sids` (WhatsApp keeps one SID per recipient, comma-separated). Whole SIDs
- * only: an empty or partial id matches nothing.
+ * Every delivery whose platform reference lists this message id as one of its
+ * `sids` (WhatsApp keeps one SID per recipient, comma-separated): replies sent
+ * together share one message, and so one id. Whole SIDs only: an empty or
+ * partial id matches nothing.
  */
-/** Every delivery a platform message carries: replies sent together share one message and so one id. */
 export function withPlatformId(db: Db, channel: string, platformId: string): Delivery[] {
   if (platformId === '' || platformId.includes(',')) return [];
   return db

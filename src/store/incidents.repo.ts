@@ -2,7 +2,7 @@
 import { and, desc, eq, getTableColumns, gte, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidentEvents, incidents, signals } from './schema.js';
-import type { Incident, IncidentStatus, StormMember, TimelineEvent, TimelineKind } from '../engine/model.js';
+import type { Incident, IncidentStatus, ChildIncident, TimelineEvent, TimelineKind } from '../engine/model.js';
 import type { CorrelationCandidate } from '../engine/correlation.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
 
@@ -119,7 +119,7 @@ export function listUnfinished(db: Db): Incident[] {
 }
 
 /** The incidents an incident is the parent of (a storm's members, a node's pods), oldest first, or the first `limit`; resolved ones stay. */
-export function childrenOf(db: Db, parentId: number, limit = -1): StormMember[] {
+export function childrenOf(db: Db, parentId: number, limit = -1): ChildIncident[] {
   return db
     .select({
       id: incidents.id,
@@ -132,7 +132,7 @@ export function childrenOf(db: Db, parentId: number, limit = -1): StormMember[] 
     .where(eq(incidents.parentId, parentId))
     .orderBy(incidents.id)
     .limit(limit)
-    .all() as StormMember[];
+    .all() as ChildIncident[];
 }
 
 /** How many children each of these incidents has: a storm's node members and the pods each took down with it. */

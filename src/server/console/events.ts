@@ -7,6 +7,7 @@
  * with no data beyond the fact (rule ids are for viewers only; the stream is
  * unauthenticated), so open rules pages re-read through the API.
  */
+import type { FastifyBaseLogger } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Engine } from '../../engine/engine.js';
 import type { RulesService } from '../../rules/service.js';
@@ -55,6 +56,7 @@ export class EventHub {
     private readonly engine: Engine,
     private readonly rules: RuleChanges,
     private readonly options: EventStreamOptions = DEFAULT_EVENT_STREAM_OPTIONS,
+    private readonly logger?: Pick<FastifyBaseLogger, 'warn'>,
   ) {}
 
   get size(): number {
@@ -100,8 +102,8 @@ export class EventHub {
         // A failed look (the database busy) must not end the process; the next tick looks again.
         try {
           this.rules.refresh();
-        } catch {
-          /* retried at the next tick */
+        } catch (error) {
+          this.logger?.warn({ err: error }, 'could not look for rule changes; the next tick looks again');
         }
       }, this.options.rulesPollMs);
       this.rulesPoll.unref();

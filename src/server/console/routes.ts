@@ -86,7 +86,7 @@ function sendHtml(reply: FastifyReply, status: number, body: string): FastifyRep
 }
 
 export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamOptions: Partial<EventStreamOptions> = {}): void {
-  const hub = new EventHub(deps.engine, deps.rules, { ...DEFAULT_EVENT_STREAM_OPTIONS, ...streamOptions });
+  const hub = new EventHub(deps.engine, deps.rules, { ...DEFAULT_EVENT_STREAM_OPTIONS, ...streamOptions }, app.log);
   // Open event streams never finish on their own; end them so close() does not wait forever.
   app.addHook('preClose', (done) => {
     hub.closeAll();
