@@ -228,18 +228,10 @@ const HOUR = 3_600_000;
 
 /** What is spent of the remediation budgets, from the store; the action being judged does not count against itself. */
 function budgetState(deps: WorkerDeps, target: Target | undefined, now: number, excludeKey: string | undefined): BudgetState {
-  const recent = actionsRepo.automaticActionsSince(deps.db, now - HOUR).filter((a) => a.key !== excludeKey);
   const namespace = target?.namespace ?? (target?.kind === 'namespace' ? target.name : undefined);
-  const inNamespace = (t: string) => {
-    const [kind, first, second] = t.split('/');
-    return second !== undefined ? first === namespace : kind === 'namespace' && first === namespace;
-  };
-  return {
-    maxConcurrent: deps.settings.budgets.maxConcurrentActions,
-    inFlight: recent.filter((a) => a.status === 'started').length,
-    maxPerNamespacePerHour: deps.settings.budgets.maxActionsPerNamespacePerHour,
-    inNamespaceLastHour: namespace === undefined ? 0 : recent.filter((a) => inNamespace(a.target)).length,
-  };
+  const { maxConcurrentActions, maxActionsPerNamespacePerHour } = deps.settings.budgets;
+  const spent = actionsRepo.budgetSpend(deps.db, now - HOUR, namespace, excludeKey, { maxConcurrent: maxConcurrentActions, maxPerNamespace: maxActionsPerNamespacePerHour });
+  return { maxConcurrent: maxConcurrentActions, inFlight: spent.inFlight, maxPerNamespacePerHour: maxActionsPerNamespacePerHour, inNamespaceLastHour: spent.inNamespace };
 }
 
 /** Fail closed: an evaluation error is a denial with the error as its reason. */

@@ -10,6 +10,21 @@ export type NewAction = Omit<ActionRow, 'id' | 'before' | 'after' | 'result' | '
 
 const p = sql.placeholder;
 
+/** A target's namespace as the budgets count it: `kind/<namespace>/name` or `namespace/<namespace>`; none for a cluster-scoped object. */
+function namespaceOf(target: string): string | null {
+  const [kind, first, second] = target.split('/');
+  if (second !== undefined) return first!;
+  return kind === 'namespace' && first !== undefined ? first : null;
+}
+
+/** The automatic mutating actions that ran or will run since `since`, but `exclude`: what the budgets spend. */
+const spending = and(
+  eq(actions.decision, 'auto'),
+  inArray(actions.actionClass, ['contain', 'recover']),
+  gte(actions.createdAt, p('since')),
+  sql`(${p('exclude')} IS NULL OR ${actions.idempotencyKey} IS NOT ${p('exclude')})`,
+);
+
 /** The hot paths' statements; see preparedPerDb for why they are cached per root db. */
 const statements = preparedPerDb((db) => ({
   insertAction: db
@@ -19,6 +34,7 @@ const statements = preparedPerDb((db) => ({
       actionId: p('actionId'),
       actionClass: p('actionClass'),
       target: p('target'),
+      namespace: p('namespace'),
       why: p('why'),
       decision: p('decision'),
       reasons: p('reasons'),
@@ -36,10 +52,21 @@ const statements = preparedPerDb((db) => ({
     .innerJoin(incidents, eq(actions.incidentId, incidents.id))
     .where(and(eq(actions.actionId, p('actionId')), eq(actions.target, p('target')), isNotNull(actions.startedAt), gte(actions.startedAt, p('since'))))
     .prepare(),
-  automaticSince: db
-    .select({ target: actions.target, status: actions.status, key: actions.idempotencyKey })
-    .from(actions)
-    .where(and(eq(actions.decision, 'auto'), inArray(actions.actionClass, ['contain', 'recover']), inArray(actions.status, ['ready', 'started', 'succeeded', 'failed']), gte(actions.createdAt, p('since'))))
+  // Counted up to the limit (the budget) over an index, so a plan costs the same however busy the hour was.
+  inFlight: db
+    .select({ n: sql<number>`count(*)` })
+    .from(db.select({ one: sql`1` }).from(actions).where(and(eq(actions.status, 'started'), spending)).limit(p('limit')).as('spent'))
+    .prepare(),
+  inNamespace: db
+    .select({ n: sql<number>`count(*)` })
+    .from(
+      db
+        .select({ one: sql`1` })
+        .from(actions)
+        .where(and(eq(actions.namespace, p('namespace')), inArray(actions.status, ['ready', 'started', 'succeeded', 'failed']), spending))
+        .limit(p('limit'))
+        .as('spent'),
+    )
     .prepare(),
   approvalForAction: db.select().from(approvals).where(eq(approvals.actionRowId, p('actionRowId'))).prepare(),
   listApprovals: db.select().from(approvals).where(eq(approvals.incidentId, p('incidentId'))).orderBy(approvals.id).prepare(),
@@ -47,7 +74,7 @@ const statements = preparedPerDb((db) => ({
 
 export function insertAction(db: Db, values: NewAction): number {
   const { incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, params, createdAt } = values;
-  const row = statements(db).insertAction.get({ incidentId, actionId, actionClass, target, why, decision, reasons, status, idempotencyKey, params, createdAt });
+  const row = statements(db).insertAction.get({ incidentId, actionId, actionClass, target, namespace: namespaceOf(target), why, decision, reasons, status, idempotencyKey, params, createdAt });
   if (!row) throw new Error('insert into actions returned no row');
   return row.id;
 }
@@ -71,9 +98,23 @@ export function actionHistory(db: Db, actionId: string, target: string, since: n
     .map((r) => ({ ...r, at: r.at ?? 0 }));
 }
 
-/** Automatic mutating actions planned since `since` that ran or will run (with their status), for the remediation budgets. */
-export function automaticActionsSince(db: Db, since: number): Array<{ target: string; status: string; key: string }> {
-  return statements(db).automaticSince.all({ since });
+export interface BudgetLimits {
+  maxConcurrent: number;
+  maxPerNamespace: number;
+}
+
+/**
+ * What the remediation budgets have spent since `since`, leaving out the action `exclude` (the one being
+ * judged): automatic mutating actions running, and in `namespace`. Each count stops at its limit: the
+ * policy asks only whether a budget is spent.
+ */
+export function budgetSpend(db: Db, since: number, namespace: string | undefined, exclude: string | undefined, limits: BudgetLimits): { inFlight: number; inNamespace: number } {
+  const s = statements(db);
+  const common = { since, exclude: exclude ?? null };
+  return {
+    inFlight: s.inFlight.get({ ...common, limit: limits.maxConcurrent })!.n,
+    inNamespace: namespace === undefined ? 0 : s.inNamespace.get({ ...common, namespace, limit: limits.maxPerNamespace })!.n,
+  };
 }
 
 /** Inserts a pending approval under a fresh short code; returns its id and code. */

@@ -95,6 +95,8 @@ export const actions = sqliteTable(
     actionId: text('action_id').notNull(),
     actionClass: text('action_class').notNull(),
     target: text('target').notNull(),
+    /** The target's namespace as the remediation budgets count it (`kind/<ns>/name`, `namespace/<ns>`); null when cluster-scoped. */
+    namespace: text('namespace'),
     why: text('why').notNull(),
     decision: text('decision').notNull(),
     reasons: text('reasons', { mode: 'json' }).$type<string[]>().notNull(),
@@ -115,6 +117,9 @@ export const actions = sqliteTable(
     uniqueIndex('actions_idempotency_key').on(t.idempotencyKey),
     index('actions_incident').on(t.incidentId),
     index('actions_target').on(t.actionId, t.target, t.startedAt),
+    // Every plan counts the budgets: actions running, and the target namespace's last hour.
+    index('actions_status').on(t.status),
+    index('actions_namespace').on(t.namespace, t.createdAt),
   ],
 );
 
