@@ -110,10 +110,10 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           staleView: () => staleView(),
         })
       : new RecordingExecutor({ path: config.executor.journal, failing: config.executor.failing, now: () => clock.now() });
-  // The channels configured, known before they are built: the replay behind the guards and shadow mode routes with them.
+  // The channels configured, known before they are built: shadow mode's replay routes with them.
   const destinations = ruleDestinations(config.channels);
   const routing = { routes: config.routing, channels: CHAT_CHANNELS.filter((name) => config.channels[name]), chats: destinations };
-  const guards = blastRadiusGuards({ db: store.db, clock, routing, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
+  const guards = blastRadiusGuards({ db: store.db, clock, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
   const rules = new RulesService({ db: store.db, fileRules: config.rules, destinations, clock, guards });
   // Compiled once per change. The engine asks at every step, and asking looks for a change made
   // elsewhere (the CLI on the same database), so a saved rule takes effect at the next step.

@@ -55,7 +55,7 @@ function local(configPath: string | undefined): RulesBackend {
   const destinations = ruleDestinations(config.channels);
   const routing = { routes: config.routing, channels, chats: destinations };
   // The same guards as the API: a change they hold is stored as pending, for a second admin through the API (ADR 0005).
-  const guards = blastRadiusGuards({ db: store.db, clock: systemClock, routing, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
+  const guards = blastRadiusGuards({ db: store.db, clock: systemClock, maxMatchShare: config.ruleGuards.maxMatchShare, days: config.ruleGuards.days });
   const service = new RulesService({ db: store.db, fileRules: config.rules, destinations, clock: systemClock, guards });
   const trials = new RuleTrials({ db: store.db, rules: service, routing, clock: systemClock });
   const shadow = new ShadowRules({ db: store.db, rules: service, live: () => compileRuleSet(service.current()), routing, clock: systemClock });

@@ -8,10 +8,9 @@
 import { getAction } from '../../policies/actions.js';
 import type { OperatorRule } from '../../policies/types.js';
 import type { Clock } from '../engine/settings.js';
-import { listActions } from '../store/actions.repo.js';
 import type { Db } from '../store/db.js';
 import { incidentsSince } from '../store/incidents.repo.js';
-import { replayRule, type ReplayRouting } from './replay.js';
+import { countMatched } from './replay.js';
 import { MAX_REPLAYED_INCIDENTS } from './trials.js';
 
 export type GuardTrip =
@@ -24,7 +23,6 @@ export type RuleGuard = (next: OperatorRule, before: OperatorRule | undefined, l
 export interface GuardOptions {
   db: Db;
   clock: Clock;
-  routing: ReplayRouting;
   maxMatchShare: number;
   days: number;
 }
@@ -55,13 +53,14 @@ export function blastRadiusGuards(options: GuardOptions): RuleGuard {
     const widened = productionEverywhere(next).filter((a) => !already.includes(a));
     if (widened.length > 0) trips.push({ kind: 'production_auto_everywhere', actions: widened });
     const until = options.clock.now();
-    const since = until - options.days * DAY;
-    const found = incidentsSince(options.db, since, MAX_REPLAYED_INCIDENTS + 1);
-    const history = found.slice(0, MAX_REPLAYED_INCIDENTS).map((incident) => ({ incident, actions: listActions(options.db, incident.id) }));
+    const found = incidentsSince(options.db, until - options.days * DAY, MAX_REPLAYED_INCIDENTS + 1);
+    const history = found.slice(0, MAX_REPLAYED_INCIDENTS);
     if (history.length === 0) return trips;
-    const report = replayRule(history, live, next, options.routing, { since, until, cap: MAX_REPLAYED_INCIDENTS, capped: found.length > MAX_REPLAYED_INCIDENTS });
-    const share = report.matched / report.scanned;
-    if (share > options.maxMatchShare) trips.push({ kind: 'match_share', matched: report.matched, total: report.scanned, share, limit: options.maxMatchShare });
+    const matched = countMatched(history, live, next, until);
+    const share = matched / history.length;
+    // Only a change that widens counts: a rule that already matched as much (renamed, rerouted) is not held again.
+    const widens = () => !before || before.mode === 'shadow' || !before.enabled || matched > countMatched(history, live, before, until);
+    if (share > options.maxMatchShare && widens()) trips.push({ kind: 'match_share', matched, total: history.length, share, limit: options.maxMatchShare });
     return trips;
   };
 }

@@ -16,7 +16,7 @@ import { chatFor, DEFAULT_CHAT, routeFor, type Routes } from '../../conversation
 import { parseTarget } from '../../policies/allowlist.js';
 import { evaluatePolicy } from '../../policies/evaluate.js';
 import { PolicyInputError } from '../../policies/errors.js';
-import { compileRuleSet, resolveSeverity, type RuleSet } from '../../policies/rule-set.js';
+import { compileRuleSet, resolveSeverity, type Resolution, type RuleSet } from '../../policies/rule-set.js';
 import { getIncidentClass } from '../../policies/taxonomy.js';
 import type { OperatorRule, RuleFailure, Severity } from '../../policies/types.js';
 import type { Incident } from '../engine/model.js';
@@ -97,13 +97,35 @@ function targetOf(text: string): ReturnType<typeof parseTarget> | undefined {
   }
 }
 
+/** The incident's severity at the end of its life (resolution, or `until` while open), as `set`'s escalations would have made it. */
+function lateSeverity(set: RuleSet, incident: Incident, until: number): { facts: ReturnType<typeof incidentFacts>; late: Resolution; severity: Severity } {
+  const facts = incidentFacts(incident);
+  const late = set.resolve(facts, Math.min(incident.resolvedAt ?? until, until), 'severity');
+  return { facts, late, severity: resolveSeverity(incident.severity, late).severity };
+}
+
+/**
+ * How many of `incidents` `rule` applies to (or fails on) among `rules`, as replayRule counts `matched`,
+ * without judging outcomes: what the match-share guard weighs on every save. A rule's match depends only on
+ * its own selector and expressions over the facts; the rest of the set matters only through the replayed
+ * severity, so the full set resolves only its severity rules and the rule alone resolves the opening.
+ */
+export function countMatched(incidents: readonly Incident[], rules: readonly OperatorRule[], rule: OperatorRule, until: number): number {
+  const set = compileRuleSet(withCandidate(rules, rule));
+  const alone = compileRuleSet([rule]);
+  let matched = 0;
+  for (const incident of incidents) {
+    const { facts, late, severity } = lateSeverity(set, incident, until);
+    const ofRule = (r: Resolution) => r.applied.includes(rule) || r.failures.some((f) => f.ruleId === rule.id);
+    if (ofRule(late) || ofRule(alone.resolve({ ...facts, severity }, incident.firstSeenAt))) matched += 1;
+  }
+  return matched;
+}
+
 /** What `set` decides for one stored incident: severity, route, suppression and each planned action. */
 export function outcome(set: RuleSet, history: HistoricIncident, routing: ReplayRouting, until: number): { out: ReplayedOutcome; failures: RuleFailure[]; applied: readonly OperatorRule[] } {
   const { incident } = history;
-  const facts = incidentFacts(incident);
-  const end = Math.min(incident.resolvedAt ?? until, until);
-  const late = set.resolve(facts, end, 'severity');
-  const { severity } = resolveSeverity(incident.severity, late);
+  const { facts, late, severity } = lateSeverity(set, incident, until);
   const opening = set.resolve({ ...facts, severity }, incident.firstSeenAt);
   const actions = history.actions.map(({ actionId, target }) => {
     const parsed = targetOf(target);

@@ -78,6 +78,21 @@ describe('blast-radius guards', () => {
     expect(again.status, again.body).toBe(410);
   });
 
+  it('an already wide rule saved again (renamed) applies at once; widening it further is held', async () => {
+    // pending-loud is live from the test above and matches 3 of the 4 incidents.
+    const renamed = await send({ method: 'PUT', path: '/api/rules/pending-loud', body: { reason: 'clearer name', rule: { ...PENDING, name: 'pending pods page the on-call', version: 1 } } });
+    expect(renamed.status, renamed.body).toBe(200);
+    expect(renamed.json).toMatchObject({ rule: { name: 'pending pods page the on-call', version: 2 } });
+    // A narrowed copy, then widened back: the widening is what is held.
+    const narrowed = await send({ method: 'PUT', path: '/api/rules/pending-loud', body: { reason: 'only shop/a', rule: { ...PENDING, signalSelector: { subjects: ['*.a'] }, version: 2 } } });
+    expect(narrowed.status, narrowed.body).toBe(200);
+    const before = ruleTables();
+    const widened = await send({ method: 'PUT', path: '/api/rules/pending-loud', body: { reason: 'all of them again', rule: { ...PENDING, version: 3 } } });
+    expect(widened.status, widened.body).toBe(202);
+    expect(widened.json).toMatchObject({ change: { kind: 'update', guards: [{ kind: 'match_share', matched: 3, total: 4 }] } });
+    expect(ruleTables()).toEqual(before);
+  });
+
   it('a narrow rule applies at once; widening auto in production to every namespace is held, and a rejection closes it', async () => {
     const narrow = await send({ method: 'POST', path: '/api/rules', body: { reason: 'a selector that matches nothing', rule: NARROW } });
     expect(narrow.status, narrow.body).toBe(201);
