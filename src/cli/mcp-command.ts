@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { RobosreError } from '../errors.js';
+import { createRedactor } from '../redact.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -22,8 +23,8 @@ export function mcpCommand(): Command {
       if (!token) throw new RobosreError('invalid_request', 'robosre mcp needs an API token (--token or ROBOSRE_TOKEN): the MCP caller acts as its person and role');
       const level = opts.logLevel;
       if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new RobosreError('invalid_request', `unknown --log-level "${level}"; valid: error, warn, info, debug`);
-      // stdout belongs to MCP messages: the log goes to stderr.
-      const logger = createLogger(level as 'warn', process.stderr);
+      // stdout belongs to MCP messages: the log goes to stderr, and never shows the token.
+      const logger = createLogger(level as 'warn', process.stderr, createRedactor([token]));
       // Loaded here, not at the top: the SDK is only this command's cost.
       const { serveStdioBridge } = await import('../../adapters/mcp/stdio-bridge.js');
       await serveStdioBridge({ url: opts.url || process.env.ROBOSRE_URL || DEFAULT_URL, token, logger });
