@@ -52,7 +52,7 @@ export function registerMcpRoute(app: FastifyInstance, deps: McpDeps, options: M
   });
   const serve = toNodeHandler(handler, { onerror: (error) => deps.logger.error({ err: error }, 'MCP request failed') });
   // A scope of its own, so the Host and Origin hooks guard /mcp only.
-  void app.register(async (scope) => {
+  void app.register((scope, _options, done) => {
     scope.addHook('onRequest', hostHeaderValidation([...options.allowedHosts]));
     scope.addHook('onRequest', originValidation([...options.allowedOrigins]));
     scope.addHook('onClose', () => handler.close());
@@ -65,5 +65,6 @@ export function registerMcpRoute(app: FastifyInstance, deps: McpDeps, options: M
       await serve(Object.assign(request.raw, { auth }), reply.raw, request.body);
       return reply;
     });
+    done();
   });
 }

@@ -22,7 +22,7 @@ export function createMcpServer(deps: McpDeps, caller: Person): McpServer {
   const server = new McpServer({ name: 'robosre', version: VERSION }, { capabilities: { tools: {} } });
   for (const tool of MCP_TOOLS) {
     server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: tool.input, annotations: annotations(tool) }, async (args): Promise<CallToolResult> => {
-      const outcome = await callTool(deps, caller, tool, args as Record<string, unknown>);
+      const outcome = await callTool(deps, caller, tool, args);
       if (!outcome.ok) return { content: [{ type: 'text', text: outcome.message }], isError: true };
       return { content: [{ type: 'text', text: JSON.stringify(outcome.result) }], structuredContent: outcome.result };
     });

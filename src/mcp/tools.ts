@@ -48,7 +48,7 @@ export interface McpTool<S extends z.ZodObject = z.ZodObject> {
 
 /** Keeps each tool's argument type while the list holds them all. */
 function tool<S extends z.ZodObject>(definition: McpTool<S>): McpTool {
-  return definition as unknown as McpTool;
+  return definition;
 }
 
 const incidentId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('the incident id (list_incidents shows them)');
