@@ -37,12 +37,12 @@ async function connect(token: string, mode: 'legacy' | 'auto' = 'auto'): Promise
 type ToolAnswer = Awaited<ReturnType<Client['callTool']>>;
 const text = (answer: ToolAnswer): string => (answer.content as Array<{ type: string; text: string }>).map((c) => c.text).join('\n');
 
-/** A raw POST of `initialize`, with headers fetch would not let a test forge (Host). */
-function rawInitialize(headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+/** A raw POST of `initialize` (or another method, bodiless), with headers fetch would not let a test forge (Host). */
+function rawInitialize(headers: Record<string, string>, method = 'POST'): Promise<{ status: number; body: string }> {
+  const body = method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) : undefined;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: robosre.port, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKENS.alice}`, ...headers } },
+      { host: '127.0.0.1', port: robosre.port, path: '/mcp', method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKENS.alice}`, ...headers } },
       (res) => {
         let data = '';
         res.setEncoding('utf8');
@@ -173,6 +173,12 @@ describe('MCP over streamable HTTP', () => {
     expect((await rawInitialize({ host: `127.0.0.1:${robosre.port}`, origin: 'http://evil.example' })).status).toBe(403);
     // Checked before the token: a rebinding page learns nothing about which tokens are valid.
     expect((await rawInitialize({ host: `evil.example:${robosre.port}`, authorization: 'Bearer forged-token-123' })).status).toBe(403);
+  });
+
+  it('is stateless: GET (a session stream) and DELETE (a session end) get 405', async () => {
+    const get = await rawInitialize({}, 'GET');
+    expect(get.status, get.body).toBe(405);
+    expect((await rawInitialize({}, 'DELETE')).status).toBe(405);
   });
 
   it('lists the names it may be reached by even on a wildcard bind', () => {
