@@ -11,7 +11,7 @@ import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/fa
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { FastifyInstance } from 'fastify';
 import { ROLES, type Config, type Role } from '../../src/config/config.js';
-import type { McpDeps } from '../../src/mcp/tools.js';
+import { MCP_TOOLS, type McpDeps } from '../../src/mcp/tools.js';
 import type { Person, TokenAuth } from '../../src/server/auth.js';
 import { createMcpServer } from './mcp-server.js';
 
@@ -21,6 +21,15 @@ export interface McpRouteOptions {
   allowedHosts: readonly string[];
   /** Origin host names a browser-sent request may come from; a request without Origin passes. */
   allowedOrigins: readonly string[];
+}
+
+const TOOL_NAMES = new Set(MCP_TOOLS.map((t) => t.name));
+
+/** A call of a tool robosre does not have never reaches callTool, which audits the others: it is audited here. */
+function auditUnknownTool(deps: McpDeps, person: Person, body: unknown): void {
+  const message = body as { method?: unknown; params?: { name?: unknown } } | null;
+  if (message?.method !== 'tools/call' || TOOL_NAMES.has(String(message.params?.name))) return;
+  deps.logger.warn({ tool: message.params?.name, caller: person.name, role: person.role, outcome: 'unknown_tool' }, `mcp call of an unknown tool by ${person.name}`);
 }
 
 const LOCALHOST = ['localhost', '127.0.0.1', '[::1]'];
@@ -59,6 +68,7 @@ export function registerMcpRoute(app: FastifyInstance, deps: McpDeps, options: M
     scope.all('/mcp', async (request, reply) => {
       const person = options.auth.require(request, reply, 'viewer');
       if (!person) return reply;
+      auditUnknownTool(deps, person, request.body);
       // The SDK writes the answer (JSON or an SSE stream) to the raw response itself.
       reply.hijack();
       const auth = { token: '', clientId: person.name, scopes: [person.role] };

@@ -1,17 +1,19 @@
 /**
  * One MCP tool call, whatever the transport: the caller's role checked here
- * (the annotations only advise the client), the answer redacted of every
+ * (the annotations only advise the client), the arguments validated here (so
+ * a bad call is audited like any other), the answer redacted of every
  * configured secret, and the call audited with its caller.
  */
 import { PolicyInputError } from '../../policies/errors.js';
 import { RobosreError } from '../errors.js';
+import { parse } from '../server/api.js';
 import { hasRole, type Person } from '../server/auth.js';
 import type { McpDeps, McpTool } from './tools.js';
 
 /** A tool's answer, or the refusal the client (often a model) reads and may act on. */
 export type ToolOutcome = { ok: true; result: Record<string, unknown> } | { ok: false; message: string };
 
-export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, args: Record<string, unknown>): Promise<ToolOutcome> {
+export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, args: unknown): Promise<ToolOutcome> {
   const audit = { tool: tool.name, caller: caller.name, role: caller.role, arguments: args };
   if (!hasRole(caller.role, tool.role)) {
     const message = `${caller.name} is a ${caller.role}; ${tool.name} needs the ${tool.role} role`;
@@ -19,7 +21,7 @@ export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, arg
     return { ok: false, message };
   }
   try {
-    const result = await tool.run(deps, caller, args);
+    const result = await tool.run(deps, caller, parse(tool.input, args ?? {}, 'arguments'));
     deps.logger.info({ ...audit, outcome: 'ok' }, `mcp tool call: ${tool.name} by ${caller.name}`);
     // Masking the serialised answer reaches every string in it; JSON stays valid, as a masked value is replaced inside its string.
     return { ok: true, result: JSON.parse(deps.redactor.text(JSON.stringify(result))) as Record<string, unknown> };

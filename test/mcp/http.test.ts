@@ -66,6 +66,13 @@ describe('MCP over streamable HTTP', () => {
         expect(Object.keys(byName).sort()).toEqual(['explain_policy', 'get_approval', 'get_evidence', 'get_incident', 'list_incidents', 'propose_action']);
         for (const name of ['list_incidents', 'get_incident', 'get_evidence', 'explain_policy', 'get_approval']) expect(byName[name], name).toMatchObject({ readOnlyHint: true });
         expect(byName.propose_action).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+        // Each tool announces its arguments' JSON Schema, so a model knows what to send.
+        expect(tools.find((t) => t.name === 'propose_action')?.inputSchema).toMatchObject({
+          type: 'object',
+          properties: { incidentId: { type: 'integer' }, action: { type: 'string' }, target: { type: 'string' }, why: { type: 'string', maxLength: 500 } },
+          required: ['incidentId', 'action', 'target', 'why'],
+          additionalProperties: false,
+        });
         const listed = await client.callTool({ name: 'list_incidents', arguments: {} });
         expect(listed.isError).toBeFalsy();
         expect(listed.structuredContent).toMatchObject({ incidents: [{ id: robosre.incidentId, incidentType: 'registry_pull_failure', environment: 'production' }] });
@@ -134,10 +141,10 @@ describe('MCP over streamable HTTP', () => {
       await expect(client.callTool({ name: 'delete_namespace', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringMatching(/Tool delete_namespace not found/) });
       const bad = await client.callTool({ name: 'get_incident', arguments: { incidentId: 'one' } });
       expect(bad.isError).toBe(true);
-      expect(text(bad)).toMatch(/incidentId: Invalid input: expected number, received string/);
+      expect(text(bad)).toBe('arguments.incidentId: Invalid input: expected number, received string');
       const extra = await client.callTool({ name: 'propose_action', arguments: { incidentId: robosre.incidentId, action: 'helm_reconcile', target: 'deployment/shop/frontend', why: 'x', approved: true } });
       expect(extra.isError).toBe(true);
-      expect(text(extra)).toMatch(/approved/);
+      expect(text(extra)).toBe('arguments: Unrecognized key: "approved"');
       const unknown = await client.callTool({ name: 'get_evidence', arguments: { incidentId: 99_999 } });
       expect(unknown).toMatchObject({ isError: true });
       expect(text(unknown)).toBe('no incident with id 99999');
@@ -217,6 +224,8 @@ describe('MCP over streamable HTTP', () => {
     try {
       await client.callTool({ name: 'get_evidence', arguments: { incidentId: robosre.incidentId } });
       await client.callTool({ name: 'propose_action', arguments: { incidentId: robosre.incidentId, action: 'helm_reconcile', target: 'deployment/shop/frontend', why: 'audit me' } });
+      await client.callTool({ name: 'get_approval', arguments: { approvalId: -1 } });
+      await expect(client.callTool({ name: 'read_secret', arguments: { name: 'regcred' } })).rejects.toMatchObject({ code: -32602 });
     } finally {
       await client.close();
     }
@@ -225,6 +234,8 @@ describe('MCP over streamable HTTP', () => {
       expect.arrayContaining([
         expect.objectContaining({ tool: 'get_evidence', role: 'viewer', outcome: 'ok', arguments: { incidentId: robosre.incidentId } }),
         expect.objectContaining({ tool: 'propose_action', role: 'viewer', outcome: 'refused', arguments: expect.objectContaining({ why: 'audit me' }) }),
+        expect.objectContaining({ tool: 'get_approval', role: 'viewer', outcome: 'failed', arguments: { approvalId: -1 }, error: 'arguments.approvalId: Too small: expected number to be >0' }),
+        expect.objectContaining({ tool: 'read_secret', role: 'viewer', outcome: 'unknown_tool' }),
       ]),
     );
   });
