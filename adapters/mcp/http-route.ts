@@ -71,6 +71,7 @@ export function registerMcpRoute(app: FastifyInstance, deps: McpDeps, options: M
       auditUnknownTool(deps, person, request.body);
       // The SDK writes the answer (JSON or an SSE stream) to the raw response itself.
       reply.hijack();
+      reply.raw.setHeader('x-content-type-options', 'nosniff');
       const auth = { token: '', clientId: person.name, scopes: [person.role] };
       await serve(Object.assign(request.raw, { auth }), reply.raw, request.body);
       return reply;

@@ -10,11 +10,19 @@ import { parse } from '../server/api.js';
 import { hasRole, type Person } from '../server/auth.js';
 import type { McpDeps, McpTool } from './tools.js';
 
+/** Arguments longer than this are audited by their size: a malformed call may be as large as the body limit. */
+const AUDITED_ARGUMENTS_CHARS = 2_000;
+
+function audited(args: unknown): unknown {
+  const text = JSON.stringify(args) ?? '';
+  return text.length <= AUDITED_ARGUMENTS_CHARS ? args : { omitted: `${text.length} characters` };
+}
+
 /** A tool's answer, or the refusal the client (often a model) reads and may act on. */
 export type ToolOutcome = { ok: true; result: Record<string, unknown> } | { ok: false; message: string };
 
 export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, args: unknown): Promise<ToolOutcome> {
-  const audit = { tool: tool.name, caller: caller.name, role: caller.role, arguments: args };
+  const audit = { tool: tool.name, caller: caller.name, role: caller.role, arguments: audited(args) };
   if (!hasRole(caller.role, tool.role)) {
     const message = `${caller.name} is a ${caller.role}; ${tool.name} needs the ${tool.role} role`;
     deps.logger.warn({ ...audit, outcome: 'refused' }, `mcp tool call refused: ${message}`);

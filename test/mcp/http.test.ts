@@ -226,6 +226,7 @@ describe('MCP over streamable HTTP', () => {
       await client.callTool({ name: 'propose_action', arguments: { incidentId: robosre.incidentId, action: 'helm_reconcile', target: 'deployment/shop/frontend', why: 'audit me' } });
       await client.callTool({ name: 'get_approval', arguments: { approvalId: -1 } });
       await expect(client.callTool({ name: 'read_secret', arguments: { name: 'regcred' } })).rejects.toMatchObject({ code: -32602 });
+      await client.callTool({ name: 'get_evidence', arguments: { incidentId: robosre.incidentId, padding: 'x'.repeat(5_000) } });
     } finally {
       await client.close();
     }
@@ -236,6 +237,8 @@ describe('MCP over streamable HTTP', () => {
         expect.objectContaining({ tool: 'propose_action', role: 'viewer', outcome: 'refused', arguments: expect.objectContaining({ why: 'audit me' }) }),
         expect.objectContaining({ tool: 'get_approval', role: 'viewer', outcome: 'failed', arguments: { approvalId: -1 }, error: 'arguments.approvalId: Too small: expected number to be >0' }),
         expect.objectContaining({ tool: 'read_secret', role: 'viewer', outcome: 'unknown_tool' }),
+        // A large malformed call is audited by its size, not copied into the log.
+        expect.objectContaining({ tool: 'get_evidence', outcome: 'failed', arguments: { omitted: '5029 characters' } }),
       ]),
     );
   });
