@@ -115,6 +115,12 @@ describe('MCP over streamable HTTP', () => {
       // The engine recorded it as it records a person's request: on the timeline, by the caller.
       const summaries = incidentsRepo.timeline(robosre.runtime.store.db, robosre.incidentId).map((e) => e.summary);
       expect(summaries).toEqual(expect.arrayContaining(['helm_reconcile on deployment/shop/frontend: needs_approval (requested by alice)', 'disable_auth on deployment/shop/frontend: human_only (requested by alice)']));
+      // A patch action carries the change itself, reviewed as through the API.
+      const unpatched = await client.callTool({ name: 'propose_action', arguments: { incidentId: robosre.incidentId, action: 'patch_pull_secret', target: 'deployment/shop/frontend', why: 'credentials renewed' } });
+      expect(unpatched.isError).toBe(true);
+      expect(text(unpatched)).toBe('patch_pull_secret needs a patch of kind "pull_secrets": the change an approver reviews');
+      const patched = await client.callTool({ name: 'propose_action', arguments: { incidentId: robosre.incidentId, action: 'patch_pull_secret', target: 'deployment/shop/frontend', why: 'credentials renewed', patch: { kind: 'pull_secrets', secrets: ['regcred'] } } });
+      expect(patched.structuredContent).toMatchObject({ decision: 'needs_approval', approval: { requestedBy: 'alice' } });
       // The requester cannot approve it themselves.
       expect(() => robosre.runtime.engine.decideApproval(asked.approval!.id, { approve: true, by: 'alice' })).toThrow(/alice requested this action and may not approve it/);
     } finally {
