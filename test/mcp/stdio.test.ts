@@ -126,6 +126,8 @@ describe('robosre mcp (stdio)', () => {
       expect(forged).toMatchObject({ code: 2, stdout: '' });
       expect(forged.stderr).toMatch(/^robosre: cannot open MCP at http:\/\/127\.0\.0\.1:\d+\/mcp: it refused the token \(HTTP 401\)/);
       expect(forged.stderr).not.toContain('forged-token-123');
+      const nowhere = await runCli(['mcp', '--url', 'ftp://robosre.example'], { ROBOSRE_TOKEN: TOKENS.alice });
+      expect(nowhere).toMatchObject({ code: 2, stdout: '', stderr: 'robosre: --url ftp://robosre.example must be http or https\n' });
     },
     SLOW,
   );
