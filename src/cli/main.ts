@@ -14,6 +14,7 @@ import { policyCommand } from './policy-command.js';
 import { rbacCommand } from './rbac-command.js';
 import { aboutCommand } from './about-command.js';
 import { rulesCommand } from './rules-command.js';
+import { mcpCommand } from './mcp-command.js';
 import { VERSION } from '../about.js';
 
 const program = new Command('robosre')
@@ -22,7 +23,7 @@ const program = new Command('robosre')
   .exitOverride()
   .showHelpAfterError(false);
 
-for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand(), aboutCommand(), rulesCommand()]) {
+for (const command of [startCommand(), demoCommand(), configCommand(), policyCommand(), incidentsCommand(), incidentCommand(), rbacCommand(), aboutCommand(), rulesCommand(), mcpCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

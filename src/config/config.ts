@@ -99,6 +99,8 @@ function namedChats<T extends z.ZodType>(id: T) {
     .default({});
 }
 
+/** A host name as the Host and Origin checks compare it: no scheme, port or path. */
+const mcpHostname = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/, 'a host name without scheme or port, e.g. robosre.example.com or [::1]');
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a phone number in E.164 form, e.g. +15551234567');
 const telegramChat = z.union([z.number().int(), z.string().regex(/^(-?\d+|@\w{5,})$/, 'a numeric chat id or @channelusername')]);
 const slackChannelId = z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123456');
@@ -360,6 +362,16 @@ const configSchema = z
       })
       .strict()
       .default({ tokens: [] }),
+    /** The MCP endpoint `/mcp` (docs/mcp.md): the names it may be reached by, beyond localhost, the bind address and `server.publicUrl`. */
+    mcp: z
+      .object({
+        /** Host names (no port, IPv6 in brackets) a request's Host may name, e.g. the Service's `robosre.robosre.svc`; any other gets 403. */
+        allowedHosts: z.array(mcpHostname).default([]),
+        /** Host names a browser client's Origin may name; a request without Origin passes. */
+        allowedOrigins: z.array(mcpHostname).default([]),
+      })
+      .strict()
+      .default({ allowedHosts: [], allowedOrigins: [] }),
     alertmanager: z
       .object({
         /** What Alertmanager's `http_config` sends: nothing, a bearer token, or basic auth. */

@@ -7,14 +7,13 @@ import type { Engine } from '../engine/engine.js';
 import { INCIDENT_STATUSES } from '../engine/model.js';
 import type { Clock } from '../engine/settings.js';
 import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
-import { stormOf } from '../engine/storms.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
-import * as stormsRepo from '../store/storms.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import type { TokenAuth } from './auth.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
-import { approvalView, channelView, incidentView, receiptView, timelineView } from './views.js';
+import { approvalView, channelView, incidentView } from './views.js';
+import { incidentDetail } from './incident-detail.js';
 import { sendError } from './errors.js';
 import type { ChatChannelName } from '../../conversations/channel.js';
 import type { ReceivingState } from '../delivery/channel-starter.js';
@@ -59,21 +58,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     const id = idParam(request.params);
     const incident = incidentsRepo.getIncident(deps.db, id);
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
-    const deliveries = deliveriesRepo.deliveriesFor(deps.db, id);
-    const storm = stormOf(deps.db, incident);
-    const children = incidentsRepo.childrenOf(deps.db, id);
-    // Each child's own consequences are counted: a storm's node members and the pods each node took down.
-    const grandchildren = incidentsRepo.childCounts(deps.db, children.map((c) => c.id));
-    const childViews = children.map((c) => ({ id: c.id, subject: c.subject, status: c.status, severity: c.severity, children: grandchildren.get(c.id) ?? 0 }));
-    return {
-      ...incidentView(incident, actionsRepo.listActions(deps.db, id)),
-      // A storm lists its members; a member names its storm; any other parent lists its consequences.
-      stormId: storm?.id ?? null,
-      ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { members: childViews } : { children: childViews }),
-      approvals: actionsRepo.listApprovals(deps.db, id).map((a) => approvalView(a, deps.clock.now(), actionsRepo.votesFor(deps.db, a.id))),
-      timeline: timelineView(incidentsRepo.timeline(deps.db, id), deliveries),
-      deliveries: deliveries.map(receiptView),
-    };
+    return incidentDetail(deps.db, incident, deps.clock.now());
   });
 
   app.get('/api/approvals', (request) => {

@@ -13,6 +13,11 @@ export interface Person {
 
 const RANK: Record<Role, number> = { viewer: 0, approver: 1, admin: 2 };
 
+/** Whether a person of `role` may do what needs `needed` (an admin may do what an approver may). */
+export function hasRole(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
 /** Hashing first gives equal-length buffers, so timingSafeEqual never leaks the length. */
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -44,7 +49,7 @@ export class TokenAuth {
         .send({ error: { code: 'unauthenticated', message: 'a valid "Authorization: Bearer <token>" header is required' } });
       return undefined;
     }
-    if (RANK[person.role] < RANK[role]) {
+    if (!hasRole(person.role, role)) {
       void reply.code(403).send({ error: { code: 'forbidden', message: `${person.name} is a ${person.role}; this needs the ${role} role` } });
       return undefined;
     }

@@ -1,11 +1,12 @@
 /**
  * The one HTTP server: health, the JSON API, metrics, the Alertmanager
- * receiver and the console. Every route shares one error shape and one body
+ * receiver, the MCP endpoint and the console. Every route shares one error shape and one body
  * limit (413 past it).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
+import { mcpHostnames, registerMcpRoute } from '../../adapters/mcp/http-route.js';
 import { about } from '../about.js';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
@@ -79,6 +80,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     countRefused: (n) => addToCounter(runtime.store.db, 'alertmanager_alerts_refused', n, runtime.clock.now()),
     logger,
   });
+  registerMcpRoute(app, { db: runtime.store.db, engine: runtime.engine, clock: runtime.clock, redactor: runtime.redactor, logger: logger.child({ component: 'mcp' }) }, { auth, ...mcpHostnames(config) });
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);
