@@ -74,7 +74,7 @@ export function engineSettings(config: Config): EngineSettings {
     paused: config.engine.paused,
     budgets: config.engine.budgets,
     approvals: config.approvals,
-    storms: { enabled: config.storms.enabled, windowMs: config.storms.window, groupWaitMs: config.storms.groupWait, minMembers: config.storms.minMembers, nodeShare: config.storms.nodeShare, maxUnhealthyNodes: config.storms.maxUnhealthyNodes },
+    storms: { enabled: config.storms.enabled, windowMs: config.storms.window, groupWaitMs: config.storms.groupWait, minMembers: config.storms.minMembers, nodeShare: config.storms.nodeShare, zoneShare: config.storms.zoneShare, maxUnhealthyNodes: config.storms.maxUnhealthyNodes },
   };
 }
 

@@ -29,6 +29,9 @@ import { watchTransport, type WatchTransport } from './watch-transport.js';
 import { toDaemonSetView, toDeploymentView, toEventView, toJobView, toNodeView, toPodView, toStatefulSetView } from './views.js';
 import { SignalSequence } from '../signal-sequence.js';
 
+/** The well-known label a node's zone is in: a zone failing is a storm of its own (docs/storms.md). */
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
 /** One log tail per owner, image and failure this often at most: its replicas' tails would say the same. */
 const LOG_TAIL_PER_IMAGE_EVERY_MS = 5 * 60_000;
 
@@ -311,11 +314,17 @@ export class ClusterWatcher {
   }
 
   private nodeRef(uid: string, resourceVersion: string, name: string): ObjectRef {
-    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name, group: this.nodesGroup };
+    return { uid, resourceVersion, subject: `${this.options.cluster}.node.${name}`, target: `node/${name}`, node: name, group: () => this.nodesGroup(name) };
   }
 
-  /** The nodes' storm key, with the cluster's node count when a signal asks for it. */
-  private readonly nodesGroup = (): SignalGroup => ({ key: 'nodes', kind: 'nodes', label: `nodes of cluster ${this.options.cluster}`, population: Math.max(1, this.nodes.list().length) });
+  /** The nodes' storm key, with the cluster's node count and the node's zone with its count, when a signal asks for it. */
+  private nodesGroup(name: string): SignalGroup {
+    const nodes = this.nodes.list();
+    const group: SignalGroup = { key: 'nodes', kind: 'nodes', label: `nodes of cluster ${this.options.cluster}`, population: Math.max(1, nodes.length) };
+    const zone = this.nodes.get(name)?.metadata?.labels?.[ZONE_LABEL];
+    if (zone === undefined) return group;
+    return { ...group, zone: { name: zone, population: Math.max(1, nodes.filter((n) => n.metadata?.labels?.[ZONE_LABEL] === zone).length) } };
+  }
 
   /** An owner's pods' storm key, made once per owner rather than once per pod event. */
   private ownerGroup(owner: string): () => SignalGroup {

@@ -560,6 +560,8 @@ const configSchema = z
         minMembers: z.number().int().min(2).max(10_000).default(DEFAULT_STORMS.minMembers),
         /** Nodes form a storm only when more than this share of the cluster's nodes fail together. */
         nodeShare: z.number().min(0).max(1).default(DEFAULT_STORMS.nodeShare),
+        /** Or more than this share of one zone's nodes (topology.kubernetes.io/zone), at least minMembers of them. */
+        zoneShare: z.number().min(0).max(1).default(DEFAULT_STORMS.zoneShare),
         /** Past this many unhealthy nodes (a count, or a share as "40%") node remediation stops altogether, as medik8s's maxUnhealthy. */
         maxUnhealthyNodes: z
           .union([z.number().int().min(0), z.string().regex(/^(100|[1-9]?[0-9])%$/, 'a count, or a share of the nodes as "40%"')])
@@ -567,7 +569,7 @@ const configSchema = z
           .default(() => DEFAULT_STORMS.maxUnhealthyNodes),
       })
       .strict()
-      .default({ enabled: DEFAULT_STORMS.enabled, window: DEFAULT_STORMS.windowMs, groupWait: DEFAULT_STORMS.groupWaitMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
+      .default({ enabled: DEFAULT_STORMS.enabled, window: DEFAULT_STORMS.windowMs, groupWait: DEFAULT_STORMS.groupWaitMs, minMembers: DEFAULT_STORMS.minMembers, nodeShare: DEFAULT_STORMS.nodeShare, zoneShare: DEFAULT_STORMS.zoneShare, maxUnhealthyNodes: DEFAULT_STORMS.maxUnhealthyNodes }),
     rules: z.array(z.unknown()).default([]),
     /** Blast-radius guards on rule changes (docs/rules.md "Blast-radius guards"). */
     ruleGuards: z

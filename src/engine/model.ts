@@ -62,6 +62,8 @@ export interface SignalGroup {
   label: string;
   /** How many there are in all (the cluster's nodes), when the source knows: storms of nodes need more than a share of them. */
   population?: number;
+  /** A node's zone (`topology.kubernetes.io/zone`) and how many nodes the zone has: a zone failing is a storm even below the cluster's share. */
+  zone?: { name: string; population: number };
 }
 
 /** An incident another is the parent of, as lists show it: a storm's member (what its handler and thread see), a node's pod. */

@@ -53,10 +53,15 @@ export const stormHandler: Handler = {
     const actions = planned.actions.map((a) => ({ ...a, why: `${a.why}: one step for the ${members.length} members of this storm` }));
     if (ofNodes(ctx)) {
       const of = group.kind === 'nodes' && group.population !== undefined ? ` of ${group.population}` : '';
+      // A zone gone dark below the cluster's share is named: that is where to look.
+      const zone = group.failingZone;
+      const cause = zone
+        ? `zone ${zone.name} is failing (${zone.members} of its ${zone.population} nodes when the storm formed, ${members.length}${of} nodes now): a zone problem (its network, power or cloud), not ${members.length} node problems`
+        : `${members.length}${of} nodes failing at once is a network, zone or control-plane problem, not ${members.length} node problems`;
       return {
         actions,
         last: true,
-        note: `cordon none: ${members.length}${of} nodes failing at once is a network, zone or control-plane problem, not ${members.length} node problems; cordoning them would only take capacity away. Look at what they share; each node's incident resolves on its own when it is Ready again.`,
+        note: `cordon none: ${cause}; cordoning them would only take capacity away. Look at what they share; each node's incident resolves on its own when it is Ready again.`,
       };
     }
     const remedy = actions.find((a) => a.action !== 'collect_evidence' && a.action !== 'notify_operator');

@@ -15,7 +15,7 @@ import { enqueue } from '../store/outbox.repo.js';
 import type { Incident, SignalGroup } from './model.js';
 import type { EngineSettings } from './settings.js';
 import { openingState } from './lifecycle.js';
-import { formsStorm, milestoneReached, stormSubject, stormSummary } from './storm-grouping.js';
+import { failingZone, formsStorm, milestoneReached, stormSubject, stormSummary, zoneCounts, type ZoneCount } from './storm-grouping.js';
 
 export interface Grouped {
   /** The storm the incident is now a member of. */
@@ -29,9 +29,13 @@ export interface Grouped {
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /** The storm's group as stored on it: what its thread says and its handler plans by. */
-export interface StormGroup extends SignalGroup {
+export interface StormGroup extends Omit<SignalGroup, 'zone'> {
   /** The member class's display name. */
   className: string;
+  /** For nodes with zone labels: how the members that formed it fell by zone. */
+  zones?: ZoneCount[];
+  /** The zone whose nodes formed it, when they were below the cluster's share: the zone is the cause. */
+  failingZone?: ZoneCount;
 }
 
 export function stormGroupOf(storm: Incident): StormGroup {
@@ -50,9 +54,13 @@ export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, set
     adopt(db, storm, member.id, now);
     return { stormId: storm.id, formed: false, withdrawn: [] };
   }
-  const candidates = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs).map((c) => c.id);
-  if (!formsStorm({ kind: group.kind, members: candidates.length, ...(group.population !== undefined ? { population: group.population } : {}) }, settings.storms)) return undefined;
-  const formed = create(db, member, group, candidates, now);
+  const found = stormsRepo.stormCandidates(db, member.cluster, group.key, now - settings.storms.windowMs);
+  const candidates = found.map((c) => c.id);
+  const zones = group.kind === 'nodes' ? zoneCounts(found.map((c) => c.group)) : [];
+  if (!formsStorm({ kind: group.kind, members: candidates.length, ...(group.population !== undefined ? { population: group.population } : {}), zones }, settings.storms)) return undefined;
+  const clusterWide = group.population !== undefined && candidates.length / group.population > settings.storms.nodeShare;
+  const zone = clusterWide ? undefined : failingZone(zones, settings.storms);
+  const formed = create(db, member, group, candidates, { ...(zones.length > 0 ? { zones } : {}), ...(zone ? { failingZone: zone } : {}) }, now);
   const withdrawn = candidates.filter((id) => {
     adopt(db, formed, id, now);
     return withdraw(db, formed.id, id, now) > 0;
@@ -60,12 +68,14 @@ export function groupIntoStorm(db: Db, member: Incident, group: SignalGroup, set
   return { stormId: formed.id, formed: true, withdrawn };
 }
 
-function create(db: Db, first: Incident, group: SignalGroup, candidates: number[], now: number): Incident {
+function create(db: Db, first: Incident, group: SignalGroup, candidates: number[], byZone: Pick<StormGroup, 'zones' | 'failingZone'>, now: number): Incident {
   const cls = getIncidentClass(first.incidentType);
   const members = candidates.map((id) => incidentsRepo.getIncident(db, id)).filter((m): m is Incident => m !== undefined);
   // Many nodes at once is worse than any one of them (taxonomy: "multiple workers NotReady" is critical).
   const severity = group.kind === 'nodes' ? 'critical' : members.reduce<Severity>((s, m) => (RANK[m.severity] > RANK[s] ? m.severity : s), first.severity);
-  const stored: StormGroup = { ...group, className: cls.displayName };
+  // The member's own zone is not the storm's: the storm keeps how its candidates fell by zone.
+  const { key, kind, label, population } = group;
+  const stored: StormGroup = { key, kind, label, ...(population !== undefined ? { population } : {}), className: cls.displayName, ...byZone };
   // An owner's storm is scoped to the owner, so its plan aims at the Deployment, not at 200 pods.
   const scope = group.kind === 'owner' ? { ...first.resourceScope } : { cluster: first.cluster };
   delete scope.node;
@@ -94,7 +104,8 @@ function create(db: Db, first: Incident, group: SignalGroup, candidates: number[
     lastSeenAt: now,
   };
   const id = incidentsRepo.insertIncident(db, values);
-  incidentsRepo.appendEvent(db, id, now, 'storm', `storm formed: ${members.length} incidents of ${group.label} (${cls.displayName}) opened within the storm window share a cause`, { key: group.key, members: candidates });
+  const zones = byZone.zones ? `; by zone: ${byZone.zones.map((z) => `${z.name} ${z.members} of ${z.population}`).join(', ')}` : '';
+  incidentsRepo.appendEvent(db, id, now, 'storm', `storm formed: ${members.length} incidents of ${group.label} (${cls.displayName}) opened within the storm window share a cause${zones}`, { key: group.key, members: candidates, ...byZone });
   enqueue(db, { key: `incident:${id}:opened`, kind: 'message', incidentId: id, payload: { type: 'incident_opened', incidentId: id }, at: now });
   return { ...values, id };
 }

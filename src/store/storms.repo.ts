@@ -2,7 +2,7 @@
 import { and, eq, gt, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { preparedPerDb, type Db } from './db.js';
 import { incidents } from './schema.js';
-import type { Incident } from '../engine/model.js';
+import type { Incident, SignalGroup } from '../engine/model.js';
 import { OPEN_STATUSES } from '../engine/lifecycle.js';
 
 export const STORM_SUBJECT_TYPE = 'storm';
@@ -28,9 +28,9 @@ export function findOpenStorm(db: Db, subject: string): Incident | undefined {
  * Open incidents of a key opened since `since` (by robosre's clock: a source's own timestamps may be old), or reopened
  * and active since, that no storm or node holds yet: who would form a storm now.
  */
-export function stormCandidates(db: Db, cluster: string, key: string, since: number): Array<{ id: number; createdAt: number }> {
+export function stormCandidates(db: Db, cluster: string, key: string, since: number): Array<{ id: number; createdAt: number; group: SignalGroup | undefined }> {
   return db
-    .select({ id: incidents.id, createdAt: incidents.createdAt })
+    .select({ id: incidents.id, createdAt: incidents.createdAt, group: sql<SignalGroup | undefined>`json_extract(${incidents.triggerParams}, '$.group')`.mapWith((v: string | null) => (v === null ? undefined : (JSON.parse(v) as SignalGroup))) })
     .from(incidents)
     .where(and(eq(incidents.cluster, cluster), eq(incidents.groupKey, key), ne(incidents.subjectType, STORM_SUBJECT_TYPE), isNull(incidents.parentId), or(gte(incidents.createdAt, since), and(gt(incidents.reopenCount, 0), gte(incidents.updatedAt, since))), open))
     .orderBy(incidents.id)

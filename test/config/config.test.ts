@@ -83,7 +83,7 @@ describe('config', () => {
   });
 
   it('takes storm settings, maxUnhealthyNodes as a count or a share, and refuses anything else with its path', () => {
-    expect(parseConfig({}).storms).toEqual({ enabled: true, window: 120_000, groupWait: 30_000, minMembers: 3, nodeShare: 0.2, maxUnhealthyNodes: { share: 0.4 } });
+    expect(parseConfig({}).storms).toEqual({ enabled: true, window: 120_000, groupWait: 30_000, minMembers: 3, nodeShare: 0.2, zoneShare: 0.5, maxUnhealthyNodes: { share: 0.4 } });
     expect(parseConfig({ storms: { window: '5m', maxUnhealthyNodes: '55%' } }).storms).toMatchObject({ window: 300_000, maxUnhealthyNodes: { share: 0.55 } });
     expect(parseConfig({ storms: { maxUnhealthyNodes: 7 } }).storms.maxUnhealthyNodes).toEqual({ count: 7 });
     expect(parseConfig({ storms: { enabled: false } }).storms.enabled).toBe(false);

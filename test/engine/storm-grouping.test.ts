@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STORMS, formsStorm, milestoneReached, maxUnhealthy, perType, stormSubject, stormSummary } from '../../src/engine/storm-grouping.js';
+import { DEFAULT_STORMS, failingZone, formsStorm, milestoneReached, maxUnhealthy, perType, stormSubject, stormSummary, zoneCounts } from '../../src/engine/storm-grouping.js';
 import { parseSignal } from '../../src/engine/signal.js';
 
 describe('storm grouping decisions', () => {
@@ -12,6 +12,24 @@ describe('storm grouping decisions', () => {
     expect(formsStorm({ kind: 'nodes', members: 2, population: 3 }, DEFAULT_STORMS)).toBe(false);
     expect(formsStorm({ kind: 'owner', members: 3 }, DEFAULT_STORMS)).toBe(true);
     expect(formsStorm({ kind: 'alert_group', members: 2 }, DEFAULT_STORMS)).toBe(false);
+  });
+
+  it('forms a node storm below the cluster share when more than zoneShare of one zone fails, at least minMembers of it', () => {
+    const zone = (name: string, members: number, population: number) => ({ name, members, population });
+    // 5 of 50 is 10% of the cluster, but 5 of 8 is more than half of zone b.
+    expect(formsStorm({ kind: 'nodes', members: 5, population: 50, zones: [zone('a', 0, 21), zone('b', 5, 8)] }, DEFAULT_STORMS)).toBe(true);
+    expect(formsStorm({ kind: 'nodes', members: 4, population: 50, zones: [zone('b', 4, 8)] }, DEFAULT_STORMS)).toBe(false);
+    // Two nodes of a two-node zone are fewer than minMembers: two node problems.
+    expect(formsStorm({ kind: 'nodes', members: 3, population: 50, zones: [zone('a', 1, 20), zone('c', 2, 2)] }, DEFAULT_STORMS)).toBe(false);
+    expect(failingZone([zone('a', 3, 4), zone('b', 4, 4)], DEFAULT_STORMS)).toEqual(zone('b', 4, 4));
+  });
+
+  it('counts candidates per zone from their groups, the newest zone size winning, unlabelled nodes in none', () => {
+    const group = (name: string | undefined, population: number) => ({ key: 'nodes', kind: 'nodes' as const, label: 'nodes', population: 50, ...(name ? { zone: { name, population } } : {}) });
+    expect(zoneCounts([group('b', 8), group(undefined, 0), group('a', 20), group('b', 9), undefined])).toEqual([
+      { name: 'a', members: 1, population: 20 },
+      { name: 'b', members: 2, population: 9 },
+    ]);
   });
 
   it('resolves maxUnhealthyNodes to a count, rounding a share down', () => {

@@ -90,6 +90,32 @@ describe('storms: many incidents, one conversation', () => {
     }
   });
 
+  it('a zone going dark below the cluster share: 6 of its 8 nodes (6 of 50 in all) are one storm that names the zone; 3 nodes across zones stay node problems', async () => {
+    h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
+    const inZone = (i: number, zone: string, zonePopulation: number): Signal => ({ ...notReady(i, 50), group: { ...nodes(50), zone: { name: zone, population: zonePopulation } } });
+    for (let i = 0; i < 6; i += 1) h.engine.ingest(inZone(i, 'eu-1b', 8));
+    await h.advance(DELAY + DEFAULT_STORMS.groupWaitMs + 1_000);
+    expect(storms()).toHaveLength(1);
+    const storm = storms()[0]!;
+    // It formed at the fifth (5 of 8 is more than half the zone); the sixth joined it.
+    expect(members().every((m) => m.parentId === storm.id)).toBe(true);
+    expect(incidentsRepo.timeline(h.store.db, storm.id).map((e) => e.summary)).toContainEqual(expect.stringMatching(/share a cause; by zone: eu-1b 5 of 8$/));
+    const note = outboxFor(h.store.db, storm.id).find((o) => o.payload.type === 'plan_note');
+    expect(String(note?.payload.text)).toMatch(/^cordon none: zone eu-1b is failing \(5 of its 8 nodes when the storm formed, 6 of 50 nodes now\): a zone problem/);
+    expect(allApprovals()).toEqual([]);
+
+    // Three more nodes, one per zone, after the storm resolved and its window passed: each is its own problem.
+    for (let i = 0; i < 6; i += 1) h.engine.ingest({ ...inZone(i, 'eu-1b', 8), id: `z${i}-resolved`, status: 'resolved' });
+    await h.advance(DEFAULT_STORMS.windowMs + 1_000);
+    for (const [i, zone] of [[10, 'eu-1a'], [11, 'eu-1b'], [12, 'eu-1c']] as const) h.engine.ingest(inZone(i, zone, 17));
+    await h.advance(DELAY + DEFAULT_STORMS.groupWaitMs + 1_000);
+    expect(storms()).toHaveLength(1);
+    for (const m of members().filter((x) => x.status !== 'resolved')) {
+      expect(m.parentId).toBeNull();
+      expect(approvals(m.id).map((a) => (a.prompt as { action: string }).action)).toEqual(['cordon_node']);
+    }
+  });
+
   it('nodes turning NotReady over 40 s (a lease-based outage): the first ones wait for the group, no thread or prompt before the storm', async () => {
     h = createHarness({ environment: 'production', analysisDelayMs: DELAY });
     // One node every 2 s: past the analysis delay but inside the group wait, the storm share (11 of 50) is reached at 20 s.

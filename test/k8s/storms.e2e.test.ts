@@ -43,7 +43,8 @@ beforeAll(async () => {
   core = cluster.kubeConfig.makeApiClient(k8s.CoreV1Api);
   apps = cluster.kubeConfig.makeApiClient(k8s.AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: NS } } });
-  await cluster.addNodes('few', 3);
+  // The three are in the calm nodes' zone (3 of its 10): a whole zone of three failing would be a zone storm.
+  await cluster.addNodes('few', 3, { zone: 'calm' });
   await cluster.addNodes('storm', 40);
   await cluster.addNodes('calm', 7);
   await deployment('fleet', 1000);
@@ -119,6 +120,8 @@ describe('storms on a 50-node kwok cluster with 1 000 pods', () => {
     expect([storm, ...members].flatMap((i) => approvals(i.id))).toEqual([]);
     expect(world.emu.messages(CHAT).filter((m) => m.replyTo === thread.messageId).map((m) => m.text).join('\n')).toMatch(/Cordon none: \d+ of 50 nodes failing at once is a network, zone or control-plane problem/);
     expect((await core.listNode()).items.filter((n) => n.spec?.unschedulable)).toEqual([]);
+    // The watcher gave each node its zone and the zone's size (the kwok groups are zones).
+    expect(incidentsRepo.timeline(world.runtime.store.db, storm.id).find((e) => e.summary.startsWith('storm formed'))?.summary).toMatch(/by zone: storm \d+ of 40$/);
 
     cluster.startGroup('storm');
     await waitFor('the 40 nodes Ready again', () => groupReady('storm'), WAIT_MS, 2_000);
