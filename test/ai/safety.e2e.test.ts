@@ -51,8 +51,8 @@ describe('the policy disposes', () => {
     expect(carrying.map((m) => m.role)).toEqual(['tool']);
     expect(JSON.parse(carrying[0]!.content!)).toHaveProperty('untrusted_data');
 
-    const proposals = record.proposals as Array<Record<string, unknown>>;
-    expect(proposals.map((p) => `${String(p.action)} ${String(p.target)} ${String(p.status ?? 'refused')}`)).toEqual([
+    const proposals = record.proposals as Array<{ action: string; target: string; status?: string }>;
+    expect(proposals.map((p) => `${p.action} ${p.target} ${p.status ?? 'refused'}`)).toEqual([
       'disable_auth node/worker-1 recommended',
       'drain_node node/worker-1 denied',
       'drain_node node/worker-2 refused',
