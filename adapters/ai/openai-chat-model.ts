@@ -46,8 +46,7 @@ export class OpenAiChatModel implements ChatModel {
       ...(request.jsonSchema ? { response_format: { type: 'json_schema' as const, json_schema: { name: request.jsonSchema.name, schema: request.jsonSchema.schema, strict: false } } } : {}),
     };
     try {
-      const answer = this.options.stream ? this.streamed(params, request.signal) : this.whole(params, request.signal);
-      return await abortable(answer, request.signal);
+      return this.options.stream ? await this.streamed(params, request.signal) : await this.whole(params, request.signal);
     } catch (error) {
       throw classify(error, request.tools !== undefined && request.tools.length > 0);
     }
@@ -108,22 +107,6 @@ export class OpenAiChatModel implements ChatModel {
       clearTimeout(timer);
     }
   }
-}
-
-/**
- * The client sleeps between retries without watching the signal, so an abort
- * during a back-off would wait it out (seconds): the deadline is kept here.
- */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new ModelError('aborted', 'the request was aborted at the analyst deadline'));
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new ModelError('aborted', 'the request was aborted at the analyst deadline'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  // The abandoned request settles later (its own abort or timeout); its outcome no longer matters.
-  work.catch(() => undefined);
-  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 function toWire(m: ModelMessage): ChatCompletionMessageParam {

@@ -48,6 +48,17 @@ describe('a failing endpoint', () => {
     noReply(w, id);
   });
 
+  it('does not wait out a retry back-off past its deadline', async () => {
+    // retry-after: 30 s is honoured by the client (up to 60 s); the deadline cuts the back-off short.
+    w = await startAiWorld({ ai: { maxRetries: 1, maxWallTime: '1500ms', timeout: '1s' }, script: [PING, { fault: 'rate_limit', retryAfterSeconds: 30 }, answer({ summary: 'too late' })] });
+    const id = raise(w, diskPressure());
+    const record = await analysed(w, id, 10_000);
+    expect(record.data).toMatchObject({ status: 'failed', error: 'timeout' });
+    expect(record.summary).toContain('(ai.maxWallTime)');
+    expect(w.llm.requests.map((r) => r.status)).toEqual([200, 429]);
+    noReply(w, id);
+  });
+
   it('a stream that stalls after its first chunk is aborted by the idle timer', async () => {
     w = await startAiWorld({ ai: { stream: true, timeout: '500ms', maxRetries: 0 }, script: [PING, { fault: 'stall' }] });
     const id = raise(w, diskPressure());
