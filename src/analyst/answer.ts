@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ACTION_IDS } from '../../policies/actions.js';
 import { targetsFor } from '../engine/taxonomy-handler.js';
+import { PATCH_KIND } from '../engine/reviewed-patch.js';
 import type { Incident, TimelineEvent } from '../engine/model.js';
 import { eventId } from './tools.js';
 
@@ -61,6 +62,7 @@ export function checkCitations(incident: Incident, timeline: readonly TimelineEv
 /** Why a proposal is refused before the policy sees it, or undefined when it may be requested. */
 export function proposalProblem(incident: Incident, p: Proposal): string | undefined {
   if (!ACTION_IDS.includes(p.action)) return `"${p.action}" is not in the action catalogue`;
+  if (p.action in PATCH_KIND) return `${p.action} carries a patch a person writes and an approver reviews; the analyst can only suggest it in its summary`;
   const targets = targetsFor(p.action, incident);
   if (!targets.includes(p.target)) return `${p.target} is not a target of this incident for ${p.action} (${targets.length ? `its targets: ${targets.join(', ')}` : 'it has none'})`;
   return undefined;

@@ -20,6 +20,7 @@ import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import { incidentFacts } from '../engine/rule-facts.js';
 import { targetsFor } from '../engine/taxonomy-handler.js';
+import { PATCH_KIND } from '../engine/reviewed-patch.js';
 import type { Incident, TimelineEvent } from '../engine/model.js';
 import { incidentView } from '../server/views.js';
 import type { ToolSpec } from './model-port.js';
@@ -71,7 +72,8 @@ const TOOLS = {
         ...incidentView(incident, actionsRepo.listActions(ctx.db, incident.id)),
         detectorEvidence: incident.triggerParams,
         rootCauseHypotheses: cls.rootCauseHypotheses,
-        actionCatalogue: cls.actions.map((b) => ({ action: b.action, class: getAction(b.action).class, mode: b.mode, targets: targetsFor(b.action, incident) })),
+        // A patch is written by a person and reviewed by another: the analyst may suggest one in prose, never propose it.
+        actionCatalogue: cls.actions.map((b) => ({ action: b.action, class: getAction(b.action).class, mode: b.mode, targets: targetsFor(b.action, incident), proposable: !(b.action in PATCH_KIND) })),
       };
     },
   }),

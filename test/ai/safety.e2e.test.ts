@@ -73,6 +73,14 @@ describe('the policy disposes', () => {
     expect(reply!.text).toContain('drain_node on node/worker-2: refused (node/worker-2 is not a target of this incident');
   });
 
+  it('refuses a patch, which only people write and review', async () => {
+    w = await startAiWorld({ script: [PING, answer({ summary: 'Bad config.', proposals: [{ action: 'patch_config', target: 'node/worker-1', why: 'fix it' }] })] });
+    const id = raise(w, diskPressure());
+    const record = await analysed(w, id);
+    expect((record.data.proposals as Array<{ refused?: string }>)[0]!.refused).toContain('patch_config carries a patch a person writes and an approver reviews');
+    expect(aiActions(w, id)).toEqual([]);
+  });
+
   it('refuses an unknown action and a target outside the incident before the policy sees them', async () => {
     w = await startAiWorld({
       script: [
@@ -83,6 +91,7 @@ describe('the policy disposes', () => {
             { action: 'format_disk', target: 'node/worker-1', why: 'free space' },
             { action: 'cordon_node', target: 'node/worker-9', why: 'wrong node' },
             { action: 'suspend_cronjob', target: 'cronjob/kube-system/etcd-backup', why: 'not in the evidence' },
+            { action: 'cordon_node', target: 'node/worker-1', why: 'a fourth proposal' },
           ],
         }),
       ],
@@ -94,6 +103,7 @@ describe('the policy disposes', () => {
       expect.stringContaining('"format_disk" is not in the action catalogue'),
       expect.stringContaining('node/worker-9 is not a target of this incident for cordon_node (its targets: node/worker-1)'),
       expect.stringContaining('cronjob/kube-system/etcd-backup is not a target of this incident for suspend_cronjob (its targets: cronjob/trivy/trivy-db-warmup)'),
+      'only the first 3 proposals are considered',
     ]);
     expect(aiActions(w, id)).toEqual([]);
   });
