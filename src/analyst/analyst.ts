@@ -55,6 +55,8 @@ export class Analyst {
   private capability: Promise<Capability> | undefined;
   private readonly queue: number[] = [];
   private readonly queued = new Set<number>();
+  /** `<id>:<reopen>` analysed (or failed) in this process: the engine tells of every change, and the timeline need not be read for each. */
+  private readonly done = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private readonly onIncident = (id: number): void => {
@@ -118,8 +120,8 @@ export class Analyst {
   /** Analysed by the engine, open, not a storm's member (the storm is analysed once for all), and not analysed by the model since it (re)opened. */
   private wanted(incident: Incident): boolean {
     if (incident.phase === 'analyze' || !OPEN_STATUSES.includes(incident.status)) return false;
-    if (stormOf(this.options.db, incident)) return false;
-    return !incidentsRepo.timeline(this.options.db, incident.id).some((e) => e.kind === 'ai' && e.data.reopen === incident.reopenCount);
+    if (this.done.has(`${incident.id}:${incident.reopenCount}`) || stormOf(this.options.db, incident)) return false;
+    return !aiRecorded(this.options.db, incident);
   }
 
   private async drain(): Promise<void> {
@@ -129,6 +131,8 @@ export class Analyst {
       } catch (error) {
         this.options.logger.error({ err: error, incidentId: id }, 'AI analysis failed unexpectedly');
       } finally {
+        const incident = incidentsRepo.getIncident(this.options.db, id);
+        if (incident && aiRecorded(this.options.db, incident)) this.done.add(`${id}:${incident.reopenCount}`);
         this.queued.delete(id);
       }
     }
@@ -211,4 +215,9 @@ export class Analyst {
     incidentsRepo.appendEvent(this.options.db, incident.id, this.options.clock.now(), 'ai', summary.slice(0, 1000), { model: this.options.model.model, status, reopen: incident.reopenCount, ...data });
     this.options.engine.events.emit('incident', incident.id);
   }
+}
+
+/** Whether the analyst has recorded an answer, failure or skip since the incident last (re)opened; survives restarts. */
+function aiRecorded(db: Db, incident: Incident): boolean {
+  return incidentsRepo.timeline(db, incident.id).some((e) => e.kind === 'ai' && e.data.reopen === incident.reopenCount);
 }

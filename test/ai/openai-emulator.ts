@@ -21,7 +21,7 @@ export interface ScriptedToolCall {
 }
 
 export type Turn =
-  | { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string; usage?: { prompt: number; completion: number } }
+  | { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string; usage?: { prompt: number; completion: number }; /** Think this long before answering (a model's latency, for the bench). */ delayMs?: number }
   | { fault: 'rate_limit'; retryAfterSeconds?: number; retryAfterMs?: number }
   | { fault: 'server_error'; status?: number }
   /** The request is accepted and never answered. */
@@ -187,6 +187,7 @@ export class OpenAiEmulator {
     }
     record(body, 200);
     const answer = 'fault' in turn ? { content: 'I can only summarise.' } : turn;
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     const calls: WireToolCall[] = (answer.toolCalls ?? []).map((c) => ({ id: `call_${this.nextId++}`, type: 'function', function: { name: c.name, arguments: typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments) } }));
     const content = answer.content ?? (calls.length ? null : '');
     const usage = usageOf(body, content, calls, answer.usage);
