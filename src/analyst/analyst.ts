@@ -189,7 +189,6 @@ export class Analyst {
     const budget = outcome.status === 'budget' ? outcome.budget : undefined;
     const text = reportText(answer, citations.known, proposals, outcome.cost, budget);
     const now = clock.now();
-    const current = incidentsRepo.getIncident(db, incident.id) ?? incident;
     db.transaction(() => {
       incidentsRepo.appendEvent(db, incident.id, now, 'ai', `AI analysis (${model.model}, unverified): ${answer.summary}`.slice(0, 1000), {
         model: model.model,
@@ -205,7 +204,7 @@ export class Analyst {
         cost: outcome.cost,
         tools: outcome.tools,
       });
-      enqueue(db, { key: `incident:${incident.id}:r${current.reopenCount}:ai`, kind: 'message', incidentId: incident.id, payload: { type: 'ai_analysis', model: model.model, text }, at: now });
+      enqueue(db, { key: `incident:${incident.id}:r${incident.reopenCount}:ai`, kind: 'message', incidentId: incident.id, payload: { type: 'ai_analysis', model: model.model, text }, at: now });
     });
     engine.events.emit('incident', incident.id);
   }

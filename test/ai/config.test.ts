@@ -1,12 +1,25 @@
 /** The `ai` section: off by default, every limit checked with its path, the key a secret reference masked everywhere. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRuntime } from '../../src/runtime.js';
 
 const base = { baseUrl: 'http://localhost:11434/v1', model: 'qwen2.5:7b' };
 
 describe('the ai config section', () => {
-  it('is absent by default: no analyst', () => {
+  it('is absent by default: the runtime has no analyst', () => {
     expect(parseConfig({}).ai).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), 'robosre-ai-off-'));
+    const runtime = createRuntime(parseConfig({ database: { path: join(dir, 'r.db') } }), createLogger('silent'));
+    try {
+      expect(runtime.analyst).toBeNull();
+    } finally {
+      runtime.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fills the defaults and resolves the key as a secret', () => {
