@@ -96,6 +96,26 @@ describe('a failing endpoint', () => {
   });
 });
 
+describe('the client', () => {
+  it('reads neither OPENAI_BASE_URL nor OPENAI_API_KEY: the configured endpoint, and a placeholder key when none is configured', async () => {
+    const saved = { url: process.env.OPENAI_BASE_URL, key: process.env.OPENAI_API_KEY };
+    process.env.OPENAI_BASE_URL = 'http://127.0.0.1:9/v1';
+    process.env.OPENAI_API_KEY = 'sk-from-the-environment-0123456789';
+    try {
+      w = await startAiWorld({ acceptKey: 'robosre-no-key', ai: { apiKey: undefined }, script: [PING, answer({ summary: 'Keyless local model.' })] });
+      const id = raise(w, diskPressure());
+      const record = await analysed(w, id);
+      expect(record.data.status).toBe('answered');
+      expect(w.llm.requests.map((r) => r.headers.authorization)).toEqual(['Bearer robosre-no-key', 'Bearer robosre-no-key']);
+    } finally {
+      for (const [name, value] of [['OPENAI_BASE_URL', saved.url], ['OPENAI_API_KEY', saved.key]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});
+
 describe('a model that cannot call tools', () => {
   it.each([
     ['refuses tools with 400', { fault: 'no_tools' as const }],

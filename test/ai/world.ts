@@ -25,21 +25,23 @@ export interface AiWorld {
 }
 
 export interface AiWorldOptions {
-  /** Merged into the `ai` section. */
+  /** Merged into the `ai` section; `apiKey: undefined` leaves the key out. */
   ai?: Record<string, unknown>;
+  /** The key the emulator accepts; its default otherwise. */
+  acceptKey?: string;
   environment?: 'demo' | 'staging' | 'production';
   script?: Turn[];
   responder?: Responder;
 }
 
 export async function startAiWorld(options: AiWorldOptions = {}): Promise<AiWorld> {
-  const llm = await OpenAiEmulator.start({ models: [MODEL] });
+  const llm = await OpenAiEmulator.start({ models: [MODEL], ...(options.acceptKey ? { apiKey: options.acceptKey } : {}) });
   llm.enqueue(...(options.script ?? []));
   if (options.responder) llm.respond(options.responder);
   const world = await startWorld({
     config: {
       environment: options.environment ?? 'demo',
-      ai: { baseUrl: llm.baseUrl, model: MODEL, apiKey: llm.apiKey, timeout: '3s', maxRetries: 0, ...options.ai },
+      ai: JSON.parse(JSON.stringify({ baseUrl: llm.baseUrl, model: MODEL, apiKey: llm.apiKey, timeout: '3s', maxRetries: 0, ...options.ai })) as Record<string, unknown>,
     },
   });
   const analyst = world.runtime.analyst!;
