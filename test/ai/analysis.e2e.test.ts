@@ -6,9 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as actionsRepo from '../../src/store/actions.repo.js';
+import { Analyst } from '../../src/analyst/analyst.js';
+import { OpenAiChatModel } from '../../adapters/ai/openai-chat-model.js';
+import { createLogger } from '../../src/log.js';
+import { compileRuleSet } from '../../policies/rule-set.js';
 import { outboxFor } from '../../src/store/outbox.repo.js';
 import { waitFor } from '../support/wait-for.js';
-import { aiActions, analysed, answer, diskPressure, LOG_REF, PING, raise, startAiWorld, telegramWith, toolReplies, type AiWorld } from './world.js';
+import { aiActions, aiEvents, analysed, answer, diskPressure, LOG_REF, PING, raise, startAiWorld, telegramWith, toolReplies, type AiWorld } from './world.js';
 
 let w: AiWorld | undefined;
 afterEach(async () => {
@@ -73,5 +77,36 @@ describe.each([false, true])('a full analysis (stream: %s)', (stream) => {
     for (const r of replies) expect(r).toHaveProperty('untrusted_data');
     expect(JSON.stringify(replies[0])).toContain('trivy-db-warmup pulled 14 images');
     expect(replies[2]!.untrusted_data).toMatchObject({ decision: 'needs_approval', action: 'cordon_node' });
+  });
+});
+
+describe('after a restart', () => {
+  it('analyses what was raised while it was down, and never the same opening twice', async () => {
+    w = await startAiWorld({ stopped: true, script: [PING, answer({ summary: 'Raised while the analyst was down.' })] });
+    const id = raise(w, diskPressure());
+    await w.world.runtime.engine.idle();
+    w.analyst.start();
+    expect((await analysed(w, id)).data.status).toBe('answered');
+    // A second process on the same store: it tests the endpoint and finds nothing left to analyse.
+    w.llm.enqueue(PING);
+    const runtime = w.world.runtime;
+    const again = new Analyst({
+      db: runtime.store.db,
+      engine: runtime.engine,
+      model: new OpenAiChatModel({ baseUrl: w.llm.baseUrl, apiKey: w.llm.apiKey, model: 'emulated-model', timeoutMs: 3000, maxRetries: 0, stream: false }),
+      limits: { maxSteps: 4, maxWallTimeMs: 10_000, maxTokensPerIncident: 10_000, maxTokensPerHour: 100_000, maxToolResultTokens: 1000, maxAnswerTokens: 500 },
+      environment: 'demo',
+      rules: () => compileRuleSet([]),
+      secrets: [],
+      probeTimeoutMs: 3000,
+      clock: { now: () => Date.now() },
+      logger: createLogger('silent'),
+    });
+    again.start();
+    await again.mode();
+    await again.idle();
+    await again.stop();
+    expect(w.llm.completions()).toHaveLength(3);
+    expect(aiEvents(w, id)).toHaveLength(1);
   });
 });

@@ -29,6 +29,8 @@ export interface AiWorldOptions {
   ai?: Record<string, unknown>;
   /** The key the emulator accepts; its default otherwise. */
   acceptKey?: string;
+  /** Leave the analyst stopped (the test starts it, as after a restart). */
+  stopped?: boolean;
   environment?: 'demo' | 'staging' | 'production';
   script?: Turn[];
   responder?: Responder;
@@ -45,7 +47,7 @@ export async function startAiWorld(options: AiWorldOptions = {}): Promise<AiWorl
     },
   });
   const analyst = world.runtime.analyst!;
-  analyst.start();
+  if (!options.stopped) analyst.start();
   return {
     llm,
     world,
