@@ -14,7 +14,7 @@ const STATUS_TEXT: Record<string, string> = {
   denied: 'denied by the policy',
 };
 
-export function proposalLine(p: ProposalResult): string {
+function proposalLine(p: ProposalResult): string {
   if ('refused' in p) return `${p.action} on ${p.target}: refused (${p.refused})`;
   const code = p.approvalCode ? ` (approval ${p.approvalCode})` : '';
   return `${p.action} on ${p.target}: ${STATUS_TEXT[p.status] ?? p.status}${code}`;

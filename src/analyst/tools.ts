@@ -173,8 +173,8 @@ const TOOLS = {
   }),
 } satisfies Record<string, Tool<z.ZodType>>;
 
-export type ToolName = keyof typeof TOOLS;
-export const TOOL_NAMES = Object.keys(TOOLS) as ToolName[];
+type ToolName = keyof typeof TOOLS;
+const TOOL_NAMES = Object.keys(TOOLS) as ToolName[];
 
 export function toolSpecs(): ToolSpec[] {
   return TOOL_NAMES.map((name) => {
