@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import type { EvalCase } from './cases.js';
+import { judgeRootCause } from './judge.js';
 
 export interface Endpoint {
   baseUrl: string;
@@ -21,6 +22,8 @@ export interface Endpoint {
   timeout?: string;
   maxWallTime?: string;
   stream?: boolean;
+  /** Ask the endpoint to judge each answer's root cause too. */
+  judge?: boolean;
 }
 
 export interface RunResult {
@@ -78,6 +81,10 @@ export async function runCase(c: EvalCase, endpoint: Endpoint): Promise<RunResul
       const record = incidentsRepo.timeline(runtime.store.db, incidentId!).find((e) => e.kind === 'ai');
       if (record) {
         const problems = judge(c, record.data);
+        if (endpoint.judge && typeof record.data.summary === 'string') {
+          const verdict = await judgeRootCause(endpoint, c.rootCause, record.data.summary);
+          if (verdict) problems.push(verdict);
+        }
         const cost = record.data.cost as { tokens: number } | undefined;
         return { pass: problems.length === 0, problems, tokens: cost?.tokens ?? 0, wallMs: Date.now() - started };
       }

@@ -3,7 +3,8 @@
  * (ROBOSRE_AI_BASE_URL, ROBOSRE_AI_MODEL, ROBOSRE_AI_API_KEY; EVAL_K runs per
  * case, default 3), or with `--emulator` against the scripted oracle, which
  * checks the harness (every case must pass; CI runs this). `--case <name>`
- * runs one case. Prints pass@1 and pass-all-of-k per case, tokens and wall time.
+ * runs one case; EVAL_JUDGE=1 adds the endpoint's own verdict on each root
+ * cause. Prints pass@1 and pass-all-of-k per case, tokens and wall time.
  */
 import { OpenAiEmulator } from '../../test/ai/openai-emulator.js';
 import { CASES } from './cases.js';
@@ -28,7 +29,7 @@ let endpoint: Endpoint;
 if (args.includes('--emulator')) {
   emulator = await OpenAiEmulator.start({ models: ['oracle'] });
   emulator.respond(oracle(cases));
-  endpoint = { baseUrl: emulator.baseUrl, model: 'oracle', apiKey: emulator.apiKey, timeout: '5s', maxWallTime: '30s' };
+  endpoint = { baseUrl: emulator.baseUrl, model: 'oracle', apiKey: emulator.apiKey, timeout: '5s', maxWallTime: '30s', judge: process.env.EVAL_JUDGE === '1' };
 } else {
   const baseUrl = process.env.ROBOSRE_AI_BASE_URL;
   const model = process.env.ROBOSRE_AI_MODEL;
@@ -36,7 +37,7 @@ if (args.includes('--emulator')) {
     process.stderr.write('set ROBOSRE_AI_BASE_URL (e.g. http://localhost:11434/v1) and ROBOSRE_AI_MODEL, or pass --emulator\n');
     process.exit(2);
   }
-  endpoint = { baseUrl, model, ...(process.env.ROBOSRE_AI_API_KEY ? { apiKey: process.env.ROBOSRE_AI_API_KEY } : {}) };
+  endpoint = { baseUrl, model, judge: process.env.EVAL_JUDGE === '1', ...(process.env.ROBOSRE_AI_API_KEY ? { apiKey: process.env.ROBOSRE_AI_API_KEY } : {}) };
 }
 
 const results = await runEval(cases, endpoint, k, (c, i, r) => process.stderr.write(`${c.name} run ${i + 1}/${k}: ${r.pass ? 'pass' : `fail (${r.problems.join('; ')})`}\n`));

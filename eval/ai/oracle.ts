@@ -8,6 +8,7 @@
 import type { ChatBody, Responder, Turn } from '../../test/ai/openai-emulator.js';
 import type { EvalCase } from './cases.js';
 import { logRef, signalId } from './harness.js';
+import { JUDGE_PROMPT } from './judge.js';
 
 interface Catalogue {
   action: string;
@@ -39,6 +40,10 @@ function incidentData(body: ChatBody): IncidentData {
 export function oracle(cases: readonly EvalCase[], spoil = false): Responder {
   return (body): Turn => {
     if (body.tools?.some((t) => t.function.name === 'ping')) return { toolCalls: [{ name: 'ping', arguments: { echo: 'robosre' } }] };
+    if (body.messages[0]?.content === JUDGE_PROMPT) {
+      const { reference, candidate } = JSON.parse(body.messages[1]?.content ?? '{}') as { reference?: string; candidate?: string };
+      return { content: JSON.stringify({ same: reference === candidate, why: reference === candidate ? 'identical' : 'the candidate names another cause' }) };
+    }
     const incident = incidentData(body);
     const c = cases.find((x) => x.signal.subject === incident.subject);
     if (!c) return { content: 'unknown incident' };

@@ -26,9 +26,9 @@ describe('the eval harness', () => {
   ])('spoiled: %s → every run passes: %s', async (spoil, passes) => {
     llm.reset();
     llm.respond(oracle(SOME, spoil));
-    const results = await runEval(SOME, { baseUrl: llm.baseUrl, model: 'oracle', apiKey: llm.apiKey, timeout: '5s', maxWallTime: '30s' }, 2);
+    const results = await runEval(SOME, { baseUrl: llm.baseUrl, model: 'oracle', apiKey: llm.apiKey, timeout: '5s', maxWallTime: '30s', judge: true }, 2);
     expect(results.every((r) => r.runs.every((x) => x.pass))).toBe(passes);
-    if (spoil) expect(results.flatMap((r) => r.runs.flatMap((x) => x.problems))).toContain('root-cause fact not named: payments_url');
+    if (spoil) expect(results.flatMap((r) => r.runs.flatMap((x) => x.problems))).toEqual(expect.arrayContaining(['root-cause fact not named: payments_url', 'judge: a different root cause (the candidate names another cause)']));
     expect(results.flatMap((r) => r.runs).every((x) => x.tokens > 0)).toBe(true);
   });
 });
