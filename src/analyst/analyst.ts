@@ -154,6 +154,8 @@ export class Analyst {
     const tools = { db, incidentId: id, environment: this.options.environment, rules: this.options.rules, paused: () => this.options.engine.pauseState().paused, now: () => clock.now(), ...(this.options.cache ? { cache: this.options.cache } : {}) };
     const outcome = await runAnalysis({ model, tools, scrub: this.scrub, limits, mode: capability.mode, tokensLeft, now: () => clock.now(), signal: this.stopping.signal }, incident);
     this.hourly.add(outcome.cost.tokens, clock.now());
+    // Cut short by a shutdown: nothing is recorded, so the next start analyses the incident again.
+    if (this.stopping.signal.aborted) return;
     log.info({ status: outcome.status, ...outcome.cost, tools: outcome.tools.length }, `AI analysis ${outcome.status}`);
     if (outcome.status === 'failed') {
       return this.record(incident, 'failed', `AI analysis failed (${outcome.error.kind}): ${this.scrub.text(outcome.error.message)}; ${costLine(outcome.cost)}`, { error: outcome.error.kind, cost: outcome.cost, tools: outcome.tools });

@@ -96,6 +96,16 @@ describe('a failing endpoint', () => {
   });
 });
 
+describe('a shutdown', () => {
+  it('cuts a running analysis short without recording it, so the next start takes it up again', async () => {
+    w = await startAiWorld({ ai: { timeout: '30s', maxWallTime: '1m' }, script: [PING, { fault: 'hang' }] });
+    const id = raise(w, diskPressure());
+    await waitFor('the hanging request', () => w!.llm.requests.find((r) => r.status === 0));
+    await w.analyst.stop();
+    expect(incidentsRepo.timeline(w.world.runtime.store.db, id).filter((e) => e.kind === 'ai')).toEqual([]);
+  });
+});
+
 describe('the client', () => {
   it('reads neither OPENAI_BASE_URL nor OPENAI_API_KEY: the configured endpoint, and a placeholder key when none is configured', async () => {
     const saved = { url: process.env.OPENAI_BASE_URL, key: process.env.OPENAI_API_KEY };
