@@ -59,7 +59,9 @@ export type ThreadUpdate =
   | { kind: 'rule_failed'; ruleId: string; field: string; error: string }
   | { kind: 'suppressed'; ruleId: string; window: string; since: number; until: number; held: number }
   | { kind: 'note'; text: string }
-  | { kind: 'storm_grew'; members: number; label: string };
+  | { kind: 'storm_grew'; members: number; label: string }
+  /** A model's narrative: always marked as AI, so no channel shows it as robosre's own finding. */
+  | { kind: 'ai_analysis'; model: string; text: string };
 
 const SEVERITY_MARK: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
 
@@ -172,6 +174,8 @@ export function updateText(update: ThreadUpdate): string {
       return `⚠️ Rule ${update.ruleId} could not be evaluated (${update.field}: ${update.error}); it was skipped for notification and nothing mutating runs automatically while it fails.`;
     case 'note':
       return update.text.charAt(0).toUpperCase() + update.text.slice(1);
+    case 'ai_analysis':
+      return `🤖 AI analysis (${update.model}; unverified, the policy decides every action):\n${update.text}`;
     case 'storm_grew':
       return `The storm grew to ${update.members} ${update.label}; they are members of this conversation, not threads of their own.`;
     case 'suppressed':

@@ -32,7 +32,8 @@ export type MessageType =
   | 'suppression_ended'
   | 'plan_note'
   | 'storm_changed'
-  | 'storm_grew';
+  | 'storm_grew'
+  | 'ai_analysis';
 
 export interface MessagePlan {
   /** A new message in the conversation, on the active channel. */
@@ -68,6 +69,7 @@ const PLANS: Record<MessageType, MessagePlan> = {
   // A storm's count refreshes its root; only each doubling is a reply of its own.
   storm_changed: { post: null, editPrompt: false, editRoot: true, evenWhenSilenced: true },
   storm_grew: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
+  ai_analysis: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
 };
 
 export function planFor(type: string): MessagePlan | undefined {

@@ -31,6 +31,8 @@ import { blastRadiusGuards } from './rules/guards.js';
 import { ShadowRules } from './rules/shadow.js';
 import { CHAT_CHANNELS } from '../conversations/channel.js';
 import { perTick } from './engine/signal-burst.js';
+import { Analyst } from './analyst/analyst.js';
+import { OpenAiChatModel } from '../adapters/ai/openai-chat-model.js';
 
 export interface Runtime {
   config: Config;
@@ -59,6 +61,8 @@ export interface Runtime {
   rules: RulesService;
   /** Shadow rules judged beside the live ones and what they would have changed. */
   shadow: ShadowRules;
+  /** The AI analyst, when `ai` is configured; started and stopped with the detectors (docs/ai.md). */
+  analyst: Analyst | null;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -249,8 +253,24 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         now: () => clock.now(),
       })
     : null;
+  const ai = config.ai;
+  const analyst = ai
+    ? new Analyst({
+        db: store.db,
+        engine,
+        model: new OpenAiChatModel({ baseUrl: ai.baseUrl, ...(ai.apiKey ? { apiKey: ai.apiKey } : {}), model: ai.model, timeoutMs: ai.timeout, maxRetries: ai.maxRetries, stream: ai.stream }),
+        limits: { maxSteps: ai.maxToolSteps, maxWallTimeMs: ai.maxWallTime, maxTokensPerIncident: ai.maxTokensPerIncident, maxTokensPerHour: ai.maxTokensPerHour, maxToolResultTokens: ai.maxToolResultTokens, maxAnswerTokens: ai.maxAnswerTokens },
+        environment: config.environment,
+        rules: live,
+        secrets: config.secrets,
+        probeTimeoutMs: ai.timeout,
+        clock,
+        logger: logger.child({ component: 'analyst' }),
+        ...(watcher ? { cache: { workloadPods: (target: string) => watcher.workloadPods(target) } } : {}),
+      })
+    : null;
   const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules, shadow };
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules, shadow, analyst };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */

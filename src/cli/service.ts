@@ -43,6 +43,7 @@ export async function runService({ config, logger, signals, scenario, banner, po
     }, grace).unref();
     logger.info({ reason, graceMs: grace }, 'stopping: finishing in-flight requests and worker steps');
     await app.close();
+    await runtime.analyst?.stop();
     await runtime.goldenSignals?.stop();
     await runtime.probes?.stop();
     await runtime.watcher?.stop();
@@ -70,6 +71,8 @@ export async function runService({ config, logger, signals, scenario, banner, po
   await runtime.watcher?.start();
   runtime.probes?.start();
   runtime.goldenSignals?.start();
+  // Not awaited: its tool-calling test and every analysis run beside the engine, never in its way.
+  runtime.analyst?.start();
 
   for (const step of scenario ?? []) {
     setTimeout(() => {

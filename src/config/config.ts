@@ -11,7 +11,6 @@ import { join, parse as parsePath } from 'node:path';
 import { FilterParser } from 'ldapts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import ms from 'ms';
 import { ENVIRONMENTS } from '../../policies/types.js';
 import type { OperatorRule } from '../../policies/types.js';
 import { CHAT_NAME, parseOperatorRule } from '../../policies/rules.js';
@@ -19,6 +18,8 @@ import { DEFAULT_CHAT } from '../../conversations/routing.js';
 import { routeProblems, type RuleDestinations } from '../rules/destinations.js';
 import { problemLines, RobosreError } from '../errors.js';
 import { collectSecrets, secretSchema } from './secrets.js';
+import { duration, noCredentialsInUrl, noQueryInUrl } from './duration.js';
+import { aiSchema } from './ai.js';
 import { DEFAULT_STORMS, type UnhealthyLimit } from '../engine/storm-grouping.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS as STREAM_DEFAULTS } from '../server/console/events.js';
 import { alertMappingsSchema } from '../../adapters/alertmanager/mapping.js';
@@ -33,16 +34,6 @@ import type { PrometheusAuth } from '../../adapters/prometheus/client.js';
 import { GOLDEN_SIGNAL_INCIDENT_TYPES, GOLDEN_SIGNALS, type GoldenSignalRule } from '../detectors/golden-signals/golden-signal-detector.js';
 
 export { ROLES, type Role } from '../../conversations/people.js';
-
-const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const parsed = ms(value as ms.StringValue);
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `not a duration: "${value}" (use e.g. 30s, 10m, 1h, or milliseconds)` });
-    return z.NEVER;
-  }
-  return parsed;
-});
 
 /**
  * A hook's Job template, read and checked at parse time: a broken recipe is a
@@ -155,9 +146,6 @@ const ldapFilter = z.string().refine((filter) => {
   }
 }, 'an LDAP search filter (RFC 4515), e.g. (objectClass=*) or (uid=robosre)');
 
-/** A URL's user part and query string end up in logs, evidence and API answers: URLs that reach those may carry neither. */
-const noCredentialsInUrl = (u: string) => !new URL(u).username && !new URL(u).password;
-const noQueryInUrl = (u: string) => new URL(u).search === '' && !u.includes('?');
 
 const probeSchema = z
   .discriminatedUnion('kind', [
@@ -528,6 +516,8 @@ const configSchema = z
     probes: z.array(probeSchema).default([]),
     /** PromQL rules for error rate, latency and saturation, evaluated against one Prometheus (docs/golden-signals.md). */
     goldenSignals: goldenSignalsSchema.optional(),
+    /** The optional AI analyst (docs/ai.md); without this key no model is ever asked anything. */
+    ai: aiSchema.optional(),
     /** Chat channels in failover order, per severity; the console always comes last. */
     routing: z
       .object({

@@ -104,6 +104,8 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'rule_failed', ruleId: String(payload.ruleId), field: String(payload.field), error: String(payload.error) };
     case 'plan_note':
       return { kind: 'note', text: String(payload.text) };
+    case 'ai_analysis':
+      return { kind: 'ai_analysis', model: String(payload.model), text: String(payload.text) };
     case 'storm_grew':
       return { kind: 'storm_grew', members: Number(payload.members), label: String(payload.label) };
     case 'suppression_ended':

@@ -182,7 +182,9 @@ export type TimelineKind =
   | 'rule'
   | 'evidence'
   /** The incident joined a storm, or a storm gained or lost a member (docs/storms.md). */
-  | 'storm';
+  | 'storm'
+  /** The AI analyst's answer, failure or skip (docs/ai.md): a model's unverified narrative. */
+  | 'ai';
 
 export interface TimelineEvent {
   id: number;

@@ -113,6 +113,11 @@ export function incidentsSince(db: Db, since: number, limit: number): Incident[]
   return db.select().from(incidents).where(gte(incidents.firstSeenAt, since)).orderBy(desc(incidents.id)).limit(limit).all() as Incident[];
 }
 
+/** Incidents of one type other than `exceptId`, newest first: what the analyst compares an incident with. */
+export function pastOfType(db: Db, incidentType: string, exceptId: number, limit: number): Incident[] {
+  return db.select().from(incidents).where(and(eq(incidents.incidentType, incidentType), ne(incidents.id, exceptId))).orderBy(desc(incidents.id)).limit(limit).all() as Incident[];
+}
+
 /** Incidents whose worker has not finished: what a restart must resume. */
 export function listUnfinished(db: Db): Incident[] {
   return db.select().from(incidents).where(ne(incidents.phase, 'done')).orderBy(incidents.id).all() as Incident[];

@@ -20,7 +20,7 @@ export const APP_JS = String.raw`'use strict';
     signal: 'Signal', reopened: 'Reopened', transition: 'Status', analysis: 'Analysis', decision: 'Decision',
     message: 'Message', approval_requested: 'Approval requested', approval_decided: 'Approval decided',
     action_started: 'Action started', action_finished: 'Action finished', verification: 'Verification',
-    escalation: 'Escalated', parent_linked: 'Linked', storm: 'Storm'
+    escalation: 'Escalated', parent_linked: 'Linked', storm: 'Storm', ai: 'AI analysis (unverified)'
   };
 
   // Ages and countdowns follow the server's clock: the browser's may be minutes off.
