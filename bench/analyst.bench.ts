@@ -20,7 +20,7 @@ import { Analyst } from '../src/analyst/analyst.js';
 import type { Limits } from '../src/analyst/budget.js';
 import type { ChatModel, CompletionRequest } from '../src/analyst/model-port.js';
 import { runAnalysis } from '../src/analyst/run-analysis.js';
-import { createScrubber } from '../src/analyst/scrub.js';
+import { createScrubber } from '../src/scrub.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Signal } from '../src/engine/model.js';
 import { DEFAULT_STORMS } from '../src/engine/storm-grouping.js';

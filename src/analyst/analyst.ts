@@ -26,7 +26,7 @@ import { HourlyTokens, type Limits } from './budget.js';
 import type { ChatModel } from './model-port.js';
 import { costLine, reportText, type ProposalResult } from './report.js';
 import { runAnalysis, type RunOutcome } from './run-analysis.js';
-import { createScrubber, type Scrubber } from './scrub.js';
+import { createScrubber, type Scrubber } from '../scrub.js';
 import { probeToolCalling, type Capability } from './smoke-test.js';
 import type { CachedObjects } from './tools.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Incident } from '../engine/model.js';
 import { estimateTokens } from './budget.js';
-import type { Scrubber } from './scrub.js';
+import type { Scrubber } from '../scrub.js';
 
 export function systemPrompt(incident: Incident, mode: 'tools' | 'summary_only'): string {
   return [

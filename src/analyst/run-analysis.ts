@@ -12,7 +12,7 @@ import { ANSWER_JSON_SCHEMA, parseAnswer } from './answer.js';
 import type { Limits } from './budget.js';
 import { ModelError, type ChatModel, type ModelMessage, type ToolCall } from './model-port.js';
 import { systemPrompt, untrusted } from './prompt.js';
-import type { Scrubber } from './scrub.js';
+import type { Scrubber } from '../scrub.js';
 import { runTool, toolSpecs, ToolInputError, type ToolContext } from './tools.js';
 
 export type Mode = 'tools' | 'summary_only';

@@ -31,13 +31,13 @@ export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, arg
   try {
     const result = await tool.run(deps, caller, parse(tool.input, args ?? {}, 'arguments'));
     deps.logger.info({ ...audit, outcome: 'ok' }, `mcp tool call: ${tool.name} by ${caller.name}`);
-    // Masking the serialised answer reaches every string in it; JSON stays valid, as a masked value is replaced inside its string.
-    return { ok: true, result: JSON.parse(deps.redactor.text(JSON.stringify(result))) as Record<string, unknown> };
+    // The caller is often a model: every string of the answer is scrubbed as the analyst's tool results are (src/scrub.ts).
+    return { ok: true, result: deps.scrubber.value(result) };
   } catch (error) {
     // Bad input, an unknown incident or approval, a closed incident: the caller's to fix, said precisely.
     if (error instanceof RobosreError || error instanceof PolicyInputError) {
       deps.logger.info({ ...audit, outcome: 'failed', error: error.message }, `mcp tool call failed: ${tool.name} by ${caller.name}`);
-      return { ok: false, message: deps.redactor.text(error.message) };
+      return { ok: false, message: deps.scrubber.text(error.message) };
     }
     deps.logger.error({ ...audit, outcome: 'error', err: error }, `mcp tool call failed unexpectedly: ${tool.name} by ${caller.name}`);
     return { ok: false, message: `${tool.name} failed; see the robosre log` };

@@ -15,7 +15,7 @@ import { INCIDENT_STATUSES, type Incident } from '../engine/model.js';
 import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
 import type { Clock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
-import type { Redactor } from '../redact.js';
+import type { Scrubber } from '../scrub.js';
 import type { Person } from '../server/auth.js';
 import { incidentDetail } from '../server/incident-detail.js';
 import { approvalView, incidentView, timelineView } from '../server/views.js';
@@ -29,7 +29,8 @@ export interface McpDeps {
   engine: Pick<Engine, 'requestAction'>;
   clock: Clock;
   /** Masks every configured secret in each answer. */
-  redactor: Redactor;
+  /** Secrets by value and credential-shaped strings, out of every answer. */
+  scrubber: Scrubber;
   /** Where every tool call is audited, with its caller. */
   logger: Logger;
 }

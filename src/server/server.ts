@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
 import { mcpHostnames, registerMcpRoute } from '../../adapters/mcp/http-route.js';
+import { createScrubber } from '../scrub.js';
 import { about } from '../about.js';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
@@ -80,7 +81,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     countRefused: (n) => addToCounter(runtime.store.db, 'alertmanager_alerts_refused', n, runtime.clock.now()),
     logger,
   });
-  registerMcpRoute(app, { db: runtime.store.db, engine: runtime.engine, clock: runtime.clock, redactor: runtime.redactor, logger: logger.child({ component: 'mcp' }) }, { auth, ...mcpHostnames(config) });
+  registerMcpRoute(app, { db: runtime.store.db, engine: runtime.engine, clock: runtime.clock, scrubber: createScrubber(config.secrets), logger: logger.child({ component: 'mcp' }) }, { auth, ...mcpHostnames(config) });
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);

@@ -1,6 +1,6 @@
 /** What the model is shown: configured secrets by value and in base64, and credential-shaped strings, masked; the rest kept. */
 import { describe, expect, it } from 'vitest';
-import { base64Forms, createScrubber } from '../../src/analyst/scrub.js';
+import { base64Forms, createScrubber } from '../../src/scrub.js';
 
 const SECRET = 'hunter2-very-secret-value';
 const scrub = createScrubber([SECRET]);

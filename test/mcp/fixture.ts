@@ -18,6 +18,8 @@ import { waitFor } from '../support/wait-for.js';
 export const TOKENS = { alice: 'alice-token-1', victor: 'victor-token' };
 /** A configured secret (Alertmanager's bearer token) that also turns up in an incident's evidence. */
 export const PLANTED = 'planted-Secret-7f3a9c';
+/** A credential no config names, as a workload's log or event may carry one: masked by its shape. */
+export const UNCONFIGURED = 'hunter2-in-the-log';
 
 export interface Robosre {
   runtime: Runtime;
@@ -61,7 +63,7 @@ export async function startRobosre(name: string): Promise<Robosre> {
     observedAt: Date.now(),
     confidence: 'high',
     target: 'deployment/shop/frontend',
-    summary: `pull of registry.example/shop:1.2 failed: login with ${PLANTED} refused`,
+    summary: `pull of registry.example/shop:1.2 failed: login with ${PLANTED} refused (registry said: password=${UNCONFIGURED})`,
   }).incidentId!;
   await waitFor('the robot to plan the incident', () => (actionsRepo.listActions(runtime.store.db, incidentId).length > 0 ? true : undefined));
   return {

@@ -11,7 +11,7 @@ import { mcpHostnames } from '../../adapters/mcp/http-route.js';
 import { parseConfig } from '../../src/config/config.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
-import { PLANTED, startRobosre, TOKENS, type Robosre } from './fixture.js';
+import { PLANTED, UNCONFIGURED, startRobosre, TOKENS, type Robosre } from './fixture.js';
 
 let robosre: Robosre;
 
@@ -202,7 +202,7 @@ describe('MCP over streamable HTTP', () => {
     expect(() => parseConfig({ mcp: { allowedHosts: ['https://robosre.example.com:8080'] } })).toThrow(/mcp\.allowedHosts\.0: a host name without scheme or port/);
   });
 
-  it('never answers with a configured secret, though the evidence and a proposal hold one', async () => {
+  it('never answers with a configured secret or a credential-shaped one, though the evidence and a proposal hold them', async () => {
     // The plant is real: the store holds the secret in the incident's evidence.
     expect(incidentsRepo.getIncident(robosre.runtime.store.db, robosre.incidentId)!.evidenceSummary).toContain(PLANTED);
     const client = await connect(TOKENS.alice);
@@ -218,6 +218,7 @@ describe('MCP over streamable HTTP', () => {
         await client.callTool({ name: 'get_approval', arguments: { code } }),
       ];
       for (const answer of answers) expect(JSON.stringify(answer)).not.toContain(PLANTED);
+      for (const answer of answers) expect(JSON.stringify(answer)).not.toContain(UNCONFIGURED);
       expect(JSON.stringify(answers[3])).toContain('login with [redacted] refused');
       expect(JSON.stringify(answers[2])).toContain('the login with [redacted] keeps failing');
     } finally {

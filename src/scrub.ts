@@ -8,7 +8,7 @@
  * (/work/shared/reference/ai-and-mcp.md). The model's own answer is scrubbed
  * the same way before it is posted.
  */
-import { createRedactor, MIN_REDACTED_LENGTH, REDACTED, type Redactor } from '../redact.js';
+import { createRedactor, MIN_REDACTED_LENGTH, REDACTED, type Redactor } from './redact.js';
 
 const KEYED = /([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|authorization|auth))(["']?\s*[=:]\s*["']?)("[^"]*"|'[^']*'|[^\s"',;}]+)/gi;
 const SHAPES: ReadonlyArray<[RegExp, string]> = [
