@@ -183,9 +183,10 @@ export function updateText(update: ThreadUpdate): string {
   }
 }
 
-/** A one-line reply. */
+/** A reply of text: its first line is the title (channels bold it), the lines after it the body (the analyst's narrative). */
 export function textMessage(text: string): ChatMessage {
-  return { title: text, body: [], fields: [], buttons: [] };
+  const [title = '', ...body] = text.split('\n');
+  return { title, body, fields: [], buttons: [] };
 }
 
 /** Several updates in one message, when the thread changes faster than the channel may be written to. */

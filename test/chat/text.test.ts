@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../conversations/grammar.js';
+import { textMessage, updateText } from '../../conversations/messages.js';
 import { clip, quoted } from '../../conversations/text.js';
 import { xmlText } from '../../adapters/whatsapp/format.js';
 
@@ -51,5 +52,13 @@ describe('xmlText', () => {
     expect(xmlText('tab\tline\nret\r \u{1F600} é')).toBe('tab\tline\nret\r \u{1F600} é');
     expect(xmlText('\uD83D')).toBe('\uFFFD');
     expect(xmlText('\uDE00x')).toBe('\uFFFDx');
+  });
+});
+
+describe('a reply of several lines', () => {
+  it('is titled by its first line, the rest its body: the analyst narrative is not one bold block', () => {
+    const text = updateText({ kind: 'ai_analysis', model: 'phi3:mini', text: 'Root cause: the config map key is missing.\nHypotheses:\n- a typo in DB_URL' });
+    expect(textMessage(text)).toEqual({ title: '🤖 AI analysis (phi3:mini; unverified, the policy decides every action):', body: ['Root cause: the config map key is missing.', 'Hypotheses:', '- a typo in DB_URL'], fields: [], buttons: [] });
+    expect(textMessage('One line.')).toEqual({ title: 'One line.', body: [], fields: [], buttons: [] });
   });
 });
