@@ -80,6 +80,33 @@ describe('PrometheusClient against a real Prometheus', () => {
     expect(error.message).toContain('returns a matrix');
   });
 
+  it('a range query: a matrix, one series per label set, points in ms aligned to the step', async () => {
+    const end = Date.now();
+    const series = await client().queryRange('sum by (code) (http_requests_total)', { start: end - 60_000, end, stepSeconds: 1 });
+    expect(series.map((s) => s.labels.code).sort()).toEqual(['200', '500']);
+    for (const s of series) {
+      expect(s.points.length).toBeGreaterThan(0);
+      expect(s.points.every(([t, v]) => t >= end - 60_000 && t <= end && Number.isFinite(v))).toBe(true);
+      expect(s.points.map(([t]) => t)).toEqual([...s.points.map(([t]) => t)].sort((a, b) => a - b));
+    }
+  });
+
+  it('a range query Prometheus refuses (too many points, end before start): bad_query with its reason', async () => {
+    const end = Date.now();
+    const tooFine = await client().queryRange('up', { start: end - 86_400_000, end, stepSeconds: 1 }).catch((e: unknown) => e);
+    expect(tooFine).toMatchObject({ errorClass: 'bad_query', context: { status: 400, errorType: 'bad_data' } });
+    expect((tooFine as Error).message).toContain('exceeded maximum resolution of 11,000 points');
+    const backwards = await client().queryRange('up', { start: end, end: end - 60_000, stepSeconds: 15 }).catch((e: unknown) => e);
+    expect((backwards as Error).message).toContain('end timestamp must not be before start time');
+  });
+
+  it('a range query sends start, end and step in seconds to query_range', async () => {
+    const f = await fake((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1700000000.5,"NaN"],[1700000001.5,"2"]]}]}}'));
+    const series = await new PrometheusClient({ url: f.url, timeoutMs: 1_000 }).queryRange('up', { start: 1_700_000_000_500, end: 1_700_000_001_500, stepSeconds: 1 });
+    expect(f.requests[0]!.url).toBe('/api/v1/query_range?query=up&start=1700000000.500&end=1700000001.500&step=1');
+    expect(series).toEqual([{ labels: { a: 'b' }, points: [[1_700_000_000_500, Number.NaN], [1_700_000_001_500, 2]] }]);
+  });
+
   it('a path prefix in the URL is kept', async () => {
     const f = await fake((res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[]}}'));
     await new PrometheusClient({ url: `${f.url}/prometheus`, timeoutMs: 1_000 }).query('up', 1_700_000_000_123);
