@@ -242,9 +242,10 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
       })
     : null;
   const golden = config.goldenSignals;
-  const goldenSignals = golden
+  const prometheus = golden ? new PrometheusClient(golden.prometheus) : null;
+  const goldenSignals = golden && prometheus
     ? new GoldenSignalsRunner({
-        client: new PrometheusClient(golden.prometheus),
+        client: prometheus,
         rules: golden.rules,
         cluster: config.cluster.name,
         onSignal: detected,
@@ -266,7 +267,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         probeTimeoutMs: ai.timeout,
         clock,
         logger: logger.child({ component: 'analyst' }),
-        ...(watcher ? { cache: { workloadPods: (target: string) => watcher.workloadPods(target) } } : {}),
+        ...(watcher ? { cache: { workloadPods: (target: string) => watcher.workloadPods(target) }, logs: watcher } : {}),
+        ...(prometheus ? { metrics: prometheus } : {}),
       })
     : null;
   const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });

@@ -23,6 +23,7 @@ import type { PodView, WorkloadView } from '../../src/detectors/kubernetes/views
 import type { WorkloadPods } from '../../src/detectors/probes/probe-detector.js';
 import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
 import { decodeHelmRelease, liveWorkload } from './helm-release.js';
+import { chooseContainer, choosePod, tailEvidence, wantsPrevious, type LogEvidence } from './incident-logs.js';
 import { LogTails } from './log-tail.js';
 import { ScopedInformer, type InformerSpec } from './scoped-informer.js';
 import { watchTransport, type WatchTransport } from './watch-transport.js';
@@ -415,13 +416,37 @@ export class ClusterWatcher {
     const onEvidence = this.options.onEvidence;
     void this.logTails.tail(view.namespace, view.name, container.name, container.restartCount, true).then((tail) => {
       // A tail answered after the watcher stopped has nobody left to give it to (the store may be closed).
-      if (this.stopped) return;
-      const ref = `logs:${view.namespace}/${view.name}/${container.name}#${container.restartCount}`;
-      const summary = tail.ok
-        ? `log tail of ${container.name} before its last restart (${tail.text.split('\n').filter(Boolean).length} lines)`
-        : `log tail of ${container.name} unavailable: ${tail.reason}`;
-      onEvidence(signal.subject, signal.incidentType, { ref, summary, data: tail.ok ? { container: container.name, log: tail.text } : { container: container.name, unavailable: tail.reason } });
+      if (!this.stopped) onEvidence(signal.subject, signal.incidentType, tailEvidence(view, container, true, tail));
     });
+  }
+
+  /**
+   * One more tail, for the analyst (docs/ai.md): the incident's pod, or the
+   * failing pod of its workload, found in the informer cache; the request
+   * goes through the same throttle, queue limit and cache as the watcher's.
+   */
+  async logTailFor(subject: string, target: string | undefined, containerName?: string): Promise<{ ok: true; evidence: LogEvidence } | { ok: false; reason: string }> {
+    const view = this.incidentPod(subject, target);
+    if (!view) return { ok: false, reason: `no pod of ${target ?? subject} is in the informer cache` };
+    const container = chooseContainer(view, containerName);
+    if (typeof container === 'string') return { ok: false, reason: container };
+    const previous = wantsPrevious(container);
+    const tail = await this.logTails.tail(view.namespace, view.name, container.name, container.restartCount, previous);
+    return { ok: true, evidence: tailEvidence(view, container, previous, tail, { fetchedBy: 'analyst' }) };
+  }
+
+  private incidentPod(subject: string, target: string | undefined): PodView | undefined {
+    const prefix = `${this.options.cluster}.pod.`;
+    if (subject.startsWith(prefix)) {
+      // Namespaces have no dots; pod names may.
+      const [namespace, ...name] = subject.slice(prefix.length).split('.');
+      const pod = this.pods.get(name.join('.'), namespace);
+      return pod ? toPodView(pod) : undefined;
+    }
+    // A controller's incident (deployment/shop/web, cronjob/ci/nightly): its pods are those whose owner chain ends there.
+    const namespace = target?.split('/').length === 3 ? target.split('/')[1] : undefined;
+    if (namespace === undefined) return undefined;
+    return choosePod(this.pods.list().filter((p) => p.metadata?.namespace === namespace && this.ownerChain(p).at(-1) === target).map(toPodView));
   }
 
   /** The pod's controllers, nearest first, from the caches: ReplicaSet → Deployment, Job → CronJob. */

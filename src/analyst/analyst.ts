@@ -28,7 +28,7 @@ import { costLine, reportText, type ProposalResult } from './report.js';
 import { runAnalysis, type RunOutcome } from './run-analysis.js';
 import { createScrubber, type Scrubber } from '../scrub.js';
 import { probeToolCalling, type Capability } from './smoke-test.js';
-import type { CachedObjects } from './tools.js';
+import type { CachedObjects, LogSource, MetricsSource, ToolContext } from './tools.js';
 
 export interface AnalystOptions {
   db: Db;
@@ -44,6 +44,10 @@ export interface AnalystOptions {
   clock: Clock;
   logger: Logger;
   cache?: CachedObjects;
+  /** One more log tail when none was fetched (get_logs), when robosre watches a cluster. */
+  logs?: LogSource;
+  /** Range queries (query_metrics), when golden signals name a Prometheus. */
+  metrics?: MetricsSource;
 }
 
 /** Below this many tokens left in the hour an analysis is not started: it could not say anything. */
@@ -151,7 +155,19 @@ export class Analyst {
     } catch (error) {
       return this.record(incident, 'failed', `AI analysis unavailable: ${this.scrub.text((error as Error).message)}`, { error: (error as { kind?: string }).kind ?? 'unknown' });
     }
-    const tools = { db, incidentId: id, environment: this.options.environment, rules: this.options.rules, paused: () => this.options.engine.pauseState().paused, now: () => clock.now(), ...(this.options.cache ? { cache: this.options.cache } : {}) };
+    const { cache, logs, metrics, engine } = this.options;
+    const tools: ToolContext = {
+      db,
+      incidentId: id,
+      environment: this.options.environment,
+      rules: this.options.rules,
+      paused: () => engine.pauseState().paused,
+      now: () => clock.now(),
+      addEvidence: (evidence) => void engine.addEvidence(incident.subject, incident.incidentType, evidence),
+      ...(cache ? { cache } : {}),
+      ...(logs ? { logs } : {}),
+      ...(metrics ? { metrics } : {}),
+    };
     const outcome = await runAnalysis({ model, tools, scrub: this.scrub, limits, mode: capability.mode, tokensLeft, now: () => clock.now(), signal: this.stopping.signal }, incident);
     this.hourly.add(outcome.cost.tokens, clock.now());
     // Cut short by a shutdown: nothing is recorded, so the next start analyses the incident again.

@@ -2,10 +2,14 @@
  * The analyst's read-only tools, answered from robosre's own data: the store
  * (the incident, its timeline, the evidence the detectors attached, the log
  * tails already fetched, past incidents of the class) and what the informer
- * caches already hold. None makes a request to the cluster, none is generic
- * (no "get any resource", no shell), and none returns a Secret's or a
- * ConfigMap's values: robosre never stores them. Each result is scrubbed
- * (scrub.ts) and handed to the model as untrusted data (run-analysis.ts).
+ * caches already hold. Two may make one bounded request each: `get_logs`
+ * one more log tail when none was fetched (throttled with the watcher's own,
+ * once per incident, recorded as evidence), `query_metrics` a range query
+ * capped in span, points and series on the Prometheus of the golden signals.
+ * None is generic (no "get any resource", no shell), and none returns a
+ * Secret's or a ConfigMap's values: robosre never stores them. Each result
+ * is scrubbed (scrub.ts) and handed to the model as untrusted data
+ * (run-analysis.ts).
  */
 import { z } from 'zod';
 import { ACTION_IDS, getAction } from '../../policies/actions.js';
@@ -30,6 +34,23 @@ export interface CachedObjects {
   workloadPods(target: string): { target: string; podsReady: number; podsDesired: number } | undefined;
 }
 
+/** An evidence entry as the engine records it (Engine.addEvidence). */
+export interface EvidenceEntry {
+  ref: string;
+  summary: string;
+  data: Record<string, unknown>;
+}
+
+/** One more log tail for an incident: its pod, or the failing pod of its workload (ClusterWatcher.logTailFor). */
+export interface LogSource {
+  logTailFor(subject: string, target: string | undefined, container?: string): Promise<{ ok: true; evidence: EvidenceEntry } | { ok: false; reason: string }>;
+}
+
+/** Range queries on the Prometheus the golden signals read (PrometheusClient.queryRange); rejects with the reason. */
+export interface MetricsSource {
+  queryRange(query: string, range: { start: number; end: number; stepSeconds: number }): Promise<Array<{ labels: Record<string, string>; points: Array<[number, number]> }>>;
+}
+
 export interface ToolContext {
   db: Db;
   incidentId: number;
@@ -38,6 +59,10 @@ export interface ToolContext {
   paused: () => boolean;
   now: () => number;
   cache?: CachedObjects;
+  logs?: LogSource;
+  metrics?: MetricsSource;
+  /** Records what a tool fetched on the incident's timeline, where the console and the next analysis see it. */
+  addEvidence: (evidence: EvidenceEntry) => void;
 }
 
 /** A tool's refusal of its input: the model is told, and may try again. */
@@ -51,8 +76,13 @@ export class ToolInputError extends Error {
 interface Tool<A extends z.ZodType> {
   description: string;
   args: A;
+  /** Offered only when it can answer (a port it needs is wired). */
+  available?: (ctx: ToolContext) => boolean;
   run(ctx: ToolContext, incident: Incident, args: z.output<A>): unknown;
 }
+
+/** query_metrics' bounds: span back from now, points and series returned, and the finest step (a usual scrape interval). */
+export const METRICS_LIMITS = { maxMinutes: 360, maxPoints: 30, maxSeries: 8, minStepSeconds: 15 } as const;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 /** Evidence ids the answer cites and the console links: a timeline entry, or a raw evidence ref. */
@@ -60,6 +90,41 @@ export const eventId = (e: Pick<TimelineEvent, 'id'>) => `event:${e.id}`;
 
 function define<A extends z.ZodType>(tool: Tool<A>): Tool<A> {
   return tool;
+}
+
+/** The incident's target as robosre names it (`deployment/shop/web`), from its scope. */
+function scopeTarget(incident: Incident): string | undefined {
+  const { kind, namespace, name } = incident.resourceScope;
+  return kind && name ? [kind, namespace, name].filter(Boolean).join('/') : undefined;
+}
+
+/** The log tails on the incident's timeline (evidence whose ref is `logs:…`), oldest first. */
+function logTails(ctx: ToolContext, incident: Incident): Array<{ id: string; ref: string; at: string | null; summary: string; container?: unknown; fetchedBy?: unknown }> {
+  return incidentsRepo
+    .timeline(ctx.db, incident.id)
+    .filter((e) => e.kind === 'evidence' && typeof e.data.ref === 'string' && e.data.ref.startsWith('logs:'))
+    .map((e) => ({ id: eventId(e), at: iso(e.at), summary: e.summary, ...e.data, ref: e.data.ref as string }));
+}
+
+/** Four significant digits are what a trend needs; JSON has no NaN or infinities, so they are spelled out. */
+const compact = (v: number): number | string => (Number.isFinite(v) ? Number(v.toPrecision(4)) : String(v));
+
+/** One series as the model reads it: values per step slot from `start` (null where Prometheus had none). */
+function describeSeries(s: { labels: Record<string, string>; points: Array<[number, number]> }, start: number, stepMs: number) {
+  const finite = s.points.map(([, v]) => v).filter(Number.isFinite);
+  const slots = s.points.length ? Math.round((s.points.at(-1)![0] - start) / stepMs) + 1 : 0;
+  const values: Array<number | string | null> = Array.from({ length: Math.max(0, slots) }, () => null);
+  for (const [t, v] of s.points) {
+    const slot = Math.round((t - start) / stepMs);
+    if (slot >= 0 && slot < values.length) values[slot] = compact(v);
+  }
+  return {
+    labels: s.labels,
+    min: finite.length ? compact(Math.min(...finite)) : null,
+    max: finite.length ? compact(Math.max(...finite)) : null,
+    last: s.points.length ? compact(s.points.at(-1)![1]) : null,
+    values,
+  };
 }
 
 const TOOLS = {
@@ -110,8 +175,7 @@ const TOOLS = {
       const parent = incident.parentId === null ? undefined : incidentsRepo.getIncident(ctx.db, incident.parentId);
       const node = incident.resourceScope.node;
       const sameNode = node === undefined ? [] : incidentsRepo.listUnfinished(ctx.db).filter((i) => i.id !== incident.id && i.resourceScope.node === node).slice(0, 20).map(brief);
-      const scope = incident.resourceScope;
-      const target = scope.kind && scope.name ? [scope.kind, scope.namespace, scope.name].filter(Boolean).join('/') : undefined;
+      const target = scopeTarget(incident);
       const chain = Array.isArray(incident.triggerParams.ownerChain) ? incident.triggerParams.ownerChain : [];
       return {
         parent: parent ? brief(parent) : null,
@@ -120,6 +184,46 @@ const TOOLS = {
         node: node ?? null,
         ownerChain: chain,
         workload: target ? (ctx.cache?.workloadPods(target) ?? null) : null,
+      };
+    },
+  }),
+  get_logs: define({
+    description: "The failing container's last log lines: the tails already fetched for this incident or, when there is none (or none of the container named), one fetch — the last 50 lines, at most 16 KiB, throttled, once per incident — from the incident's pod or the failing pod of its workload, recorded as evidence.",
+    args: z.object({ container: z.string().min(1).max(253).optional() }).strict(),
+    async run(ctx, incident, { container }) {
+      const tails = logTails(ctx, incident);
+      const wanted = container === undefined ? tails : tails.filter((t) => t.container === container);
+      if (wanted.length > 0) return { fetched: 'earlier', tails: wanted };
+      const spent = tails.find((t) => t.fetchedBy === 'analyst');
+      if (spent) throw new ToolInputError(`the one extra log fetch of this incident went to ${spent.ref}; the tails fetched: ${tails.map((t) => t.ref).join(', ')}`);
+      if (!ctx.logs) throw new ToolInputError(`no log tail${container === undefined ? '' : ` of container "${container}"`} was fetched for this incident, and robosre watches no cluster to fetch one`);
+      const result = await ctx.logs.logTailFor(incident.subject, scopeTarget(incident), container);
+      if (!result.ok) throw new ToolInputError(result.reason);
+      ctx.addEvidence(result.evidence);
+      return { fetched: 'now', tails: [{ ref: result.evidence.ref, summary: result.evidence.summary, ...result.evidence.data }] };
+    },
+  }),
+  query_metrics: define({
+    description: `A PromQL range query on the Prometheus robosre reads golden signals from, ending now and going back "minutes" (at most ${METRICS_LIMITS.maxMinutes}); at most ${METRICS_LIMITS.maxPoints} points per series and the ${METRICS_LIMITS.maxSeries} series with the highest values, each with min, max and last. Query the metric, not a comparison: "x > 0.1" keeps only the points where it held.`,
+    args: z.object({ query: z.string().min(1).max(1000), minutes: z.number().int().min(5).max(METRICS_LIMITS.maxMinutes).default(60) }).strict(),
+    available: (ctx) => ctx.metrics !== undefined,
+    async run(ctx, incident, { query, minutes }) {
+      const stepSeconds = Math.max(METRICS_LIMITS.minStepSeconds, Math.ceil((minutes * 60) / METRICS_LIMITS.maxPoints));
+      const stepMs = stepSeconds * 1000;
+      // Prometheus evaluates at start + k·step: ending now keeps the freshest point, whatever the step.
+      const end = ctx.now();
+      const start = end - Math.floor((minutes * 60_000) / stepMs) * stepMs;
+      const series = await ctx.metrics!.queryRange(query, { start, end, stepSeconds });
+      const peaks = new Map(series.map((s) => [s, Math.max(-Infinity, ...s.points.map(([, v]) => v).filter(Number.isFinite))]));
+      const highest = [...series].sort((a, b) => peaks.get(b)! - peaks.get(a)!).slice(0, METRICS_LIMITS.maxSeries);
+      return {
+        query,
+        from: iso(start),
+        to: iso(end),
+        stepSeconds,
+        incidentStartedAt: iso(incident.firstSeenAt),
+        seriesTotal: series.length,
+        series: highest.map((s) => describeSeries(s, start, stepMs)),
       };
     },
   }),
@@ -176,8 +280,13 @@ const TOOLS = {
 type ToolName = keyof typeof TOOLS;
 const TOOL_NAMES = Object.keys(TOOLS) as ToolName[];
 
-export function toolSpecs(): ToolSpec[] {
-  return TOOL_NAMES.map((name) => {
+function offered(ctx: ToolContext): ToolName[] {
+  return TOOL_NAMES.filter((name) => (TOOLS[name] as Tool<z.ZodType>).available?.(ctx) ?? true);
+}
+
+/** The tools this context can answer, as the model is told of them. */
+export function toolSpecs(ctx: ToolContext): ToolSpec[] {
+  return offered(ctx).map((name) => {
     const schema = z.toJSONSchema(TOOLS[name].args, { io: 'input' }) as Record<string, unknown>;
     delete schema.$schema;
     return { name, description: TOOLS[name].description, parameters: schema };
@@ -189,8 +298,9 @@ export function toolSpecs(): ToolSpec[] {
  * possibly broken), checked against the tool's schema. Throws ToolInputError
  * for anything the model should be told it got wrong.
  */
-export function runTool(ctx: ToolContext, name: string, rawArguments: string): unknown {
-  if (!(TOOL_NAMES as string[]).includes(name)) throw new ToolInputError(`unknown tool "${name}"; the tools are: ${TOOL_NAMES.join(', ')}`);
+export async function runTool(ctx: ToolContext, name: string, rawArguments: string): Promise<unknown> {
+  const names = offered(ctx);
+  if (!(names as string[]).includes(name)) throw new ToolInputError(`unknown tool "${name}"; the tools are: ${names.join(', ')}`);
   const tool = TOOLS[name as ToolName] as Tool<z.ZodType>;
   let parsed: unknown;
   try {
@@ -202,5 +312,5 @@ export function runTool(ctx: ToolContext, name: string, rawArguments: string): u
   if (!checked.success) throw new ToolInputError(`invalid arguments: ${checked.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ')}`);
   const incident = incidentsRepo.getIncident(ctx.db, ctx.incidentId);
   if (!incident) throw new ToolInputError(`incident ${ctx.incidentId} is gone`);
-  return tool.run(ctx, incident, checked.data);
+  return await tool.run(ctx, incident, checked.data);
 }

@@ -70,7 +70,7 @@ describe.each([false, true])('a full analysis (stream: %s)', (stream) => {
     expect(requests).toHaveLength(4);
     expect(requests.map((r) => r.body.stream === true)).toEqual([stream, stream, stream, stream]);
     expect(requests.every((r) => r.headers.authorization === `Bearer ${w!.llm.apiKey}`)).toBe(true);
-    expect(requests[1]!.body.tools!.map((t) => t.function.name)).toEqual(['get_incident', 'get_timeline', 'get_evidence', 'get_related', 'explain_policy', 'past_incidents']);
+    expect(requests[1]!.body.tools!.map((t) => t.function.name)).toEqual(['get_incident', 'get_timeline', 'get_evidence', 'get_related', 'get_logs', 'explain_policy', 'past_incidents']);
     expect(requests.every((r) => !JSON.stringify(r.body).includes(w!.llm.apiKey))).toBe(true);
     const replies = toolReplies(w);
     expect(replies).toHaveLength(3);

@@ -34,6 +34,8 @@ export interface AiWorldOptions {
   environment?: 'demo' | 'staging' | 'production';
   script?: Turn[];
   responder?: Responder;
+  /** Other config sections (goldenSignals names the Prometheus query_metrics reads). */
+  config?: Record<string, unknown>;
 }
 
 export async function startAiWorld(options: AiWorldOptions = {}): Promise<AiWorld> {
@@ -42,6 +44,7 @@ export async function startAiWorld(options: AiWorldOptions = {}): Promise<AiWorl
   if (options.responder) llm.respond(options.responder);
   const world = await startWorld({
     config: {
+      ...options.config,
       environment: options.environment ?? 'demo',
       ai: JSON.parse(JSON.stringify({ baseUrl: llm.baseUrl, model: MODEL, apiKey: llm.apiKey, timeout: '3s', maxRetries: 0, ...options.ai })) as Record<string, unknown>,
     },

@@ -22,6 +22,9 @@ export interface RuntimeOptions {
   executor?: Record<string, unknown>;
   /** The `probes` section; the runner starts after the watcher has listed. */
   probes?: unknown[];
+  /** The `ai` section; the analyst starts after the watcher has listed, unless `analystStopped` (the test starts it). */
+  ai?: Record<string, unknown>;
+  analystStopped?: boolean;
 }
 
 export interface TestRuntime {
@@ -41,14 +44,17 @@ export async function startRuntime(cp: ControlPlane, options: RuntimeOptions = {
     ...(options.engine ? { engine: options.engine } : {}),
     kubernetes: { kubeconfig: cp.kubeconfigPath, ...options.kubernetes },
     ...(options.probes ? { probes: options.probes } : {}),
+    ...(options.ai ? { ai: options.ai } : {}),
   });
   const runtime = createRuntime(config, createLogger('silent'));
   runtime.engine.resume();
   await runtime.watcher!.start();
   runtime.probes?.start();
+  if (!options.analystStopped) runtime.analyst?.start();
   return {
     runtime,
     stop: async () => {
+      await runtime.analyst?.stop();
       await runtime.probes?.stop();
       await runtime.watcher?.stop();
       await runtime.engine.stop();
