@@ -267,7 +267,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         probeTimeoutMs: ai.timeout,
         clock,
         logger: logger.child({ component: 'analyst' }),
-        ...(watcher ? { cache: { workloadPods: (target: string) => watcher.workloadPods(target) }, logs: watcher } : {}),
+        ...(watcher ? { cache: watcher, logs: watcher } : {}),
         ...(prometheus ? { metrics: prometheus } : {}),
       })
     : null;

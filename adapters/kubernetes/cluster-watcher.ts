@@ -17,9 +17,9 @@ import { classifyEvent, worthAlerting } from '../../src/detectors/kubernetes/eve
 import { releasePendingDeadline, releaseVerdicts, type HelmReleaseView, type ReleaseWorkload } from '../../src/detectors/kubernetes/helm.js';
 import { describeStale, kubeStateRecheckAt, kubeStateVerdict, watchReports, type WatchHealth, type WatchReport } from '../../src/detectors/kubernetes/kube-state.js';
 import { nodeRecheckAt, nodeVerdicts } from '../../src/detectors/kubernetes/node.js';
-import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts } from '../../src/detectors/kubernetes/pod.js';
+import { isCore, isDiskEviction, isFinished, pendingDeadline, podVerdicts, type RecentEvent } from '../../src/detectors/kubernetes/pod.js';
 import { VerdictTracker, type ObjectRef } from '../../src/detectors/kubernetes/verdict-tracker.js';
-import type { PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import { podOfSubject, type NodeView, type PodView, type WorkloadView } from '../../src/detectors/kubernetes/views.js';
 import type { WorkloadPods } from '../../src/detectors/probes/probe-detector.js';
 import { replicasDeadline, workloadVerdicts } from '../../src/detectors/kubernetes/workload.js';
 import { decodeHelmRelease, liveWorkload } from './helm-release.js';
@@ -142,6 +142,21 @@ export class ClusterWatcher {
     if (!obj) return undefined;
     const view = viewOf(kind as WorkloadView['kind'], obj);
     return { target, podsReady: view.available, podsDesired: view.desired };
+  }
+
+  /** An object's recent Warning events (`pod/shop/web-1`, `node/worker-1`), newest first, from the event informer: no request. */
+  eventsOf(target: string): RecentEvent[] {
+    const parts = target.split('/');
+    const [kind, namespace, name] = parts.length === 3 ? parts : [parts[0], undefined, parts[1]];
+    return kind && name ? this.facts.eventsOf(kind, namespace, name) : [];
+  }
+
+  /** A node's conditions and taints as the node informer holds them. */
+  nodeState(name: string): Pick<NodeView, 'conditions' | 'taints'> | undefined {
+    const node = this.nodes.get(name);
+    if (!node) return undefined;
+    const { conditions, taints } = toNodeView(node);
+    return { conditions, taints };
   }
 
   /** What the informers list and watch: the read half of robosre's RBAC (adapters/kubernetes/rbac.ts is checked against it). */
@@ -436,11 +451,9 @@ export class ClusterWatcher {
   }
 
   private incidentPod(subject: string, target: string | undefined): PodView | undefined {
-    const prefix = `${this.options.cluster}.pod.`;
-    if (subject.startsWith(prefix)) {
-      // Namespaces have no dots; pod names may.
-      const [namespace, ...name] = subject.slice(prefix.length).split('.');
-      const pod = this.pods.get(name.join('.'), namespace);
+    const ofSubject = podOfSubject(this.options.cluster, subject);
+    if (ofSubject) {
+      const pod = this.pods.get(ofSubject.name, ofSubject.namespace);
       return pod ? toPodView(pod) : undefined;
     }
     // A controller's incident (deployment/shop/web, cronjob/ci/nightly): its pods are those whose owner chain ends there.

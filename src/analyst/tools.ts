@@ -27,12 +27,19 @@ import { targetsFor } from '../engine/taxonomy-handler.js';
 import { PATCH_KIND } from '../engine/reviewed-patch.js';
 import type { Incident, TimelineEvent } from '../engine/model.js';
 import { incidentView } from '../server/views.js';
+import { podOfSubject } from '../detectors/kubernetes/views.js';
 import type { ToolSpec } from './model-port.js';
 
-/** What the informer caches can tell of a workload without a request (ClusterWatcher.workloadPods). */
+/** What the informer caches can tell without a request (ClusterWatcher). */
 export interface CachedObjects {
   workloadPods(target: string): { target: string; podsReady: number; podsDesired: number } | undefined;
+  /** Recent Warning events of `kind/namespace/name` or `kind/name`, newest first. */
+  eventsOf(target: string): Array<{ reason: string; message: string; count: number; at: number }>;
+  nodeState(node: string): { conditions: Array<{ type: string; status: string; reason?: string; message?: string }>; taints: Array<{ key: string; effect: string }> } | undefined;
 }
+
+/** Events per object in get_related: the newest, which say what is happening now. */
+const EVENTS_PER_OBJECT = 10;
 
 /** An evidence entry as the engine records it (Engine.addEvidence). */
 export interface EvidenceEntry {
@@ -168,7 +175,7 @@ const TOOLS = {
     },
   }),
   get_related: define({
-    description: 'Objects and incidents related to this one, from what robosre already holds: the parent incident (e.g. the node a pod ran on), child incidents, open incidents on the same node, the owner chain, and the workload\'s ready pods from the informer cache.',
+    description: "Objects and incidents related to this one, from what robosre already holds: the parent incident (e.g. the node a pod ran on), child incidents, open incidents on the same node, the owner chain, the workload's ready pods, the node's conditions and taints, and the recent Warning events of the pod, its owners and its node, all from the informer caches.",
     args: z.object({}).strict(),
     run(ctx, incident) {
       const brief = (i: Pick<Incident, 'id' | 'subject' | 'incidentType' | 'status' | 'severity'>) => ({ id: i.id, subject: i.subject, incidentType: i.incidentType, status: i.status, severity: i.severity });
@@ -176,14 +183,26 @@ const TOOLS = {
       const node = incident.resourceScope.node;
       const sameNode = node === undefined ? [] : incidentsRepo.listUnfinished(ctx.db).filter((i) => i.id !== incident.id && i.resourceScope.node === node).slice(0, 20).map(brief);
       const target = scopeTarget(incident);
-      const chain = Array.isArray(incident.triggerParams.ownerChain) ? incident.triggerParams.ownerChain : [];
+      const chain = Array.isArray(incident.triggerParams.ownerChain) ? (incident.triggerParams.ownerChain as unknown[]).filter((o): o is string => typeof o === 'string') : [];
+      const pod = podOfSubject(incident.cluster, incident.subject);
+      const objects = [...new Set([...(pod ? [`pod/${pod.namespace}/${pod.name}`] : []), ...chain, ...(target ? [target] : []), ...(node ? [`node/${node}`] : [])])];
+      const cache = ctx.cache;
+      const events = cache
+        ? Object.fromEntries(
+            objects
+              .map((o) => [o, cache.eventsOf(o).slice(0, EVENTS_PER_OBJECT).map((e) => ({ reason: e.reason, message: e.message, count: e.count, at: iso(e.at) }))] as const)
+              .filter(([, list]) => list.length > 0),
+          )
+        : null;
       return {
         parent: parent ? brief(parent) : null,
         children: incidentsRepo.childrenOf(ctx.db, incident.id, 20).map(brief),
         sameNode,
         node: node ?? null,
+        nodeState: node && cache ? (cache.nodeState(node) ?? null) : null,
         ownerChain: chain,
-        workload: target ? (ctx.cache?.workloadPods(target) ?? null) : null,
+        workload: target ? (cache?.workloadPods(target) ?? null) : null,
+        events,
       };
     },
   }),

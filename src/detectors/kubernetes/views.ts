@@ -87,3 +87,14 @@ export interface JobView {
   finishedAt?: number;
 }
 
+/**
+ * The pod a pod incident's subject names (`<cluster>.pod.<namespace>.<name>`), as the watcher writes it; undefined for any other subject.
+ * @example podOfSubject('prod', 'prod.pod.shop.web-1') // { namespace: 'shop', name: 'web-1' }
+ */
+export function podOfSubject(cluster: string, subject: string): { namespace: string; name: string } | undefined {
+  const prefix = `${cluster}.pod.`;
+  if (!subject.startsWith(prefix)) return undefined;
+  // Namespaces have no dots; pod names may.
+  const [namespace, ...name] = subject.slice(prefix.length).split('.');
+  return namespace && name.length ? { namespace, name: name.join('.') } : undefined;
+}
