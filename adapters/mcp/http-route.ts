@@ -12,11 +12,11 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import type { FastifyInstance } from 'fastify';
 import { ROLES, type Config, type Role } from '../../src/config/config.js';
 import { MCP_TOOLS, type McpDeps } from '../../src/mcp/tools.js';
-import type { Person, TokenAuth } from '../../src/server/auth.js';
+import type { Person, Authenticator } from '../../src/server/auth.js';
 import { createMcpServer } from './mcp-server.js';
 
 export interface McpRouteOptions {
-  auth: TokenAuth;
+  auth: Authenticator;
   /** Host names (no port) a request may be addressed to; anything else is refused with 403. */
   allowedHosts: readonly string[];
   /** Origin host names a browser-sent request may come from; a request without Origin passes. */

@@ -236,6 +236,19 @@ const goldenRuleSchema = z
     if (r.criticalAbove !== undefined && r.criticalAbove <= r.warnAbove) ctx.addIssue({ code: 'custom', path: ['criticalAbove'], message: `must be above warnAbove (${r.warnAbove})` });
   });
 
+/** An IPv4/IPv6 address, or one with a prefix length (a CIDR range). */
+function isAddressOrRange(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  if (rest.length) return false;
+  const bits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+  return bits > 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits));
+}
+
+const httpHeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
+  .transform((h) => h.toLowerCase());
+
 const goldenSignalsSchema = z
   .object({
     prometheus: z
@@ -331,6 +344,8 @@ const configSchema = z
         publicUrl: z.url().optional(),
         /** Largest request body accepted; larger ones get 413. */
         bodyLimitBytes: z.number().int().positive().max(16 * 2 ** 20).default(2 ** 20),
+        /** Reads (incidents, timelines, approvals, the console) without a sign-in, for a trusted network only: a warning at start says so. */
+        publicReads: z.boolean().default(false),
         /** The console's live-update streams (`GET /api/events`); past either cap a new one gets 429. */
         eventStreams: z
           .object({
@@ -341,15 +356,28 @@ const configSchema = z
           .default({ max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient }),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, shutdownGrace: 10_000, bodyLimitBytes: 2 ** 20, eventStreams: { max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient } }),
+      .default({ host: '127.0.0.1', port: 8080, shutdownGrace: 10_000, bodyLimitBytes: 2 ** 20, publicReads: false, eventStreams: { max: STREAM_DEFAULTS.maxStreams, maxPerClient: STREAM_DEFAULTS.maxStreamsPerClient } }),
     auth: z
       .object({
         tokens: z
           .array(z.object({ name: z.string().min(1).max(64), token: secretSchema, role: z.enum(ROLES) }).strict())
           .default([]),
+        /** How long a console sign-in lasts (docs/security.md); sign-out ends it sooner. */
+        sessionTtl: duration.default(12 * 3_600_000),
+        /** A trusted authenticating proxy in front (oauth2-proxy, Grafana-style): the person it names, from these addresses only. */
+        proxy: z
+          .object({
+            /** Peer addresses or CIDR ranges the proxy connects from; the header from any other peer is ignored. */
+            addresses: z.array(z.string().refine(isAddressOrRange, 'an IP address or a CIDR range such as 10.0.0.0/8')).min(1),
+            /** Headers naming the signed-in user, matched to `people` by name, then by email. */
+            userHeader: httpHeaderName.default('x-forwarded-user'),
+            emailHeader: httpHeaderName.default('x-auth-request-email'),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
-      .default({ tokens: [] }),
+      .default({ tokens: [], sessionTtl: 12 * 3_600_000 }),
     /** The MCP endpoint `/mcp` (docs/mcp.md): the names it may be reached by, beyond localhost, the bind address and `server.publicUrl`. */
     mcp: z
       .object({
@@ -389,6 +417,8 @@ const configSchema = z
           .object({
             name: z.string().min(1).max(64),
             role: z.enum(ROLES),
+            /** What an authenticating proxy's email header names them by (auth.proxy). */
+            email: z.email().optional(),
             telegram: z.union([z.string(), z.number().int()]).transform(String).optional(),
             slack: z.string().min(1).optional(),
             whatsapp: z.string().regex(/^\+[1-9]\d{6,14}$/, 'a WhatsApp number in E.164 form, e.g. +15551234567').optional(),

@@ -1,4 +1,4 @@
-/** The JSON API: incidents, their timelines, approvals and decisions. */
+/** The JSON API: incidents, their timelines, approvals and decisions; reads need a viewer at least (auth.ts), writes an approver. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RobosreError } from '../errors.js';
@@ -10,7 +10,7 @@ import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
 import type { Db } from '../store/db.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
-import type { TokenAuth } from './auth.js';
+import type { Authenticator } from './auth.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
 import { approvalView, channelView, incidentView } from './views.js';
 import { incidentDetail } from './incident-detail.js';
@@ -24,7 +24,7 @@ export interface ApiDeps {
   /** This installation, its version and environment (GET /api/about). */
   about: About;
   engine: Engine;
-  auth: TokenAuth;
+  auth: Authenticator;
   clock: Clock;
   /** Configured chat channels, by name. */
   channels: readonly ChatChannelName[];
@@ -46,22 +46,23 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   /** Which robosre this is: the installation id its idempotency keys carry, its version and environment. */
-  app.get('/api/about', () => deps.about);
+  const read = deps.auth.readAccess;
+  app.get('/api/about', read, () => deps.about);
 
-  app.get('/api/incidents', (request) => {
+  app.get('/api/incidents', read, (request) => {
     const q = parse(listQuery, request.query, 'query');
     const list = incidentsRepo.listIncidents(deps.db, { ...(q.status ? { status: q.status } : {}), limit: q.limit ?? 200 });
     return { incidents: list.map((i) => incidentView(i, actionsRepo.listActions(deps.db, i.id))) };
   });
 
-  app.get('/api/incidents/:id', (request, reply) => {
+  app.get('/api/incidents/:id', read, (request, reply) => {
     const id = idParam(request.params);
     const incident = incidentsRepo.getIncident(deps.db, id);
     if (!incident) return sendError(reply, 404, 'unknown_incident', `no incident with id ${id}`);
     return incidentDetail(deps.db, incident, deps.clock.now());
   });
 
-  app.get('/api/approvals', (request) => {
+  app.get('/api/approvals', read, (request) => {
     const q = parse(approvalsQuery, request.query, 'query');
     const now = deps.clock.now();
     // A pending row past its expiry is expired to the reader even before its worker has noticed.
@@ -82,14 +83,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   /** Chat channels and whether they deliver; `allChatChannelsDown` drives the console's banner. */
-  app.get('/api/channels', () => {
+  app.get('/api/channels', read, () => {
     const channels = deps.channels.map((name) => channelView(name, deliveriesRepo.channelHealth(deps.db, name), deps.receiving(name)));
     const active = incidentsRepo.listIncidents(deps.db, { limit: 1000 }).some((i) => i.status !== 'resolved' && i.status !== 'suppressed');
     return { channels, allChatChannelsDown: channels.length > 0 && channels.every((c) => !c.healthy) && active };
   });
 
   /** The global pause of automatic actions. */
-  app.get('/api/pause', () => deps.engine.pauseState());
+  app.get('/api/pause', read, () => deps.engine.pauseState());
   for (const [path, paused] of [['/api/pause', true], ['/api/resume', false]] as const) {
     app.post(path, (request, reply) => {
       const person = deps.auth.require(request, reply, 'approver');

@@ -15,14 +15,14 @@ import { ruleCatalog } from '../rules/catalog.js';
 import { MAX_TEST_DAYS, type RuleTrials } from '../rules/trials.js';
 import { reasonSchema } from '../rules/validate.js';
 import { parse } from './api.js';
-import type { Person, TokenAuth } from './auth.js';
+import type { Person, Authenticator } from './auth.js';
 
 export interface RulesApiDeps {
   rules: RulesService;
   /** Preview and test against history: they read, never write. */
   trials: RuleTrials;
   shadow: ShadowRules;
-  auth: TokenAuth;
+  auth: Authenticator;
 }
 
 /** What a rule id looks like; the console's `/rules/:id` pages take the same. */

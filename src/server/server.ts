@@ -3,6 +3,7 @@
  * receiver, the MCP endpoint and the console. Every route shares one error shape and one body
  * limit (413 past it).
  */
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
@@ -14,7 +15,7 @@ import type { Runtime } from '../runtime.js';
 import { registerApi } from './api.js';
 import { registerRulesApi } from './rules-api.js';
 import { RuleTrials } from '../rules/trials.js';
-import { TokenAuth } from './auth.js';
+import { Authenticator } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerConsole } from './console/routes.js';
@@ -25,6 +26,19 @@ export interface ServerOptions {
   runtime: Runtime;
   config: Config;
   logger: Logger;
+}
+
+/** Tokens, sessions and the trusted proxy as the config sets them (auth.ts). */
+export function authenticatorFor(config: Config, runtime: Pick<Runtime, 'store' | 'clock'>): Authenticator {
+  return new Authenticator({
+    tokens: config.auth.tokens,
+    people: config.people,
+    ...(config.auth.proxy ? { proxy: config.auth.proxy } : {}),
+    sessionTtlMs: config.auth.sessionTtl,
+    publicReads: config.server.publicReads,
+    db: runtime.store.db,
+    clock: runtime.clock,
+  });
 }
 
 export function buildServer({ runtime, config, logger }: ServerOptions): FastifyInstance {
@@ -44,7 +58,9 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     // Every answer passes here as text (error messages, timelines, pages): no configured secret leaves in one.
     done(null, typeof payload === 'string' ? runtime.redactor.text(payload) : payload);
   });
-  const auth = new TokenAuth(config.auth.tokens);
+  void app.register(fastifyCookie);
+  const auth = authenticatorFor(config, runtime);
+  if (config.server.publicReads) logger.warn('server.publicReads is on: incidents, timelines and evidence are readable without signing in by anyone who reaches the port');
   const watches = () => runtime.watcher?.watchReports() ?? [];
   const metrics = createMetrics(runtime.store.db, watches);
 

@@ -284,6 +284,23 @@ export const kv = sqliteTable('kv', {
 });
 
 /**
+ * Console sessions (docs/security.md): the cookie's SHA-256, never the cookie;
+ * the person and the digest of the token they signed in with, so a session
+ * ends when its token is removed from the config; deleted at sign-out.
+ */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    person: text('person').notNull(),
+    tokenDigest: text('token_digest').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_expiry').on(t.expiresAt)],
+);
+
+/**
  * Webhook requests already handled (a Slack signature, a Twilio MessageSid, a
  * Telegram update_id), kept until a replay could no longer be told apart from
  * a new request, so a captured request is not run twice, across restarts too.

@@ -42,20 +42,20 @@ describe('a storm on Telegram', () => {
     await waitFor('the plan in the thread', () => w.emu.messages(CHAT).find((m) => m.replyTo === root.messageId && m.text.startsWith('Cordon none: 10 of 12 nodes failing at once')), 30_000);
     expect(w.emu.messages(CHAT).find((m) => m.messageId === root.messageId)!.text).toMatch(/Members: 10 \(10 open\): node-0, node-1, node-2, node-3, node-4, node-5, node-6, node-7 and 2 more/);
     // The API (and so the console) lists the storm's members, and each member names its storm.
-    const api = (await (await fetch(`${w.url}/api/incidents/${storm.id}`)).json()) as { members: Array<{ id: number; subject: string }> };
+    const api = await w.read<{ members: Array<{ id: number; subject: string }> }>(`/api/incidents/${storm.id}`);
     expect(api.members.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `prod.node.node-${i}`));
-    const member = (await (await fetch(`${w.url}/api/incidents/${api.members[0]!.id}`)).json()) as { stormId: number | null; parentId: number };
+    const member = await w.read<{ stormId: number | null; parentId: number }>(`/api/incidents/${api.members[0]!.id}`);
     expect(member).toMatchObject({ stormId: storm.id, parentId: storm.id });
     // Pods crash-looping on two of the storm's nodes: each node's consequences, in the storm, with no thread or plan of their own.
     const pods = [[0, 'a'], [0, 'b'], [1, 'c']].map(([node, name]) =>
       w.runtime.engine.ingest(signal({ id: `pod-${name}`, incidentType: 'crash_loop_backoff', subject: `prod.pod.shop.api-${name}`, target: `pod/shop/api-${name}`, node: `node-${node}`, observedAt: Date.now() })).incidentId!,
     );
     type Related = { id: number; subject: string; children: number };
-    const withPods = (await (await fetch(`${w.url}/api/incidents/${storm.id}`)).json()) as { members: Related[] };
+    const withPods = await w.read<{ members: Related[] }>(`/api/incidents/${storm.id}`);
     expect(withPods.members.slice(0, 3).map((m) => m.children)).toEqual([2, 1, 0]);
-    const node0 = (await (await fetch(`${w.url}/api/incidents/${withPods.members[0]!.id}`)).json()) as { children: Related[] };
+    const node0 = await w.read<{ children: Related[] }>(`/api/incidents/${withPods.members[0]!.id}`);
     expect(node0.children.map((c) => c.subject)).toEqual(['prod.pod.shop.api-a', 'prod.pod.shop.api-b']);
-    const pod = (await (await fetch(`${w.url}/api/incidents/${pods[0]}`)).json()) as { stormId: number | null; parentId: number };
+    const pod = await w.read<{ stormId: number | null; parentId: number }>(`/api/incidents/${pods[0]}`);
     expect(pod).toMatchObject({ stormId: storm.id, parentId: withPods.members[0]!.id });
     for (const id of pods) {
       await waitFor(`pod incident ${id} held for the storm`, () => incidentsRepo.timeline(w.runtime.store.db, id).find((e) => e.summary === `nothing planned for this consequence of member ${incidentsRepo.getIncident(w.runtime.store.db, id)!.parentId}: storm ${storm.id} plans once for all its members`), 30_000);

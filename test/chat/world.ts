@@ -37,6 +37,8 @@ export const TEMPLATES = { notification: `HX${'a'.repeat(32)}`, approval: `HX${'
 /** The public URL robosre is configured with; Twilio signs over it. The emulator reaches it at the real address. */
 export const PUBLIC_URL = 'https://robosre.example.test';
 
+const READER_TOKEN = 'reader-token-1';
+
 export interface WorldOptions {
   /** Config keys merged over the defaults. */
   config?: Record<string, unknown>;
@@ -60,6 +62,8 @@ export interface World {
   /** robosre's own HTTP server, listening on loopback. */
   server: FastifyInstance;
   url: string;
+  /** A JSON read of robosre's API, signed in as a viewer (reads need a sign-in). */
+  read<T>(path: string): Promise<T>;
   journal(): string[];
   close(): Promise<void>;
 }
@@ -99,6 +103,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     database: { path: join(dir, 'robosre.db') },
     executor: { journal: join(dir, 'actions.ndjson') },
     server: { host: '127.0.0.1', port: 0, publicUrl: PUBLIC_URL },
+    auth: { tokens: [{ name: 'reader', token: READER_TOKEN, role: 'viewer' }] },
     people: [
       { name: 'alice', role: 'approver', telegram: ALICE.id, slack: SLACK_ALICE, whatsapp: WA_ALICE },
       { name: 'bob', role: 'approver', telegram: BOB.id, slack: SLACK_BOB, whatsapp: WA_BOB },
@@ -122,6 +127,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     runtime,
     server,
     url,
+    read: async <T>(path: string) => (await (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${READER_TOKEN}` } })).json()) as T,
     journal: () => readJournal(config.executor.journal).map((e) => `${e.action} ${e.target}`),
     close: async () => {
       await server.close();

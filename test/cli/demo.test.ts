@@ -19,6 +19,9 @@ afterAll(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
+/** The demo's announced sign-in token (reads need a sign-in, in the demo too). */
+const DEMO = { authorization: 'Bearer demo' };
+
 describe('robosre demo', () => {
   it('serves the scenario through the real pipeline and shuts down gracefully', async () => {
     const demo = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli/main.ts'), 'demo', '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -40,7 +43,7 @@ describe('robosre demo', () => {
     let incidents: Incident[] = [];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      incidents = ((await (await fetch(`${url}/api/incidents`)).json()) as { incidents: Incident[] }).incidents;
+      incidents = ((await (await fetch(`${url}/api/incidents`, { headers: DEMO })).json()) as { incidents: Incident[] }).incidents;
       const types = new Set(incidents.map((i) => i.incidentType));
       if (types.has('deployment_replicas_mismatch') && incidents.some((i) => i.status === 'resolved')) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -53,7 +56,7 @@ describe('robosre demo', () => {
     expect(disk.executedActions.map((a) => a.action)).toEqual(expect.arrayContaining(['delete_completed_pods', 'suspend_cronjob']));
     expect(incidents.find((i) => i.incidentType === 'registry_pull_failure')!.approvalState).toBe('pending');
     expect(incidents.find((i) => i.incidentType === 'runtime_dependency_outage')!.status).toBe('resolved');
-    const pending = (await (await fetch(`${url}/api/approvals?state=pending`)).json()) as { approvals: { prompt: Record<string, unknown> }[] };
+    const pending = (await (await fetch(`${url}/api/approvals?state=pending`, { headers: DEMO })).json()) as { approvals: { prompt: Record<string, unknown> }[] };
     expect(pending.approvals.length).toBeGreaterThan(0);
     expect(Object.keys(pending.approvals[0]!.prompt)).toEqual(expect.arrayContaining(['action', 'target', 'whyNow', 'expectedImpact', 'rollback', 'expiresAt']));
 

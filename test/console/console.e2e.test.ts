@@ -72,8 +72,10 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     }
   });
 
-  async function open(path: string): Promise<Page> {
+  /** A page signed in as `token`'s person (a viewer by default) through the sign-in route, as the form does; `null`: not signed in. */
+  async function open(path: string, token: string | null = 'victor-token'): Promise<Page> {
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    if (token) expect((await context.request.post(`${server!.url}/api/session`, { data: { token } })).status()).toBe(200);
     const page = await context.newPage();
     // Fail on a missing element well inside the test's own timeout, naming the locator.
     page.setDefaultTimeout(8000);
@@ -89,12 +91,21 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     });
     await page.goto(`${server!.url}${path}`);
     // The stream is open before anything is ingested, so "live" means live.
-    await page.locator('#live', { hasText: 'live' }).waitFor();
+    if (token) await page.locator('#live', { hasText: 'live' }).waitFor();
     return page;
   }
 
+  /** The API as a signed-in viewer reads it. */
+  async function read<T>(path: string): Promise<T> {
+    return (await (await fetch(`${server!.url}${path}`, { headers: { authorization: 'Bearer victor-token' } })).json()) as T;
+  }
+
   async function signIn(page: Page, token: string, expected: string): Promise<void> {
-    if (await page.locator('#signout').isVisible()) await page.locator('#signout').click();
+    if (await page.locator('#signout').isVisible()) {
+      // Signing out reloads into the sign-in page.
+      await page.locator('#signout').click();
+      await page.locator('body[data-page="signin"]').waitFor();
+    }
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('#who').textContent()).toBe(expected);
@@ -140,10 +151,10 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     const decision = page.locator('[data-kind="decision"]', { hasText: 'helm_reconcile on deployment/shop/frontend: needs_approval' });
     await decision.getByText('requires approval for helm_reconcile').waitFor();
 
-    // The prompt, all six parts, counting down; signed out there is nothing to press.
+    // The prompt, all six parts, counting down.
     const card = page.locator('.approval');
     await card.and(page.locator('[data-state="pending"]')).waitFor();
-    const api = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as { approvals: { id: number; prompt: Record<string, string> }[] };
+    const api = await read<{ approvals: { id: number; prompt: Record<string, string> }[] }>(`/api/incidents/${incidentId}`);
     const prompt = api.approvals[0]!.prompt;
     expect(await card.locator('dt').allTextContents()).toEqual(['Action', 'Target', 'Why now', 'Expected impact', 'Rollback / fallback', 'Expires']);
     const parts = await card.locator('dd').allTextContents();
@@ -151,23 +162,17 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     expect(parts[5]).toMatch(/in (9m \d+s|10m)$/);
     const first = await card.locator('.countdown').textContent();
     await expect.poll(() => card.locator('.countdown').textContent(), { timeout: 4000 }).not.toBe(first);
-    expect(await card.getByRole('button').count()).toBe(0);
-    await card.getByText('Sign in with an approver token').waitFor();
-
-    // A wrong token is refused with the API's words.
-    await page.getByLabel('API token').fill('not-a-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#signin-error', { hasText: 'a valid "Authorization: Bearer <token>" header is required' }).waitFor();
 
     // A viewer sees the buttons, but the server refuses, and the page says so verbatim.
-    await signIn(page, 'victor-token', 'victor (viewer)');
+    await expect.poll(() => page.locator('#who').textContent()).toBe('victor (viewer)');
     await card.getByRole('button', { name: /^Approve/ }).click();
     await card.getByRole('alert').filter({ hasText: 'victor is a viewer; this needs the approver role' }).waitFor();
     expect(await card.getAttribute('data-state')).toBe('pending');
     await card.screenshot({ path: join(SCREENSHOTS, 'robosre-console-refused.png') });
 
-    // An approver approves: the prompt becomes a record, and the action runs.
+    // An approver approves: the prompt becomes a record, and the action runs. (Changing who is signed in reloads the page.)
     await signIn(page, 'alice-token', 'alice (approver)');
+    await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
     expect(await card.getByRole('alert').isHidden()).toBe(true);
     await card.getByRole('button', { name: 'Approve Reconcile Helm release on deployment/shop/frontend' }).click();
     const decided = page.locator('.approval[data-state="approved"]');
@@ -181,15 +186,48 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-incident.png'), fullPage: true });
 
     // The same facts through the JSON API and in the executor's journal.
-    const after = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as {
+    const after = await read<{
       executedActions: { action: string; status: string }[];
       approvals: { state: string; decidedBy: string }[];
-    };
+    }>(`/api/incidents/${incidentId}`);
     expect(after.executedActions).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'helm_reconcile', status: 'succeeded' })]));
     expect(after.approvals[0]).toMatchObject({ state: 'approved', decidedBy: 'alice' });
     expect(readJournal(t.config.executor.journal).filter((e) => e.action === 'helm_reconcile')).toEqual([
       expect.objectContaining({ approvedBy: 'alice', outcome: 'succeeded' }),
     ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a browser not signed in the sign-in page only, lands it on the page it asked for, and signs it out on the server', async () => {
+    server = await startServer();
+    const { url, t } = server;
+    const { incidentId } = t.runtime.engine.ingest(parseSignal(pullFailure()));
+    const page = await open(`/incidents/${incidentId}`, null);
+    await page.locator('body[data-page="signin"]').waitFor();
+    // Nothing of the incident: not its subject, not the title, and no event stream was opened.
+    expect(await page.content()).not.toContain('prod.deployment.shop.frontend');
+    expect(await page.title()).toBe('Sign in · robosre');
+    expect(await page.locator('#live').textContent()).toBe('offline');
+
+    // A wrong token is refused with the API's words.
+    await page.getByLabel('API token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#signin-error', { hasText: 'that is not a configured API token' }).waitFor();
+
+    await signIn(page, 'alice-token', 'alice (approver)');
+    await page.locator('body[data-page="incident"]').waitFor();
+    await page.locator('[data-kind="opening"]').getByText('toomanyrequests from registry-1.docker.io').waitFor();
+    // The session is a cookie the page's script cannot read, and the token is kept nowhere in the page.
+    const [cookie] = await context!.cookies();
+    expect(cookie).toMatchObject({ name: 'robosre_session', httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.evaluate('JSON.stringify(sessionStorage) + JSON.stringify(localStorage)')).not.toContain('alice-token');
+
+    // Signing out ends the session on the server: the old cookie opens nothing any more.
+    await page.locator('#signout').click();
+    await page.locator('body[data-page="signin"]').waitFor();
+    const stolen = await fetch(`${url}/api/incidents/${incidentId}`, { headers: { cookie: `robosre_session=${cookie!.value}` } });
+    expect(stolen.status).toBe(401);
     expect(problems).toEqual([]);
   });
 
@@ -259,7 +297,7 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await asked.locator('.receipt', { hasText: 'console · sent' }).waitFor();
 
     // Receipts the dispatcher writes on paths this test does not drive (a refused message resent after a restart), straight into the store.
-    const json = (await (await fetch(`${url}/api/incidents/${incidentId}`)).json()) as IncidentJson;
+    const json = await read<IncidentJson>(`/api/incidents/${incidentId}`);
     const askedKey = json.timeline.find((e) => e.kind === 'message' && e.summary.startsWith('Asked for approval'))!.data.outboxKey!;
     insertDelivery(db, { outboxKey: askedKey, incidentId: incidentId!, channel: 'telegram', op: 'prompt', at: Date.now() });
     const refused = deliveriesFor(db, incidentId!).find((d) => d.outboxKey === askedKey && d.channel === 'telegram')!;

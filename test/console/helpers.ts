@@ -10,7 +10,8 @@ import type { Signal } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { registerApi } from '../../src/server/api.js';
-import { TokenAuth } from '../../src/server/auth.js';
+import fastifyCookie from '@fastify/cookie';
+import { authenticatorFor } from '../../src/server/server.js';
 import { registerConsole } from '../../src/server/console/routes.js';
 import type { EventStreamOptions } from '../../src/server/console/events.js';
 import { installErrorHandler } from '../../src/server/errors.js';
@@ -56,7 +57,8 @@ export function createTestRuntime(extra: Record<string, unknown> = {}): TestRunt
 export function consoleApp(runtime: Runtime, config: Config, stream: Partial<EventStreamOptions> = {}): FastifyInstance {
   const app = Fastify({ forceCloseConnections: 'idle' });
   installErrorHandler(app);
-  const deps = { db: runtime.store.db, engine: runtime.engine, auth: new TokenAuth(config.auth.tokens), clock: runtime.clock, rules: runtime.rules, channels: runtime.channels.map((c) => c.name), receiving: runtime.starter.state.bind(runtime.starter) };
+  void app.register(fastifyCookie);
+  const deps = { db: runtime.store.db, engine: runtime.engine, auth: authenticatorFor(config, runtime), clock: runtime.clock, rules: runtime.rules, channels: runtime.channels.map((c) => c.name), receiving: runtime.starter.state.bind(runtime.starter) };
   registerApi(app, { ...deps, about: about(config, runtime.store) });
   registerConsole(app, deps, stream);
   return app;
@@ -86,12 +88,13 @@ export interface SseClient {
   close(): void;
 }
 
-/** `localAddress` (any of 127.0.0.0/8 on Linux) makes the stream come from another client address. */
-export async function openEvents(url: string, options: { localAddress?: string } = {}): Promise<SseClient> {
+/** `localAddress` (any of 127.0.0.0/8 on Linux) makes the stream come from another client address; a viewer's token signs it in unless `token` says otherwise (null: none). */
+export async function openEvents(url: string, options: { localAddress?: string; token?: string | null } = {}): Promise<SseClient> {
   let received = '';
   let request: ClientRequest | undefined;
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    request = get(`${url}/api/events`, options.localAddress ? { localAddress: options.localAddress } : {}, resolve);
+    const token = options.token === undefined ? 'victor-token' : options.token;
+    request = get(`${url}/api/events`, { ...(options.localAddress ? { localAddress: options.localAddress } : {}), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) }, resolve);
     request.on('error', reject);
   });
   response.setEncoding('utf8');

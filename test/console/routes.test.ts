@@ -12,6 +12,9 @@ import { actionChoices } from '../../policies/rules.js';
 import { waitFor } from '../support/wait-for.js';
 import { consoleApp, createTestRuntime, openEvents, pullFailure, type TestRuntime } from './helpers.js';
 
+/** Every page and the stream need a sign-in; a viewer's token does. */
+const VIEWER = { authorization: 'Bearer victor-token' };
+
 const XSS = '<img src=x onerror="document.title=1">';
 
 describe('console routes', () => {
@@ -31,7 +34,7 @@ describe('console routes', () => {
   });
 
   it('serves the list shell with a strict CSP and no inline script, style or handler', async () => {
-    const res = await app.inject({ method: 'GET', url: '/' });
+    const res = await app.inject({ method: 'GET', url: '/', headers: VIEWER });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
@@ -45,17 +48,17 @@ describe('console routes', () => {
 
   it('renders an incident shell with the subject escaped, and 404s for unknown or malformed ids', async () => {
     const { incidentId } = t.runtime.engine.ingest(pullFailure({ subject: `prod.deployment.shop.${XSS}` }));
-    const res = await app.inject({ method: 'GET', url: `/incidents/${incidentId}` });
+    const res = await app.inject({ method: 'GET', url: `/incidents/${incidentId}`, headers: VIEWER });
     expect(res.statusCode).toBe(200);
     expect(res.body).not.toContain('<img');
     expect(res.body).toContain('&lt;img src=x onerror=&quot;document.title=1&quot;&gt;');
     expect(res.body).toContain(`data-incident-id="${incidentId}"`);
 
-    const missing = await app.inject({ method: 'GET', url: '/incidents/999' });
+    const missing = await app.inject({ method: 'GET', url: '/incidents/999', headers: VIEWER });
     expect(missing.statusCode).toBe(404);
     expect(missing.body).toContain('No incident #999');
     for (const bad of ['/incidents/abc', '/incidents/0', '/incidents/1e3', '/incidents/99999999999999999999']) {
-      const res404 = await app.inject({ method: 'GET', url: bad });
+      const res404 = await app.inject({ method: 'GET', url: bad, headers: VIEWER });
       expect(res404.statusCode, bad).toBe(404);
       expect(res404.json()).toMatchObject({ error: { code: 'not_found' } });
     }
@@ -64,7 +67,7 @@ describe('console routes', () => {
   it('gives every page the status banner and pause line, hidden until the script has read /api/channels and /api/pause', async () => {
     const { incidentId } = t.runtime.engine.ingest(pullFailure());
     for (const path of ['/', `/incidents/${incidentId}`, '/incidents/999']) {
-      const body = (await app.inject({ method: 'GET', url: path })).body;
+      const body = (await app.inject({ method: 'GET', url: path, headers: VIEWER })).body;
       expect(body, path).toContain('<div id="banner" class="banner" role="alert" hidden></div>');
       expect(body, path).toContain('<p id="paused" class="paused" role="status" hidden></p>');
       // Above the page's own content, so it is the first thing seen.
@@ -101,17 +104,17 @@ describe('console routes', () => {
   });
 
   it('serves the rules shells, loading rules.js after app.js (and the form between them on a rule page), with the id escaped, and 404s for ids the API refuses', async () => {
-    const list = await app.inject({ method: 'GET', url: '/rules' });
+    const list = await app.inject({ method: 'GET', url: '/rules', headers: VIEWER });
     expect(list.statusCode).toBe(200);
     expect(list.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(list.body).toContain('<script src="/assets/app.js" defer></script>\n<script src="/assets/rules.js" defer></script>');
     expect(list.body).toContain('data-page="rules"');
-    const one = await app.inject({ method: 'GET', url: '/rules/builtin.crash_loop_backoff' });
+    const one = await app.inject({ method: 'GET', url: '/rules/builtin.crash_loop_backoff', headers: VIEWER });
     expect(one.statusCode).toBe(200);
     expect(one.body).toContain('data-rule-id="builtin.crash_loop_backoff"');
     expect(one.body).toContain('<script src="/assets/app.js" defer></script>\n<script src="/assets/rule-form.js" defer></script>\n<script src="/assets/rules.js" defer></script>');
-    expect((await app.inject({ method: 'GET', url: '/rules/a%3Cb' })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: '/' })).body).not.toContain('rules.js');
+    expect((await app.inject({ method: 'GET', url: '/rules/a%3Cb', headers: VIEWER })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/', headers: VIEWER })).body).not.toContain('rules.js');
     const js = await app.inject({ method: 'GET', url: '/assets/rules.js' });
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.body).toBe(RULES_JS);

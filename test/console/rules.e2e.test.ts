@@ -118,7 +118,7 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
 
     // It takes effect on the next signal, without a restart: the built-in says warning, the rule critical.
     const next = t.runtime.engine.ingest(parseSignal(pullFailure({ subject: 'prod.deployment.shop.cart', target: 'deployment/shop/cart' })));
-    const severity = async () => ((await (await fetch(`${url}/api/incidents/${next.incidentId}`)).json()) as { severity: string }).severity;
+    const severity = async () => ((await (await fetch(`${url}/api/incidents/${next.incidentId}`, { headers: { authorization: 'Bearer ada-token' } })).json()) as { severity: string }).severity;
     await expect.poll(severity, { timeout: 15_000 }).toBe('critical');
 
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
@@ -141,8 +141,8 @@ describe('rules console in Chromium', { timeout: 90_000 }, () => {
     await asAda('POST', '/api/rules', { reason: 'first', rule: pending });
 
     const page = await open(`${url}/rules/pending-critical`);
-    // Reads need a token: the page says so until someone signs in.
-    await page.locator('#rule-message', { hasText: 'Sign in to see the rules.' }).waitFor();
+    // Reads need a sign-in: the page is the sign-in page until someone signs in, and then the page asked for.
+    await page.locator('body[data-page="signin"]').waitFor();
     await page.getByLabel('API token').fill('ada-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#rule-history li[data-version="1"]').waitFor();

@@ -32,7 +32,7 @@ beforeAll(async () => {
   const deadline = Date.now() + 15_000;
   for (;;) {
     await server.settle();
-    const res = await server.request({ path: '/api/approvals?state=pending' });
+    const res = await server.request({ path: '/api/approvals?state=pending', headers: VIEWER });
     const found = (res.json as { approvals: { id: number; incidentId: number }[] }).approvals.find((a) => a.incidentId === incident);
     if (found) {
       approval = found.id;
@@ -74,7 +74,7 @@ describe('JSON API fuzz', () => {
         const before = server.snapshot();
         const req =
           route === 'get'
-            ? { path: `/api/incidents/${segment}` }
+            ? { path: `/api/incidents/${segment}`, headers: VIEWER }
             : route === 'actions'
               ? { method: 'POST' as const, path: `/api/incidents/${segment}/actions`, headers: APPROVER, body: ACTION }
               : { method: 'POST' as const, path: `/api/approvals/${segment}/${route}`, headers: APPROVER };

@@ -6,9 +6,10 @@
 import { get, type IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzRuns, startFuzzServer, type FuzzServer } from './harness.js';
+import { FUZZ_TOKENS, fuzzRuns, startFuzzServer, type FuzzServer } from './harness.js';
 
 const PER_CLIENT = 3;
+const VIEWER = { authorization: `Bearer ${FUZZ_TOKENS.viewer.token}` };
 let server: FuzzServer;
 beforeAll(async () => {
   server = await startFuzzServer({ config: { server: { eventStreams: { max: 6, maxPerClient: PER_CLIENT } } } });
@@ -38,7 +39,7 @@ async function open(path: string, headers: Record<string, string>): Promise<Open
 const printable = (max: number) => fc.string({ maxLength: max }).map((s) => s.replace(/[^\x20-\x7e]/g, ''));
 
 describe('GET /api/events fuzz', () => {
-  it('answers odd requests and connection floods with 200 or 429, never a 5xx, and changes nothing', async () => {
+  it('answers odd requests and connection floods with 200, 401 or 429, never a 5xx, and changes nothing', async () => {
     const before = server.snapshot();
     await fc.assert(
       fc.asyncProperty(
@@ -47,9 +48,10 @@ describe('GET /api/events fuzz', () => {
         fc.integer({ min: 1, max: PER_CLIENT + 2 }),
         async (query, headers, connections) => {
           const qs = query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
-          const streams = await Promise.all(Array.from({ length: connections }, () => open(`/api/events${qs ? `?${qs}` : ''}`, headers)));
+          // A stream needs a sign-in: the viewer's token, unless the fuzzed headers bring their own (refused: 401).
+          const streams = await Promise.all(Array.from({ length: connections }, () => open(`/api/events${qs ? `?${qs}` : ''}`, { ...VIEWER, ...headers })));
           try {
-            for (const s of streams) expect([200, 429]).toContain(s.status);
+            for (const s of streams) expect(headers.authorization === undefined ? [200, 429] : [401]).toContain(s.status);
             expect(streams.filter((s) => s.status === 200).length).toBeLessThanOrEqual(PER_CLIENT);
           } finally {
             await Promise.all(streams.map((s) => s.close()));
@@ -62,7 +64,7 @@ describe('GET /api/events fuzz', () => {
     // Every place is free again once the server has seen its clients go.
     const deadline = Date.now() + 5000;
     for (;;) {
-      const streams = await Promise.all(Array.from({ length: PER_CLIENT }, () => open('/api/events', {})));
+      const streams = await Promise.all(Array.from({ length: PER_CLIENT }, () => open('/api/events', VIEWER)));
       const admitted = streams.every((s) => s.status === 200);
       await Promise.all(streams.map((s) => s.close()));
       if (admitted) break;

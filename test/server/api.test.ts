@@ -51,9 +51,11 @@ afterAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted on shape, not typed
 type Json = any;
 
-async function call(path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
+/** Reads need a sign-in: a viewer's token unless `token` names another, or `null` for none. */
+async function call(path: string, init: RequestInit & { token?: string | null } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
   const headers = new Headers(init.headers);
-  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  const token = init.token === undefined ? TOKENS.victor : init.token;
+  if (token) headers.set('authorization', `Bearer ${token}`);
   const res = await fetch(`${base}${path}`, { ...init, headers });
   const text = await res.text();
   let body: unknown = text;
@@ -143,7 +145,7 @@ describe('approvals', () => {
   it('refuses without a token, refuses a viewer, lets an approver decide once, and answers 409 after', async () => {
     const incident = runtime.engine.ingest(pullFailure(3)).incidentId!;
     const approval = await pendingApprovalFor(incident);
-    const anonymous = await call(`/api/approvals/${approval}/approve`, { method: 'POST' });
+    const anonymous = await call(`/api/approvals/${approval}/approve`, { method: 'POST', token: null });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/Bearer/);
     expect(await call(`/api/approvals/${approval}/approve`, { method: 'POST', token: 'wrong-token' })).toMatchObject({ status: 401 });

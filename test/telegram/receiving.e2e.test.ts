@@ -31,7 +31,7 @@ describe('Telegram receiving', () => {
     w.emu.injectMessage({ chatId: CHAT, from: ALICE, text: '/help' });
     await until('the channel reported as not receiving', () => state().status === 'retrying');
     expect(state().error).toMatch(/401/);
-    const body = (await (await fetch(`${w.url}/api/channels`)).json()) as { channels: Array<{ name: string; receiving: { status: string } }> };
+    const body = await w.read<{ channels: Array<{ name: string; receiving: { status: string } }> }>('/api/channels');
     expect(body.channels[0]!.receiving.status).toBe('retrying');
 
     w.emu.revoked = false;

@@ -56,6 +56,7 @@ async function start(apiRoot: string): Promise<Robosre> {
       `server: { port: 0, shutdownGrace: ${GRACE_MS}ms }`,
       'log: { level: debug }',
       'delivery: { requestTimeout: 1s }',
+      'auth: { tokens: [{ name: reader, token: reader-token-1, role: viewer }] }',
       `channels: { telegram: { botToken: "${TOKEN}", chatId: ${CHAT}, apiRoot: "${apiRoot}", topics: false, approvers: [111] } }`,
     ].join('\n'),
   );
@@ -89,7 +90,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 type Receiving = { status: string; error: string | null; failures: number } | null;
 const readyz = async (url: string) => (await fetch(`${url}/readyz`)).json() as Promise<{ status: string; channels: Array<{ name: string; status: string; error: string | null }> }>;
-const channels = async (url: string) => (await fetch(`${url}/api/channels`)).json() as Promise<{ channels: Array<{ name: string; healthy: boolean; receiving: Receiving }> }>;
+const channels = async (url: string) => (await fetch(`${url}/api/channels`, { headers: { authorization: 'Bearer reader-token-1' } })).json() as Promise<{ channels: Array<{ name: string; healthy: boolean; receiving: Receiving }> }>;
 
 describe('Telegram unreachable', () => {
   it('serves HTTP, reports the channel, stops on SIGTERM within the grace period, and starts the channel when Telegram is back', async () => {

@@ -15,7 +15,7 @@ export function escapeHtml(text: string): string {
 interface Layout {
   title: string;
   /** Which view app.js (or, for the rules views, rules.js) renders. */
-  page: 'list' | 'incident' | 'missing' | 'rules' | 'rule';
+  page: 'list' | 'incident' | 'missing' | 'rules' | 'rule' | 'signin';
   /** Server time, so countdowns and ages are right even when the browser's clock is not. */
   now: number;
   body: string;
@@ -99,6 +99,17 @@ export function incidentPage(incident: Incident, now: number): string {
   <h1>Incident #${incident.id} <span class="subject">${escapeHtml(incident.subject)}</span></h1>
   <p id="incident-message" class="muted">Loading…</p>
 </article>`,
+  });
+}
+
+/** What a reader not signed in gets for any page: the header's sign-in form, and no incident data. */
+export function signInPage(now: number): string {
+  return layout({
+    title: 'Sign in · robosre',
+    page: 'signin',
+    now,
+    body: `<h1>Sign in</h1>
+<p>Sign in with your API token (above) to see incidents, approvals and rules.</p>`,
   });
 }
 

@@ -1,18 +1,21 @@
 /**
- * The web console: two server-rendered shells (`/` and `/incidents/:id`), the
- * script and stylesheet they load from `/assets/`, `GET /api/me` for the
- * sign-in form and `GET /api/events`, the Server-Sent Events stream that
- * keeps open pages live. Everything else the pages show comes from the JSON
+ * The web console: server-rendered shells (`/`, `/incidents/:id`, the rules
+ * pages; to a browser not signed in, a sign-in page with 401), the script and
+ * stylesheet they load from `/assets/`, `POST`/`DELETE /api/session` to sign
+ * in and out (a session cookie, auth.ts), `GET /api/me`, and
+ * `GET /api/events`, the Server-Sent Events stream that keeps open pages live. Everything else the pages show comes from the JSON
  * API in `../api.ts`, so the console can do nothing a token holder could not
  * do with curl.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Engine } from '../../engine/engine.js';
 import type { Clock } from '../../engine/settings.js';
 import type { Db } from '../../store/db.js';
 import * as incidentsRepo from '../../store/incidents.repo.js';
-import type { TokenAuth } from '../auth.js';
+import { parse } from '../api.js';
+import type { Authenticator } from '../auth.js';
 import { decimalId } from '../ids.js';
 import { RULE_ID } from '../rules-api.js';
 import { APP_JS } from './assets/app.js';
@@ -20,12 +23,12 @@ import { RULE_FORM_JS } from './assets/rule-form.js';
 import { RULES_JS } from './assets/rules.js';
 import { STYLE_CSS } from './assets/style.js';
 import { DEFAULT_EVENT_STREAM_OPTIONS, EventHub, type EventStreamOptions, type RuleChanges } from './events.js';
-import { incidentPage, listPage, missingPage, rulePage, rulesPage } from './pages.js';
+import { incidentPage, listPage, missingPage, rulePage, rulesPage, signInPage } from './pages.js';
 
 export interface ConsoleDeps {
   db: Db;
   engine: Engine;
-  auth: TokenAuth;
+  auth: Authenticator;
   clock: Clock;
   /** Open rules pages hear of every rule change through the event stream. */
   rules: RuleChanges;
@@ -80,6 +83,8 @@ const ASSETS = new Map<string, Asset>([
   ['icon.svg', asset(ICON_SVG, 'image/svg+xml')],
 ]);
 
+const signInBody = z.object({ token: z.string().min(1).max(512) }).strict();
+
 function sendHtml(reply: FastifyReply, status: number, body: string): FastifyReply {
   // no-store: the shell carries the server time its countdowns start from.
   return reply.code(status).headers(SECURITY_HEADERS).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
@@ -93,22 +98,28 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
     done();
   });
 
-  app.get('/', (_request, reply) => sendHtml(reply, 200, listPage(deps.clock.now())));
+  // A page shows nothing before its reader is known: the sign-in page (401) stands in for it, and reloads into it once signed in.
+  const signedIn = (request: FastifyRequest) => deps.auth.publicReads || deps.auth.identify(request) !== undefined;
+  const page = (request: FastifyRequest, reply: FastifyReply, status: number, html: () => string) =>
+    signedIn(request) ? sendHtml(reply, status, html()) : sendHtml(reply, 401, signInPage(deps.clock.now()));
+
+  app.get('/', (request, reply) => page(request, reply, 200, () => listPage(deps.clock.now())));
 
   app.get<{ Params: { id: string } }>('/incidents/:id', (request, reply) => {
     const id = decimalId(request.params.id);
     if (id === undefined) return reply.callNotFound();
+    if (!signedIn(request)) return sendHtml(reply, 401, signInPage(deps.clock.now()));
     const incident = incidentsRepo.getIncident(deps.db, id);
     const now = deps.clock.now();
     return incident ? sendHtml(reply, 200, incidentPage(incident, now)) : sendHtml(reply, 404, missingPage(id, now));
   });
 
-  app.get('/rules', (_request, reply) => sendHtml(reply, 200, rulesPage(deps.clock.now())));
+  app.get('/rules', (request, reply) => page(request, reply, 200, () => rulesPage(deps.clock.now())));
 
   // An id the rules API would refuse is no rule's page.
   app.get<{ Params: { id: string } }>('/rules/:id', (request, reply) => {
     if (!RULE_ID.test(request.params.id)) return reply.callNotFound();
-    return sendHtml(reply, 200, rulePage(request.params.id, deps.clock.now()));
+    return page(request, reply, 200, () => rulePage(request.params.id, deps.clock.now()));
   });
 
   app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => {
@@ -120,22 +131,33 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDeps, streamO
     return reply.type(found.type).send(found.body);
   });
 
-  /** Who a token belongs to, for the sign-in form: `{ name, role }` or 401. */
+  /** Who is signed in (a token, a session or a trusted proxy's user): `{ name, role }` or 401. */
   app.get('/api/me', (request, reply) => {
     const person = deps.auth.require(request, reply, 'viewer');
     if (!person) return reply;
     return reply.header('cache-control', 'no-store').send({ name: person.name, role: person.role });
   });
 
+  /** Signs in with an API token once: the answer sets an HttpOnly session cookie, and page scripts never hold the token. */
+  app.post('/api/session', (request, reply) => {
+    const { token } = parse(signInBody, request.body, 'body');
+    const person = deps.auth.openSession(token, request, reply);
+    if (!person) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'that is not a configured API token' } });
+    request.log.info({ person: person.name }, 'console sign-in');
+    return reply.header('cache-control', 'no-store').send({ name: person.name, role: person.role });
+  });
+
+  /** Signs out: the session ends on the server, not only in the browser. */
+  app.delete('/api/session', (request, reply) => reply.send({ signedOut: deps.auth.closeSession(request, reply) }));
+
   /**
    * `event: incident` / `data: {"id":N}` after each committed change (at most
-   * a few per second per incident). Unauthenticated like the JSON API's
-   * reads (EventSource cannot send the sign-in token, and a token in the URL
-   * would reach logs); it carries ids only. `event: rules` / `data: {}`
+   * a few per second per incident), to a reader signed in like the JSON API's
+   * (EventSource sends the session cookie; it cannot send a bearer header). `event: rules` / `data: {}`
    * after each change to the rules (any layer's, any writer's). Streams are capped per client
    * address and in total: each one holds a socket for good.
    */
-  app.get('/api/events', { exposeHeadRoute: false }, (request, reply) => {
+  app.get('/api/events', { exposeHeadRoute: false, ...deps.auth.readAccess }, (request, reply) => {
     const refused = hub.refusal(request.ip);
     if (refused) {
       void reply.code(429).header('retry-after', '30').send({ error: { code: 'too_many_streams', message: refused } });

@@ -11,7 +11,6 @@
  */
 export const APP_JS = String.raw`'use strict';
 (function () {
-  var TOKEN_KEY = 'robosre.token';
   // Past this many changed incidents at once, one list read is cheaper than one read each.
   var THROTTLE_BATCH = 10;
   // The JSON API's default page: the list never shows more.
@@ -74,11 +73,10 @@ export const APP_JS = String.raw`'use strict';
 
   // --- the JSON API -------------------------------------------------------
   // asText: a read whose answer is not JSON (the rules export); refusals are JSON all the same.
-  function api(method, path, payload, token, asText) {
+  // The session cookie (HttpOnly: this script never sees it) goes with every same-origin request.
+  function api(method, path, payload, asText) {
     var headers = { accept: asText ? '*/*' : 'application/json' };
-    var bearer = token || sessionStorage.getItem(TOKEN_KEY);
-    if (bearer) headers.authorization = 'Bearer ' + bearer;
-    var init = { method: method, headers: headers, cache: 'no-store' };
+    var init = { method: method, headers: headers, cache: 'no-store', credentials: 'same-origin' };
     if (payload !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(payload);
@@ -117,27 +115,25 @@ export const APP_JS = String.raw`'use strict';
     signinError.hidden = !error;
     sessionListeners.forEach(function (fn) { fn(); });
   }
+  // The token is sent once, to open a session; the page keeps nothing of it.
   form.addEventListener('submit', function (event) {
     event.preventDefault();
     var token = tokenInput.value.trim();
     if (!token) return;
-    api('GET', '/api/me', undefined, token).then(function (me) {
-      // sessionStorage: gone when the tab closes, never sent anywhere on its own (unlike a cookie).
-      sessionStorage.setItem(TOKEN_KEY, token);
+    api('POST', '/api/session', { token: token }).then(function (me) {
       tokenInput.value = '';
-      showSession(me);
+      // The sign-in page stands in for the page asked for: load that one now.
+      if (document.body.getAttribute('data-page') === 'signin') location.reload();
+      else showSession(me);
     }, function (error) { showSession(null, error.message); });
   });
+  // Signing out ends the session on the server; the page reloads into the sign-in page, its data gone.
   document.getElementById('signout').addEventListener('click', function () {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showSession(null);
+    api('DELETE', '/api/session').then(function () { location.reload(); }, function (error) { showSession(person, error.message); });
   });
-  if (sessionStorage.getItem(TOKEN_KEY)) {
-    api('GET', '/api/me').then(function (me) { showSession(me); }, function (error) {
-      if (error.status === 401) sessionStorage.removeItem(TOKEN_KEY);
-      showSession(null, error.message);
-    });
-  }
+  api('GET', '/api/me').then(function (me) { showSession(me); }, function (error) {
+    showSession(null, error.status === 401 ? '' : error.message);
+  });
 
   // --- live updates ---------------------------------------------------------
   // Changed ids are gathered while a refresh runs, so a burst costs a few fetches, not one per event.
@@ -612,7 +608,7 @@ export const APP_JS = String.raw`'use strict';
   // The rules views (rules.js) sign in and call the API exactly as these pages do.
   window.robosre = {
     api: api, h: h, stamp: stamp,
-    text: function (path) { return api('GET', path, undefined, undefined, true); },
+    text: function (path) { return api('GET', path, undefined, true); },
     // The page's one event stream: 'rules' after each rule change, 'open' on every (re)connection.
     on: function (name, fn) { stream.addEventListener(name, fn); },
     onSession: function (fn) { sessionListeners.push(fn); },
@@ -622,6 +618,6 @@ export const APP_JS = String.raw`'use strict';
   var page = document.body.getAttribute('data-page');
   if (page === 'list') listPage();
   else if (page === 'incident') incidentPage(Number(document.body.getAttribute('data-incident-id')));
-  else listen(null);
+  else if (page !== 'signin') listen(null);
 })();
 `;
