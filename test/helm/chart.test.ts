@@ -106,12 +106,12 @@ const SETS: ValueSet[] = [
       environment: 'production',
       executor: { kind: 'kubernetes', maxPodsPerRun: 100 },
       kubernetes: { helmReleases: true, coreWorkloads: ['deployment/shop/*'] },
-      server: { publicUrl: 'https://robosre.example.com' },
+      server: { publicUrl: 'https://robosre.example.com', publicReads: true },
       secrets: SECRETS,
       secretEnv: { REDIS_PASSWORD: { name: 'redis', key: 'password' } },
       persistence: { existingClaim: 'robosre-data' },
       config: {
-        auth: { tokens: [{ name: 'alice', token: { env: 'ROBOSRE_TOKEN_ALICE' }, role: 'approver' }] },
+        auth: { tokens: [{ name: 'alice', token: { env: 'ROBOSRE_TOKEN_ALICE' }, role: 'approver' }], proxy: { addresses: ['10.0.0.0/8'] } },
         people: [{ name: 'alice', role: 'approver', telegram: 111111111 }],
         channels: { telegram: { botToken: { env: 'TELEGRAM_BOT_TOKEN' }, chatId: -1001234567890, approvers: [111111111] } },
         probes: [{ name: 'cache', kind: 'redis', host: 'redis.infra.svc', password: { env: 'REDIS_PASSWORD' }, critical: true }],
@@ -165,7 +165,7 @@ describe('the chart, rendered by helm', () => {
       expect(config.cluster.name).toBe('prod-eu-1');
       expect(config.database.path).toBe('/var/lib/robosre/robosre.db');
       expect(config.executor.journal).toBe('/var/lib/robosre/actions.ndjson');
-      expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8080 });
+      expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8080, publicReads: set.values.server?.publicReads ?? false });
     } finally {
       vi.unstubAllEnvs();
     }

@@ -48,8 +48,15 @@ what the pod's mounts and probes depend on, which nothing may override.
   "executor" (deepCopy .Values.executor)
   "kubernetes" (deepCopy (default dict .Values.kubernetes))
 -}}
+{{- $server := dict -}}
 {{- with .Values.server.publicUrl -}}
-{{- $_ := set $config "server" (dict "publicUrl" .) -}}
+{{- $_ := set $server "publicUrl" . -}}
+{{- end -}}
+{{- if .Values.server.publicReads -}}
+{{- $_ := set $server "publicReads" true -}}
+{{- end -}}
+{{- if $server -}}
+{{- $_ := set $config "server" $server -}}
 {{- end -}}
 {{- $config = mergeOverwrite $config (deepCopy .Values.config) -}}
 {{- $config = mergeOverwrite $config (dict
