@@ -21,6 +21,8 @@ export interface ChatMessage {
   body: string[];
   /** Label/value pairs, in order. */
   fields: ChatField[];
+  /** Lines shown verbatim in monospace after the body (a log excerpt); each channel's code block. */
+  preformatted?: string[];
   /** Decision buttons; an edit without buttons removes them. */
   buttons: ChatButton[];
   /** A last line, e.g. a link to the incident in the console. */

@@ -61,7 +61,9 @@ export type ThreadUpdate =
   | { kind: 'note'; text: string }
   | { kind: 'storm_grew'; members: number; label: string }
   /** A model's narrative: always marked as AI, so no channel shows it as robosre's own finding. */
-  | { kind: 'ai_analysis'; model: string; text: string };
+  | { kind: 'ai_analysis'; model: string; text: string }
+  /** The lines of a log tail that explain the failure (log-excerpt.ts), in a code block. */
+  | { kind: 'log_excerpt'; container: string; ref: string; lines: string[]; errors: boolean };
 
 const SEVERITY_MARK: Record<string, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
 
@@ -176,6 +178,8 @@ export function updateText(update: ThreadUpdate): string {
       return update.text.charAt(0).toUpperCase() + update.text.slice(1);
     case 'ai_analysis':
       return `🤖 AI analysis (${update.model}; unverified, the policy decides every action):\n${update.text}`;
+    case 'log_excerpt':
+      return [logTitle(update), ...update.lines].join('\n');
     case 'storm_grew':
       return `The storm grew to ${update.members} ${update.label}; they are members of this conversation, not threads of their own.`;
     case 'suppressed':
@@ -187,6 +191,16 @@ export function updateText(update: ThreadUpdate): string {
 export function textMessage(text: string): ChatMessage {
   const [title = '', ...body] = text.split('\n');
   return { title, body, fields: [], buttons: [] };
+}
+
+function logTitle(update: Extract<ThreadUpdate, { kind: 'log_excerpt' }>): string {
+  return `📜 ${update.errors ? 'Last error lines' : 'Last lines'} of ${update.container}'s log (${update.ref})`;
+}
+
+/** One update as its own reply: text, but a log excerpt's lines in a code block, with where the whole tail is (`link`: the incident's console page). */
+export function updateMessage(update: ThreadUpdate, link?: string): ChatMessage {
+  if (update.kind !== 'log_excerpt') return textMessage(updateText(update));
+  return { title: logTitle(update), body: [], fields: [], buttons: [], preformatted: update.lines, ...(link ? { footer: `The whole tail: ${link}` } : {}) };
 }
 
 /** Several updates in one message, when the thread changes faster than the channel may be written to. */

@@ -33,7 +33,8 @@ export type MessageType =
   | 'plan_note'
   | 'storm_changed'
   | 'storm_grew'
-  | 'ai_analysis';
+  | 'ai_analysis'
+  | 'log_excerpt';
 
 export interface MessagePlan {
   /** A new message in the conversation, on the active channel. */
@@ -70,6 +71,7 @@ const PLANS: Record<MessageType, MessagePlan> = {
   storm_changed: { post: null, editPrompt: false, editRoot: true, evenWhenSilenced: true },
   storm_grew: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
   ai_analysis: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
+  log_excerpt: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
 };
 
 export function planFor(type: string): MessagePlan | undefined {

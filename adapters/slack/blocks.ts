@@ -21,6 +21,8 @@ export function toSlack(message: ChatMessage): { text: string; blocks: Block[] }
   if (message.status) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`_${escapeMrkdwn(message.status)}_`, 3000) }] });
   const body = message.body.filter((p) => p.length > 0);
   if (body.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(body.join('\n')), 3000) } });
+  // A code block: the fences stay whole however much of the text is cut.
+  if (message.preformatted?.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${clip(escapeMrkdwn(message.preformatted.join('\n')), 2990)}\`\`\`` } });
   for (let i = 0; i < message.fields.length; i += 10) {
     blocks.push({
       type: 'section',
@@ -44,6 +46,6 @@ export function toSlack(message: ChatMessage): { text: string; blocks: Block[] }
     });
   }
   if (message.footer) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(escapeMrkdwn(message.footer), 3000) }] });
-  const text = [message.title, message.status, ...body].filter(Boolean).join('\n');
+  const text = [message.title, message.status, ...body, ...(message.preformatted ?? [])].filter(Boolean).join('\n');
   return { text: clip(text, 3900), blocks };
 }

@@ -1,15 +1,29 @@
 /**
  * ChatMessage → Telegram HTML. Every literal `<`, `>` and `&` is escaped (the
- * only entities Telegram knows besides `&quot;`), and the text is kept under
- * the 4096-character limit by trimming the body, never the markup.
+ * only entities Telegram knows besides `&quot;`), preformatted lines go in a
+ * `<pre>` block, and the text is kept under the 4096-character limit by
+ * trimming the body, never the markup.
  */
 import type { ChatMessage } from '../../conversations/channel.js';
 import { clip } from '../../conversations/text.js';
 
 const LIMIT = 4096;
+/** The markup around a code block, counted against the limit. */
+const PRE = '<pre></pre>';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The text escaped, cut (with "…") so the escaped form is at most `max` units; whole characters only. */
+function escapedWithin(text: string, max: number): string {
+  let out = '';
+  for (const ch of text) {
+    const escaped = escapeHtml(ch);
+    if (out.length + escaped.length > max - 1) return `${out}…`;
+    out += escaped;
+  }
+  return out;
 }
 
 /** @example toHtml({ title: 'A < B', body: [], fields: [], buttons: [] }) // "<b>A &lt; B</b>" */
@@ -29,6 +43,7 @@ export function toHtml(message: ChatMessage): string {
     // Escaping grows the text; count what is actually sent.
     room -= escaped.length + 1;
   }
+  if (message.preformatted?.length && room > PRE.length + 2) body.push(`<pre>${escapedWithin(message.preformatted.join('\n'), room - PRE.length - 1)}</pre>`);
   return clip([...head, ...body, ...fields, ...footer].filter((l) => l.length > 0).join('\n'), LIMIT);
 }
 

@@ -10,6 +10,8 @@ export function toWhatsAppText(message: ChatMessage): string {
   const lines = [`*${message.title}*`];
   if (message.status && !message.code) lines.push(`_${message.status}_`);
   lines.push(...message.body.filter(Boolean));
+  // WhatsApp's monospace block; cut inside the fences so they stay whole.
+  if (message.preformatted?.length) lines.push(`\`\`\`${clip(message.preformatted.join('\n'), Math.max(0, 1590 - lines.join('\n').length))}\`\`\``);
   lines.push(...message.fields.map((f) => `${f.label}: ${f.value}`));
   if (message.code && message.buttons.length > 0) lines.push(`Reply APPROVE ${message.code} or DENY ${message.code} <reason>.`);
   else if (message.status && message.code) lines.push(message.status);

@@ -38,7 +38,7 @@ export function incidentCard(db: Db, incident: Incident, publicUrl: string | und
     silencedUntil: incident.silencedUntil,
     done,
     next,
-    ...(publicUrl ? { link: `${publicUrl.replace(/\/$/, '')}/incidents/${incident.id}` } : {}),
+    ...(publicUrl ? { link: incidentLink(publicUrl, incident.id) } : {}),
     ...(incident.subjectType === stormsRepo.STORM_SUBJECT_TYPE ? { storm: stormCard(db, incident.id) } : {}),
   };
 }
@@ -68,6 +68,11 @@ export function promptCard(db: Db, approvalId: number): PromptCard | undefined {
 }
 
 /** The reply an outbox message of the `post: 'reply'` kind stands for. */
+/** The incident's page in the console. */
+export function incidentLink(publicUrl: string, incidentId: number): string {
+  return `${publicUrl.replace(/\/$/, '')}/incidents/${incidentId}`;
+}
+
 export function threadUpdate(db: Db, incident: Incident, entry: { payload: Record<string, unknown>; createdAt: number }): ThreadUpdate | undefined {
   const payload = entry.payload;
   switch (payload.type) {
@@ -106,6 +111,8 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'note', text: String(payload.text) };
     case 'ai_analysis':
       return { kind: 'ai_analysis', model: String(payload.model), text: String(payload.text) };
+    case 'log_excerpt':
+      return { kind: 'log_excerpt', container: String(payload.container), ref: String(payload.ref), lines: (payload.lines as unknown[]).map(String), errors: payload.errors === true };
     case 'storm_grew':
       return { kind: 'storm_grew', members: Number(payload.members), label: String(payload.label) };
     case 'suppression_ended':

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { ChannelName, ChatChannel, ChatChannelName, ChatMessage, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { signButton } from '../../conversations/button-token.js';
-import { digestMessage, promptMessage, rootMessage, textMessage, updateText } from '../../conversations/messages.js';
+import { digestMessage, promptMessage, rootMessage, updateMessage, updateText, type ThreadUpdate } from '../../conversations/messages.js';
 import { activeChannel, chatFor, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
 import type { Store, Db } from '../store/db.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
@@ -27,7 +27,7 @@ import { incidentFacts } from '../engine/rule-facts.js';
 import { stormOf } from '../engine/storms.js';
 import type { Resolution, RuleSet } from '../../policies/rule-set.js';
 import * as kvRepo from '../store/kv.repo.js';
-import { incidentCard, promptCard, threadUpdate } from './cards.js';
+import { incidentCard, incidentLink, promptCard, threadUpdate } from './cards.js';
 
 export interface DispatcherOptions {
   store: Store;
@@ -401,9 +401,10 @@ export class Dispatcher implements ReceiptHandler {
         return channel.edit((thread.handle as unknown as ThreadHandle).root, root(this.rulesFor(incident, now)));
       case 'reply': {
         if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
-        const texts = batch.map((d) => this.replyText(incident, d)).filter((t): t is string => t !== undefined);
-        if (texts.length === 0) return { ok: true, value: null, unchanged: true };
-        return channel.reply(thread.handle as unknown as ThreadHandle, texts.length === 1 ? textMessage(texts[0]!) : digestMessage(texts));
+        const updates = batch.map((d) => this.replyUpdate(incident, d)).filter((u): u is ThreadUpdate => u !== undefined);
+        if (updates.length === 0) return { ok: true, value: null, unchanged: true };
+        const link = this.options.publicUrl ? incidentLink(this.options.publicUrl, incident.id) : undefined;
+        return channel.reply(thread.handle as unknown as ThreadHandle, updates.length === 1 ? updateMessage(updates[0]!, link) : digestMessage(updates.map(updateText)));
       }
       case 'prompt': {
         if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
@@ -420,10 +421,9 @@ export class Dispatcher implements ReceiptHandler {
     }
   }
 
-  private replyText(incident: Incident, d: Delivery): string | undefined {
+  private replyUpdate(incident: Incident, d: Delivery): ThreadUpdate | undefined {
     const entry = outboxEntry(this.db, d.outboxKey);
-    const update = entry ? threadUpdate(this.db, incident, entry) : undefined;
-    return update ? updateText(update) : undefined;
+    return entry ? threadUpdate(this.db, incident, entry) : undefined;
   }
 
   private tokens(code: string): { approve: string; deny: string } {

@@ -20,6 +20,7 @@ import type { ApprovalRow, Incident, Signal, WorkerPhase } from './model.js';
 import * as kvRepo from '../store/kv.repo.js';
 import { castVote } from '../../conversations/approval-votes.js';
 import { formatDuration } from '../../conversations/approval-prompt.js';
+import { logExcerpt } from '../../conversations/log-excerpt.js';
 import type { Clock, EngineSettings } from './settings.js';
 import { taxonomyHandler } from './taxonomy-handler.js';
 import { stormHandler } from './storm-handler.js';
@@ -220,6 +221,12 @@ export class Engine {
       const incident = incidentsRepo.getIncident(this.deps.db, latest.id)!;
       if (!incident.rawEvidenceRefs.includes(evidence.ref)) incidentsRepo.updateIncident(this.deps.db, latest.id, { rawEvidenceRefs: [...incident.rawEvidenceRefs, evidence.ref].slice(-50), updatedAt: now });
       incidentsRepo.appendEvent(this.deps.db, latest.id, now, 'evidence', evidence.summary.slice(0, 1000), { ref: evidence.ref, ...evidence.data });
+      // A log tail's telling lines go to the thread too, once per tail: the card never waits for them.
+      const excerpt = typeof evidence.data.log === 'string' ? logExcerpt(evidence.data.log) : undefined;
+      if (excerpt?.lines.length) {
+        const payload = { type: 'log_excerpt', ref: evidence.ref, container: typeof evidence.data.container === 'string' ? evidence.data.container : 'the container', ...excerpt };
+        enqueue(this.deps.db, { key: `incident:${latest.id}:r${incident.reopenCount}:log:${evidence.ref}`, kind: 'message', incidentId: latest.id, payload, at: now });
+      }
       return latest.id;
     });
     if (id !== undefined) this.events.emit('incident', id);

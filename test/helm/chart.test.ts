@@ -165,7 +165,7 @@ describe('the chart, rendered by helm', () => {
       expect(config.cluster.name).toBe('prod-eu-1');
       expect(config.database.path).toBe('/var/lib/robosre/robosre.db');
       expect(config.executor.journal).toBe('/var/lib/robosre/actions.ndjson');
-      expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8080, publicReads: set.values.server?.publicReads ?? false });
+      expect(config.server).toMatchObject({ host: '0.0.0.0', port: 8080, publicReads: (set.values.server as { publicReads?: boolean } | undefined)?.publicReads ?? false });
     } finally {
       vi.unstubAllEnvs();
     }

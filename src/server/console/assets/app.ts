@@ -463,6 +463,10 @@ export const APP_JS = String.raw`'use strict';
         if (!cards.has(approval.id)) cards.set(approval.id, card(approval));
         li.append(cards.get(approval.id));
       } else li.append(h('p', {}, e.summary));
+      // The whole (redacted) log tail; the thread gets its telling lines.
+      if (e.kind === 'evidence' && typeof data.log === 'string' && data.log) {
+        li.append(h('details', { class: 'log' }, h('summary', {}, 'Log tail'), h('pre', {}, data.log)));
+      }
       if (Array.isArray(data.reasons) && data.reasons.length) {
         li.append(h('ul', { 'aria-label': 'Reasons' }, data.reasons.map(function (r) { return h('li', {}, r); })));
       }

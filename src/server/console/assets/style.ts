@@ -133,4 +133,5 @@ tr.fresh { animation: fresh 2s ease-out; }
 .approval .controls { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-top: .6rem; }
 .approval .controls input { flex: 1 1 14rem; padding: .25rem .4rem; border: 1px solid var(--line); border-radius: 6px; }
 .countdown { font-weight: 700; font-variant-numeric: tabular-nums; }
+.log pre { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 24rem; overflow-y: auto; padding: .5rem; border: 1px solid var(--line); border-radius: 6px; font-size: .85rem; }
 `;
