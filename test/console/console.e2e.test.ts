@@ -231,11 +231,13 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     expect(problems).toEqual([]);
   });
 
-  it('renders hostile subjects and summaries as text', async () => {
+  it('renders hostile subjects, summaries and log tails as text', async () => {
     server = await startServer();
     const payload = '<img src=x onerror=alert(1)><script>alert(2)</script>';
     const subject = 'prod.deployment.<img/src=x/onerror=alert(3)>';
     const { incidentId } = server.t.runtime.engine.ingest(parseSignal(pullFailure({ subject, summary: payload })));
+    const log = `ERROR ${payload}\nsecond line`;
+    server.t.runtime.engine.addEvidence(subject, 'registry_pull_failure', { ref: 'logs:shop/frontend-1/app#0', summary: 'log tail of app running (2 lines)', data: { container: 'app', log } });
     await server.t.runtime.engine.idle();
 
     const list = await open('/');
@@ -246,6 +248,10 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     await list.locator('[data-kind="opening"]').getByText(payload).waitFor();
     expect(await list.locator('h1 .subject').textContent()).toBe(subject);
     expect(await list.title()).toBe(`#${incidentId} ${subject} · robosre`);
+    // The whole tail under its evidence entry, folded, as text.
+    const tail = list.locator('[data-kind="evidence"] details.log');
+    await tail.locator('summary', { hasText: 'Log tail' }).click();
+    expect(await tail.locator('pre').textContent()).toBe(log);
     expect(await list.locator('main img, main script').count()).toBe(0);
     await list.screenshot({ path: join(SCREENSHOTS, 'robosre-console-hostile.png'), fullPage: true });
     expect(problems).toEqual([]);
