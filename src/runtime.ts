@@ -18,7 +18,7 @@ import { compileRuleSet } from '../policies/rule-set.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { ChannelStarter } from './delivery/channel-starter.js';
-import { redactorFor, type Redactor } from './redact.js';
+import { redactorFor, type Redactor } from './redaction/redactor.js';
 import type { DetectorSettings } from './detectors/kubernetes/detect.js';
 import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
@@ -133,7 +133,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     rules: live,
     shadow,
   };
-  const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView() });
+  const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView(), redactor });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg

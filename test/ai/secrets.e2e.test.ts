@@ -5,7 +5,7 @@
  * model in its answer.
  */
 import { afterEach, expect, it } from 'vitest';
-import { base64Forms } from '../../src/scrub.js';
+import { base64Forms } from '../../src/redaction/by-value.js';
 import { waitFor } from '../support/wait-for.js';
 import { analysed, answer, diskPressure, PING, raise, startAiWorld, telegramWith, type AiWorld } from './world.js';
 

@@ -1,7 +1,8 @@
 /** Redaction by value: a configured secret is masked in any text, in every form it takes there. */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { createRedactor, REDACTED } from '../../src/redact.js';
+import { REDACTED } from '../../src/redaction/by-value.js';
+import { createRedactor } from '../../src/redaction/redactor.js';
 
 const TOKEN = '123456:AAE-secret_bot-token';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
-import { redactorFor } from '../../src/redact.js';
+import { redactorFor } from '../../src/redaction/redactor.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
