@@ -13,6 +13,12 @@ import { sanitizeText } from './sanitize.js';
 
 export { base64Forms };
 
+/**
+ * The version of the rules: raised when they learn a shape, so that what
+ * earlier versions stored is redacted again once at start (src/store/redaction-migration.ts).
+ */
+export const REDACTION_VERSION = 1;
+
 /** Plain functions, not methods: they are handed around on their own (`redact: redactor.text`). */
 export interface Redactor {
   /** Configured secrets by value and credentials by shape replaced; the rest of the text kept. Sync: log lines, API answers, chat text. */

@@ -83,7 +83,8 @@ const URL_RULES: Rule[] = [
 
 /** Schemes whose credential is a list of parameters (`Digest username=…, response=…`): masked to the end of the value. */
 const PARAM_SCHEMES = 'Digest|AWS4-HMAC-SHA256|OAuth|Hawk|MAC|Signature|HMAC(?:-SHA\\d+)?';
-const TOKEN_SCHEMES = 'Basic|Bearer|Negotiate|NTLM|Token|ApiKey|Api-Key|Key|SSWS|DPoP|GoogleLogin|Splunk|SCRAM-SHA-\\d+|HOBA|Mutual';
+// `[redacted]` is where robosre's earlier redactor put its mark, in place of the scheme word, keeping the credential.
+const TOKEN_SCHEMES = 'Basic|Bearer|Negotiate|NTLM|Token|ApiKey|Api-Key|Key|SSWS|DPoP|GoogleLogin|Splunk|SCRAM-SHA-\\d+|HOBA|Mutual|\\[redacted\\]';
 const Q = String.raw`\\?["']?`;
 const AUTH = new RegExp(
   String.raw`\b((?:proxy-)?authorization)(${Q}\s*[:=]\s*${Q})(?:(${PARAM_SCHEMES})(\s+)((?:=\\?"[^"\r\n\\]*\\?"|[^"'\r\n\\])+)|(${TOKEN_SCHEMES})(\s+)([^\s"',;\\]+)|([^\s"',;\\]+))`,
@@ -91,6 +92,7 @@ const AUTH = new RegExp(
 );
 const schemeKind = (scheme: string): string => {
   const s = scheme.toLowerCase();
+  if (s.startsWith('[')) return 'authorization';
   return s === 'basic' ? 'basic-auth' : s === 'bearer' ? 'bearer-token' : `${s}-credential`;
 };
 const AUTH_RULE: Rule = [
