@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { getAction } from '../../policies/actions.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { ActionParams, AuthorizedAction } from '../../src/engine/executor.js';
@@ -25,10 +26,16 @@ export interface RuntimeOptions {
   /** The `ai` section; the analyst starts after the watcher has listed, unless `analystStopped` (the test starts it). */
   ai?: Record<string, unknown>;
   analystStopped?: boolean;
+  /** The `auth` section (API tokens). */
+  auth?: Record<string, unknown>;
+  /** robosre's logger; silent when absent. */
+  logger?: Logger;
 }
 
 export interface TestRuntime {
   runtime: Runtime;
+  /** The SQLite file the store writes (with its -wal beside it). */
+  databasePath: string;
   /** Stops the watcher and the engine, closes the store and removes its directory. */
   stop(): Promise<void>;
 }
@@ -45,14 +52,16 @@ export async function startRuntime(cp: ControlPlane, options: RuntimeOptions = {
     kubernetes: { kubeconfig: cp.kubeconfigPath, ...options.kubernetes },
     ...(options.probes ? { probes: options.probes } : {}),
     ...(options.ai ? { ai: options.ai } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
   });
-  const runtime = createRuntime(config, createLogger('silent'));
+  const runtime = createRuntime(config, options.logger ?? createLogger('silent'));
   runtime.engine.resume();
   await runtime.watcher!.start();
   runtime.probes?.start();
   if (!options.analystStopped) runtime.analyst?.start();
   return {
     runtime,
+    databasePath: config.database.path,
     stop: async () => {
       await runtime.analyst?.stop();
       await runtime.probes?.stop();
