@@ -26,6 +26,7 @@ let cp: ControlPlane;
 let kubelet: TestKubelet;
 let test: TestRuntime;
 let app: FastifyInstance;
+let base: string;
 let core: k8s.CoreV1Api;
 const logLines: string[] = [];
 
@@ -70,7 +71,7 @@ beforeAll(async () => {
   const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
   test = await startRuntime(cp, { logger, auth: { tokens: [{ name: 'viewer', token: API_TOKEN, role: 'viewer' }] } });
   app = buildServer({ runtime: test.runtime, config: test.runtime.config, logger });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 120_000);
 
 afterAll(async () => {
@@ -139,7 +140,7 @@ it('no credential of the corpus reaches the evidence, the API, the log output or
   expect(tails['web-4']!.length).toBeLessThanOrEqual(16 * 1024);
   expect(tails['web-4']).toContain(`api_key=[redacted:api-key] ${'c'.repeat(100)}`);
 
-  const api = await Promise.all(Object.values(ids).map(async (id) => (await fetch(`${await appUrl()}/api/incidents/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text()));
+  const api = await Promise.all(Object.values(ids).map(async (id) => (await fetch(`${base}/api/incidents/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text()));
   for (const body of api) expect(body).toContain('log tail of app before its last restart');
   // The API answer carries the evidence as stored: the ordinary lines too.
   expect(api.join('\n')).toContain(JSON.stringify(ORDINARY_LINES[0]).slice(1, -1));
@@ -156,8 +157,3 @@ it('no credential of the corpus reaches the evidence, the API, the log output or
     expect(leaked, `credentials in the ${where}`).toEqual([]);
   }
 }, 120_000);
-
-async function appUrl(): Promise<string> {
-  const address = app.server.address();
-  return typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
-}
