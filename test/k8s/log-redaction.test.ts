@@ -3,7 +3,7 @@
  * kubelet is a test server, their logs fetched by robosre through the real
  * API server's `pods/log` proxy, as in a cluster. Every credential is
  * asserted gone from the stored evidence, the API answer, robosre's own log
- * output and the database file; every ordinary line with a credential word
+ * output, the database file and what the Telegram emulator received; every ordinary line with a credential word
  * comes through unchanged; bad input (a PEM block cut by the tail's start,
  * ANSI escapes, binary bytes, invalid UTF-8, a 16 KiB single line) comes out
  * bounded, sanitised and redacted. Not a call of the redactor alone.
@@ -12,7 +12,6 @@ import { readFileSync, existsSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
 import { buildServer } from '../../src/server/server.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import { CREDENTIAL_LINES, ORDINARY_LINES, PEM_LINES, PEM_SECRETS } from '../redaction/corpus.js';
@@ -20,6 +19,7 @@ import { waitFor } from '../support/wait-for.js';
 import { podLogReads, startControlPlane, type ControlPlane } from './control-plane.js';
 import { startRuntime, type TestRuntime } from './runtime.js';
 import { startTestKubelet, type TestKubelet } from './test-kubelet.js';
+import { TelegramEmulator } from '../telegram/bot-api-emulator.js';
 
 const API_TOKEN = 'log-redaction-viewer-token-0123456789';
 let cp: ControlPlane;
@@ -28,6 +28,7 @@ let test: TestRuntime;
 let app: FastifyInstance;
 let base: string;
 let core: k8s.CoreV1Api;
+let telegram: TelegramEmulator;
 const logLines: string[] = [];
 
 // The tail is 50 lines at most: the corpus is spread over two pods, bad input on two more.
@@ -59,7 +60,11 @@ function interleave(credentials: string[], ordinary: string[]): string[] {
   return [...out, ...ordinary];
 }
 
-const SECRETS = [...CREDENTIAL_LINES.flatMap((c) => c.secrets), ...PEM_SECRETS, ...PEM_BODY.slice(40), COLOURED_SECRET, LONG_SECRET];
+// The container's waiting message reaches the incident (its params, its card) without any log fetch.
+const WAITING_SECRET = 'Wa1tingPassw0rd';
+const waitingMessage = (name: string) => `back-off 2m40s restarting failed container=app pod=${name}_shop; last error: dial postgres://app:${WAITING_SECRET}@db.shop:5432/orders`;
+
+const SECRETS = [...CREDENTIAL_LINES.flatMap((c) => c.secrets), ...PEM_SECRETS, ...PEM_BODY.slice(40), COLOURED_SECRET, LONG_SECRET, WAITING_SECRET];
 
 beforeAll(async () => {
   cp = await startControlPlane();
@@ -68,9 +73,14 @@ beforeAll(async () => {
   kc.loadFromFile(cp.kubeconfigPath);
   core = kc.makeApiClient(k8s.CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'shop' } } });
-  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
-  test = await startRuntime(cp, { logger, auth: { tokens: [{ name: 'viewer', token: API_TOKEN, role: 'viewer' }] } });
-  app = buildServer({ runtime: test.runtime, config: test.runtime.config, logger });
+  telegram = await TelegramEmulator.start();
+  telegram.addChat({ id: -1001234, type: 'supergroup', title: 'ops' });
+  test = await startRuntime(cp, {
+    log: { write: (line: string) => void logLines.push(line) },
+    auth: { tokens: [{ name: 'viewer', token: API_TOKEN, role: 'viewer' }] },
+    channels: { telegram: { botToken: telegram.token, chatId: -1001234, apiRoot: telegram.apiRoot, minInterval: 1, topics: false } },
+  });
+  app = buildServer({ runtime: test.runtime, config: test.runtime.config, logger: test.runtime.logger });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 120_000);
 
@@ -78,6 +88,7 @@ afterAll(async () => {
   await app?.close();
   await test?.stop();
   await kubelet?.close();
+  await telegram?.close();
   await cp?.stop();
 });
 
@@ -92,14 +103,14 @@ async function crashLoopingPod(name: string, log: string | Buffer): Promise<void
       status: {
         phase: 'Running',
         containerStatuses: [
-          { name: 'app', image: 'registry.example.com/shop/app:1', imageID: '', ready: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s restarting failed container' } }, lastState: { terminated: { reason: 'Error', exitCode: 1 } } },
+          { name: 'app', image: 'registry.example.com/shop/app:1', imageID: '', ready: false, restartCount: 5, state: { waiting: { reason: 'CrashLoopBackOff', message: waitingMessage(name) } }, lastState: { terminated: { reason: 'Error', exitCode: 1 } } },
         ],
       },
     },
   });
 }
 
-it('no credential of the corpus reaches the evidence, the API, the log output or the database file; ordinary lines and bad input come through as they should', async () => {
+it('no credential of the corpus reaches the evidence, the API, the log output, the database file or the chat; ordinary lines and bad input come through as they should', async () => {
   const node = await core.createNode({ body: { metadata: { name: 'worker-1' } } });
   await core.replaceNodeStatus({ name: 'worker-1', body: { ...node, status: kubelet.nodeStatus() } });
   const readsBefore = await podLogReads(cp);
@@ -145,12 +156,16 @@ it('no credential of the corpus reaches the evidence, the API, the log output or
   // The API answer carries the evidence as stored: the ordinary lines too.
   expect(api.join('\n')).toContain(JSON.stringify(ORDINARY_LINES[0]).slice(1, -1));
 
+  // Each incident's card reached the chat (the log excerpt in the thread is issue #23 point 3: when it comes, it passes here too).
+  await waitFor('the four incident cards in Telegram', () => (telegram.calls.filter((c) => c.method === 'sendmessage' && c.status === 200).length >= 4 ? true : undefined), 30_000);
   await test.runtime.engine.idle();
+  // The waiting message is kept, its password masked, where the incident stores it and in the card.
+  expect(JSON.stringify(incidentsRepo.getIncident(db, ids['web-1']!)!.triggerParams)).toContain('postgres://app:[redacted:postgres-password]@db.shop:5432/orders');
   const files = [test.databasePath, `${test.databasePath}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1'));
   // The file check reads the right file: the evidence is in it.
   expect(files.join('')).toContain('dial tcp 10.0.3.7:5432: connect: connection refused');
 
-  const places: Record<string, string> = { evidence: Object.values(tails).join('\n'), api: api.join('\n'), log: logLines.join('\n'), database: files.join('\n') };
+  const places: Record<string, string> = { evidence: Object.values(tails).join('\n'), api: api.join('\n'), log: logLines.join('\n'), database: files.join('\n'), telegram: JSON.stringify(telegram.calls) };
   expect(logLines.length).toBeGreaterThan(0);
   for (const [where, text] of Object.entries(places)) {
     const leaked = SECRETS.filter((s) => text.includes(s));

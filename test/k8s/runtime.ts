@@ -7,12 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { DestinationStream } from 'pino';
 import { getAction } from '../../policies/actions.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { ActionParams, AuthorizedAction } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { redactorFor } from '../../src/redaction/redactor.js';
+import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';
 import type { ControlPlane } from './control-plane.js';
 
 export interface RuntimeOptions {
@@ -28,8 +29,10 @@ export interface RuntimeOptions {
   analystStopped?: boolean;
   /** The `auth` section (API tokens). */
   auth?: Record<string, unknown>;
-  /** robosre's logger; silent when absent. */
-  logger?: Logger;
+  /** Where robosre's log lines go (debug level, redacted as `robosre start` does); silent when absent. */
+  log?: DestinationStream;
+  /** The `channels` section; its conversations start with the runtime. */
+  channels?: Record<string, unknown>;
 }
 
 export interface TestRuntime {
@@ -53,16 +56,19 @@ export async function startRuntime(cp: ControlPlane, options: RuntimeOptions = {
     ...(options.probes ? { probes: options.probes } : {}),
     ...(options.ai ? { ai: options.ai } : {}),
     ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.channels ? { channels: options.channels } : {}),
   });
-  const runtime = createRuntime(config, options.logger ?? createLogger('silent'));
+  const runtime = createRuntime(config, options.log ? createLogger('debug', options.log, redactorFor(config)) : createLogger('silent'));
   runtime.engine.resume();
   await runtime.watcher!.start();
   runtime.probes?.start();
   if (!options.analystStopped) runtime.analyst?.start();
+  if (options.channels) await startConversations(runtime);
   return {
     runtime,
     databasePath: config.database.path,
     stop: async () => {
+      if (options.channels) await stopConversations(runtime);
       await runtime.analyst?.stop();
       await runtime.probes?.stop();
       await runtime.watcher?.stop();
