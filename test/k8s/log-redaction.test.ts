@@ -64,7 +64,11 @@ function interleave(credentials: string[], ordinary: string[]): string[] {
 const WAITING_SECRET = 'Wa1tingPassw0rd';
 const waitingMessage = (name: string) => `back-off 2m40s restarting failed container=app pod=${name}_shop; last error: dial postgres://app:${WAITING_SECRET}@db.shop:5432/orders`;
 
-const SECRETS = [...CREDENTIAL_LINES.flatMap((c) => c.secrets), ...PEM_SECRETS, ...PEM_BODY.slice(40), COLOURED_SECRET, LONG_SECRET, WAITING_SECRET];
+// A 1 MB event message, its credential where the cut to 1 000 characters falls: a cut before redaction would keep its first half.
+const EVENT_SECRET = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJldmVudCJ9.ZXZlbnQtc2lnbmF0dXJlLXZhbHVl';
+const EVENT_MESSAGE = `Back-off restarting failed container app: ${'m'.repeat(940)} session ${EVENT_SECRET} ${'z'.repeat(1024 * 1024)}`;
+
+const SECRETS = [...CREDENTIAL_LINES.flatMap((c) => c.secrets), ...PEM_SECRETS, ...PEM_BODY.slice(40), COLOURED_SECRET, LONG_SECRET, WAITING_SECRET, ...EVENT_SECRET.split('.').slice(0, 2)];
 
 beforeAll(async () => {
   cp = await startControlPlane();
@@ -113,6 +117,11 @@ async function crashLoopingPod(name: string, log: string | Buffer): Promise<void
 it('no credential of the corpus reaches the evidence, the API, the log output, the database file or the chat; ordinary lines and bad input come through as they should', async () => {
   const node = await core.createNode({ body: { metadata: { name: 'worker-1' } } });
   await core.replaceNodeStatus({ name: 'worker-1', body: { ...node, status: kubelet.nodeStatus() } });
+  await core.createNamespacedEvent({
+    namespace: 'shop',
+    body: { metadata: { name: 'web-1.backoff' }, involvedObject: { kind: 'Pod', namespace: 'shop', name: 'web-1' }, reason: 'BackOff', message: EVENT_MESSAGE, type: 'Warning', count: 3, firstTimestamp: new Date(), lastTimestamp: new Date(), source: { component: 'kubelet', host: 'worker-1' } },
+  });
+  await waitFor('the 1 MB event in the cache', () => (test.runtime.watcher!.eventsOf('pod/shop/web-1').length ? true : undefined));
   const readsBefore = await podLogReads(cp);
   for (const [name, lines] of Object.entries(TAILS)) await crashLoopingPod(name, `${lines.join('\n')}\n`);
   await crashLoopingPod('web-3', BAD);
@@ -159,6 +168,13 @@ it('no credential of the corpus reaches the evidence, the API, the log output, t
   // Each incident's card reached the chat (the log excerpt in the thread is issue #23 point 3: when it comes, it passes here too).
   await waitFor('the four incident cards in Telegram', () => (telegram.calls.filter((c) => c.method === 'sendmessage' && c.status === 200).length >= 4 ? true : undefined), 30_000);
   await test.runtime.engine.idle();
+  // The 1 MB event message: bounded, its JWT masked whole before the cut, not half kept.
+  const events = incidentsRepo.getIncident(db, ids['web-1']!)!.triggerParams.events as Array<{ message: string }>;
+  expect(events[0]!.message.startsWith('Back-off restarting failed container app: mmm')).toBe(true);
+  expect(events[0]!.message.length).toBeLessThanOrEqual(300);
+  const cached = test.runtime.watcher!.eventsOf('pod/shop/web-1')[0]!.message;
+  expect(cached.length).toBe(1_000);
+  expect(cached).toMatch(/m session \[redacted$/);
   // The waiting message is kept, its password masked, where the incident stores it and in the card.
   expect(JSON.stringify(incidentsRepo.getIncident(db, ids['web-1']!)!.triggerParams)).toContain('postgres://app:[redacted:postgres-password]@db.shop:5432/orders');
   const files = [test.databasePath, `${test.databasePath}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1'));
