@@ -21,6 +21,10 @@ type Rule = readonly [RegExp, (match: string, ...groups: string[]) => string];
 type Replacer = (substring: string, ...args: unknown[]) => string;
 
 const already = (value: string): boolean => value.startsWith(MARK) || value.startsWith('\\[redacted');
+/** Values that are not secrets: empty, already masked, references to where the secret lives, booleans. */
+const NOT_A_SECRET = /^(?:|\*+|x{3,}|null|nil|none|true|false|undefined|<[^>]*>|\$\{[^}]*\}?|\$\([^)]*\))$/i;
+/** Left as it is: already masked, or not a secret at all (`Authorization: Bearer <token>` in an error message). */
+const keep = (value: string): boolean => already(value) || NOT_A_SECRET.test(value);
 
 // ---- PEM private keys -------------------------------------------------------
 
@@ -99,10 +103,10 @@ const schemeKind = (scheme: string): string => {
 const AUTH_RULE: Rule = [
   AUTH,
   (m, key, sep, pScheme, pSpace, pCred, tScheme, tSpace, tCred, bare) => {
-    if (pScheme) return already(pCred) ? m : `${key}${sep}${pScheme}${pSpace}${label(schemeKind(pScheme))}`;
-    if (tScheme) return already(tCred) ? m : `${key}${sep}${tScheme}${tSpace}${label(schemeKind(tScheme))}`;
+    if (pScheme) return keep(pCred) ? m : `${key}${sep}${pScheme}${pSpace}${label(schemeKind(pScheme))}`;
+    if (tScheme) return keep(tCred) ? m : `${key}${sep}${tScheme}${tSpace}${label(schemeKind(tScheme))}`;
     // No scheme word: a credential only when it looks like one (prose after `authorization:` has no digits).
-    return already(bare) || !/\d/.test(bare) ? m : `${key}${sep}${label('authorization')}`;
+    return keep(bare) || !/\d/.test(bare) ? m : `${key}${sep}${label('authorization')}`;
   },
 ];
 const COOKIE_RULE: Rule = [/\b((?:set-)?cookie)(\\?["']?\s*:\s*\\?["']?)([^"'\r\n\\]+)/gi, (m, key, sep, value) => (already(value) ? m : `${key}${sep}${label('cookie')}`)];
@@ -135,13 +139,10 @@ const KEYED = new RegExp(
   String.raw`(^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]*?(?:${WORDS}))(\\?["']?)(\s*[:=]\s*)(?:(\\")((?:[^"\\]|\\[^"])*)\\"|(")((?:[^"\\]|\\.)*)"|(')([^'\n]*)'|([^\s"'\x60,;&}\]\\<>)]+)([ \t]+[a-z]+\b)?)`,
   'gi',
 );
-/** Values that are not secrets: empty, already masked, references to where the secret lives, booleans. */
-const NOT_A_SECRET = /^(?:|\*+|x{3,}|null|nil|none|true|false|undefined|<[^>]*>|\$\{[^}]*\}|\$\([^)]*\))$/i;
 const KEYED_RULE: Rule = [
   KEYED,
   (m, before, key, quote, sep, eq, escaped, dq, json, sq, single, bare, prose) => {
     const kind = kindOfKey(key);
-    const keep = (value: string) => already(value) || NOT_A_SECRET.test(value);
     if (eq !== undefined) return keep(escaped) ? m : `${before}${key}${quote}${sep}\\"${label(kind)}\\"`;
     if (dq !== undefined) return keep(json) ? m : `${before}${key}${quote}${sep}"${label(kind)}"`;
     if (sq !== undefined) return keep(single) ? m : `${before}${key}${quote}${sep}'${label(kind)}'`;

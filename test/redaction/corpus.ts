@@ -113,4 +113,6 @@ export const ORDINARY_LINES: string[] = [
   'max_tokens=256 temperature=0.2',
   'image sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 pulled',
   'secretName: web-tls',
+  'a valid "Authorization: Bearer <token>" header is required',
+  'set DB_PASSWORD=${DB_PASSWORD} in the deployment',
 ];
