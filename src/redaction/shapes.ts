@@ -3,7 +3,7 @@
  * userinfo of any scheme, Authorization values whatever the scheme, JWTs,
  * PEM private keys whole or cut, keys that name credentials in JSON, YAML,
  * logfmt, env and query strings) plus the vendor tokens robosre's own sync
- * paths (its log lines, API answers, chat text) must mask without waiting
+ * paths (its log lines, API answers, delivery errors) must mask without waiting
  * for secretlint (detector.ts, used where evidence is stored).
  *
  * Every replacement keeps the rest of the line and says what was there:

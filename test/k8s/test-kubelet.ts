@@ -91,7 +91,10 @@ export async function startTestKubelet(): Promise<TestKubelet> {
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
     }),
     close: async () => {
-      await new Promise<void>((done) => server.close(() => done()));
+      // The API server keeps its connection to a kubelet open: close it too, or close() waits for it.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections();
+      await closed;
       rmSync(dir, { recursive: true, force: true });
     },
   };
