@@ -75,11 +75,12 @@ const SLACK_WEBHOOK: Rule = [/(hooks\.slack\.com\/(?:services|workflows|triggers
 // ---- URL userinfo --------------------------------------------------------------
 
 const SCHEME_LABELS: Record<string, string> = { postgresql: 'postgres', 'mongodb+srv': 'mongodb', rediss: 'redis', amqps: 'amqp', 'mysql+pymysql': 'mysql' };
-const schemeLabel = (scheme: string): string => SCHEME_LABELS[scheme.toLowerCase()] ?? scheme.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+const schemeLabel = (scheme: string): string => SCHEME_LABELS[scheme.toLowerCase()] ?? scheme.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-+$/, '');
 
 const URL_RULES: Rule[] = [
   // scheme://user:password@ — the user kept, the password replaced; `redis://:password@` has no user.
-  [/\b([a-z][a-z0-9+.-]{1,20}):\/\/([^\s/@:"'<>\\]*):([^\s/@"'<>\\]+)@/gi, (m, scheme, user, password) => (already(password) ? m : `${scheme}://${user}:${label(`${schemeLabel(scheme)}-password`)}@`)],
+  // The user stops at `[`: a `[redacted:…]` label has a colon of its own.
+  [/\b([a-z][a-z0-9+.-]{1,20}):\/\/([^\s/@:"'<>\\[]*):([^\s/@"'<>\\]+)@/gi, (m, scheme, user, password) => (already(password) ? m : `${scheme}://${user}:${label(`${schemeLabel(scheme)}-password`)}@`)],
   // scheme://TOKEN@ (a git URL with a token as the user): only what looks like a token, never `ssh://git@`.
   [/\b([a-z][a-z0-9+.-]{1,20}):\/\/([A-Za-z0-9_-]{20,})@/gi, (m, scheme, user) => (/\d/.test(user) ? `${scheme}://${label(`${schemeLabel(scheme)}-token`)}@` : m)],
 ];
