@@ -43,6 +43,7 @@ function tail(seed: number): string {
 const WORST: Array<[string, string]> = [
   ['one 16 KiB line of word characters', 'a'.repeat(TAIL_BYTES)],
   ['one 16 KiB line, key=value pairs', Array.from({ length: 1200 }, (_, i) => `k${i}=v${i}`).join(' ').slice(0, TAIL_BYTES)],
+  ['an END marker, then base64 lines', `-----END RSA PRIVATE KEY-----\n${Array.from({ length: 250 }, (_, i) => `${i}`.padEnd(64, 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo')).join('\n')}`.slice(0, TAIL_BYTES)],
   ['base64 lines with no END marker', Array.from({ length: 256 }, (_, i) => `${i}`.padEnd(64, 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo')).join('\n').slice(0, TAIL_BYTES)],
   ['JSON with escaped quotes', JSON.stringify({ msg: Array.from({ length: 400 }, (_, i) => `{"password_hint":"x\\"${i}"}`).join(',') }).slice(0, TAIL_BYTES)],
   ['credential words without values', 'password token secret api_key authorization '.repeat(400).slice(0, TAIL_BYTES)],

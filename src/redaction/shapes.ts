@@ -33,21 +33,47 @@ const PEM_BODY = String.raw`(?:[A-Za-z0-9+/=\s]|\\[nrt]|[A-Za-z]+-[A-Za-z]+:[^\n
 const PEM_KIND = String.raw`[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?`;
 /** A whole block, or one cut by the tail's end (no END line): the body is masked, the markers kept. */
 const PEM_BLOCK = new RegExp(String.raw`(-----BEGIN ${PEM_KIND}-----)(${PEM_BODY})(-----END ${PEM_KIND}-----)?`, 'g');
-/** A block cut by the tail's start: base64 lines from the start of a line up to an END marker. */
-const PEM_CUT = new RegExp(String.raw`(^|\n|\\n)((?:[A-Za-z0-9+/=]{8,}(?:\r?\n|\\r\\n|\\n))+)(-----END ${PEM_KIND}-----)`, 'g');
+const PEM_END = new RegExp(String.raw`-----END ${PEM_KIND}-----`, 'g');
+// Line ends as they appear in a log and inside a JSON string.
+const LINE_ENDS = ['\r\n', '\n', '\\r\\n', '\\n'];
+const lineEndBefore = (text: string, at: number): string | undefined => LINE_ENDS.find((e) => text.endsWith(e, at));
+const BASE64_CHAR = /[A-Za-z0-9+/=]/;
+
+/**
+ * A block cut by the tail's start: the whole base64 lines just before an END
+ * marker, from the start of a line. Walked back from each END (not a regex
+ * from every line start, which tried each run of base64 lines to its end:
+ * quadratic in a log of base64 lines after an END).
+ */
+function redactCutBlocks(text: string): string {
+  let out = '';
+  let at = 0;
+  for (const end of text.matchAll(PEM_END)) {
+    let start = end.index;
+    let sep: string | undefined;
+    for (let lineEnd = lineEndBefore(text, start); lineEnd !== undefined; lineEnd = lineEndBefore(text, start)) {
+      const stop = start - lineEnd.length;
+      let from = stop;
+      while (from > at && BASE64_CHAR.test(text[from - 1]!)) from -= 1;
+      if (stop - from < 8 || (from > 0 && lineEndBefore(text, from) === undefined)) break;
+      sep ??= lineEnd;
+      start = from;
+    }
+    if (sep === undefined) continue;
+    out += `${text.slice(at, start)}${label('private-key')}${sep}${end[0]}`;
+    at = end.index + end[0].length;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
 const separatorOf = (body: string): string => /^(\r?\n|\\r\\n|\\n| )/.exec(body)?.[1] ?? '\n';
 
-const PEM_RULES: Rule[] = [
-  [
-    PEM_BLOCK,
-    (match, begin, body, end) => {
-      if (body.replace(/\\[nrt]/g, '').trim() === '') return match;
-      const sep = separatorOf(body);
-      return `${begin}${sep}${label('private-key')}${end ? `${sep}${end}` : ''}`;
-    },
-  ],
-  [PEM_CUT, (_m, before, body, end) => `${before}${label('private-key')}${separatorOf(body.slice(body.search(/\r?\n|\\r\\n|\\n/)))}${end}`],
-];
+/** Whole blocks, and blocks cut by the tail's end: the body masked, the markers kept. */
+const redactBlocks = (text: string): string =>
+  text.replace(PEM_BLOCK, (match: string, begin: string, body: string, end: string | undefined) => {
+    if (body.replace(/\\[nrt]/g, '').trim() === '') return match;
+    const sep = separatorOf(body);
+    return `${begin}${sep}${label('private-key')}${end ? `${sep}${end}` : ''}`;
+  });
 
 // ---- Tokens of well-known formats --------------------------------------------
 
@@ -183,8 +209,8 @@ const PROBE = new RegExp(
 /** The text with every credential this module knows by shape replaced by `[redacted:<kind>]`; the rest kept. */
 export function redactShapes(text: string): string {
   if (!PROBE.test(text)) return text;
-  // The PEM rules only where a marker is: without one, the cut-block rule would try every base64 line (bench/results.md).
-  let out = text.includes('PRIVATE KEY-----') ? PEM_RULES.reduce((t, [pattern, replace]) => t.replace(pattern, replace as Replacer), text) : text;
+  // The PEM rules only where a marker is.
+  let out = text.includes('PRIVATE KEY-----') ? redactCutBlocks(redactBlocks(text)) : text;
   for (const [pattern, replace] of RULES) out = out.replace(pattern, replace as Replacer);
   return out;
 }
