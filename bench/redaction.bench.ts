@@ -1,7 +1,7 @@
 /**
  * Redaction: throughput (MB/s on one core: Node runs it on one thread) and
  * the cost per 16 KiB log tail, p50 and p99, of the sync redactor (by value
- * and by shape: log lines, API answers, chat text) and of the evidence path
+ * and by shape: log lines, API answers, delivery errors) and of the evidence path
  * (sanitise, sync, then secretlint's recommended rules), which runs where a
  * tail is stored, off the incident's hot path (the tail is fetched after the
  * incident is raised). Tails mix the corpus (test/redaction/corpus.ts) into
@@ -124,7 +124,7 @@ Machine: ${machine()}. Run: ${new Date().toISOString().slice(0, 10)} with \`tsx 
 
 ${TAILS} tails of 16 KiB each (ordinary log lines, one line in eight from the credential corpus, a private key block in one
 tail in ten) through the one redactor (\`src/redaction/\`) with three configured secrets. "sync" is what robosre's log lines,
-API answers and chat text pass (by value, then the shapes); "evidence" is what a log tail passes before it is stored
+API answers and delivery errors pass (by value, then the shapes); "evidence" is what a log tail passes before it is stored
 (sanitised, sync, then secretlint's recommended preset), off the incident's hot path. p50/p99 are per input (a tail, or a
 log line); MB/s is bytes over the CPU time spent. The worst-case rows are inputs made to stress the patterns.
 
