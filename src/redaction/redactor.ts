@@ -1,7 +1,8 @@
 /**
  * The one redactor for everything that leaves the process: evidence before
- * it is stored, API answers, chat text, robosre's own log lines, the
- * analyst's prompts and the MCP answers. Configured secrets by value
+ * it is stored (and so the chat text built from it), API answers, delivery
+ * errors, robosre's own log lines, the analyst's prompts and the MCP
+ * answers. Configured secrets by value
  * (by-value.ts), credentials by shape (shapes.ts), and — where text is about
  * to be stored as evidence, a path that is async already — secretlint's
  * recommended rules too (detector.ts). docs/security.md, "Redaction".
@@ -21,7 +22,7 @@ export const REDACTION_VERSION = 1;
 
 /** Plain functions, not methods: they are handed around on their own (`redact: redactor.text`). */
 export interface Redactor {
-  /** Configured secrets by value and credentials by shape replaced; the rest of the text kept. Sync: log lines, API answers, chat text. */
+  /** Configured secrets by value and credentials by shape replaced; the rest of the text kept. Sync: log lines, API answers, delivery errors. */
   readonly text: (value: string) => string;
   /** Configured secrets by value only: for pages and scripts, whose own code a shape rule would rewrite. */
   readonly values: (value: string) => string;
