@@ -20,7 +20,7 @@ import { Analyst } from '../src/analyst/analyst.js';
 import type { Limits } from '../src/analyst/budget.js';
 import type { ChatModel, CompletionRequest } from '../src/analyst/model-port.js';
 import { runAnalysis } from '../src/analyst/run-analysis.js';
-import { createScrubber } from '../src/scrub.js';
+import { createRedactor } from '../src/redaction/redactor.js';
 import { Engine } from '../src/engine/engine.js';
 import type { Signal } from '../src/engine/model.js';
 import { DEFAULT_STORMS } from '../src/engine/storm-grouping.js';
@@ -118,7 +118,7 @@ async function toolSteps(): Promise<{ steps: number; overheadMs: number; request
   for (let r = 0; r < runs; r += 1) {
     const incident = incidentsRepo.getIncident(w.store.db, incidentId!)!;
     const t0 = performance.now();
-    const outcome = await runAnalysis({ model: model.model, tools: { db: w.store.db, incidentId: incidentId!, environment: 'demo', rules: () => NO_RULES, paused: () => false, now: () => Date.now(), addEvidence: () => undefined }, scrub: createScrubber(['s3cr3t-value']), limits: LIMITS, mode: 'tools', tokensLeft: 1_000_000, now: () => Date.now() }, incident);
+    const outcome = await runAnalysis({ model: model.model, tools: { db: w.store.db, incidentId: incidentId!, environment: 'demo', rules: () => NO_RULES, paused: () => false, now: () => Date.now(), addEvidence: () => undefined }, scrub: createRedactor(['s3cr3t-value'], { encoded: true }), limits: LIMITS, mode: 'tools', tokensLeft: 1_000_000, now: () => Date.now() }, incident);
     wall += performance.now() - t0;
     steps += outcome.cost.steps;
   }

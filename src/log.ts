@@ -5,7 +5,7 @@
  * token an SDK copied into a URL, a message or a nested object is masked too.
  */
 import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
-import { NO_SECRETS, type Redactor } from './redact.js';
+import { NO_SECRETS, type Redactor } from './redaction/redactor.js';
 
 export const REDACT_PATHS = [
   '*.token',

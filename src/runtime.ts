@@ -18,7 +18,8 @@ import { compileRuleSet } from '../policies/rule-set.js';
 import { ChatCommands } from './delivery/chat-commands.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { ChannelStarter } from './delivery/channel-starter.js';
-import { redactorFor, type Redactor } from './redact.js';
+import { REDACTION_VERSION, redactorFor, type Redactor } from './redaction/redactor.js';
+import { reRedactStored } from './store/redaction-migration.js';
 import type { DetectorSettings } from './detectors/kubernetes/detect.js';
 import { Engine } from './engine/engine.js';
 import type { Clock, EngineSettings } from './engine/settings.js';
@@ -97,6 +98,9 @@ function telegramInterval(chatId: number | string): number {
 export function createRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Runtime {
   const store = openStore(config.database.path);
   const redactor = redactorFor(config);
+  // Before anything reads the store: what earlier versions stored unredacted is redacted once.
+  const reRedacted = reRedactStored(store.db, redactor, REDACTION_VERSION, clock.now());
+  if (reRedacted) logger.info({ ...reRedacted, version: REDACTION_VERSION }, 'stored incidents, timelines and approvals re-redacted');
   // The watcher is made after the executor and engine that ask it (it feeds the engine); until then nothing is stale.
   let staleView = (): string[] => [];
   const executor =
@@ -133,7 +137,7 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
     rules: live,
     shadow,
   };
-  const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView() });
+  const engine = new Engine({ store, executor, settings, clock, logger, staleView: () => staleView(), redactor });
   const replays = replayGuard(store, clock);
   const tg = config.channels.telegram;
   const telegram = tg

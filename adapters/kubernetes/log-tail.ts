@@ -4,10 +4,13 @@
  * per incident, not per event; answers are cached per container restart;
  * requests are throttled and, past a short queue, skipped rather than piled
  * up — a bad rollout crash-looping 300 pods must not become 300 requests at
- * once. Lines that look like credentials are redacted before they are kept.
+ * once. The tail is sanitised and redacted by shape and by secretlint's
+ * rules (src/redaction/) before it is kept or cached: nothing unredacted
+ * outlives the answer.
  */
 import type * as k8s from '@kubernetes/client-node';
 import pThrottle, { type ThrottledFunction } from 'p-throttle';
+import { NO_SECRETS, type Redactor } from '../../src/redaction/redactor.js';
 import { apiErrorMessage } from './api-error.js';
 
 export interface LogTailOptions {
@@ -26,12 +29,6 @@ export const DEFAULT_LOG_TAIL: LogTailOptions = { tailLines: 50, limitBytes: 16 
 export type LogTail = { ok: true; text: string } | { ok: false; reason: string };
 
 const CACHE_SIZE = 1_000;
-const CREDENTIAL = /([A-Za-z0-9_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization))(\s*[=:]\s*|\s+)("[^"]*"|'[^']*'|\S+)/gi;
-
-/** Replaces what follows credential-like keys, and bearer tokens, with [redacted]. */
-export function redactCredentials(text: string): string {
-  return text.replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, 'Bearer [redacted]').replace(CREDENTIAL, (_m, key: string, sep: string) => `${key}${sep}[redacted]`);
-}
 
 export class LogTails {
   private readonly cache = new Map<string, Promise<LogTail>>();
@@ -40,6 +37,8 @@ export class LogTails {
   constructor(
     core: k8s.CoreV1Api,
     private readonly options: LogTailOptions = DEFAULT_LOG_TAIL,
+    // The engine redacts by value too, before it stores the evidence; here the tail has no config to ask.
+    private readonly redactor: Redactor = NO_SECRETS,
   ) {
     this.throttled = pThrottle({ limit: options.perSecond, interval: 1000 })((params: k8s.CoreV1ApiReadNamespacedPodLogRequest) => core.readNamespacedPodLog(params));
   }
@@ -53,8 +52,8 @@ export class LogTails {
       return Promise.resolve({ ok: false, reason: `skipped: more than ${this.options.maxQueued} log requests queued` });
     }
     const result = this.throttled({ name: pod, namespace, container, previous, tailLines: this.options.tailLines, limitBytes: this.options.limitBytes }).then(
-      (text): LogTail => ({ ok: true, text: redactCredentials(text) }),
-      (error: unknown): LogTail => ({ ok: false, reason: apiErrorMessage(error, 300) }),
+      async (text): Promise<LogTail> => ({ ok: true, text: await this.redactor.evidence(text) }),
+      (error: unknown): LogTail => ({ ok: false, reason: this.redactor.text(apiErrorMessage(error, 300)) }),
     );
     this.cache.set(key, result);
     if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);

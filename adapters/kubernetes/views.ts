@@ -1,6 +1,7 @@
 /** API objects → the detectors' views; every field read defensively, since odd objects must never crash a detector. */
 import type * as k8s from '@kubernetes/client-node';
 import type { ContainerView, EventView, JobView, NodeView, PodView, WorkloadView } from '../../src/detectors/kubernetes/views.js';
+import { boundText } from '../../src/redaction/sanitize.js';
 
 const digits = (s: string, from: number, length: number): number => {
   let n = 0;
@@ -45,7 +46,7 @@ export function toNodeView(node: k8s.V1Node): NodeView {
   for (const c of node.status?.conditions ?? []) {
     const condition: NodeView['conditions'][number] = { type: c.type, status: c.status };
     if (c.reason) condition.reason = c.reason;
-    if (c.message) condition.message = c.message.slice(0, 1000);
+    if (c.message) condition.message = boundText(c.message, 1000);
     const heartbeat = time(c.lastHeartbeatTime);
     if (heartbeat !== undefined) condition.lastHeartbeatTime = heartbeat;
     const transition = time(c.lastTransitionTime);
@@ -81,7 +82,7 @@ function memoryLimit(pod: k8s.V1Pod, container: string): string | undefined {
 function toContainerView(pod: k8s.V1Pod, s: k8s.V1ContainerStatus): ContainerView {
   const view: ContainerView = { name: s.name, ready: s.ready === true, restartCount: s.restartCount ?? 0, image: s.image ?? '' };
   const waiting = s.state?.waiting;
-  if (waiting?.reason) view.waiting = waiting.message ? { reason: waiting.reason, message: waiting.message.slice(0, 2000) } : { reason: waiting.reason };
+  if (waiting?.reason) view.waiting = waiting.message ? { reason: waiting.reason, message: boundText(waiting.message, 2000) } : { reason: waiting.reason };
   const terminated = s.lastState?.terminated;
   if (terminated?.reason) {
     const last: NonNullable<ContainerView['lastTerminated']> = { reason: terminated.reason };
@@ -124,9 +125,9 @@ export function toPodView(pod: k8s.V1Pod): PodView {
     const at = time(c.lastTransitionTime);
     if (at !== undefined && (changedAt === undefined || at > changedAt)) changedAt = at;
   }
-  if (scheduled?.status === 'False') view.unschedulable = `${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`.slice(0, 1000);
+  if (scheduled?.status === 'False') view.unschedulable = boundText(`${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message ?? ''}`, 1000);
   if (status?.reason) view.reason = status.reason;
-  if (status?.message) view.message = status.message.slice(0, 1000);
+  if (status?.message) view.message = boundText(status.message, 1000);
   // Else the start time.
   changedAt ??= time(status?.startTime);
   if (changedAt !== undefined) view.changedAt = changedAt;
@@ -179,7 +180,7 @@ export function toEventView(e: k8s.CoreV1Event): EventView {
     namespace: e.metadata?.namespace ?? 'default',
     type: e.type ?? 'Normal',
     reason: e.reason ?? '',
-    message: (e.message ?? '').slice(0, 2000),
+    message: boundText(e.message ?? '', 2000),
     count: e.series?.count ?? e.count ?? 1,
     lastAt,
     involved: { kind: involved.kind ?? '', name: involved.name ?? '', ...(involved.namespace ? { namespace: involved.namespace } : {}), ...(involved.uid ? { uid: involved.uid } : {}) },

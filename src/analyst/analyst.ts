@@ -26,7 +26,7 @@ import { HourlyTokens, type Limits } from './budget.js';
 import type { ChatModel } from './model-port.js';
 import { costLine, reportText, type ProposalResult } from './report.js';
 import { runAnalysis, type RunOutcome } from './run-analysis.js';
-import { createScrubber, type Scrubber } from '../scrub.js';
+import { createRedactor, type Redactor } from '../redaction/redactor.js';
 import { probeToolCalling, type Capability } from './smoke-test.js';
 import type { CachedObjects, LogSource, MetricsSource, ToolContext } from './tools.js';
 
@@ -54,7 +54,7 @@ export interface AnalystOptions {
 const MIN_TOKENS = 500;
 
 export class Analyst {
-  private readonly scrub: Scrubber;
+  private readonly scrub: Redactor;
   private readonly hourly: HourlyTokens;
   private capability: Promise<Capability> | undefined;
   private readonly queue: number[] = [];
@@ -73,7 +73,7 @@ export class Analyst {
   };
 
   constructor(private readonly options: AnalystOptions) {
-    this.scrub = createScrubber(options.secrets);
+    this.scrub = createRedactor(options.secrets, { encoded: true });
     this.hourly = new HourlyTokens(options.db, options.limits.maxTokensPerHour);
   }
 

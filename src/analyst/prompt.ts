@@ -6,7 +6,7 @@
  */
 import type { Incident } from '../engine/model.js';
 import { estimateTokens } from './budget.js';
-import type { Scrubber } from '../scrub.js';
+import type { Redactor } from '../redaction/redactor.js';
 
 export function systemPrompt(incident: Incident, mode: 'tools' | 'summary_only'): string {
   return [
@@ -22,7 +22,7 @@ export function systemPrompt(incident: Incident, mode: 'tools' | 'summary_only')
 }
 
 /** A tool result or bundle part, as the model receives it: scrubbed, marked as data, cut to the per-result budget. */
-export function untrusted(source: string, value: unknown, scrub: Scrubber, maxTokens: number): string {
+export function untrusted(source: string, value: unknown, scrub: Redactor, maxTokens: number): string {
   const data = JSON.stringify(scrub.value(value) ?? null);
   const wrapped = JSON.stringify({ source, untrusted_data: JSON.parse(data) as unknown });
   if (estimateTokens(wrapped) <= maxTokens) return wrapped;

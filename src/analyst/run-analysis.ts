@@ -12,7 +12,7 @@ import { ANSWER_JSON_SCHEMA, parseAnswer } from './answer.js';
 import type { Limits } from './budget.js';
 import { ModelError, type ChatModel, type ModelMessage, type ToolCall } from './model-port.js';
 import { systemPrompt, untrusted } from './prompt.js';
-import type { Scrubber } from '../scrub.js';
+import type { Redactor } from '../redaction/redactor.js';
 import { runTool, toolSpecs, ToolInputError, type ToolContext } from './tools.js';
 
 export type Mode = 'tools' | 'summary_only';
@@ -20,7 +20,7 @@ export type Mode = 'tools' | 'summary_only';
 export interface RunDeps {
   model: ChatModel;
   tools: ToolContext;
-  scrub: Scrubber;
+  scrub: Redactor;
   limits: Limits;
   mode: Mode;
   /** Tokens the hour still allows; the analysis spends at most this. */

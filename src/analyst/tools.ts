@@ -8,7 +8,7 @@
  * capped in span, points and series on the Prometheus of the golden signals.
  * None is generic (no "get any resource", no shell), and none returns a
  * Secret's or a ConfigMap's values: robosre never stores them. Each result
- * is scrubbed (scrub.ts) and handed to the model as untrusted data
+ * is scrubbed (src/redaction/) and handed to the model as untrusted data
  * (run-analysis.ts).
  */
 import { z } from 'zod';

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { rmSync } from 'node:fs';
 import { parseConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
-import { redactorFor } from '../redact.js';
+import { redactorFor } from '../redaction/redactor.js';
 import { demoScenario } from '../demo/scenario.js';
 
 const DEMO_FILES = ['data/demo.db', 'data/demo.db-wal', 'data/demo.db-shm', 'data/demo-actions.ndjson'];

@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { createLogger } from '../log.js';
 import { RobosreError } from '../errors.js';
-import { createRedactor } from '../redact.js';
+import { createRedactor } from '../redaction/redactor.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:8080';
 

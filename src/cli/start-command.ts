@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
-import { redactorFor } from '../redact.js';
+import { redactorFor } from '../redaction/redactor.js';
 
 export function startCommand(): Command {
   return new Command('start')

@@ -31,6 +31,7 @@ import { idempotencyKey } from './idempotency-key.js';
 import { resolveSeverity } from '../../policies/rule-set.js';
 import { incidentFacts } from './rule-facts.js';
 import { raiseSeverity, recordRuleFailures } from './rule-effects.js';
+import { NO_SECRETS, type Redactor } from '../redaction/redactor.js';
 
 const PAUSE_KEY = 'automatic_actions_paused';
 /**
@@ -50,6 +51,11 @@ export interface EngineOptions {
   handlers?: Record<string, Handler>;
   /** What of the cluster view is stale now (the watcher's stale watches, described); nothing when absent. */
   staleView?: () => string[];
+  /**
+   * Applied to what the engine stores from outside (a signal's summary and
+   * params, an evidence entry) before it is stored; credentials by shape only when absent.
+   */
+  redactor?: Redactor;
 }
 
 export interface ApprovalDecision {
@@ -179,7 +185,7 @@ export class Engine {
       const done: IngestResult[] = [];
       for (const signal of signals) {
         if (control.admit && !control.admit(signal)) break;
-        const result = ingestSignal(db, signal, this.deps.settings, now);
+        const result = ingestSignal(db, this.redacted(signal), this.deps.settings, now);
         done.push(result);
         control.ingested?.(result);
       }
@@ -207,13 +213,22 @@ export class Engine {
     return results;
   }
 
+  /** A signal's free text (summary, params: event messages, alert annotations and labels, probe errors) redacted; the rest as it came. */
+  private redacted(signal: Signal): Signal {
+    const redactor = this.options.redactor ?? NO_SECRETS;
+    if (signal.summary === undefined && signal.params === undefined) return signal;
+    return { ...signal, ...(signal.summary !== undefined ? { summary: redactor.text(signal.summary) } : {}), ...(signal.params !== undefined ? { params: redactor.value(signal.params) } : {}) };
+  }
+
   /**
    * Evidence a detector gathered after raising the incident (a container's
-   * log tail): recorded on the open incident of that subject and type, with a
-   * reference among its raw evidence. Returns the incident, or undefined when
-   * none is open any more.
+   * log tail): redacted, then recorded on the open incident of that subject
+   * and type, with a reference among its raw evidence. Returns the incident,
+   * or undefined when none is open any more.
    */
-  addEvidence(subject: string, incidentType: string, evidence: { ref: string; summary: string; data: Record<string, unknown> }): number | undefined {
+  addEvidence(subject: string, incidentType: string, gathered: { ref: string; summary: string; data: Record<string, unknown> }): number | undefined {
+    const redactor = this.options.redactor ?? NO_SECRETS;
+    const evidence = { ref: gathered.ref, summary: redactor.text(gathered.summary), data: redactor.value(gathered.data) };
     const now = this.deps.clock.now();
     const id = this.deps.db.transaction(() => {
       const latest = incidentsRepo.findLatestBySubject(this.deps.db, subject, incidentType);

@@ -31,7 +31,7 @@ export async function callTool(deps: McpDeps, caller: Person, tool: McpTool, arg
   try {
     const result = await tool.run(deps, caller, parse(tool.input, args ?? {}, 'arguments'));
     deps.logger.info({ ...audit, outcome: 'ok' }, `mcp tool call: ${tool.name} by ${caller.name}`);
-    // The caller is often a model: every string of the answer is scrubbed as the analyst's tool results are (src/scrub.ts).
+    // The caller is often a model: every string of the answer is scrubbed as the analyst's tool results are (src/redaction/redactor.ts, encoded).
     return { ok: true, result: deps.scrubber.value(result) };
   } catch (error) {
     // Bad input, an unknown incident or approval, a closed incident: the caller's to fix, said precisely.

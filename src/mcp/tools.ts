@@ -15,7 +15,7 @@ import { INCIDENT_STATUSES, type Incident } from '../engine/model.js';
 import { reviewedPatchSchema } from '../engine/reviewed-patch.js';
 import type { Clock } from '../engine/settings.js';
 import { RobosreError } from '../errors.js';
-import type { Scrubber } from '../scrub.js';
+import type { Redactor } from '../redaction/redactor.js';
 import type { Person } from '../server/auth.js';
 import { incidentDetail } from '../server/incident-detail.js';
 import { approvalView, incidentView, timelineView } from '../server/views.js';
@@ -30,7 +30,7 @@ export interface McpDeps {
   clock: Clock;
   /** Masks every configured secret in each answer. */
   /** Secrets by value and credential-shaped strings, out of every answer. */
-  scrubber: Scrubber;
+  scrubber: Redactor;
   /** Where every tool call is audited, with its caller. */
   logger: Logger;
 }

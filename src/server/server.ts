@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { registerAlertmanagerRoutes } from '../../adapters/alertmanager/routes.js';
 import { mcpHostnames, registerMcpRoute } from '../../adapters/mcp/http-route.js';
-import { createScrubber } from '../scrub.js';
+import { createRedactor } from '../redaction/redactor.js';
 import { about } from '../about.js';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
@@ -55,8 +55,11 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   installErrorHandler(app);
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
-    // Every answer passes here as text (error messages, timelines, pages): no configured secret leaves in one.
-    done(null, typeof payload === 'string' ? runtime.redactor.text(payload) : payload);
+    if (typeof payload !== 'string') return done(null, payload);
+    // Every answer passes here as text: no configured secret leaves in one. Data answers (JSON, plain text)
+    // are redacted by shape too; pages and scripts by value only, as a shape rule would rewrite the console's own code.
+    const data = /json|text\/plain/.test(String(reply.getHeader('content-type') ?? ''));
+    done(null, data ? runtime.redactor.text(payload) : runtime.redactor.values(payload));
   });
   void app.register(fastifyCookie);
   const auth = authenticatorFor(config, runtime);
@@ -97,7 +100,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
     countRefused: (n) => addToCounter(runtime.store.db, 'alertmanager_alerts_refused', n, runtime.clock.now()),
     logger,
   });
-  registerMcpRoute(app, { db: runtime.store.db, engine: runtime.engine, clock: runtime.clock, scrubber: createScrubber(config.secrets), logger: logger.child({ component: 'mcp' }) }, { auth, ...mcpHostnames(config) });
+  registerMcpRoute(app, { db: runtime.store.db, engine: runtime.engine, clock: runtime.clock, scrubber: createRedactor(config.secrets, { encoded: true }), logger: logger.child({ component: 'mcp' }) }, { auth, ...mcpHostnames(config) });
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);

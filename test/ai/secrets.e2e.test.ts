@@ -5,7 +5,7 @@
  * model in its answer.
  */
 import { afterEach, expect, it } from 'vitest';
-import { base64Forms } from '../../src/scrub.js';
+import { base64Forms } from '../../src/redaction/by-value.js';
 import { waitFor } from '../support/wait-for.js';
 import { analysed, answer, diskPressure, PING, raise, startAiWorld, telegramWith, type AiWorld } from './world.js';
 
@@ -27,7 +27,7 @@ it('masks configured secrets and credential-shaped strings in every tool result 
   expect(sent).not.toContain(token);
   for (const form of base64Forms(token)) expect(sent).not.toContain(form);
   expect(sent).not.toContain('letmein99');
-  expect(sent).toContain('DB_PASSWORD=[redacted]');
+  expect(sent).toContain('DB_PASSWORD=[redacted:password]');
   const [reply] = await waitFor('the AI reply', () => telegramWith(w!, '🤖 AI analysis').at(0) && telegramWith(w!, '🤖 AI analysis'));
   expect(reply!.text).not.toContain(token);
   expect(reply!.text).not.toContain('letmein99');

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { readJournal } from '../../adapters/executors/recording-executor.js';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
-import { redactorFor } from '../../src/redact.js';
+import { redactorFor } from '../../src/redaction/redactor.js';
 import type { DestinationStream } from 'pino';
 import type { Clock } from '../../src/engine/settings.js';
 import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';

@@ -7,11 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { getAction } from '../../policies/actions.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { ActionParams, AuthorizedAction } from '../../src/engine/executor.js';
 import { createLogger } from '../../src/log.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { redactorFor } from '../../src/redaction/redactor.js';
+import { createRuntime, startConversations, stopConversations, type Runtime } from '../../src/runtime.js';
 import type { ControlPlane } from './control-plane.js';
 
 export interface RuntimeOptions {
@@ -25,10 +27,18 @@ export interface RuntimeOptions {
   /** The `ai` section; the analyst starts after the watcher has listed, unless `analystStopped` (the test starts it). */
   ai?: Record<string, unknown>;
   analystStopped?: boolean;
+  /** The `auth` section (API tokens). */
+  auth?: Record<string, unknown>;
+  /** Where robosre's log lines go (debug level, redacted as `robosre start` does); silent when absent. */
+  log?: DestinationStream;
+  /** The `channels` section; its conversations start with the runtime. */
+  channels?: Record<string, unknown>;
 }
 
 export interface TestRuntime {
   runtime: Runtime;
+  /** The SQLite file the store writes (with its -wal beside it). */
+  databasePath: string;
   /** Stops the watcher and the engine, closes the store and removes its directory. */
   stop(): Promise<void>;
 }
@@ -45,15 +55,20 @@ export async function startRuntime(cp: ControlPlane, options: RuntimeOptions = {
     kubernetes: { kubeconfig: cp.kubeconfigPath, ...options.kubernetes },
     ...(options.probes ? { probes: options.probes } : {}),
     ...(options.ai ? { ai: options.ai } : {}),
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.channels ? { channels: options.channels } : {}),
   });
-  const runtime = createRuntime(config, createLogger('silent'));
+  const runtime = createRuntime(config, options.log ? createLogger('debug', options.log, redactorFor(config)) : createLogger('silent'));
   runtime.engine.resume();
   await runtime.watcher!.start();
   runtime.probes?.start();
   if (!options.analystStopped) runtime.analyst?.start();
+  if (options.channels) await startConversations(runtime);
   return {
     runtime,
+    databasePath: config.database.path,
     stop: async () => {
+      if (options.channels) await stopConversations(runtime);
       await runtime.analyst?.stop();
       await runtime.probes?.stop();
       await runtime.watcher?.stop();

@@ -1,7 +1,8 @@
 /** Redaction by value: a configured secret is masked in any text, in every form it takes there. */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { createRedactor, REDACTED } from '../../src/redact.js';
+import { REDACTED } from '../../src/redaction/by-value.js';
+import { createRedactor } from '../../src/redaction/redactor.js';
 
 const TOKEN = '123456:AAE-secret_bot-token';
 
@@ -27,5 +28,14 @@ describe('redaction by value', () => {
     expect(lines[0]).not.toContain(TOKEN);
     expect(lines[0]).toContain(`/bot${REDACTED}/getMe`);
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: `update failed for ${REDACTED}` });
+  });
+
+  it('masks credentials no config names in a log line, by shape: an error from a client library is logged as it came', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) }, createRedactor([TOKEN]));
+    logger.warn({ err: new Error('connect ECONNREFUSED postgres://app:L0ggedPassw0rd@db:5432/app'), headers: { Authorization: 'Basic YWRtaW46bG9nZ2Vk' } }, 'probe failed');
+    expect(lines[0]).not.toContain('L0ggedPassw0rd');
+    expect(lines[0]).not.toContain('YWRtaW46bG9nZ2Vk');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'probe failed', err: { message: 'connect ECONNREFUSED postgres://app:[redacted:postgres-password]@db:5432/app' } });
   });
 });

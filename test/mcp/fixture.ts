@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
-import { redactorFor } from '../../src/redact.js';
+import { redactorFor } from '../../src/redaction/redactor.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { buildServer } from '../../src/server/server.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -66,6 +67,9 @@ export async function startRobosre(name: string): Promise<Robosre> {
     summary: `pull of registry.example/shop:1.2 failed: login with ${PLANTED} refused (registry said: password=${UNCONFIGURED})`,
   }).incidentId!;
   await waitFor('the robot to plan the incident', () => (actionsRepo.listActions(runtime.store.db, incidentId).length > 0 ? true : undefined));
+  // The engine redacts what it stores; an earlier version did not: the plant is written as such a version left it.
+  const summary = incidentsRepo.getIncident(runtime.store.db, incidentId)!.evidenceSummary;
+  incidentsRepo.updateIncident(runtime.store.db, incidentId, { evidenceSummary: summary.replace('login with [redacted] refused', `login with ${PLANTED} refused`) });
   return {
     runtime,
     app,
