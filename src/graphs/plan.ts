@@ -1,0 +1,142 @@
+/**
+ * What an incident's graph shows, decided from the incident alone (pure):
+ * which query, which threshold, which window and step, and the story's
+ * marks. Only incidents with a metric behind them are graphed: the
+ * golden-signal rules, whose evidence carries the rule's query (a value,
+ * never a comparison: graphing `X > t` would keep only the points where it
+ * held) and its thresholds.
+ */
+import type { ActionRow, Incident } from '../engine/model.js';
+import type { ChartMarker, ChartSeries, ChartSpec } from './chart.js';
+
+/** The metric behind an incident. */
+export interface MetricOf {
+  query: string;
+  /** Series are kept when this label has the incident's value; the rule's query returns every subject. */
+  match?: { label: string; value: string };
+  thresholds: Array<{ value: number; label: string }>;
+  title: string;
+}
+
+export interface GraphWindow {
+  start: number;
+  end: number;
+  stepSeconds: number;
+}
+
+/** A graph is taken when the thread opens and when the incident ends, at most once each per (re)opening. */
+export type GraphMoment = 'opened' | 'ended';
+
+/** Before the incident started, this much of the series is shown: what normal looked like. */
+export const LEAD_MS = 30 * 60_000;
+/** After it ended, this much: that it stayed down. */
+export const TAIL_MS = 5 * 60_000;
+/** The longest window asked for, whatever the incident's age: bounds the query's cost. */
+export const MAX_RANGE_MS = 6 * 3_600_000;
+/** About one point per two CSS pixels of the 800-wide chart. */
+export const TARGET_POINTS = 400;
+/** No finer than a common scrape interval: finer steps repeat samples. */
+export const MIN_STEP_SECONDS = 15;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The metric behind a golden-signal incident, from the evidence its rule recorded (detectors/golden-signals); undefined for the rest. */
+export function metricOf(incident: Incident): MetricOf | undefined {
+  const p = incident.triggerParams;
+  const threshold = p.threshold;
+  if (typeof p.query !== 'string' || !isRecord(threshold) || typeof threshold.warnAbove !== 'number') return undefined;
+  const thresholds = [{ value: threshold.warnAbove, label: 'warn above' }];
+  if (typeof threshold.criticalAbove === 'number') thresholds.push({ value: threshold.criticalAbove, label: 'critical above' });
+  const labels = isRecord(p.series) && isRecord(p.series.labels) ? p.series.labels : {};
+  const subjectLabel = typeof p.subjectLabel === 'string' ? p.subjectLabel : undefined;
+  const value = subjectLabel === undefined ? undefined : labels[subjectLabel];
+  const name = incident.subject.split('.').slice(2).join('.') || incident.subject;
+  return {
+    query: p.query,
+    ...(subjectLabel !== undefined && typeof value === 'string' ? { match: { label: subjectLabel, value } } : {}),
+    thresholds,
+    title: `${typeof p.signal === 'string' ? p.signal : incident.incidentType} of ${name}${typeof p.rule === 'string' ? ` (rule ${p.rule})` : ''}`,
+  };
+}
+
+/** When the incident started: the rule's own firing time when it has one, else the first signal. */
+export function startedAt(incident: Incident): number {
+  const since = incident.triggerParams.firingSince;
+  return typeof since === 'number' && since > 0 && since <= incident.firstSeenAt ? since : incident.firstSeenAt;
+}
+
+/** The moment an incident is at now, if it is one that is graphed (analysed and open; or resolved). */
+export function momentOf(incident: Incident): GraphMoment | undefined {
+  if (incident.status === 'resolved') return 'ended';
+  if (incident.phase === 'analyze' || incident.status === 'suppressed') return undefined;
+  return 'opened';
+}
+
+/** The graph's key among the incident's: a reopened incident is graphed again. */
+export function momentKey(incident: Incident, moment: GraphMoment): string {
+  return `r${incident.reopenCount}:${moment}`;
+}
+
+/**
+ * The query's window: from LEAD_MS before the start to now (or TAIL_MS after the end), at most
+ * MAX_RANGE_MS, with a step of about TARGET_POINTS points, at least MIN_STEP_SECONDS, and the start
+ * aligned to the step (Prometheus returns start + k·step).
+ * @example graphWindow(3_600_000, 3_900_000, undefined).stepSeconds // 15
+ */
+export function graphWindow(started: number, now: number, resolvedAt: number | undefined): GraphWindow {
+  const end = resolvedAt === undefined ? now : Math.min(now, resolvedAt + TAIL_MS);
+  const from = Math.max(started - LEAD_MS, end - MAX_RANGE_MS);
+  const stepSeconds = Math.max(MIN_STEP_SECONDS, Math.ceil((end - from) / 1000 / TARGET_POINTS));
+  const stepMs = stepSeconds * 1000;
+  return { start: Math.floor(from / stepMs) * stepMs, end, stepSeconds };
+}
+
+const PAST: Record<string, string> = {
+  cordon_node: 'cordoned',
+  uncordon_node: 'uncordoned',
+  drain_node: 'drained',
+  reboot_node: 'rebooted',
+  replace_node: 'replaced the node',
+  rollout_restart: 'restarted',
+  scale_to_zero: 'scaled to zero',
+  suspend_cronjob: 'suspended',
+  resume_workload: 'resumed',
+  delete_completed_pods: 'cleaned up pods',
+  helm_reconcile: 'reconciled the release',
+  run_recovery_job: 'ran recovery',
+};
+
+const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+
+/** "cordoned here": what the robot did, where it did it. */
+export function actionLabel(action: Pick<ActionRow, 'actionId'>): string {
+  return `${PAST[action.actionId] ?? action.actionId.replace(/_/g, ' ')} here`;
+}
+
+/** The story's marks: the start, every action that changed something, the end. */
+export function markers(incident: Incident, actions: readonly ActionRow[]): ChartMarker[] {
+  const started = startedAt(incident);
+  const out: ChartMarker[] = [{ at: started, label: `incident started ${hhmm(started)}`, kind: 'incident' }];
+  for (const a of actions) {
+    const at = a.finishedAt ?? a.startedAt;
+    if (a.status === 'succeeded' && at !== null) out.push({ at, label: actionLabel(a), kind: 'action' });
+  }
+  if (incident.status === 'resolved' && incident.resolvedAt !== null) out.push({ at: incident.resolvedAt, label: `resolved ${hhmm(incident.resolvedAt)}`, kind: 'resolved' });
+  return out;
+}
+
+/** A series' legend: its labels as PromQL writes them, without the metric name. */
+export function seriesLabel(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels)
+    .filter(([k]) => k !== '__name__')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${v}"`);
+  return pairs.length === 0 ? 'value' : pairs.join(', ');
+}
+
+/** The chart for the answer of the range query: the incident's own series, its thresholds and marks. */
+export function chartSpec(incident: Incident, metric: MetricOf, window: GraphWindow, answer: ReadonlyArray<{ labels: Record<string, string>; points: Array<[number, number]> }>, actions: readonly ActionRow[]): ChartSpec {
+  const mine = metric.match ? answer.filter((s) => s.labels[metric.match!.label] === metric.match!.value) : answer;
+  const series: ChartSeries[] = mine.map((s) => ({ label: seriesLabel(s.labels), points: s.points }));
+  return { title: metric.title, subtitle: metric.query, start: window.start, end: window.end, stepMs: window.stepSeconds * 1000, series, thresholds: metric.thresholds, markers: markers(incident, actions) };
+}
