@@ -8,6 +8,7 @@
  */
 import type { ActionRow, Incident } from '../engine/model.js';
 import type { ChartMarker, ChartSeries, ChartSpec } from './chart.js';
+import { ACTIONS } from '../../policies/actions.js';
 
 /** The metric behind an incident. */
 export interface MetricOf {
@@ -113,13 +114,15 @@ export function actionLabel(action: Pick<ActionRow, 'actionId'>): string {
   return `${PAST[action.actionId] ?? action.actionId.replace(/_/g, ' ')} here`;
 }
 
-/** The story's marks: the start, every action that changed something, the end. */
+const MUTATING = new Set(ACTIONS.filter((a) => a.mutating).map((a) => a.id));
+
+/** The story's marks: the start, every action that changed something (not evidence or notices), the end. */
 export function markers(incident: Incident, actions: readonly ActionRow[]): ChartMarker[] {
   const started = startedAt(incident);
   const out: ChartMarker[] = [{ at: started, label: `incident started ${hhmm(started)}`, kind: 'incident' }];
   for (const a of actions) {
     const at = a.finishedAt ?? a.startedAt;
-    if (a.status === 'succeeded' && at !== null) out.push({ at, label: actionLabel(a), kind: 'action' });
+    if (a.status === 'succeeded' && at !== null && MUTATING.has(a.actionId)) out.push({ at, label: actionLabel(a), kind: 'action' });
   }
   if (incident.status === 'resolved' && incident.resolvedAt !== null) out.push({ at: incident.resolvedAt, label: `resolved ${hhmm(incident.resolvedAt)}`, kind: 'resolved' });
   return out;

@@ -1,0 +1,213 @@
+/**
+ * Metric graphs through the real runtime and the platforms' SDKs, against
+ * the emulators: a golden-signal incident gets one range query and a PNG in
+ * its thread on Telegram (sendPhoto), Slack (the upload-URL flow) and
+ * WhatsApp (a MediaUrl Twilio fetches from robosre's signed link); the text
+ * always goes first, a render that fails or an upload that keeps failing
+ * sends the text sparkline instead, and the console shows the SVG.
+ */
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Signal } from '../../src/engine/model.js';
+import { deliveriesFor } from '../../src/store/deliveries.repo.js';
+import * as graphsRepo from '../../src/store/graphs.repo.js';
+import * as incidentsRepo from '../../src/store/incidents.repo.js';
+import { waitFor } from '../alertmanager/intake.js';
+import { startFakePrometheus, type FakePrometheus } from '../prometheus/servers.js';
+import { CHAT, PUBLIC_URL, SLACK_CHANNEL, WA_ALICE, WA_CAROL, WA_FROM, startWorld, type World, type WorldOptions } from '../chat/world.js';
+import { inkedPixels, pngSize } from './png.js';
+
+const QUERY = 'sum by (service) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m]))';
+
+let world: World | undefined;
+let prometheus: FakePrometheus | undefined;
+afterEach(async () => {
+  await world?.close();
+  await prometheus?.close();
+  world = undefined;
+  prometheus = undefined;
+});
+
+/** A Prometheus that answers every range query with two services' error ratios, checkout's crossing 0.05 at the end. */
+function rangeAnswer(res: ServerResponse, url: URL): void {
+  const start = Number(url.searchParams.get('start'));
+  const end = Number(url.searchParams.get('end'));
+  const step = Number(url.searchParams.get('step'));
+  const values = (f: (k: number, n: number) => number) => {
+    const n = Math.floor((end - start) / step);
+    return Array.from({ length: n + 1 }, (_, k) => [start + k * step, String(f(k, n))]);
+  };
+  const body = {
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: [
+        { metric: { service: 'checkout' }, values: values((k, n) => (k > n * 0.8 ? 0.09 : 0.01)) },
+        { metric: { service: 'payments' }, values: values(() => 0.002) },
+      ],
+    },
+  };
+  res.writeHead(url.pathname === '/api/v1/query_range' ? 200 : 404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function graphWorld(options: WorldOptions & { renderTimeout?: string } = {}): Promise<World> {
+  prometheus = await startFakePrometheus(rangeAnswer);
+  const goldenSignals = {
+    prometheus: { url: prometheus.url, timeout: 2_000 },
+    rules: [{ name: 'checkout-errors', query: QUERY, warnAbove: 0.05, criticalAbove: 0.2, for: '2m', interval: 60_000 }],
+    graphs: { renderTimeout: options.renderTimeout ?? '20s' },
+  };
+  world = await startWorld({ ...options, config: { ...options.config, goldenSignals } });
+  return world;
+}
+
+/** The signal the golden-signals runner emits for checkout, with the evidence its rule records. */
+function checkoutErrors(status: 'firing' | 'resolved', observedAt: number): Signal {
+  return {
+    id: `golden:checkout-errors:checkout:${status}:${observedAt}`,
+    trigger: 'metric_threshold',
+    incidentType: 'http_error_rate_spike',
+    cluster: 'prod',
+    subject: 'prod.service.checkout',
+    status,
+    observedAt,
+    summary: 'errors of checkout (rule checkout-errors): 0.09 above warnAbove 0.05',
+    ...(status === 'firing'
+      ? {
+          severity: 'warning' as const,
+          confidence: 'medium' as const,
+          params: { rule: 'checkout-errors', signal: 'errors', query: QUERY, subjectLabel: 'service', series: { labels: { service: 'checkout' }, value: '0.09' }, threshold: { warnAbove: 0.05, criticalAbove: 0.2, forMs: 120_000 }, firingSince: observedAt - 60_000 },
+        }
+      : {}),
+  };
+}
+
+const rangeQueries = (): URL[] => (prometheus?.requests ?? []).map((r) => new URL(r.url, 'http://x')).filter((u) => u.pathname === '/api/v1/query_range');
+
+describe('metric graphs in the threads', () => {
+  it('posts one PNG in the Telegram thread after the opening text, from one bounded range query, and the console shows its SVG', async () => {
+    const w = await graphWorld();
+    const t0 = Date.now();
+    const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', t0)).incidentId!;
+    const photo = await waitFor('the graph in the thread', () => w.emu.messages(CHAT).find((m) => m.photo));
+    const root = w.emu.messages(CHAT)[0]!;
+    expect(root.photo).toBeUndefined();
+    expect(root.messageId).toBeLessThan(photo.messageId);
+    expect(photo.replyTo).toBe(root.messageId);
+    expect(photo.text).toContain('📈 errors of checkout (rule checkout-errors)');
+    expect(photo.text).toContain('warn above 0.05, critical above 0.2');
+    const data = (photo.photo as { data: Buffer }).data;
+    expect(pngSize(data)).toEqual({ width: 1600, height: 800 });
+    expect(inkedPixels(data)).toBeGreaterThan(10_000);
+
+    // Repeats do not query again: one range query for the incident's opening.
+    w.runtime.engine.ingest({ ...checkoutErrors('firing', t0 + 1_000), id: 'repeat-1' });
+    await w.runtime.graphs!.idle();
+    await w.runtime.dispatcher.idle();
+    const [query, ...more] = rangeQueries();
+    expect(more).toEqual([]);
+    expect(query!.searchParams.get('query')).toBe(QUERY);
+    const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(query!.searchParams.get(k)));
+    // 30 minutes before the start (the signal's firingSince, a minute before it was seen) to now, a 15 s step aligned.
+    expect(end! - start!).toBeGreaterThanOrEqual(31 * 60);
+    expect(end! - start!).toBeLessThan(32 * 60);
+    expect(step).toBe(15);
+    expect(start! % 15).toBe(0);
+
+    // Only the incident's own series is drawn: payments is not checkout.
+    const [graph] = graphsRepo.graphsOf(w.runtime.store.db, incidentId);
+    expect(graph!.spec.series.map((s) => s.label)).toEqual(['service="checkout"']);
+    const detail = (await (await fetch(`${w.url}/api/incidents/${incidentId}`)).json()) as { graphs: Array<{ svg: string; title: string }> };
+    expect(detail.graphs).toEqual([expect.objectContaining({ title: 'errors of checkout (rule checkout-errors)', svg: `/api/incidents/${incidentId}/graphs/${graph!.id}.svg` })]);
+    const svg = await fetch(`${w.url}${detail.graphs[0]!.svg}`);
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml; charset=utf-8');
+    expect(svg.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(await svg.text()).toMatch(/^<svg [^>]*>[\s\S]*warn above 0\.05[\s\S]*incident started/);
+    expect((await fetch(`${w.url}/api/incidents/${incidentId + 1}/graphs/${graph!.id}.svg`)).status).toBe(404);
+  });
+
+  it('uploads into the Slack thread through the upload-URL flow, and graphs the story again when the incident ends', async () => {
+    const w = await graphWorld({ telegram: false, slack: {} });
+    const t0 = Date.now();
+    const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', t0)).incidentId!;
+    const first = await waitFor('the graph in the Slack thread', () => w.slack.messages(SLACK_CHANNEL).find((m) => m.files.length > 0));
+    const root = w.slack.messages(SLACK_CHANNEL)[0]!;
+    expect(first.threadTs).toBe(root.ts);
+    expect(first.text).toContain('📈 errors of checkout');
+    expect(first.files[0]!.name).toBe(`incident-${incidentId}-r0-opened.png`);
+    expect(first.files[0]!.altText).toMatch(/^Chart: errors of checkout/);
+    expect(pngSize(first.files[0]!.data)).toEqual({ width: 1600, height: 800 });
+    expect(w.slack.calls.map((c) => c.method).filter((m) => m.startsWith('files.') || m === 'upload')).toEqual(['files.getUploadURLExternal', 'upload', 'files.completeUploadExternal']);
+    expect(w.slack.privateFiles).toEqual([]);
+
+    w.runtime.engine.ingest(checkoutErrors('resolved', Date.now()));
+    await waitFor('resolved', () => (incidentsRepo.getIncident(w.runtime.store.db, incidentId)!.status === 'resolved' ? true : undefined));
+    const files = await waitFor('the closing graph', () => {
+      const posted = w.slack.messages(SLACK_CHANNEL).filter((m) => m.files.length > 0);
+      return posted.length === 2 ? posted : undefined;
+    });
+    expect(files[1]!.threadTs).toBe(root.ts);
+    const ended = graphsRepo.graphsOf(w.runtime.store.db, incidentId).find((g) => g.moment === 'r0:ended')!;
+    expect(ended.spec.markers.map((m) => m.kind)).toEqual(['incident', 'resolved']);
+    expect(rangeQueries()).toHaveLength(2);
+  });
+
+  it('sends WhatsApp media as a signed link that Twilio fetches from robosre; the link refuses a bad signature and expires', async () => {
+    const w = await graphWorld({ telegram: false, whatsapp: {} });
+    // Free-form messages and media go only to someone who wrote within 24 hours: Alice did, Carol did not.
+    await w.twilio.sendInbound({ from: WA_ALICE, to: WA_FROM, body: 'help' }, `${PUBLIC_URL}/twilio/whatsapp`, `${w.url}/twilio/whatsapp`);
+    const incidentId = w.runtime.engine.ingest({ ...checkoutErrors('firing', Date.now()), severity: 'critical' }).incidentId!;
+    const sent = await waitFor('the picture delivered', () => w.twilio.messages(WA_ALICE).find((m) => m.mediaUrl && m.status === 'delivered'));
+    expect(sent.body).toContain('📈 errors of checkout');
+    const link = new URL(sent.mediaUrl!);
+    expect(link.origin).toBe(PUBLIC_URL);
+    expect(link.pathname).toMatch(/^\/media\/graphs\/inc-\d+\/\d+\.png$/);
+    expect(sent.media).toMatchObject({ status: 200, contentType: 'image/png' });
+    expect(pngSize(sent.media!.data)).toEqual({ width: 1600, height: 800 });
+    // Outside her window Carol gets the notification template naming the chart and its link: a template carries no picture.
+    const carol = await waitFor('the template to Carol', () => w.twilio.messages(WA_CAROL).find((m) => m.contentVariables?.['1']?.startsWith('📈')));
+    expect(carol.contentVariables!['2']).toContain(`${PUBLIC_URL}/media/graphs/inc-${incidentId}/`);
+    // The receipts came back through the status callbacks: the delivery is marked delivered.
+    await waitFor('the receipt', () => (deliveriesFor(w.runtime.store.db, incidentId).some((d) => d.op === 'image' && d.status === 'delivered') ? true : undefined));
+
+    const local = (search: string) => fetch(`${w.url}${link.pathname}${search}`);
+    const exp = link.searchParams.get('exp')!;
+    const sig = link.searchParams.get('sig')!;
+    const ok = await local(link.search);
+    expect(ok.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
+    expect(ok.headers.get('content-length')).toBe(String(sent.media!.data.length));
+    expect((await local(`?exp=${exp}&sig=${sig.slice(1)}A`)).status).toBe(403);
+    expect((await local(`?exp=${Number(exp) + 60}&sig=${sig}`)).status).toBe(403);
+    expect((await local('')).status).toBe(403);
+    expect((await fetch(`${w.url}${link.pathname.replace(/\d+\.png$/, '999.png')}${link.search}`)).status).toBe(403);
+    const { mediaSignature } = await import('../../src/graphs/media-link.js');
+    const past = Math.floor(Date.now() / 1000) - 1;
+    expect((await local(`?exp=${past}&sig=${mediaSignature(w.runtime.mediaKey, link.pathname, past)}`)).status).toBe(410);
+  });
+
+  it('posts the text sparkline when the render does not finish in time', async () => {
+    const w = await graphWorld({ renderTimeout: '1ms' });
+    const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', Date.now())).incidentId!;
+    const text = await waitFor('the sparkline', () => w.emu.messages(CHAT).find((m) => m.text.startsWith('📈')));
+    expect(text.photo).toBeUndefined();
+    expect(text.text).toMatch(/📈 errors of checkout \(rule checkout-errors\)\n[▁-█ ]{24} service="checkout"\nrange 0\.01 – 0\.09, warn above 0\.05, critical above 0\.2/);
+    expect(graphsRepo.graphsOf(w.runtime.store.db, incidentId)[0]).toMatchObject({ hasPng: false, error: expect.stringMatching(/^render failed: no PNG within 1 ms/) });
+  });
+
+  it('sends the text instead of a picture that keeps failing, and the thread goes on on the same channel', async () => {
+    const w = await graphWorld();
+    w.emu.setFault({ kind: 'server_error' }, ['sendphoto']);
+    const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', Date.now())).incidentId!;
+    const text = await waitFor('the sparkline instead of the picture', () => w.emu.messages(CHAT).find((m) => m.text.startsWith('📈')));
+    expect(text.photo).toBeUndefined();
+    await w.runtime.dispatcher.idle();
+    expect(w.emu.calls.filter((c) => c.method === 'sendphoto').map((c) => c.status)).toEqual([502, 502]);
+    const image = deliveriesFor(w.runtime.store.db, incidentId).find((d) => d.op === 'image')!;
+    expect(image).toMatchObject({ channel: 'telegram', status: 'sent', attempts: 3 });
+    // The channel stayed up: a failing upload is this picture's problem, not the conversation's.
+    expect(w.runtime.dispatcher.downChannels()).toEqual([]);
+    w.runtime.engine.ingest(checkoutErrors('resolved', Date.now()));
+    await waitFor('the resolution in the same thread', () => w.emu.messages(CHAT).find((m) => m.text.startsWith('✅ Resolved')));
+  });
+});
