@@ -80,8 +80,9 @@ export function momentKey(incident: Incident, moment: GraphMoment): string {
 
 /**
  * The query's window: from LEAD_MS before the start to now (or TAIL_MS after the end), at most
- * MAX_RANGE_MS, with a step of about TARGET_POINTS points, at least MIN_STEP_SECONDS, and the start
- * aligned to the step (Prometheus returns start + k·step).
+ * MAX_RANGE_MS, with a step of about TARGET_POINTS points and at least MIN_STEP_SECONDS. Prometheus
+ * answers at start + k·step, so the start is put a whole number of steps before the end: the newest
+ * point is the end itself, the moment the graph is about, not up to a step before it.
  * @example graphWindow(3_600_000, 3_900_000, undefined).stepSeconds // 15
  */
 export function graphWindow(started: number, now: number, resolvedAt: number | undefined): GraphWindow {
@@ -89,7 +90,7 @@ export function graphWindow(started: number, now: number, resolvedAt: number | u
   const from = Math.max(started - LEAD_MS, end - MAX_RANGE_MS);
   const stepSeconds = Math.max(MIN_STEP_SECONDS, Math.ceil((end - from) / 1000 / TARGET_POINTS));
   const stepMs = stepSeconds * 1000;
-  return { start: Math.floor(from / stepMs) * stepMs, end, stepSeconds };
+  return { start: end - Math.ceil((end - from) / stepMs) * stepMs, end, stepSeconds };
 }
 
 const PAST: Record<string, string> = {
