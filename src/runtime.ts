@@ -284,8 +284,8 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
           db: store.db,
           engine,
           source: prometheus,
-          // One worker, replaced every 200 renders: resvg-js 2.6's native memory is only freed with its thread (docs/graphs.md).
-          renderer: new PngRenderer({ timeoutMs: golden.graphs.renderTimeoutMs, recycleAfter: 200, scale: 2 }),
+          // One worker that collects every 8 renders: resvg-js 2.6's native memory is otherwise rarely freed (docs/graphs.md).
+          renderer: new PngRenderer({ timeoutMs: golden.graphs.renderTimeoutMs, collectEvery: 8, recycleAfter: 1_000, scale: 2 }),
           clock,
           logger: logger.child({ component: 'graphs' }),
         })

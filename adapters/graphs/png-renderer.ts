@@ -1,17 +1,21 @@
 /**
  * PNG rendering off the main thread: one worker (render-worker.ts), one
  * render at a time, each bounded by a timeout after which the worker is
- * terminated and a fresh one started. The worker is also replaced every
- * `recycleAfter` renders: resvg-js 2.6 keeps native pixmaps V8 does not
- * count, so the process grows by megabytes a render until a GC that rarely
- * comes (thx/resvg-js#216); ending the worker frees them all.
+ * terminated and a fresh one started. resvg-js 2.6 keeps native pixmaps V8
+ * does not count, so the process grows by megabytes a render until a GC that
+ * rarely comes (thx/resvg-js#216): the worker collects every `collectEvery`
+ * renders. Replacing the worker (`recycleAfter`) did not bound memory when
+ * measured (the freed native memory stays with the allocator), so it is only a
+ * backstop for whatever else a long-lived worker might gather.
  */
 import { Worker } from 'node:worker_threads';
-import type { RenderReply, RenderRequest } from './render-worker.js';
+import type { RenderReply, RenderRequest, RenderWorkerData } from './render-worker.js';
 
 export interface PngRendererOptions {
   timeoutMs: number;
   recycleAfter: number;
+  /** A full collection in the worker every this many renders (0: never); 8 measured best (bench/results.md). */
+  collectEvery: number;
   /** Pixels per SVG unit. */
   scale: number;
 }
@@ -101,7 +105,8 @@ export class PngRenderer {
 
   private ready(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER);
+    const data: RenderWorkerData = { collectEvery: this.options.collectEvery };
+    const worker = new Worker(WORKER, { workerData: data });
     // An idle worker must not keep the process alive.
     worker.unref();
     this.worker = worker;

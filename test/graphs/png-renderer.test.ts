@@ -21,7 +21,7 @@ afterEach(async () => {
 
 describe('the PNG renderer', () => {
   it('renders the chart at twice its size, the same bytes every time (golden image)', async () => {
-    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 2, scale: 2 });
+    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 2, collectEvery: 8, scale: 2 });
     const svg = renderChartSvg(SPEC);
     const pngs = [await renderer.render(svg), await renderer.render(svg), await renderer.render(svg)];
     expect(pngSize(pngs[0]!)).toEqual({ width: 1600, height: 800 });
@@ -31,13 +31,13 @@ describe('the PNG renderer', () => {
   });
 
   it('paints text with the bundled font (resvg silently draws none without one)', async () => {
-    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 100, scale: 1 });
+    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 100, collectEvery: 8, scale: 1 });
     const text = await renderer.render('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="4" y="28" font-size="20" font-family="No Such Font">Hello 22:15</text></svg>');
     expect(inkedPixels(text)).toBeGreaterThan(200);
   });
 
   it('reports an SVG resvg refuses, and keeps rendering after it', async () => {
-    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 100, scale: 1 });
+    renderer = new PngRenderer({ timeoutMs: 10_000, recycleAfter: 100, collectEvery: 8, scale: 1 });
     const refused = await renderer.render('<svg not xml').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(GraphRenderError);
     expect((refused as GraphRenderError).reason).toBe('refused');
@@ -45,7 +45,7 @@ describe('the PNG renderer', () => {
   });
 
   it('gives up on a render past its timeout and starts a new worker for the next', async () => {
-    renderer = new PngRenderer({ timeoutMs: 1, recycleAfter: 100, scale: 8 });
+    renderer = new PngRenderer({ timeoutMs: 1, recycleAfter: 100, collectEvery: 8, scale: 8 });
     const late = await renderer.render(renderChartSvg(SPEC)).catch((e: unknown) => e);
     expect((late as GraphRenderError).reason).toBe('timeout');
     expect(renderer.stats.timeouts).toBe(1);

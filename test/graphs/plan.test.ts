@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { ActionRow, Incident } from '../../src/engine/model.js';
+import { LEAD_MS, MAX_RANGE_MS, actionLabel, chartSpec, graphWindow, markers, metricOf, momentOf } from '../../src/graphs/plan.js';
+
+const T = Date.UTC(2026, 11, 7, 22, 0, 0);
+
+function incident(patch: Partial<Incident> = {}): Incident {
+  return {
+    id: 7, subject: 'prod.service.checkout', subjectType: 'service', cluster: 'prod', incidentType: 'http_error_rate_spike', domain: 'service', severity: 'warning', confidence: 'medium',
+    status: 'triaged', environment: 'production', trigger: 'metric_threshold',
+    triggerParams: { rule: 'checkout-errors', signal: 'errors', query: 'errors_ratio', subjectLabel: 'service', series: { labels: { service: 'checkout' }, value: '0.09' }, threshold: { warnAbove: 0.05 }, firingSince: T - 60_000 },
+    signalSources: ['metric_threshold'], resourceScope: { kind: 'service', name: 'checkout' } as Incident['resourceScope'], scopeNode: null, evidenceSummary: '', rawEvidenceRefs: [], approvalState: 'none',
+    parentId: null, groupKey: null, handler: 'taxonomy', handlerState: {}, phase: 'plan', wakeAt: null, occurrences: 1, reopenCount: 0, lastSignalStatus: 'firing',
+    firstSeenAt: T, lastSeenAt: T, resolvedAt: null, acknowledgedBy: null, acknowledgedAt: null, silencedUntil: null, createdAt: T, updatedAt: T,
+    ...patch,
+  };
+}
+
+const action = (actionId: string, at: number, status: ActionRow['status'] = 'succeeded') => ({ actionId, status, startedAt: at - 1_000, finishedAt: at }) as ActionRow;
+
+describe('what a graph shows', () => {
+  it('graphs golden-signal incidents only: the rule query, its thresholds, the incident’s own series', () => {
+    expect(metricOf(incident())).toEqual({ query: 'errors_ratio', match: { label: 'service', value: 'checkout' }, thresholds: [{ value: 0.05, label: 'warn above' }], title: 'errors of checkout (rule checkout-errors)' });
+    expect(metricOf(incident({ incidentType: 'node_disk_pressure', triggerParams: { node: 'worker-1' } }))).toBeUndefined();
+    expect(metricOf(incident({ triggerParams: { query: 'x > 1' } }))).toBeUndefined();
+  });
+
+  it('waits for the first analysis, graphs an open incident and an ended one', () => {
+    expect(momentOf(incident({ phase: 'analyze', status: 'observed' }))).toBeUndefined();
+    expect(momentOf(incident())).toBe('opened');
+    expect(momentOf(incident({ status: 'resolved', phase: 'done' }))).toBe('ended');
+    expect(momentOf(incident({ status: 'suppressed' }))).toBeUndefined();
+  });
+
+  it('bounds the window: half an hour of lead, at most six hours, about 400 points, never under 15 s, ending on its newest point', () => {
+    const short = graphWindow(T, T + 60_000, undefined);
+    expect(short).toEqual({ start: T + 60_000 - (LEAD_MS + 60_000), end: T + 60_000, stepSeconds: 15 });
+    const long = graphWindow(T - 3 * 86_400_000, T, undefined);
+    expect(long.end - long.start).toBeLessThanOrEqual(MAX_RANGE_MS + long.stepSeconds * 1000);
+    expect(long.stepSeconds).toBe(54);
+    expect((long.end - long.start) / (long.stepSeconds * 1000)).toBeLessThanOrEqual(401);
+    const ended = graphWindow(T, T + 3_600_000, T + 600_000);
+    expect(ended.end).toBe(T + 900_000);
+  });
+
+  it('marks the start, what the robot changed ("cordoned here") and the end; not evidence or notices', () => {
+    const rows = [action('collect_evidence', T + 1_000), action('notify_operator', T + 2_000), action('cordon_node', T + 3_000), action('drain_node', T + 4_000, 'failed'), action('patch_image', T + 5_000)];
+    expect(markers(incident({ status: 'resolved', resolvedAt: T + 9_000 }), rows)).toEqual([
+      { at: T - 60_000, label: 'incident started 21:59', kind: 'incident' },
+      { at: T + 3_000, label: 'cordoned here', kind: 'action' },
+      { at: T + 5_000, label: 'patch image here', kind: 'action' },
+      { at: T + 9_000, label: 'resolved 22:00', kind: 'resolved' },
+    ]);
+    expect(actionLabel({ actionId: 'rollout_restart' })).toBe('restarted here');
+  });
+
+  it('keeps only the series of the incident’s subject', () => {
+    const window = graphWindow(T, T + 60_000, undefined);
+    const spec = chartSpec(incident(), metricOf(incident())!, window, [{ labels: { service: 'checkout', __name__: 'x' }, points: [[T, 1]] }, { labels: { service: 'payments' }, points: [[T, 2]] }], []);
+    expect(spec.series).toEqual([{ label: 'service="checkout"', points: [[T, 1]] }]);
+    expect(spec.stepMs).toBe(15_000);
+  });
+});
