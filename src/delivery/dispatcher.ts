@@ -213,8 +213,12 @@ export class Dispatcher implements ReceiptHandler {
       return;
     }
     const error = this.options.redact(outcome.error);
-    for (const delivery of carried) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
-    if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
+    // A picture the platform could not deliver (WhatsApp: Twilio could not fetch it) goes again as its text; the channel still delivers text.
+    const pictures = carried.filter((d) => d.op === 'image' && d.attempts < IMAGE_ATTEMPTS);
+    for (const delivery of pictures) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', attempts: IMAGE_ATTEMPTS, lastError: error });
+    const others = carried.filter((d) => !pictures.includes(d));
+    for (const delivery of others) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
+    if (others.length > 0 && this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
     this.kick();
   }
 

@@ -29,7 +29,11 @@ afterEach(async () => {
 });
 
 /** A Prometheus that answers every range query with two services' error ratios, checkout's crossing 0.05 at the end. */
-function rangeAnswer(res: ServerResponse, url: URL): void {
+function rangeAnswer(res: ServerResponse, url: URL, delayMs = 0): void {
+  if (delayMs > 0) {
+    setTimeout(() => rangeAnswer(res, url), delayMs);
+    return;
+  }
   const start = Number(url.searchParams.get('start'));
   const end = Number(url.searchParams.get('end'));
   const step = Number(url.searchParams.get('step'));
@@ -51,8 +55,8 @@ function rangeAnswer(res: ServerResponse, url: URL): void {
   res.end(JSON.stringify(body));
 }
 
-async function graphWorld(options: WorldOptions & { renderTimeout?: string } = {}): Promise<World> {
-  prometheus = await startFakePrometheus(rangeAnswer);
+async function graphWorld(options: WorldOptions & { renderTimeout?: string; answerAfterMs?: number } = {}): Promise<World> {
+  prometheus = await startFakePrometheus((res, url) => rangeAnswer(res, url, options.answerAfterMs));
   const goldenSignals = {
     prometheus: { url: prometheus.url, timeout: 2_000 },
     rules: [{ name: 'checkout-errors', query: QUERY, warnAbove: 0.05, criticalAbove: 0.2, for: '2m', interval: 60_000 }],
@@ -184,6 +188,21 @@ describe('metric graphs in the threads', () => {
     const { mediaSignature } = await import('../../src/graphs/media-link.js');
     const past = Math.floor(Date.now() / 1000) - 1;
     expect((await local(`?exp=${past}&sig=${mediaSignature(w.runtime.mediaKey, link.pathname, past)}`)).status).toBe(410);
+  });
+
+  it('sends the text when Twilio reports the picture undelivered, and WhatsApp stays the channel', async () => {
+    // Prometheus answers late, so the picture follows the opening by a second.
+    const w = await graphWorld({ telegram: false, whatsapp: {}, answerAfterMs: 1_000 });
+    await w.twilio.sendInbound({ from: WA_ALICE, to: WA_FROM, body: 'help' }, `${PUBLIC_URL}/twilio/whatsapp`, `${w.url}/twilio/whatsapp`);
+    const incidentId = w.runtime.engine.ingest({ ...checkoutErrors('firing', Date.now()), severity: 'critical' }).incidentId!;
+    await waitFor('the opening delivered', () => w.twilio.messages(WA_ALICE).find((m) => m.status === 'delivered'));
+    w.twilio.failNextDelivery(WA_ALICE, { status: 'failed', errorCode: 63019 });
+    const text = await waitFor('the sparkline instead', () => w.twilio.messages(WA_ALICE).find((m) => m.body?.includes('📈') && !m.mediaUrl));
+    expect(text.body).toMatch(/\n[▁-█ ]{24} service="checkout"\n/);
+    expect(w.twilio.messages(WA_ALICE).filter((m) => m.mediaUrl).map((m) => [m.status, m.errorCode])).toEqual([['failed', 63019]]);
+    expect(w.runtime.dispatcher.downChannels()).toEqual([]);
+    expect(incidentsRepo.listIncidents(w.runtime.store.db).filter((i) => i.incidentType === 'chatops_delivery_failure')).toEqual([]);
+    await waitFor('the text delivered', () => (deliveriesFor(w.runtime.store.db, incidentId).find((d) => d.op === 'image')?.status === 'delivered' ? true : undefined));
   });
 
   it('posts the text sparkline when the render does not finish in time', async () => {
