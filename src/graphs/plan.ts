@@ -4,7 +4,8 @@
  * marks. Only incidents with a metric behind them are graphed: the
  * golden-signal rules, whose evidence carries the rule's query (a value,
  * never a comparison: graphing `X > t` would keep only the points where it
- * held) and its thresholds.
+ * held) and its thresholds; and crash-looping and OOM-killed pods, from the
+ * metric names kube-state-metrics and the kubelet's cAdvisor export.
  */
 import type { ActionRow, Incident } from '../engine/model.js';
 import type { ChartMarker, ChartSeries, ChartSpec } from './chart.js';
@@ -41,11 +42,11 @@ export const MIN_STEP_SECONDS = 15;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The metric behind a golden-signal incident, from the evidence its rule recorded (detectors/golden-signals); undefined for the rest. */
+/** The metric behind a golden-signal incident, from the evidence its rule recorded (detectors/golden-signals), or behind a pod incident; undefined for the rest. */
 export function metricOf(incident: Incident): MetricOf | undefined {
   const p = incident.triggerParams;
   const threshold = p.threshold;
-  if (typeof p.query !== 'string' || !isRecord(threshold) || typeof threshold.warnAbove !== 'number') return undefined;
+  if (typeof p.query !== 'string' || !isRecord(threshold) || typeof threshold.warnAbove !== 'number') return podMetricOf(incident);
   const thresholds = [{ value: threshold.warnAbove, label: 'warn above' }];
   if (typeof threshold.criticalAbove === 'number') thresholds.push({ value: threshold.criticalAbove, label: 'critical above' });
   const labels = isRecord(p.series) && isRecord(p.series.labels) ? p.series.labels : {};
@@ -58,6 +59,28 @@ export function metricOf(incident: Incident): MetricOf | undefined {
     thresholds,
     title: `${typeof p.signal === 'string' ? p.signal : incident.incidentType} of ${name}${typeof p.rule === 'string' ? ` (rule ${p.rule})` : ''}`,
   };
+}
+
+/** A PromQL string literal: Go's escapes, which JSON's are a subset of. */
+const promString = (value: string): string => JSON.stringify(value);
+
+/** Pod classes with a series that tells their story, per container. */
+const POD_METRICS: Record<string, { signal: string; query: (selector: string) => string }> = {
+  crash_loop_backoff: { signal: 'restarts', query: (sel) => `sum by (container) (kube_pod_container_status_restarts_total{${sel}})` },
+  // The working set with the memory limit beside it (one query: the limit's series carries limit="memory limit").
+  oom_killed: {
+    signal: 'memory working set',
+    query: (sel) => `sum by (container) (container_memory_working_set_bytes{${sel},container!=""}) or label_replace(sum by (container) (kube_pod_container_resource_limits{${sel},resource="memory"}), "limit", "memory limit", "", "")`,
+  },
+};
+
+/** The metric behind a pod incident (subject `<cluster>.pod.<namespace>.<name>`), for the classes POD_METRICS knows. */
+function podMetricOf(incident: Incident): MetricOf | undefined {
+  const metric = POD_METRICS[incident.incidentType];
+  const [, kind, namespace, ...name] = incident.subject.split('.');
+  if (!metric || kind !== 'pod' || !namespace || name.length === 0) return undefined;
+  const pod = name.join('.');
+  return { query: metric.query(`namespace=${promString(namespace)},pod=${promString(pod)}`), thresholds: [], title: `${metric.signal} of pod ${namespace}/${pod}` };
 }
 
 /** When the incident started: the rule's own firing time when it has one, else the first signal. */

@@ -25,6 +25,17 @@ describe('what a graph shows', () => {
     expect(metricOf(incident({ triggerParams: { query: 'x > 1' } }))).toBeUndefined();
   });
 
+  it('graphs a crash-looping pod’s restarts and an OOM-killed pod’s memory beside its limit, per container', () => {
+    const pod = (incidentType: string, subject = 'prod.pod.shop.api-7d9f.x') => metricOf(incident({ incidentType, subject, subjectType: 'pod', triggerParams: {} }));
+    expect(pod('crash_loop_backoff')).toEqual({ query: 'sum by (container) (kube_pod_container_status_restarts_total{namespace="shop",pod="api-7d9f.x"})', thresholds: [], title: 'restarts of pod shop/api-7d9f.x' });
+    expect(pod('oom_killed')!.query).toBe(
+      'sum by (container) (container_memory_working_set_bytes{namespace="shop",pod="api-7d9f.x",container!=""}) or label_replace(sum by (container) (kube_pod_container_resource_limits{namespace="shop",pod="api-7d9f.x",resource="memory"}), "limit", "memory limit", "", "")',
+    );
+    expect(pod('oom_killed', 'prod.pod.shop.a"b')!.query).toContain('pod="a\\"b"');
+    expect(pod('pod_pending_too_long')).toBeUndefined();
+    expect(pod('crash_loop_backoff', 'prod.deployment.shop')).toBeUndefined();
+  });
+
   it('waits for the first analysis, graphs an open incident and an ended one', () => {
     expect(momentOf(incident({ phase: 'analyze', status: 'observed' }))).toBeUndefined();
     expect(momentOf(incident())).toBe('opened');
