@@ -226,14 +226,14 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     const first = page.locator('figure.graph img');
     await first.waitFor();
     // Loaded (an SVG the page's img-src 'self' allows), at its own size, and nothing in it ran.
-    await expect.poll(() => first.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(800);
+    await expect.poll(() => first.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(800);
     expect(await first.getAttribute('alt')).toBe(`Chart: ${title}`);
     await page.locator('figure.graph figcaption').getByText(`${title} · when it opened`).waitFor();
     // A graph made later shows without a reload.
     graphsRepo.insertGraph(db, { incidentId: incidentId!, moment: 'r0:ended', spec: SPEC, png: null, error: null, createdAt: Date.now() });
-    server.t.runtime.engine.events.emit('incident', incidentId);
+    server.t.runtime.engine.events.emit('incident', incidentId!);
     await expect.poll(() => page.locator('figure.graph img').count()).toBe(2);
-    await expect.poll(() => page.locator('figure.graph img').nth(1).evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(800);
+    await expect.poll(() => page.locator('figure.graph img').nth(1).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(800);
     await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-graphs.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
