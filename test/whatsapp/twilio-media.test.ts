@@ -15,11 +15,15 @@ beforeEach(async () => {
   emu = await TwilioEmulator.start();
   emu.setLastInbound(TO, Date.now());
   const png = Buffer.from('\x89PNG\r\n\x1a\nrest', 'latin1');
+  const answers: Record<string, [string, Buffer | string]> = {
+    '/ok.png': ['image/png', png],
+    '/page.png': ['text/html', '<html>login</html>'],
+    '/huge.png': ['image/png', Buffer.alloc(WHATSAPP_MAX_IMAGE_BYTES + 1)],
+  };
   media = createServer((req, res) => {
-    if (req.url === '/ok.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(png);
-    if (req.url === '/page.png') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
-    if (req.url === '/huge.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(WHATSAPP_MAX_IMAGE_BYTES + 1));
-    res.writeHead(410).end();
+    const answer = answers[req.url ?? ''];
+    if (answer) res.writeHead(200, { 'content-type': answer[0] }).end(answer[1]);
+    else res.writeHead(410).end();
   });
   await new Promise<void>((resolve) => media.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(media.address() as { port: number }).port}`;
