@@ -157,6 +157,21 @@ describe('metric graphs in the threads', () => {
     expect(rangeQueries()).toHaveLength(2);
   });
 
+  it('fails over with the rest of the conversation: Telegram blocked, the picture goes to the Slack thread', async () => {
+    const w = await graphWorld({ slack: {}, config: { routing: { default: ['telegram', 'slack'] } } });
+    w.emu.setFault({ kind: 'blocked' });
+    const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', Date.now())).incidentId!;
+    const file = await waitFor('the graph in the Slack thread', () => w.slack.messages(SLACK_CHANNEL).find((m) => m.files.length > 0));
+    expect(file.threadTs).toBe(w.slack.messages(SLACK_CHANNEL)[0]!.ts);
+    expect(pngSize(file.files[0]!.data)).toEqual({ width: 1600, height: 800 });
+    expect(w.emu.messages(CHAT)).toEqual([]);
+    await w.runtime.dispatcher.idle();
+    const images = deliveriesFor(w.runtime.store.db, incidentId).filter((d) => d.op === 'image').map((d) => [d.channel, d.status]);
+    // Queued on Telegram while it was still thought up, or routed to Slack at once: either way sent once, on Slack.
+    expect(images.filter(([, status]) => status === 'sent')).toEqual([['slack', 'sent']]);
+    expect(images.every(([channel, status]) => channel === 'slack' || status === 'moved')).toBe(true);
+  });
+
   it('sends WhatsApp media as a signed link that Twilio fetches from robosre; the link refuses a bad signature and expires', async () => {
     const w = await graphWorld({ telegram: false, whatsapp: {} });
     // Free-form messages and media go only to someone who wrote within 24 hours: Alice did, Carol did not.
