@@ -40,6 +40,9 @@ export interface GraphServiceOptions {
   logger: Logger;
 }
 
+/** After a restart, incidents that ended this recently are given their closing graph if they lack it. */
+const RESUME_ENDED_WITHIN_MS = 60 * 60_000;
+
 export class GraphService {
   private readonly queue: number[] = [];
   private readonly queued = new Set<number>();
@@ -61,6 +64,9 @@ export class GraphService {
   start(): void {
     this.options.engine.events.on('incident', this.onIncident);
     for (const { id } of incidentsRepo.listUnfinished(this.options.db)) this.onIncident(id);
+    // An incident that ended just before a restart may still lack its closing graph.
+    const since = this.options.clock.now() - RESUME_ENDED_WITHIN_MS;
+    for (const { id, resolvedAt } of incidentsRepo.listIncidents(this.options.db, { status: 'resolved', limit: 200 })) if (resolvedAt !== null && resolvedAt >= since) this.onIncident(id);
   }
 
   async stop(): Promise<void> {

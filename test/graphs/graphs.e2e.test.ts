@@ -16,6 +16,7 @@ import { waitFor } from '../alertmanager/intake.js';
 import { startFakePrometheus, type FakePrometheus } from '../prometheus/servers.js';
 import { CHAT, PUBLIC_URL, SLACK_CHANNEL, WA_ALICE, WA_CAROL, WA_FROM, startWorld, type World, type WorldOptions } from '../chat/world.js';
 import { inkedPixels, pngSize } from './png.js';
+import { createTestRuntime } from '../console/helpers.js';
 
 const QUERY = 'sum by (service) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m]))';
 
@@ -170,6 +171,25 @@ describe('metric graphs in the threads', () => {
     // Queued on Telegram while it was still thought up, or routed to Slack at once: either way sent once, on Slack.
     expect(images.filter(([, status]) => status === 'sent')).toEqual([['slack', 'sent']]);
     expect(images.every(([channel, status]) => channel === 'slack' || status === 'moved')).toBe(true);
+  });
+
+  it('gives an incident that ended while robosre was down its closing graph when it starts again', async () => {
+    prometheus = await startFakePrometheus((res, url) => rangeAnswer(res, url));
+    const t = createTestRuntime({ goldenSignals: { prometheus: { url: prometheus.url, timeout: 2_000 }, rules: [{ name: 'checkout-errors', query: QUERY, warnAbove: 0.05, for: '2m', interval: 60_000 }] } });
+    try {
+      // The graphs were not running (as if robosre stopped) while the incident opened and ended.
+      const incidentId = t.runtime.engine.ingest(checkoutErrors('firing', Date.now() - 60_000)).incidentId!;
+      t.runtime.engine.ingest(checkoutErrors('resolved', Date.now()));
+      await waitFor('resolved', () => (incidentsRepo.getIncident(t.runtime.store.db, incidentId)!.status === 'resolved' ? true : undefined));
+      t.runtime.graphs!.start();
+      await waitFor('the closing graph', () => (graphsRepo.graphsOf(t.runtime.store.db, incidentId).length > 0 ? true : undefined));
+      await t.runtime.graphs!.idle();
+      expect(graphsRepo.graphsOf(t.runtime.store.db, incidentId).map((g) => [g.moment, g.hasPng])).toEqual([['r0:ended', true]]);
+      expect(rangeQueries()).toHaveLength(1);
+    } finally {
+      await t.runtime.graphs!.stop();
+      await t.close();
+    }
   });
 
   it('sends WhatsApp media as a signed link that Twilio fetches from robosre; the link refuses a bad signature and expires', async () => {
