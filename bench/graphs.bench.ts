@@ -8,6 +8,7 @@
  * writes the golden test's chart as PNG, to look at.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PngRenderer } from '../adapters/graphs/png-renderer.js';
 import { renderChartSvg, type ChartSpec } from '../src/graphs/chart.js';
@@ -77,6 +78,7 @@ async function renders(n: number, recycleAfter: number, collectEvery: number): P
   return { renders: n, perSecond: n / seconds, p50: percentile(times, 50), p99: percentile(times, 99), pngBytes, rssBefore, rssPeak, rssAfter, workers: renderer.stats.workersStarted };
 }
 
+const loadBefore = loadavg()[0]!;
 const RENDERS = 600;
 const NEVER = Number.MAX_SAFE_INTEGER;
 const svg = svgCost(2_000);
@@ -94,6 +96,8 @@ const table = [
   row('a collection in the worker every 8 renders (as robosre runs it)', collected),
   row('no collection, one worker for all', plain),
   row('no collection, worker replaced every 200 renders', recycled),
+  '',
+  `1-minute load average ${loadBefore.toFixed(1)} before the run, ${loadavg()[0]!.toFixed(1)} after (2 cores: above 2, other work shares them and the tail times grow).`,
 ].join('\n');
 console.log(table);
 if (process.argv.includes('--write')) {
