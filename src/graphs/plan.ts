@@ -4,8 +4,9 @@
  * marks. Only incidents with a metric behind them are graphed: the
  * golden-signal rules, whose evidence carries the rule's query (a value,
  * never a comparison: graphing `X > t` would keep only the points where it
- * held) and its thresholds; and crash-looping and OOM-killed pods, from the
- * metric names kube-state-metrics and the kubelet's cAdvisor export.
+ * held) and its thresholds; crash-looping and OOM-killed pods, from the
+ * metric names kube-state-metrics and the kubelet's cAdvisor export; and
+ * Prometheus alerts, from the expression in their generatorURL.
  */
 import type { ActionRow, Incident } from '../engine/model.js';
 import type { ChartMarker, ChartSeries, ChartSpec } from './chart.js';
@@ -14,8 +15,12 @@ import { ACTIONS } from '../../policies/actions.js';
 /** The metric behind an incident. */
 export interface MetricOf {
   query: string;
-  /** Series are kept when this label has the incident's value; the rule's query returns every subject. */
-  match?: { label: string; value: string };
+  /**
+   * Which series of the answer are the incident's: `label` must have `value` (a golden-signal rule's query
+   * returns every subject), or every label of the series must be among `within` (an alert's labels are its
+   * series' labels and the rule's own).
+   */
+  match?: { label: string; value: string } | { within: Record<string, string> };
   thresholds: Array<{ value: number; label: string }>;
   title: string;
 }
@@ -46,7 +51,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function metricOf(incident: Incident): MetricOf | undefined {
   const p = incident.triggerParams;
   const threshold = p.threshold;
-  if (typeof p.query !== 'string' || !isRecord(threshold) || typeof threshold.warnAbove !== 'number') return podMetricOf(incident);
+  if (typeof p.query !== 'string' || !isRecord(threshold) || typeof threshold.warnAbove !== 'number') return podMetricOf(incident) ?? alertMetricOf(incident);
   const thresholds = [{ value: threshold.warnAbove, label: 'warn above' }];
   if (typeof threshold.criticalAbove === 'number') thresholds.push({ value: threshold.criticalAbove, label: 'critical above' });
   const labels = isRecord(p.series) && isRecord(p.series.labels) ? p.series.labels : {};
@@ -81,6 +86,61 @@ function podMetricOf(incident: Incident): MetricOf | undefined {
   if (!metric || kind !== 'pod' || !namespace || name.length === 0) return undefined;
   const pod = name.join('.');
   return { query: metric.query(`namespace=${promString(namespace)},pod=${promString(pod)}`), thresholds: [], title: `${metric.signal} of pod ${namespace}/${pod}` };
+}
+
+const COMPARISONS = ['>=', '<=', '==', '!=', '>', '<'];
+
+/**
+ * An alert expression split at its top-level comparison with a number: `X > 0.5` → X and 0.5. Undefined
+ * when there is none, or when set operators (`and`, `or`, `unless`) join expressions at the top, whose
+ * pieces are not the alert's value. Brackets, braces, parentheses and strings are skipped, so `=~` and
+ * `!=` in matchers and `[5m]` are not mistaken for the comparison.
+ */
+export function splitComparison(expr: string): { value: string; op: string; threshold: number } | undefined {
+  let depth = 0;
+  let quote: string | null = null;
+  let found: { at: number; op: string } | undefined;
+  for (let i = 0; i < expr.length; i += 1) {
+    const c = expr[i]!;
+    if (quote) {
+      if (c === '\\') i += 1;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if ('([{'.includes(c)) depth += 1;
+    else if (')]}'.includes(c)) depth -= 1;
+    else if (depth === 0) {
+      if (/^(and|or|unless)\b/i.test(expr.slice(i)) && /[\s)]/.test(expr[i - 1] ?? ' ')) return undefined;
+      const op = COMPARISONS.find((o) => expr.startsWith(o, i));
+      if (op) {
+        found = { at: i, op };
+        i += op.length - 1;
+      }
+    }
+  }
+  if (!found) return undefined;
+  const right = expr.slice(found.at + found.op.length).replace(/^\s*bool\b/, '').trim();
+  const threshold = Number(right);
+  const value = expr.slice(0, found.at).trim();
+  return right !== '' && Number.isFinite(threshold) && value !== '' ? { value, op: found.op, threshold } : undefined;
+}
+
+/** The metric behind a Prometheus alert from Alertmanager: its rule's expression, from the alert's generatorURL. */
+function alertMetricOf(incident: Incident): MetricOf | undefined {
+  const alert = incident.triggerParams.alert;
+  if (!isRecord(alert) || typeof alert.generatorURL !== 'string' || !isRecord(alert.labels)) return undefined;
+  let expr: string | null;
+  try {
+    // searchParams, not decodeURIComponent: the URL writes spaces as "+".
+    expr = new URL(alert.generatorURL).searchParams.get('g0.expr');
+  } catch {
+    return undefined;
+  }
+  const split = expr ? splitComparison(expr) : undefined;
+  if (!split) return undefined;
+  const labels = Object.fromEntries(Object.entries(alert.labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { query: split.value, match: { within: labels }, thresholds: [{ value: split.threshold, label: `alert when ${split.op}` }], title: `${labels.alertname ?? 'alert'} · ${incident.subject.split('.').slice(2).join('.') || incident.subject}` };
 }
 
 /** When the incident started: the rule's own firing time when it has one, else the first signal. */
@@ -163,7 +223,8 @@ export function seriesLabel(labels: Record<string, string>): string {
 
 /** The chart for the answer of the range query: the incident's own series, its thresholds and marks. */
 export function chartSpec(incident: Incident, metric: MetricOf, window: GraphWindow, answer: ReadonlyArray<{ labels: Record<string, string>; points: Array<[number, number]> }>, actions: readonly ActionRow[]): ChartSpec {
-  const mine = metric.match ? answer.filter((s) => s.labels[metric.match!.label] === metric.match!.value) : answer;
+  const match = metric.match;
+  const mine = !match ? answer : 'within' in match ? answer.filter((s) => Object.entries(s.labels).every(([k, v]) => match.within[k] === v)) : answer.filter((s) => s.labels[match.label] === match.value);
   const series: ChartSeries[] = mine.map((s) => ({ label: seriesLabel(s.labels), points: s.points }));
   return { title: metric.title, subtitle: metric.query, start: window.start, end: window.end, stepMs: window.stepSeconds * 1000, series, thresholds: metric.thresholds, markers: markers(incident, actions) };
 }

@@ -131,6 +131,12 @@ export class GraphService {
     if (this.stopped) return;
     const actions = actionsRepo.listActions(db, id);
     const spec = chartSpec(incident, metric, window, answer, actions);
+    if (spec.series.length === 0) {
+      // An empty chart tells the thread nothing (an alert's expression may name metrics this Prometheus lacks).
+      log.info({ answered: answer.length }, 'no series of the incident in the range answer; no graph');
+      graphsRepo.insertGraph(db, { incidentId: id, moment: key, spec, png: null, error: `no series of this incident in the answer (${answer.length} other series)`, createdAt: clock.now() });
+      return;
+    }
     let png: Buffer | null = null;
     let error: string | null = null;
     try {

@@ -240,6 +240,17 @@ describe('metric graphs in the threads', () => {
     await waitFor('the text delivered', () => (deliveriesFor(w.runtime.store.db, incidentId).find((d) => d.op === 'image')?.status === 'delivered' ? true : undefined));
   });
 
+  it('posts nothing when the answer has no series of the incident', async () => {
+    const w = await graphWorld();
+    const nobody = checkoutErrors('firing', Date.now());
+    const incidentId = w.runtime.engine.ingest({ ...nobody, id: 'nobody', subject: 'prod.service.nobody', params: { ...nobody.params, series: { labels: { service: 'nobody' }, value: '0.09' } } }).incidentId!;
+    await waitFor('the graph attempt', () => graphsRepo.graphsOf(w.runtime.store.db, incidentId)[0]);
+    await w.runtime.dispatcher.idle();
+    expect(graphsRepo.graphsOf(w.runtime.store.db, incidentId)[0]).toMatchObject({ hasPng: false, error: 'no series of this incident in the answer (2 other series)' });
+    expect(w.emu.messages(CHAT).filter((m) => m.photo || m.text.startsWith('📈'))).toEqual([]);
+    expect(deliveriesFor(w.runtime.store.db, incidentId).filter((d) => d.op === 'image')).toEqual([]);
+  });
+
   it('posts the text sparkline when the render does not finish in time', async () => {
     const w = await graphWorld({ renderTimeout: '1ms' });
     const incidentId = w.runtime.engine.ingest(checkoutErrors('firing', Date.now())).incidentId!;

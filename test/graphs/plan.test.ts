@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionRow, Incident } from '../../src/engine/model.js';
-import { LEAD_MS, MAX_RANGE_MS, actionLabel, chartSpec, graphWindow, markers, metricOf, momentOf } from '../../src/graphs/plan.js';
+import { LEAD_MS, MAX_RANGE_MS, actionLabel, chartSpec, graphWindow, markers, metricOf, momentOf, splitComparison } from '../../src/graphs/plan.js';
 
 const T = Date.UTC(2026, 11, 7, 22, 0, 0);
 
@@ -34,6 +34,28 @@ describe('what a graph shows', () => {
     expect(pod('oom_killed', 'prod.pod.shop.a"b')!.query).toContain('pod="a\\"b"');
     expect(pod('pod_pending_too_long')).toBeUndefined();
     expect(pod('crash_loop_backoff', 'prod.deployment.shop')).toBeUndefined();
+  });
+
+  it('splits an alert expression at its top-level comparison with a number, and only there', () => {
+    expect(splitComparison('sum by (job) (rate(http_requests_total{code!="500",handler=~"/api/.*"}[30s])) > 0.05')).toEqual({ value: 'sum by (job) (rate(http_requests_total{code!="500",handler=~"/api/.*"}[30s]))', op: '>', threshold: 0.05 });
+    expect(splitComparison('max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m]) >= 1')).toMatchObject({ op: '>=', threshold: 1 });
+    expect(splitComparison('up == bool 0')).toEqual({ value: 'up', op: '==', threshold: 0 });
+    expect(splitComparison('x{a=">1"} > 1e3')).toEqual({ value: 'x{a=">1"}', op: '>', threshold: 1000 });
+    // The reference's rule: a set operator at the top, so no single value to graph.
+    expect(splitComparison('sum by (job) (rate(x[30s])) >= 0 and on () vector(1) == 1')).toBeUndefined();
+    expect(splitComparison('a > b')).toBeUndefined();
+    expect(splitComparison('rate(x[5m])')).toBeUndefined();
+    expect(splitComparison('order_total > 5')).toMatchObject({ value: 'order_total' });
+  });
+
+  it('graphs a Prometheus alert: its expression from generatorURL ("+" for spaces), the series among the alert\'s labels', () => {
+    const generatorURL = 'http://prometheus:9090/graph?g0.expr=sum+by+%28job%29+%28rate%28errors_total%5B5m%5D%29%29+%3E+0.1&g0.tab=1';
+    const alert = incident({ incidentType: 'unclassified_alert', subject: 'prod.service.api', triggerParams: { alert: { labels: { alertname: 'HighErrors', job: 'api', severity: 'warning' }, generatorURL } } });
+    const metric = metricOf(alert)!;
+    expect(metric).toMatchObject({ query: 'sum by (job) (rate(errors_total[5m]))', thresholds: [{ value: 0.1, label: 'alert when >' }], title: 'HighErrors · api' });
+    const spec = chartSpec(alert, metric, graphWindow(T, T + 60_000, undefined), [{ labels: { job: 'api' }, points: [[T, 1]] }, { labels: { job: 'web' }, points: [[T, 2]] }], []);
+    expect(spec.series.map((s) => s.label)).toEqual(['job="api"']);
+    expect(metricOf(incident({ incidentType: 'unclassified_alert', triggerParams: { alert: { labels: {}, generatorURL: 'not a url' } } }))).toBeUndefined();
   });
 
   it('waits for the first analysis, graphs an open incident and an ended one', () => {
