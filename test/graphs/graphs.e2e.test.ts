@@ -17,6 +17,7 @@ import { startFakePrometheus, type FakePrometheus } from '../prometheus/servers.
 import { CHAT, PUBLIC_URL, SLACK_CHANNEL, WA_ALICE, WA_CAROL, WA_FROM, startWorld, type World, type WorldOptions } from '../chat/world.js';
 import { inkedPixels, pngSize } from './png.js';
 import { createTestRuntime } from '../console/helpers.js';
+import { firing, webhook } from '../alertmanager/payloads.js';
 
 const QUERY = 'sum by (service) (rate(http_requests_total{code=~"5.."}[5m])) / sum by (service) (rate(http_requests_total[5m]))';
 
@@ -238,6 +239,20 @@ describe('metric graphs in the threads', () => {
     expect(w.runtime.dispatcher.downChannels()).toEqual([]);
     expect(incidentsRepo.listIncidents(w.runtime.store.db).filter((i) => i.incidentType === 'chatops_delivery_failure')).toEqual([]);
     await waitFor('the text delivered', () => (deliveriesFor(w.runtime.store.db, incidentId).find((d) => d.op === 'image')?.status === 'delivered' ? true : undefined));
+  });
+
+  it('graphs a Prometheus alert from Alertmanager: its expression without the comparison, the threshold drawn', async () => {
+    const w = await graphWorld();
+    const generatorURL = `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`${QUERY} > 0.05`).replace(/%20/g, '+')}&g0.tab=1`;
+    const alert = firing({ alertname: 'CheckoutErrors', service: 'checkout', severity: 'warning' }, { startsAt: new Date().toISOString(), generatorURL });
+    const res = await fetch(`${w.url}/webhook/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(webhook([alert])) });
+    expect(res.status).toBe(200);
+    const photo = await waitFor('the alert graph', () => w.emu.messages(CHAT).find((m) => m.photo));
+    expect(photo.text).toContain('📈 CheckoutErrors · ');
+    expect(photo.text).toContain('alert when > 0.05');
+    expect(rangeQueries().map((u) => u.searchParams.get('query'))).toEqual([QUERY]);
+    const [graph] = graphsRepo.graphsOf(w.runtime.store.db, incidentsRepo.listIncidents(w.runtime.store.db)[0]!.id);
+    expect(graph!.spec.series.map((s) => s.label)).toEqual(['service="checkout"']);
   });
 
   it('posts nothing when the answer has no series of the incident', async () => {
