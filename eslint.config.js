@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const SDKS = ['grammy', 'grammy/*', '@slack/*', 'twilio', 'twilio/*', '@kubernetes/client-node', 'openai', 'openai/*', '@modelcontextprotocol/*'];
+const SDKS = ['@resvg/*', 'grammy', 'grammy/*', '@slack/*', 'twilio', 'twilio/*', '@kubernetes/client-node', 'openai', 'openai/*', '@modelcontextprotocol/*'];
 const STORAGE = ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*'];
 const IO = ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'node:path', 'pino'];
 

@@ -33,6 +33,21 @@ export interface ChatMessage {
   code?: string;
 }
 
+/**
+ * A chart for the thread (src/graphs/): the PNG for platforms that take an upload, a link to the
+ * same bytes for one that fetches media itself (WhatsApp through Twilio), and plain text around it.
+ */
+export interface ChatImage {
+  png: Uint8Array;
+  filename: string;
+  /** Plain text shown with the picture; adapters cut it to their platform's caption limit. */
+  caption: string;
+  /** What the picture shows, for screen readers where the platform takes alt text. */
+  alt: string;
+  /** A signed, expiring public link to the PNG (server.publicUrl), when robosre has a public URL. */
+  url?: string;
+}
+
 export interface ChatField {
   label: string;
   value: string;
@@ -128,6 +143,8 @@ export interface ChatChannel {
   openThread(message: ChatMessage, chat: string): Promise<SendOutcome<ThreadHandle>>;
   reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
   edit(ref: MessageRef, message: ChatMessage): Promise<SendOutcome<MessageRef>>;
+  /** Posts a chart in the thread; a `message` outcome means this picture cannot go (the dispatcher sends its text instead). */
+  sendImage(thread: ThreadHandle, image: ChatImage): Promise<SendOutcome<MessageRef>>;
   /** A cheap call that fails the way a send would; used to notice recovery. */
   probe(): Promise<SendOutcome<null>>;
   /**

@@ -60,6 +60,8 @@ export type ThreadUpdate =
   | { kind: 'suppressed'; ruleId: string; window: string; since: number; until: number; held: number }
   | { kind: 'note'; text: string }
   | { kind: 'storm_grew'; members: number; label: string }
+  /** A metric chart as text (src/graphs/sparkline.ts), its title first: where the picture cannot go. */
+  | { kind: 'graph'; lines: string[] }
   /** A model's narrative: always marked as AI, so no channel shows it as robosre's own finding. */
   | { kind: 'ai_analysis'; model: string; text: string }
   /** The lines of a log tail that explain the failure (log-excerpt.ts), in a code block. */
@@ -180,6 +182,8 @@ export function updateText(update: ThreadUpdate): string {
       return `🤖 AI analysis (${update.model}; unverified, the policy decides every action):\n${update.text}`;
     case 'log_excerpt':
       return [logTitle(update), ...update.lines].join('\n');
+    case 'graph':
+      return `📈 ${update.lines.join('\n')}`;
     case 'storm_grew':
       return `The storm grew to ${update.members} ${update.label}; they are members of this conversation, not threads of their own.`;
     case 'suppressed':

@@ -8,7 +8,7 @@ import type { ChannelName, ChatChannelName } from './channel.js';
 
 export type Routes = Partial<Record<'default' | 'info' | 'warning' | 'critical', ChatChannelName[]>>;
 
-export type DeliveryOp = 'open' | 'reply' | 'prompt' | 'edit_root' | 'edit_prompt';
+export type DeliveryOp = 'open' | 'reply' | 'prompt' | 'image' | 'edit_root' | 'edit_prompt';
 
 /** The outbox message types, and what each becomes in a thread. */
 export type MessageType =
@@ -34,11 +34,12 @@ export type MessageType =
   | 'storm_changed'
   | 'storm_grew'
   | 'ai_analysis'
-  | 'log_excerpt';
+  | 'log_excerpt'
+  | 'metric_graph';
 
 export interface MessagePlan {
   /** A new message in the conversation, on the active channel. */
-  post: 'open' | 'reply' | 'prompt' | null;
+  post: 'open' | 'reply' | 'prompt' | 'image' | null;
   /** The approval prompt is edited where it was posted. */
   editPrompt: boolean;
   /** The root's status line is refreshed on every channel that has the thread. */
@@ -72,6 +73,8 @@ const PLANS: Record<MessageType, MessagePlan> = {
   storm_grew: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
   ai_analysis: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
   log_excerpt: { post: 'reply', editPrompt: false, editRoot: false, evenWhenSilenced: false },
+  // A chart of the incident's series (src/graphs/): a picture where the channel takes one, its text otherwise.
+  metric_graph: { post: 'image', editPrompt: false, editRoot: false, evenWhenSilenced: false },
 };
 
 export function planFor(type: string): MessagePlan | undefined {

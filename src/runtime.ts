@@ -10,6 +10,9 @@ import { ClusterWatcher } from '../adapters/kubernetes/cluster-watcher.js';
 import { ProbeRunner } from '../adapters/probes/runner.js';
 import { PrometheusClient } from '../adapters/prometheus/client.js';
 import { GoldenSignalsRunner } from '../adapters/prometheus/golden-signals-runner.js';
+import { PngRenderer } from '../adapters/graphs/png-renderer.js';
+import { GraphService } from './graphs/service.js';
+import { mediaKey } from './graphs/media-link.js';
 import type { ChatChannel, ReplayGuard } from '../conversations/channel.js';
 import type { Directory } from '../conversations/people.js';
 import { DEFAULT_CHAT } from '../conversations/routing.js';
@@ -64,6 +67,10 @@ export interface Runtime {
   shadow: ShadowRules;
   /** The AI analyst, when `ai` is configured; started and stopped with the detectors (docs/ai.md). */
   analyst: Analyst | null;
+  /** Metric graphs in the threads, when `goldenSignals` is configured (docs/graphs.md); started and stopped with the conversations. */
+  graphs: GraphService | null;
+  /** Signs and checks the public links to graphs (src/graphs/media-link.ts). */
+  mediaKey: Buffer;
 }
 
 export function engineSettings(config: Config): EngineSettings {
@@ -275,8 +282,20 @@ export function createRuntime(config: Config, logger: Logger, clock: Clock = sys
         ...(prometheus ? { metrics: prometheus } : {}),
       })
     : null;
+  const graphs =
+    golden?.graphs.enabled && prometheus
+      ? new GraphService({
+          db: store.db,
+          engine,
+          source: prometheus,
+          // One worker that collects every 8 renders: resvg-js 2.6's native memory is otherwise rarely freed (docs/graphs.md).
+          renderer: new PngRenderer({ timeoutMs: golden.graphs.renderTimeoutMs, collectEvery: 8, recycleAfter: 1_000, scale: 2 }),
+          clock,
+          logger: logger.child({ component: 'graphs' }),
+        })
+      : null;
   const starter = new ChannelStarter({ channels, inbound: commands, receipts: dispatcher, clock, logger: logger.child({ component: 'channels' }), redact: redactor.text });
-  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules, shadow, analyst };
+  return { config, store, engine, channels, telegram, slack, whatsapp, dispatcher, starter, commands, watcher, probes, goldenSignals, logger, clock, redactor, rules, shadow, analyst, graphs, mediaKey: mediaKey(buttonKey) };
 }
 
 /** When each WhatsApp number last wrote, kept in the store so the 24-hour window survives restarts. */
@@ -313,10 +332,12 @@ function buttonSigningKey(store: Store, clock: Clock): Buffer {
  */
 export async function startConversations(runtime: Runtime): Promise<void> {
   runtime.dispatcher.start();
+  runtime.graphs?.start();
   await runtime.starter.start();
 }
 
 export async function stopConversations(runtime: Runtime): Promise<void> {
+  await runtime.graphs?.stop();
   await runtime.starter.stop();
   await runtime.dispatcher.stop();
 }

@@ -9,12 +9,13 @@
 import { App as BoltApp } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ChannelIdentity, ChatChannel, ChatMessage, InboundHandler, MessageRef, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import type { ChannelIdentity, ChatChannel, ChatImage, ChatMessage, InboundHandler, MessageRef, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { APPROVE_ACTION, DENY_ACTION, toSlack } from './blocks.js';
 import { classify } from './errors.js';
 import { FastifySlackReceiver } from './fastify-receiver.js';
 import { responseOrigins } from './requests.js';
 import { DEFAULT_CHAT } from '../../conversations/routing.js';
+import { clip } from '../../conversations/text.js';
 
 export interface SlackChannelOptions {
   botToken: string;
@@ -83,6 +84,28 @@ export class SlackChannel implements ChatChannel {
     return this.call(async () => {
       const posted = await this.app.client.chat.postMessage({ channel: String(thread.root.channel), thread_ts: String(thread.root.ts), ...toSlack(message), unfurl_links: false });
       return { channel: String(posted.channel), ts: String(posted.ts) };
+    });
+  }
+
+  /**
+   * files.uploadV2's flow (getUploadURLExternal, the bytes to the upload URL, completeUploadExternal) into the thread.
+   * `channel_id` must go with `thread_ts`, or Slack drops the thread and keeps the file private. Slack answers with
+   * the file, not the message's ts (that comes later, after its processing): the reference is the file.
+   */
+  async sendImage(thread: ThreadHandle, image: ChatImage): Promise<SendOutcome<MessageRef>> {
+    return this.call(async () => {
+      const done = await this.app.client.filesUploadV2({
+        channel_id: String(thread.root.channel),
+        thread_ts: String(thread.root.ts),
+        file: Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength),
+        filename: image.filename,
+        title: clip(image.alt, 250),
+        alt_text: clip(image.alt, 1000),
+        initial_comment: clip(image.caption, 3000),
+      });
+      // The answer nests: files[0] is the completion of the first upload, with its own files (slackapi/node-slack-sdk#1803).
+      const completion = (done as { files?: Array<{ files?: Array<{ id?: string }> }> }).files?.[0];
+      return { channel: String(thread.root.channel), file: String(completion?.files?.[0]?.id ?? '') };
     });
   }
 

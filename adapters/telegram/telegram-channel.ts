@@ -6,12 +6,13 @@
  * button presses are taken only from the configured chats; callback data is
  * a signed token checked by the shared handler.
  */
-import { Bot, BotError, type Context } from 'grammy';
+import { Bot, BotError, InputFile, type Context } from 'grammy';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type {
   ChannelIdentity,
   ChatChannel,
+  ChatImage,
   ChatMessage,
   InboundHandler,
   MessageRef,
@@ -98,6 +99,20 @@ export class TelegramChannel implements ChatChannel {
         reply_markup: toKeyboard(message),
         link_preview_options: { is_disabled: true },
         // A deleted root must not stop the conversation.
+        reply_parameters: { message_id: Number(root.messageId), allow_sending_without_reply: true },
+        ...(root.topicId !== undefined ? { message_thread_id: Number(root.topicId) } : {}),
+      });
+      return { chatId: sent.chat.id, messageId: sent.message_id };
+    });
+  }
+
+  /** sendPhoto with the PNG uploaded (multipart), in the thread; Telegram recompresses photos to JPEG, which a chart survives. */
+  async sendImage(thread: ThreadHandle, image: ChatImage): Promise<SendOutcome<MessageRef>> {
+    const root = thread.root;
+    return this.call(root.chatId!, async (chatId) => {
+      const sent = await this.bot.api.sendPhoto(chatId, new InputFile(image.png, image.filename), {
+        // Plain text: no parse_mode, so nothing in it needs escaping.
+        caption: clip(image.caption, 1024),
         reply_parameters: { message_id: Number(root.messageId), allow_sending_without_reply: true },
         ...(root.topicId !== undefined ? { message_thread_id: Number(root.topicId) } : {}),
       });

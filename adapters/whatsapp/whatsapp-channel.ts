@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import twilio from 'twilio';
-import type { ChatChannel, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
+import type { ChatChannel, ChatImage, ChatMessage, InboundHandler, MessageRef, ReceiptHandler, ReplayGuard, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { problemLines } from '../../src/errors.js';
 import { BaseUrlHttpClient } from './base-url-client.js';
 import { classify } from './errors.js';
@@ -23,6 +23,9 @@ import { clip } from '../../conversations/text.js';
 export const WHATSAPP_INBOUND_PATH = '/twilio/whatsapp';
 export const WHATSAPP_STATUS_PATH = '/twilio/status';
 const WINDOW_MS = 24 * 3_600_000;
+
+/** A message's content: free-form text (with a picture's URL) inside the window, a template outside it. */
+type Content = { body: string; mediaUrl?: string[] } | { contentSid: string; contentVariables: string };
 /**
  * Twilio's signature carries no time, so a captured request stays valid; its
  * MessageSid is remembered for this long (Twilio retries a webhook within
@@ -85,14 +88,28 @@ export class WhatsAppChannel implements ChatChannel {
     const recipients = this.options.chats[chat] ?? this.options.chats[DEFAULT_CHAT]!;
     const to = recipients.filter((r) => rank >= SEVERITY_RANK[r.minSeverity]!).map((r) => r.number);
     if (to.length === 0) return { ok: true, value: { root: { to: '', sids: '' } } };
-    const sent = await this.sendAll(to, message);
+    const sent = await this.sendAll(to, (number) => this.content(number, message));
     return sent.ok ? { ok: true, value: { root: sent.value } } : sent;
   }
 
   async reply(thread: ThreadHandle, message: ChatMessage): Promise<SendOutcome<MessageRef>> {
     const to = String(thread.root.to).split(',').filter(Boolean);
     if (to.length === 0) return { ok: true, value: { to: '', sids: '' } };
-    return this.sendAll(to, message);
+    return this.sendAll(to, (number) => this.content(number, message));
+  }
+
+  /**
+   * The chart as media: Twilio fetches `image.url` (robosre's signed link) when it sends, so only the link travels.
+   * Media goes only inside a recipient's 24-hour window; outside it a template can carry no picture, and the
+   * notification template names the chart and its link instead.
+   */
+  async sendImage(thread: ThreadHandle, image: ChatImage): Promise<SendOutcome<MessageRef>> {
+    const to = String(thread.root.to).split(',').filter(Boolean);
+    if (to.length === 0) return { ok: true, value: { to: '', sids: '' } };
+    const url = image.url;
+    if (!url) return { ok: false, kind: 'message', error: 'a WhatsApp picture needs a public link (server.publicUrl)' };
+    const [headline = '', ...rest] = image.caption.split('\n');
+    return this.sendAll(to, (number) => (this.inWindow(number) ? { body: clip(image.caption, 1600), mediaUrl: [url] } : this.content(number, { title: headline, body: [clip(`${rest.join(' ')} ${url}`.trim(), 900)], fields: [], buttons: [] })));
   }
 
   edit(): Promise<SendOutcome<MessageRef>> {
@@ -135,7 +152,7 @@ export class WhatsAppChannel implements ChatChannel {
   }
 
   /** Every recipient gets the message; the reference keeps one SID per recipient, in order. */
-  private async sendAll(to: string[], message: ChatMessage): Promise<SendOutcome<MessageRef>> {
+  private async sendAll(to: string[], content: (number: string) => Content): Promise<SendOutcome<MessageRef>> {
     const sids: string[] = [];
     for (const number of to) {
       try {
@@ -143,7 +160,7 @@ export class WhatsAppChannel implements ChatChannel {
           from: `whatsapp:${this.options.from}`,
           to: `whatsapp:${number}`,
           statusCallback: `${this.options.publicUrl}${WHATSAPP_STATUS_PATH}`,
-          ...this.content(number, message),
+          ...content(number),
         });
         sids.push(created.sid);
       } catch (error) {
@@ -154,10 +171,14 @@ export class WhatsAppChannel implements ChatChannel {
     return { ok: true, value: { to: to.join(','), sids: sids.join(',') } };
   }
 
-  private content(number: string, message: ChatMessage): { body: string } | { contentSid: string; contentVariables: string } {
-    const now = this.options.now?.() ?? Date.now();
+  /** Whether the recipient wrote within 24 hours: only then may free-form messages (and media) be sent. */
+  private inWindow(number: string): boolean {
     const last = this.options.windows.lastInbound(number);
-    if (last !== undefined && now - last < WINDOW_MS) return { body: toWhatsAppText(message) };
+    return last !== undefined && (this.options.now?.() ?? Date.now()) - last < WINDOW_MS;
+  }
+
+  private content(number: string, message: ChatMessage): Content {
+    if (this.inWindow(number)) return { body: toWhatsAppText(message) };
     const headline = clip(message.title, 200);
     if (message.code) return { contentSid: this.options.templates.approval, contentVariables: JSON.stringify({ 1: clip(`${headline}: ${message.body[0] ?? ''}`, 900), 2: message.code }) };
     return { contentSid: this.options.templates.notification, contentVariables: JSON.stringify({ 1: headline, 2: clip(message.status ?? message.body[0] ?? '', 900) }) };

@@ -268,6 +268,15 @@ const goldenSignalsSchema = z
       })
       .strict(),
     rules: z.array(goldenRuleSchema).min(1, 'list at least one rule'),
+    /** A PNG chart of the incident's series in its thread (docs/graphs.md). */
+    graphs: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Longest one PNG render may take; past it the thread gets the text sparkline. */
+        renderTimeout: duration.default(10_000),
+      })
+      .strict()
+      .default({ enabled: true, renderTimeout: 10_000 }),
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -279,8 +288,9 @@ const goldenSignalsSchema = z
       if (g.prometheus.timeout > r.interval) ctx.addIssue({ code: 'custom', path: ['rules', i, 'interval'], message: `must be at least prometheus.timeout (${g.prometheus.timeout} ms)` });
     });
   })
-  .transform(({ prometheus, rules }) => ({
+  .transform(({ prometheus, rules, graphs }) => ({
     prometheus: { url: prometheus.url, timeoutMs: prometheus.timeout, ...(prometheus.auth ? { auth: prometheus.auth } : {}) },
+    graphs: { enabled: graphs.enabled, renderTimeoutMs: graphs.renderTimeout },
     rules: rules.map(({ for: forMs, interval, ...rule }): GoldenSignalRule => ({ ...rule, forMs, intervalMs: interval, prometheus: prometheus.url })),
   }));
 

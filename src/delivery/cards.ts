@@ -5,7 +5,9 @@ import type { ApprovalPrompt } from '../../conversations/approval-prompt.js';
 import type { IncidentCard, PromptCard, ThreadUpdate } from '../../conversations/messages.js';
 import type { Db } from '../store/db.js';
 import * as actionsRepo from '../store/actions.repo.js';
+import * as graphsRepo from '../store/graphs.repo.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
+import { sparklineText } from '../graphs/sparkline.js';
 import * as stormsRepo from '../store/storms.repo.js';
 import type { Incident } from '../engine/model.js';
 
@@ -113,6 +115,10 @@ export function threadUpdate(db: Db, incident: Incident, entry: { payload: Recor
       return { kind: 'ai_analysis', model: String(payload.model), text: String(payload.text) };
     case 'log_excerpt':
       return { kind: 'log_excerpt', container: String(payload.container), ref: String(payload.ref), lines: (payload.lines as unknown[]).map(String), errors: payload.errors === true };
+    case 'metric_graph': {
+      const graph = graphsRepo.getGraph(db, Number(payload.graphId));
+      return graph ? { kind: 'graph', lines: sparklineText(graph.spec) } : undefined;
+    }
     case 'storm_grew':
       return { kind: 'storm_grew', members: Number(payload.members), label: String(payload.label) };
     case 'suppression_ended':

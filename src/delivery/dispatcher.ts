@@ -13,10 +13,13 @@
 import type { Logger } from 'pino';
 import type { ChannelName, ChatChannel, ChatChannelName, ChatMessage, MessageRef, ReceiptHandler, SendOutcome, ThreadHandle } from '../../conversations/channel.js';
 import { signButton } from '../../conversations/button-token.js';
-import { digestMessage, promptMessage, rootMessage, updateMessage, updateText, type ThreadUpdate } from '../../conversations/messages.js';
+import { digestMessage, promptMessage, rootMessage, textMessage, updateMessage, updateText, type ThreadUpdate } from '../../conversations/messages.js';
 import { activeChannel, chatFor, planFor, retryDelay, routeFor, type Routes } from '../../conversations/routing.js';
 import type { Store, Db } from '../store/db.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
+import * as graphsRepo from '../store/graphs.repo.js';
+import { formatValue } from '../graphs/chart.js';
+import { mediaKey, mediaPath, signedMediaUrl } from '../graphs/media-link.js';
 import type { Delivery } from '../store/deliveries.repo.js';
 import * as incidentsRepo from '../store/incidents.repo.js';
 import { enqueue, markOutbox, outboxEntry, pendingMessages, type OutboxEntry } from '../store/outbox.repo.js';
@@ -61,9 +64,14 @@ interface HeldBack {
   held: number;
 }
 
+/** A picture that failed this many sends goes as its text instead: a failing upload must not hold the thread up. */
+export const IMAGE_ATTEMPTS = 2;
+
 /** Replies queued beyond this many for one incident go out as one digest. */
 const DIGEST_FROM = 3;
 const DIGEST_MAX = 20;
+
+type PostOp = (typeof deliveriesRepo.POST_OPS)[number];
 
 interface ChannelRuntime {
   channel: ChatChannel;
@@ -74,6 +82,7 @@ interface ChannelRuntime {
 
 export class Dispatcher implements ReceiptHandler {
   private readonly db: Db;
+  private readonly mediaKey: Buffer;
   private readonly runtimes = new Map<string, ChannelRuntime>();
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -83,6 +92,7 @@ export class Dispatcher implements ReceiptHandler {
 
   constructor(private readonly options: DispatcherOptions) {
     this.db = options.store.db;
+    this.mediaKey = mediaKey(options.buttonKey);
     for (const channel of options.channels) this.runtimes.set(channel.name, { channel, busy: null, lastWriteAt: 0, nextProbeAt: 0 });
   }
 
@@ -203,8 +213,12 @@ export class Dispatcher implements ReceiptHandler {
       return;
     }
     const error = this.options.redact(outcome.error);
-    for (const delivery of carried) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
-    if (this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
+    // A picture the platform could not deliver (WhatsApp: Twilio could not fetch it) goes again as its text; the channel still delivers text.
+    const pictures = carried.filter((d) => d.op === 'image' && d.attempts < IMAGE_ATTEMPTS);
+    for (const delivery of pictures) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', attempts: IMAGE_ATTEMPTS, lastError: error });
+    const others = carried.filter((d) => !pictures.includes(d));
+    for (const delivery of others) deliveriesRepo.updateDelivery(this.db, delivery.id, { status: 'pending', lastError: error });
+    if (others.length > 0 && this.healthy(channel)) this.channelDown(rt, `message ${platformId} ${error}`);
     this.kick();
   }
 
@@ -274,7 +288,7 @@ export class Dispatcher implements ReceiptHandler {
    * Queues a new message on the incident's active channel, opening the thread there first when needed;
    * inside an operator rule's suppression window it is recorded but not sent (`held` says so).
    */
-  private post(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, silenced: boolean, now: number): { channel: ChannelName; held?: string } {
+  private post(incident: Incident, entry: OutboxEntry, op: PostOp, approvalId: number | null, silenced: boolean, now: number): { channel: ChannelName; held?: string } {
     const rules = this.rulesFor(incident, now);
     const { route, ignored } = routeFor(this.options.routes, [...this.runtimes.keys()] as ChatChannelName[], incident.severity, rules.route);
     if (ignored.length > 0) {
@@ -300,7 +314,7 @@ export class Dispatcher implements ReceiptHandler {
   }
 
   /** Records a message held back by a suppression window, and remembers to summarise when the window ends. */
-  private hold(incident: Incident, entry: OutboxEntry, op: 'open' | 'reply' | 'prompt', approvalId: number | null, channel: ChannelName, window: NonNullable<Resolution['suppression']>, now: number): void {
+  private hold(incident: Incident, entry: OutboxEntry, op: PostOp, approvalId: number | null, channel: ChannelName, window: NonNullable<Resolution['suppression']>, now: number): void {
     if (!deliveriesRepo.insertDelivery(this.db, { outboxKey: entry.key, incidentId: incident.id, channel, op, approvalId, status: 'suppressed', at: now })) return;
     const key = `${SUPPRESSION_KEY}${incident.id}`;
     const before = kvRepo.get<HeldBack>(this.db, key);
@@ -412,6 +426,10 @@ export class Dispatcher implements ReceiptHandler {
         if (!card) return { ok: false, kind: 'message', error: `approval ${head.approvalId} is gone` };
         return channel.reply(thread.handle as unknown as ThreadHandle, promptMessage(card, this.tokens(card.code), now));
       }
+      case 'image': {
+        if (!thread) return { ok: false, kind: 'message', error: 'the thread was never opened on this channel' };
+        return this.sendGraph(channel, thread.handle as unknown as ThreadHandle, incident, head);
+      }
       case 'edit_prompt': {
         const posted = deliveriesRepo.promptDeliveries(this.db, head.approvalId ?? -1).find((d) => d.channel === channel.name && (d.status === 'sent' || d.status === 'delivered') && d.ref);
         const card = head.approvalId === null ? undefined : promptCard(this.db, head.approvalId);
@@ -419,6 +437,30 @@ export class Dispatcher implements ReceiptHandler {
         return channel.edit(posted.ref as MessageRef, promptMessage(card, this.tokens(card.code), now));
       }
     }
+  }
+
+  /**
+   * A graph: the PNG with a caption, or its text (the sparkline) when there is no PNG (the render failed) or the
+   * picture has failed IMAGE_ATTEMPTS sends already, so a platform refusing uploads costs the thread a picture, not
+   * its later messages.
+   */
+  private async sendGraph(channel: ChatChannel, thread: ThreadHandle, incident: Incident, head: Delivery): Promise<SendOutcome<MessageRef>> {
+    const entry = outboxEntry(this.db, head.outboxKey);
+    const graph = entry ? graphsRepo.getGraph(this.db, Number(entry.payload.graphId)) : undefined;
+    if (!entry || !graph) return { ok: false, kind: 'message', error: 'the graph is gone' };
+    const update = this.replyUpdate(incident, head);
+    const text = update ? updateText(update) : graph.spec.title;
+    if (!graph.png || head.attempts >= IMAGE_ATTEMPTS) return channel.reply(thread, textMessage(text));
+    const { spec } = graph;
+    const caption = [`📈 ${spec.title}`, `${spec.thresholds.map((t) => `${t.label} ${formatValue(t.value)}`).join(', ')}${spec.thresholds.length ? ' (dashed red); ' : ''}times in UTC`].join('\n');
+    const path = mediaPath(incident.id, graph.id);
+    return channel.sendImage(thread, {
+      png: graph.png,
+      filename: `incident-${incident.id}-${graph.moment.replace(':', '-')}.png`,
+      caption,
+      alt: `Chart: ${spec.title}, ${spec.series.length} series from ${new Date(spec.start).toISOString()} to ${new Date(spec.end).toISOString()}`,
+      ...(this.options.publicUrl ? { url: signedMediaUrl(this.options.publicUrl, this.mediaKey, path, this.options.clock.now()) } : {}),
+    });
   }
 
   private replyUpdate(incident: Incident, d: Delivery): ThreadUpdate | undefined {
@@ -449,6 +491,12 @@ export class Dispatcher implements ReceiptHandler {
       return;
     }
     const first = head.firstAttemptAt ?? now;
+    if (outcome.kind === 'message' && head.op === 'image' && head.attempts < IMAGE_ATTEMPTS) {
+      // The picture cannot go: its text goes in its place, at once.
+      log.warn({ error: outcome.error }, 'the platform refused a picture; sending its text instead');
+      deliveriesRepo.updateDelivery(this.db, head.id, { status: 'pending', attempts: IMAGE_ATTEMPTS, notBefore: now, lastError: outcome.error, firstAttemptAt: first });
+      return;
+    }
     if (outcome.kind === 'message') {
       log.error({ error: outcome.error }, 'the platform refused a message');
       this.db.transaction(() => {
@@ -480,7 +528,7 @@ export class Dispatcher implements ReceiptHandler {
     rt.nextProbeAt = now + this.options.probeIntervalMs;
     this.db.transaction(() => {
       deliveriesRepo.setChannelHealth(this.db, { channel: name, healthy: false, since: now, reason, data: {} });
-      const moved = deliveriesRepo.openOn(this.db, name).filter((d) => d.op === 'open' || d.op === 'reply' || d.op === 'prompt');
+      const moved = deliveriesRepo.openOn(this.db, name).filter((d) => (deliveriesRepo.POST_OPS as readonly string[]).includes(d.op));
       const incidents = [...new Set(moved.map((d) => d.incidentId))];
       for (const incidentId of incidents) {
         const incident = incidentsRepo.getIncident(this.db, incidentId);
@@ -492,7 +540,7 @@ export class Dispatcher implements ReceiptHandler {
           deliveriesRepo.updateDelivery(this.db, d.id, { status: 'moved' });
           if (d.op === 'open') continue;
           const entry = outboxEntry(this.db, d.outboxKey);
-          if (entry) this.post(incident, entry, d.op as 'reply' | 'prompt', d.approvalId, false, now);
+          if (entry) this.post(incident, entry, d.op as PostOp, d.approvalId, false, now);
         }
       }
     });

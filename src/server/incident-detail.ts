@@ -9,6 +9,7 @@ import * as incidentsRepo from '../store/incidents.repo.js';
 import * as stormsRepo from '../store/storms.repo.js';
 import * as actionsRepo from '../store/actions.repo.js';
 import * as deliveriesRepo from '../store/deliveries.repo.js';
+import * as graphsRepo from '../store/graphs.repo.js';
 import { approvalView, incidentView, receiptView, timelineView } from './views.js';
 
 export function incidentDetail(db: Db, incident: Incident, now: number) {
@@ -27,5 +28,7 @@ export function incidentDetail(db: Db, incident: Incident, now: number) {
     approvals: actionsRepo.listApprovals(db, id).map((a) => approvalView(a, now, actionsRepo.votesFor(db, a.id))),
     timeline: timelineView(incidentsRepo.timeline(db, id), deliveries),
     deliveries: deliveries.map(receiptView),
+    // The console shows each as an <img> of its SVG (src/server/graph-routes.ts).
+    graphs: graphsRepo.graphsOf(db, id).map((g) => ({ id: g.id, moment: g.moment, title: g.spec.title, createdAt: new Date(g.createdAt).toISOString(), series: g.spec.series.length, error: g.error, svg: `/api/incidents/${id}/graphs/${g.id}.svg` })),
   };
 }

@@ -19,6 +19,7 @@ import { Authenticator } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { registerConsole } from './console/routes.js';
+import { registerGraphRoutes } from './graph-routes.js';
 import { receivingView } from './views.js';
 import { addToCounter } from '../store/counters.repo.js';
 
@@ -104,6 +105,7 @@ export function buildServer({ runtime, config, logger }: ServerOptions): Fastify
   runtime.telegram?.registerWebhookIfEnabled(app);
   runtime.slack?.registerRoutes(app);
   runtime.whatsapp?.registerRoutes(app);
+  registerGraphRoutes(app, { db: runtime.store.db, auth, clock: runtime.clock, mediaKey: runtime.mediaKey });
   registerConsole(app, { db: runtime.store.db, engine: runtime.engine, auth, clock: runtime.clock, rules: runtime.rules }, { maxStreams: config.server.eventStreams.max, maxStreamsPerClient: config.server.eventStreams.maxPerClient });
   return app;
 }

@@ -5,12 +5,16 @@ import { audit, channelState, deliveries, threads } from './schema.js';
 
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'delivered' | 'failed' | 'superseded' | 'moved' | 'silenced' | 'suppressed';
 
+/** The ops that post a new message in the conversation (the rest edit one). */
+export const POST_OPS = ['open', 'reply', 'prompt', 'image'] as const;
+const isPost = (op: Delivery['op']): boolean => (POST_OPS as readonly string[]).includes(op);
+
 export interface Delivery {
   id: number;
   outboxKey: string;
   incidentId: number;
   channel: string;
-  op: 'open' | 'reply' | 'prompt' | 'edit_root' | 'edit_prompt';
+  op: 'open' | 'reply' | 'prompt' | 'image' | 'edit_root' | 'edit_prompt';
   approvalId: number | null;
   status: DeliveryStatus;
   attempts: number;
@@ -100,7 +104,7 @@ export function updateDelivery(db: Db, id: number, patch: Partial<Omit<Delivery,
 export function reopenInterrupted(db: Db): Delivery[] {
   const rows = db.select().from(deliveries).where(eq(deliveries.status, 'sending')).all() as Delivery[];
   for (const row of rows) {
-    const send = row.op === 'open' || row.op === 'reply' || row.op === 'prompt';
+    const send = isPost(row.op);
     updateDelivery(db, row.id, { status: 'pending', ...(send ? { ambiguousResends: row.ambiguousResends + 1 } : {}) });
   }
   return rows;
@@ -140,7 +144,7 @@ export function lastPostChannel(db: Db, incidentId: number): string | undefined 
   return db
     .select({ channel: deliveries.channel })
     .from(deliveries)
-    .where(and(eq(deliveries.incidentId, incidentId), inArray(deliveries.op, ['open', 'reply', 'prompt']), notInArray(deliveries.status, NOT_POSTED)))
+    .where(and(eq(deliveries.incidentId, incidentId), inArray(deliveries.op, [...POST_OPS]), notInArray(deliveries.status, NOT_POSTED)))
     .orderBy(desc(deliveries.id))
     .limit(1)
     .get()?.channel;
@@ -151,7 +155,7 @@ export function countPostsSince(db: Db, incidentId: number, channel: string, aft
     db
       .select({ n: sql<number>`count(*)` })
       .from(deliveries)
-      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, ['open', 'reply', 'prompt']), sql`${deliveries.id} > ${afterId}`))
+      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, [...POST_OPS]), sql`${deliveries.id} > ${afterId}`))
       .get()?.n ?? 0
   );
 }
@@ -161,7 +165,7 @@ export function lastPostIdOn(db: Db, incidentId: number, channel: string): numbe
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, ['open', 'reply', 'prompt']), notInArray(deliveries.status, NOT_POSTED)))
+      .where(and(eq(deliveries.incidentId, incidentId), eq(deliveries.channel, channel), inArray(deliveries.op, [...POST_OPS]), notInArray(deliveries.status, NOT_POSTED)))
       .orderBy(desc(deliveries.id))
       .limit(1)
       .get()?.id ?? 0

@@ -3,7 +3,7 @@
  * next one starts, so a crash at any point resumes from these rows alone.
  * Timestamps are epoch milliseconds; JSON columns hold plain data only.
  */
-import { sqliteTable, text, integer, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, blob, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { ActionParams } from '../engine/executor.js';
 import type { OperatorRule } from '../../policies/types.js';
 
@@ -249,6 +249,29 @@ export const deliveries = sqliteTable(
     index('deliveries_queue').on(t.channel, t.status, t.id),
     index('deliveries_incident').on(t.incidentId, t.id),
   ],
+);
+
+/**
+ * A metric chart of an incident at one moment of it (`r<reopen>:opened`, `r<reopen>:ended`): the chart
+ * spec, from which the SVG is made again on demand (it is pure and takes under a millisecond), and the
+ * PNG the chats are sent, kept so a retried or failed-over delivery and the signed media link send the
+ * same bytes without asking Prometheus again. `png` is null when the render failed (`error` says why):
+ * the thread then gets the text sparkline.
+ */
+export const graphs = sqliteTable(
+  'graphs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: integer('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    moment: text('moment').notNull(),
+    spec: text('spec', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    png: blob('png', { mode: 'buffer' }),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('graphs_incident_moment').on(t.incidentId, t.moment)],
 );
 
 /** Whether a channel can deliver, and why not; survives restarts so failover does too. */

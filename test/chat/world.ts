@@ -38,6 +38,8 @@ export const TEMPLATES = { notification: `HX${'a'.repeat(32)}`, approval: `HX${'
 export const PUBLIC_URL = 'https://robosre.example.test';
 
 const READER_TOKEN = 'reader-token-1';
+/** The headers of a viewer's read of robosre's API (reads need a sign-in). */
+export const READER = { authorization: `Bearer ${READER_TOKEN}` };
 
 export interface WorldOptions {
   /** Config keys merged over the defaults. */
@@ -127,7 +129,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     runtime,
     server,
     url,
-    read: async <T>(path: string) => (await (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${READER_TOKEN}` } })).json()) as T,
+    read: async <T>(path: string) => (await (await fetch(`${url}${path}`, { headers: READER })).json()) as T,
     journal: () => readJournal(config.executor.journal).map((e) => `${e.action} ${e.target}`),
     close: async () => {
       await server.close();

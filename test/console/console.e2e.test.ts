@@ -14,6 +14,8 @@ import { parseSignal } from '../../src/engine/signal.js';
 import { buildServer } from '../../src/server/server.js';
 import { createTestRuntime, pullFailure, type TestRuntime } from './helpers.js';
 import * as actionsRepo from '../../src/store/actions.repo.js';
+import * as graphsRepo from '../../src/store/graphs.repo.js';
+import { SPEC } from '../graphs/fixtures.js';
 import { insertDelivery, setChannelHealth, updateDelivery, deliveriesFor } from '../../src/store/deliveries.repo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -254,6 +256,29 @@ describe('web console in Chromium', { timeout: 45_000 }, () => {
     expect(await tail.locator('pre').textContent()).toBe(log);
     expect(await list.locator('main img, main script').count()).toBe(0);
     await list.screenshot({ path: join(SCREENSHOTS, 'robosre-console-hostile.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('shows the incident\'s graphs as images of their SVG, live, under the page\'s CSP, hostile titles as text', async () => {
+    server = await startServer();
+    const { incidentId } = server.t.runtime.engine.ingest(parseSignal(pullFailure()));
+    await server.t.runtime.engine.idle();
+    const db = server.t.runtime.store.db;
+    const title = '<img src=x onerror=alert(1)> errors of checkout';
+    graphsRepo.insertGraph(db, { incidentId: incidentId!, moment: 'r0:opened', spec: { ...SPEC, title }, png: null, error: null, createdAt: Date.now() });
+    const page = await open(`/incidents/${incidentId}`);
+    const first = page.locator('figure.graph img');
+    await first.waitFor();
+    // Loaded (an SVG the page's img-src 'self' allows), at its own size, and nothing in it ran.
+    await expect.poll(() => first.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(800);
+    expect(await first.getAttribute('alt')).toBe(`Chart: ${title}`);
+    await page.locator('figure.graph figcaption').getByText(`${title} · when it opened`).waitFor();
+    // A graph made later shows without a reload.
+    graphsRepo.insertGraph(db, { incidentId: incidentId!, moment: 'r0:ended', spec: SPEC, png: null, error: null, createdAt: Date.now() });
+    server.t.runtime.engine.events.emit('incident', incidentId!);
+    await expect.poll(() => page.locator('figure.graph img').count()).toBe(2);
+    await expect.poll(() => page.locator('figure.graph img').nth(1).evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(800);
+    await page.screenshot({ path: join(SCREENSHOTS, 'robosre-console-graphs.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
 

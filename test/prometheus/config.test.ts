@@ -18,9 +18,10 @@ describe('goldenSignals config', () => {
     expect(parseConfig({}).goldenSignals).toBeUndefined();
   });
 
-  it('defaults: errors, http_error_rate_spike, subject label service, every minute, two evaluations to recover, timeout 10 s', () => {
+  it('defaults: errors, http_error_rate_spike, subject label service, every minute, two evaluations to recover, timeout 10 s, graphs on', () => {
     expect(parse(base).goldenSignals).toEqual({
       prometheus: { url: 'http://prometheus.monitoring.svc:9090', timeoutMs: 10_000 },
+      graphs: { enabled: true, renderTimeoutMs: 10_000 },
       rules: [
         {
           name: 'shop-errors',
@@ -37,6 +38,11 @@ describe('goldenSignals config', () => {
         },
       ],
     });
+  });
+
+  it('takes the graphs switch and render timeout, and refuses unknown graph keys', () => {
+    expect(parse({ ...base, graphs: { enabled: false, renderTimeout: '2s' } }).goldenSignals!.graphs).toEqual({ enabled: false, renderTimeoutMs: 2_000 });
+    expect(problems({ ...base, graphs: { colour: 'red' } })).toEqual([expect.stringMatching(/^goldenSignals\.graphs: /)]);
   });
 
   it('resolves bearer and basic credentials from secret references', () => {

@@ -15,7 +15,9 @@ import { parseConfig } from '../../src/config/config.js';
 import type { Incident } from '../../src/engine/model.js';
 import { createLogger } from '../../src/log.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import * as graphsRepo from '../../src/store/graphs.repo.js';
 import * as incidentsRepo from '../../src/store/incidents.repo.js';
+import { pngSize } from '../graphs/png.js';
 import { waitFor } from '../alertmanager/intake.js';
 import { startFakePrometheus, startPrometheus, startShopTarget, type ShopTarget, type TestPrometheus } from './servers.js';
 
@@ -43,12 +45,14 @@ beforeAll(async () => {
   runtime = createRuntime(config, createLogger('silent'));
   runtime.engine.resume();
   runtime.goldenSignals!.start();
+  runtime.graphs!.start();
   // Healthy for a few evaluations first: no incident at all.
   await waitFor('a few evaluations and scrapes', () => (runtime.goldenSignals!.evaluations >= 4 && shop.scrapes >= 4 ? true : undefined), 30_000);
   expect(incidentsRepo.listIncidents(runtime.store.db)).toEqual([]);
 }, 90_000);
 
 afterAll(async () => {
+  await runtime?.graphs?.stop();
   await runtime?.goldenSignals?.stop();
   await runtime?.engine.stop();
   runtime?.store.close();
@@ -102,6 +106,29 @@ describe('golden signals through the runtime and a real Prometheus', () => {
     shop.set({ ok: 100, errors: 0 });
     await waitFor(`incident ${spike.id} resolved`, () => (incidentsRepo.getIncident(runtime.store.db, spike.id)!.status === 'resolved' ? true : undefined), 20_000);
     expect(incidentsOn('prod.control-server.prometheus')).toEqual([]);
+  });
+
+  it('graphed when it opened and when it ended, from range queries Prometheus answered: the shop series only, with the threshold', async () => {
+    const graphs = await waitFor('both graphs', () => {
+      const made = graphsRepo.graphsOf(runtime.store.db, spike.id);
+      return made.length === 2 ? made : undefined;
+    });
+    expect(graphs.map((g) => [g.moment, g.hasPng, g.error])).toEqual([
+      ['r0:opened', true, null],
+      ['r0:ended', true, null],
+    ]);
+    // The incident lasted seconds and the step is 15 s: the opening graph's newest point is the moment it opened, at 0.4.
+    const [opened, ended] = graphs.map((g) => g.spec);
+    expect(opened!.series.map((s) => s.label)).toEqual(['service="shop"']);
+    expect(opened!.thresholds).toEqual([{ value: 0.1, label: 'warn above' }]);
+    const [t, v] = opened!.series[0]!.points.at(-1)!;
+    expect(t).toBe(opened!.end);
+    expect(v).toBeCloseTo(0.4, 5);
+    expect(opened!.series[0]!.points.every(([at]) => (at - opened!.start) % opened!.stepMs === 0)).toBe(true);
+    expect(ended!.series.map((s) => s.label)).toEqual(['service="shop"']);
+    expect(ended!.markers.map((m) => m.kind)).toEqual(['incident', 'resolved']);
+    expect(pngSize(graphsRepo.getGraph(runtime.store.db, graphs[1]!.id)!.png!)).toEqual({ width: 1600, height: 800 });
+    expect(runtime.graphs!.queries).toBe(2);
   });
 
   it('Prometheus stopped: metrics_source_unreachable for the robot, refused, and nothing for the service; started again, it resolves', async () => {

@@ -70,7 +70,7 @@ async function serve(extra: Record<string, unknown> = {}, dir = mkdtempSync(join
   return served;
 }
 
-const READS = (id: number) => ['/', `/incidents/${id}`, '/rules', '/api/about', '/api/incidents', `/api/incidents/${id}`, '/api/approvals', '/api/channels', '/api/pause', '/api/events', '/api/me', '/api/rules'];
+const READS = (id: number) => ['/', `/incidents/${id}`, '/rules', '/api/about', '/api/incidents', `/api/incidents/${id}`, '/api/approvals', '/api/channels', '/api/pause', '/api/events', '/api/me', '/api/rules', `/api/incidents/${id}/graphs/1.svg`];
 
 async function signIn(s: Served, token: string, headers: Record<string, string> = {}): Promise<{ status: number; cookie: string | undefined; setCookie: string }> {
   const res = await fetch(`${s.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ token }) });

@@ -5,11 +5,15 @@
  * limits, form-urlencoded bodies with JSON-stringified `blocks`, per-channel
  * `ts` ids, threads through `thread_ts`, response_url endpoints. It also
  * plays Slack's side of the inbound direction: signed slash commands and
- * button presses posted to robosre.
+ * button presses posted to robosre. Files arrive by the upload-URL flow that
+ * replaced files.upload (files.getUploadURLExternal, the bytes POSTed to the
+ * URL it hands out, files.completeUploadExternal sharing them into a channel
+ * or thread), as @slack/web-api's filesUploadV2 drives it.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseMultipart } from '../chat/multipart.js';
 
 /** The emulated workspace. */
 export const SLACK_TEAM = 'T0OPS';
@@ -20,9 +24,33 @@ export interface SlackMessage {
   threadTs: string | null;
   text: string;
   blocks: Array<Record<string, unknown>>;
+  /** Files shared with the message (completeUploadExternal), with their bytes. */
+  files: SlackFile[];
   edits: number;
   receivedAt: number;
 }
+
+export interface SlackFile {
+  id: string;
+  /** The filename given to getUploadURLExternal. */
+  name: string;
+  title: string;
+  altText: string | null;
+  data: Buffer;
+}
+
+/** An upload URL handed out, and what was POSTed to it. */
+interface Upload {
+  id: string;
+  name: string;
+  length: number;
+  altText: string | null;
+  data: Buffer | null;
+  completed: boolean;
+}
+
+/** Slack's documented ceiling per file (docs.slack.dev; the reference could not confirm it). */
+export const SLACK_MAX_FILE_BYTES = 1024 ** 3;
 
 export type SlackFault = { kind: 'rate_limit'; retryAfter: number } | { kind: 'server_error' } | { kind: 'platform'; error: string };
 
@@ -37,6 +65,10 @@ export class SlackEmulator {
   readonly calls: Array<{ method: string; status: number; error?: string }> = [];
   readonly responses: ResponseUrlPost[] = [];
   private readonly posted: SlackMessage[] = [];
+  private readonly uploads = new Map<string, Upload>();
+  /** Files completed without a channel: private to the bot, in no conversation. */
+  readonly privateFiles: SlackFile[] = [];
+  private nextFile = 1;
   private readonly channels = new Set<string>();
   private fault: { methods: Set<string> | '*'; fault: SlackFault } | null = null;
   private clock = 1_795_000_000;
@@ -92,8 +124,15 @@ export class SlackEmulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const body = await readBody(req);
+    const raw = body.toString('utf8');
     const url = req.url ?? '/';
+    const upload = /^\/upload\/(F\w+)$/.exec(url);
+    if (upload && req.method === 'POST') {
+      const reply = this.receiveUpload(upload[1]!, body, req.headers['content-type'] ?? '');
+      this.calls.push({ method: 'upload', status: reply.status });
+      return send(res, reply);
+    }
     const response = /^\/response\/(\d+)$/.exec(url);
     if (response && req.method === 'POST') {
       this.responses.push({ id: response[1]!, body: JSON.parse(raw) as Record<string, unknown> });
@@ -125,6 +164,10 @@ export class SlackEmulator {
         return this.postMessage(p);
       case 'chat.update':
         return this.update(p);
+      case 'files.getUploadURLExternal':
+        return this.uploadUrl(p);
+      case 'files.completeUploadExternal':
+        return this.completeUpload(p);
       default:
         return ok200({ ok: false, error: 'unknown_method' });
     }
@@ -143,9 +186,65 @@ export class SlackEmulator {
     const threadTs = typeof p.thread_ts === 'string' ? p.thread_ts : null;
     if (threadTs && !this.posted.some((m) => m.channel === channel && m.ts === threadTs)) return ok200({ ok: false, error: 'thread_not_found' });
     this.clock += 1;
-    const message: SlackMessage = { channel, ts: `${this.clock}.000100`, threadTs, text, blocks, edits: 0, receivedAt: Date.now() };
+    const message: SlackMessage = { channel, ts: `${this.clock}.000100`, threadTs, text, blocks, files: [], edits: 0, receivedAt: Date.now() };
     this.posted.push(message);
     return ok200({ ok: true, channel, ts: message.ts, message: { type: 'message', text, ts: message.ts, ...(threadTs ? { thread_ts: threadTs } : {}) } });
+  }
+
+  /** Step 1: a filename and the exact length, which the bytes must then have. */
+  private uploadUrl(p: Record<string, unknown>): Reply {
+    const name = str(p.filename);
+    const length = Number(str(p.length) || p.length);
+    if (!name) return ok200({ ok: false, error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: filename'] } });
+    if (!Number.isInteger(length) || length <= 0) return ok200({ ok: false, error: 'invalid_arguments', response_metadata: { messages: ['[ERROR] missing required field: length'] } });
+    if (length > SLACK_MAX_FILE_BYTES) return ok200({ ok: false, error: 'file_too_large' });
+    const altText = str(p.alt_text) || str(p.alt_txt) || null;
+    if (altText && altText.length > 1000) return ok200({ ok: false, error: 'invalid_arguments' });
+    const id = `F0${String(this.nextFile++).padStart(8, '0')}`;
+    this.uploads.set(id, { id, name, length, altText, data: null, completed: false });
+    return ok200({ ok: true, upload_url: `${this.origin}/upload/${id}`, file_id: id });
+  }
+
+  /** Step 2: the bytes, raw or as one multipart file part; anything else than the announced length is refused. */
+  private receiveUpload(id: string, body: Buffer, type: string): Reply {
+    const upload = this.uploads.get(id);
+    if (!upload || upload.data) return { status: 404, body: 'unknown or used upload URL' };
+    let data = body;
+    if (type.startsWith('multipart/form-data')) {
+      const files = Object.values(parseMultipart(body, type).files);
+      if (files.length !== 1) return { status: 400, body: 'expected one file part' };
+      data = files[0]!.data;
+    }
+    // The emulator's own strictness: Slack does not document its answer to a wrong length.
+    if (data.length !== upload.length) return { status: 400, body: `length ${data.length} is not the ${upload.length} announced` };
+    upload.data = data;
+    return { status: 200, body: `OK - ${data.length}` };
+  }
+
+  /** Step 3: share the uploaded files; `thread_ts` counts only with `channel_id`, otherwise the files stay private. */
+  private completeUpload(p: Record<string, unknown>): Reply {
+    let wanted: Array<{ id?: string; title?: string }>;
+    try {
+      wanted = JSON.parse(str(p.files)) as Array<{ id?: string; title?: string }>;
+    } catch {
+      return ok200({ ok: false, error: 'invalid_arguments' });
+    }
+    if (!Array.isArray(wanted) || wanted.length === 0) return ok200({ ok: false, error: 'invalid_arguments' });
+    const uploads = wanted.map((w) => this.uploads.get(String(w.id)));
+    if (uploads.some((u) => !u || !u.data || u.completed)) return ok200({ ok: false, error: 'file_not_found' });
+    const channel = str(p.channel_id) || null;
+    const threadTs = str(p.thread_ts) || null;
+    if (channel && !this.channels.has(channel)) return ok200({ ok: false, error: 'channel_not_found' });
+    if (channel && threadTs && !this.posted.some((m) => m.channel === channel && m.ts === threadTs)) return ok200({ ok: false, error: 'invalid_thread_ts' });
+    const files: SlackFile[] = uploads.map((u, i) => {
+      u!.completed = true;
+      return { id: u!.id, name: u!.name, title: wanted[i]!.title ?? u!.name, altText: u!.altText, data: u!.data! };
+    });
+    if (channel) {
+      this.clock += 1;
+      this.posted.push({ channel, ts: `${this.clock}.000100`, threadTs, text: str(p.initial_comment), blocks: [], files, edits: 0, receivedAt: Date.now() });
+    } else this.privateFiles.push(...files);
+    return ok200({ ok: true, files: files.map((f) => ({ id: f.id, title: f.title, name: f.name, size: f.data.length })) });
   }
 
   private update(p: Record<string, unknown>): Reply {
@@ -257,10 +356,10 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(json ? JSON.stringify(reply.body) : reply.body);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function parseParams(raw: string, type: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 /** The emulator itself, driven through grammY's own API client: it must answer the way the Bot API documents. */
 import { Bot, GrammyError, InputFile } from 'grammy';
+import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TelegramEmulator } from './bot-api-emulator.js';
 
@@ -32,17 +33,21 @@ describe('Bot API emulator', () => {
     expect(await res.json()).toEqual({ ok: false, error_code: 404, description: 'Not Found: method not found' });
   });
 
-  it('sends photos by URL and as multipart uploads, and refuses an over-long caption', async () => {
+  it('sends photos by URL and as multipart uploads in a thread, and refuses an over-long caption, a non-image and a sliver', async () => {
     const byUrl = await bot.api.sendPhoto(CHAT, 'https://example.com/graph.png', { caption: 'p99 latency' });
     expect(byUrl.photo?.length).toBeGreaterThan(0);
-    const png = Buffer.alloc(2048, 7);
-    await bot.api.sendPhoto(CHAT, new InputFile(png, 'graph.png'), { caption: 'error rate <b>5%</b>', parse_mode: 'HTML' });
+    const png = PNG.sync.write(new PNG({ width: 40, height: 20 }));
+    await bot.api.sendPhoto(CHAT, new InputFile(png, 'graph.png'), { caption: 'error rate <b>5%</b>', parse_mode: 'HTML', reply_parameters: { message_id: byUrl.message_id } });
     const [first, second] = emu.messages(CHAT);
     expect(first!.photo).toEqual({ reference: 'https://example.com/graph.png' });
-    expect(second!.photo).toEqual({ bytes: 2048 });
+    expect(second!.photo).toEqual({ bytes: png.length, data: png });
+    expect(second!.replyTo).toBe(byUrl.message_id);
     expect(second!.text).toBe('error rate 5%');
     const long = await failure(bot.api.sendPhoto(CHAT, 'https://example.com/x.png', { caption: 'x'.repeat(1025) }));
     expect(long.description).toBe('Bad Request: message caption is too long');
+    expect((await failure(bot.api.sendPhoto(CHAT, new InputFile(Buffer.alloc(2048, 7), 'graph.png')))).description).toBe('Bad Request: IMAGE_PROCESS_FAILED');
+    const sliver = PNG.sync.write(new PNG({ width: 1, height: 21 }));
+    expect((await failure(bot.api.sendPhoto(CHAT, new InputFile(sliver, 'graph.png')))).description).toBe('Bad Request: PHOTO_INVALID_DIMENSIONS');
   });
 
   it('refuses unescaped HTML, unknown tags and callback data over 64 bytes', async () => {

@@ -9,13 +9,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseMultipart, pngDimensions } from '../chat/multipart.js';
 
 export interface EmulatedMessage {
   messageId: number;
   chatId: number;
   text: string;
-  /** For photos: the uploaded bytes' size, or the URL / file_id given. */
-  photo?: { bytes: number } | { reference: string };
+  /** For photos: the uploaded bytes, or the URL / file_id given. */
+  photo?: { bytes: number; data: Buffer } | { reference: string };
   parseMode: string | null;
   replyTo: number | null;
   threadId: number | null;
@@ -290,15 +291,29 @@ export class TelegramEmulator {
     const caption = typeof p.caption === 'string' ? p.caption : '';
     if (stripHtml(caption, p.parse_mode).length > 1024) return error(400, 'Bad Request: message caption is too long');
     let photo: EmulatedMessage['photo'];
-    if (p.photo instanceof Buffer) photo = { bytes: p.photo.length };
+    if (p.photo instanceof Buffer) photo = { bytes: p.photo.length, data: p.photo };
     else if (typeof p.photo === 'string' && p.photo.startsWith('attach://')) {
       const part = p[p.photo.slice('attach://'.length)];
       if (!(part instanceof Buffer)) return error(400, 'Bad Request: wrong file identifier/HTTP URL specified');
-      photo = { bytes: part.length };
+      photo = { bytes: part.length, data: part };
     } else if (typeof p.photo === 'string' && p.photo.length > 0) photo = { reference: p.photo };
     else return error(400, 'Bad Request: there is no photo in the request');
-    if ('bytes' in photo && photo.bytes > 10 * 2 ** 20) return error(400, 'Bad Request: file is too big');
-    const message: EmulatedMessage = { messageId: chat.nextMessageId++, chatId: chat.id, text: stripHtml(caption, p.parse_mode), photo, parseMode: typeof p.parse_mode === 'string' ? p.parse_mode : null, replyTo: null, threadId: null, keyboard: [], edits: 0, date: now(), receivedAt: Date.now() };
+    if ('bytes' in photo) {
+      // The Bot API's photo limits: 10 MB, width + height at most 10000, sides at most 20 to 1.
+      if (photo.bytes > 10 * 2 ** 20) return error(400, 'Bad Request: file is too big');
+      const size = pngDimensions(photo.data);
+      if (!size && !isJpeg(photo.data)) return error(400, 'Bad Request: IMAGE_PROCESS_FAILED');
+      if (size && (size.width + size.height > 10_000 || Math.max(size.width, size.height) > 20 * Math.min(size.width, size.height))) return error(400, 'Bad Request: PHOTO_INVALID_DIMENSIONS');
+    }
+    const threadId = p.message_thread_id === undefined ? null : Number(p.message_thread_id);
+    if (threadId !== null && !chat.topics.has(threadId)) return error(400, 'Bad Request: message thread not found');
+    const reply = p.reply_parameters as { message_id?: number; allow_sending_without_reply?: boolean } | undefined;
+    let replyTo: number | null = null;
+    if (reply?.message_id !== undefined) {
+      if (this.sent.has(`${chat.id}:${reply.message_id}`)) replyTo = reply.message_id;
+      else if (!reply.allow_sending_without_reply) return error(400, 'Bad Request: message to be replied not found');
+    }
+    const message: EmulatedMessage = { messageId: chat.nextMessageId++, chatId: chat.id, text: stripHtml(caption, p.parse_mode), photo, parseMode: typeof p.parse_mode === 'string' ? p.parse_mode : null, replyTo, threadId, keyboard: [], edits: 0, date: now(), receivedAt: Date.now() };
     this.sent.set(`${chat.id}:${message.messageId}`, message);
     return ok({ ...this.messageObject(message), photo: [{ file_id: `photo-${message.messageId}`, file_unique_id: `u${message.messageId}`, width: 800, height: 600 }] });
   }
@@ -380,35 +395,15 @@ async function readParams(req: IncomingMessage): Promise<Record<string, unknown>
   if (raw.length === 0) return decodeNested(query);
   if (type.startsWith('application/json')) return { ...query, ...(JSON.parse(raw) as Record<string, unknown>) };
   if (type.startsWith('application/x-www-form-urlencoded')) return decodeNested({ ...query, ...Object.fromEntries(new URLSearchParams(raw)) });
-  if (type.startsWith('multipart/form-data')) return { ...decodeNested(query), ...parseMultipart(body, type) };
+  if (type.startsWith('multipart/form-data')) {
+    const { fields, files } = parseMultipart(body, type);
+    return { ...decodeNested(query), ...decodeNested(fields), ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, f.data])) };
+  }
   throw new Error(`unsupported content type ${type}`);
 }
 
-/**
- * A lenient multipart/form-data reader: grammY writes part headers in lower
- * case and file names unquoted (a strict parser drops such parts). File
- * parts come back as Buffers, fields as decoded values.
- */
-function parseMultipart(body: Buffer, type: string): Record<string, unknown> {
-  const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2];
-  if (!boundary) throw new Error('multipart without boundary');
-  const out: Record<string, unknown> = {};
-  const delimiter = Buffer.from(`--${boundary}`);
-  let start = body.indexOf(delimiter);
-  while (start >= 0) {
-    const next = body.indexOf(delimiter, start + delimiter.length);
-    if (next < 0) break;
-    const part = body.subarray(start + delimiter.length + 2, next - 2);
-    const split = part.indexOf('\r\n\r\n');
-    if (split >= 0) {
-      const headers = part.subarray(0, split).toString('utf8');
-      const content = part.subarray(split + 4);
-      const name = /name="?([^";\r\n]+)"?/i.exec(headers)?.[1];
-      if (name) out[name] = /filename=/i.test(headers) ? Buffer.from(content) : decodeNested({ [name]: content.toString('utf8') })[name];
-    }
-    start = next;
-  }
-  return out;
+function isJpeg(data: Buffer): boolean {
+  return data.length > 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
 }
 
 function decodeNested(params: Record<string, string>): Record<string, unknown> {

@@ -4,7 +4,11 @@
  * form bodies, 201 with snake_case JSON, errors as `{code,message,...}`, the
  * 24-hour session window (free-form outside it is accepted, then fails with
  * 63016 through the status callback), templates by ContentSid, status
- * callbacks and inbound messages signed with X-Twilio-Signature.
+ * callbacks and inbound messages signed with X-Twilio-Signature. A message
+ * with a MediaUrl is fetched as Twilio does when it sends (through the routes
+ * of `reachVia`): anything but a 200 with a JPEG or PNG Content-Type of at
+ * most 5 MB fails the message through its status callback (63019, 12300,
+ * 11751), as Twilio's WhatsApp media guidance documents.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,7 +24,13 @@ export interface WhatsAppMessage {
   status: string;
   errorCode: number | null;
   receivedAt: number;
+  mediaUrl: string | null;
+  /** What fetching `mediaUrl` got, once it was fetched. */
+  media: { status: number; contentType: string | null; data: Buffer } | null;
 }
+
+/** Twilio's limit for a WhatsApp image. */
+export const WHATSAPP_MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 export type TwilioFault = { kind: 'rate_limit' } | { kind: 'server_error' } | { kind: 'auth' };
 
@@ -151,8 +161,10 @@ export class TwilioEmulator {
   private create(p: Record<string, string>): { status: number; body: unknown; after?: () => void } {
     const to = p.To ?? '';
     if (!/^whatsapp:\+[1-9]\d{6,14}$/.test(to)) return error(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    if (!p.Body && !p.ContentSid) return error(400, 21619, 'A text message body, media url or content sid is required');
+    if (!p.Body && !p.ContentSid && !p.MediaUrl) return error(400, 21619, 'A text message body, media url or content sid is required');
     if (p.Body && p.ContentSid) return error(400, 21619, 'Body and ContentSid cannot be combined');
+    if (p.MediaUrl && p.ContentSid) return error(400, 21619, 'MediaUrl and ContentSid cannot be combined');
+    if (p.MediaUrl && !/^https?:\/\//.test(p.MediaUrl)) return error(400, 21620, `Invalid media URL(s): ${p.MediaUrl}`);
     if ((p.Body ?? '').length > 1600) return error(400, 21617, 'The concatenated message body exceeds the 1600 character limit');
     // 63021 is Twilio's "invalid content" channel error; an unknown template is refused up front here.
     if (p.ContentSid && !this.templates.has(p.ContentSid)) return error(400, 63021, `Content ${p.ContentSid} is not an approved template`);
@@ -167,15 +179,18 @@ export class TwilioEmulator {
       status: 'queued',
       errorCode: null,
       receivedAt: Date.now(),
+      mediaUrl: p.MediaUrl ?? null,
+      media: null,
     };
     this.sent.push(message);
     const inWindow = Date.now() - (this.lastInbound.get(number) ?? -Infinity) < DAY_MS;
-    const failure = this.failNext.get(number) ?? (message.body !== null && !inWindow ? { status: 'failed' as const, errorCode: 63016 } : undefined);
+    const refused = this.failNext.get(number) ?? ((message.body !== null || message.mediaUrl !== null) && !inWindow ? { status: 'failed' as const, errorCode: 63016 } : undefined);
     this.failNext.delete(number);
     const callback = p.StatusCallback;
     const after = (): void => {
-      const steps: Array<{ status: string; errorCode?: number }> = failure ? [{ status: failure.status, errorCode: failure.errorCode }] : [{ status: 'sent' }, { status: 'delivered' }];
       void (async () => {
+        const failure = refused ?? (message.mediaUrl ? await this.fetchMedia(message) : undefined);
+        const steps: Array<{ status: string; errorCode?: number }> = failure ? [{ status: failure.status, errorCode: failure.errorCode }] : [{ status: 'sent' }, { status: 'delivered' }];
         for (const step of steps) {
           message.status = step.status;
           message.errorCode = step.errorCode ?? null;
@@ -204,6 +219,29 @@ export class TwilioEmulator {
     };
   }
 
+  /** Twilio's fetch of the media at send time; the failure it reports, if any. */
+  private async fetchMedia(message: WhatsAppMessage): Promise<{ status: 'failed'; errorCode: number } | undefined> {
+    try {
+      const res = await fetch(this.actual(message.mediaUrl!), { redirect: 'manual' });
+      const data = Buffer.from(await res.arrayBuffer());
+      const contentType = res.headers.get('content-type');
+      message.media = { status: res.status, contentType, data };
+      if (res.status !== 200 || data.length === 0) return { status: 'failed', errorCode: 63019 };
+      if (!/^image\/(png|jpeg)$/.test(contentType ?? '')) return { status: 'failed', errorCode: 12300 };
+      if (data.length > WHATSAPP_MAX_IMAGE_BYTES) return { status: 'failed', errorCode: 11751 };
+      return undefined;
+    } catch {
+      return { status: 'failed', errorCode: 63019 };
+    }
+  }
+
+  /** Where a URL on robosre's public origin is really reached. */
+  private actual(url: string): string {
+    const target = new URL(url);
+    const actual = this.routes.get(target.origin);
+    return actual ? `${actual}${target.pathname}${target.search}` : url;
+  }
+
   private async callback(url: string, message: WhatsAppMessage, step: { status: string; errorCode?: number }): Promise<void> {
     const params: Record<string, string> = {
       MessageSid: message.sid,
@@ -215,9 +253,7 @@ export class TwilioEmulator {
       ...(step.errorCode ? { ErrorCode: String(step.errorCode) } : {}),
     };
     try {
-      const target = new URL(url);
-      const actual = this.routes.get(target.origin);
-      const res = await fetch(actual ? `${actual}${target.pathname}${target.search}` : url, {
+      const res = await fetch(this.actual(url), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(this.authToken, url, params) },
         body: new URLSearchParams(params).toString(),

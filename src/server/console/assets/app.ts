@@ -348,6 +348,7 @@ export const APP_JS = String.raw`'use strict';
     var header = null;
     var opening = null;
     var thread = null;
+    var graphs = null;
     var actions = null;
     var shown = new Set();
     var approvals = new Map();
@@ -528,6 +529,18 @@ export const APP_JS = String.raw`'use strict';
           return h('tr', { 'data-action': a.action }, h('td', {}, a.action), h('td', {}, a.target), h('td', {}, a.actionClass), h('td', {}, a.decision), h('td', {}, a.status));
         })));
     }
+    // The incident's metric charts, as the chats got them: an <img> of each one's SVG (no script runs in an image).
+    function renderGraphs(i) {
+      var list = i.graphs || [];
+      var section = h('section', { class: 'graphs', 'aria-label': 'Graphs', 'data-key': list.map(function (g) { return g.id; }).join(','), hidden: list.length === 0 },
+        h('h2', {}, 'Graphs'),
+        list.map(function (g) {
+          return h('figure', { class: 'graph', 'data-graph': String(g.id) },
+            h('img', { src: g.svg, alt: 'Chart: ' + g.title, width: '800', height: '400', loading: 'lazy' }),
+            h('figcaption', {}, g.title + ' · ' + (g.moment.indexOf('ended') >= 0 ? 'at its end' : 'when it opened') + ', ', stamp(g.createdAt), g.error ? ' · ' + g.error : ''));
+        }));
+      return section;
+    }
     function render(i) {
       i.approvals.forEach(setApproval);
       if (!thread) {
@@ -535,9 +548,16 @@ export const APP_JS = String.raw`'use strict';
         header = renderHeader(i);
         opening = renderOpening(i);
         actions = renderActions(i);
+        graphs = renderGraphs(i);
         thread.append(opening);
-        article.replaceChildren(header, h('h2', {}, 'Thread'), thread, h('h2', {}, 'Actions'), actions);
+        article.replaceChildren(header, graphs, h('h2', {}, 'Thread'), thread, h('h2', {}, 'Actions'), actions);
       } else {
+        var nextGraphs = renderGraphs(i);
+        // Only a new graph re-renders the section: the images are not fetched again on every change.
+        if (nextGraphs.getAttribute('data-key') !== graphs.getAttribute('data-key')) {
+          graphs.replaceWith(nextGraphs);
+          graphs = nextGraphs;
+        }
         var next = renderHeader(i);
         header.replaceWith(next);
         header = next;

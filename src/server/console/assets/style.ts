@@ -101,6 +101,9 @@ tr.fresh { animation: fresh 2s ease-out; }
 .back { margin: 0 0 .5rem; }
 .incident h1 .subject { font-weight: 500; word-break: break-all; }
 .thread { list-style: none; margin: 0; padding: 0 0 0 1rem; border-left: 3px solid var(--line); }
+.graph { margin: 0 0 1rem; }
+.graph img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); background: #fff; }
+.graph figcaption { color: var(--muted); font-size: .9rem; }
 .entry {
   position: relative; background: var(--card); border: 1px solid var(--line); border-radius: 8px;
   padding: .6rem .8rem; margin: 0 0 .6rem;
