@@ -10,7 +10,7 @@
 import { byValue, base64Forms } from './by-value.js';
 import { applyFindings, detectSecrets } from './detector.js';
 import { redactShapes } from './shapes.js';
-import { sanitizeText } from './sanitize.js';
+import { sanitizeText } from '../../conversations/text.js';
 
 export { base64Forms };
 

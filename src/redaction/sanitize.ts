@@ -5,19 +5,8 @@
  * plain, well-formed, bounded text. Redaction runs before the bound, so a
  * cut never leaves half a credential that no shape matches any more.
  */
+import { sanitizeText } from '../../conversations/text.js';
 import { redactShapes } from './shapes.js';
-
-// CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST), and any other two-byte escape.
-// eslint-disable-next-line no-control-regex -- control characters are what this strips
-const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?/g;
-// C0 controls but tab and newline, DEL, and C1 controls; a carriage return is a line end (progress bars).
-// eslint-disable-next-line no-control-regex -- control characters are what this strips
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
-
-/** ANSI escapes and control characters stripped, line ends made `\n`, lone surrogates made U+FFFD. */
-export function sanitizeText(text: string): string {
-  return text.replace(ANSI, '').replace(/\r\n?/g, '\n').replace(CONTROL, '').toWellFormed();
-}
 
 /** How far past the bound a credential may reach and still be seen whole before the cut. */
 const LOOKAHEAD = 4;

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRedactor, NO_SECRETS } from '../../src/redaction/redactor.js';
 import { redactShapes } from '../../src/redaction/shapes.js';
-import { boundText, sanitizeText } from '../../src/redaction/sanitize.js';
+import { boundText } from '../../src/redaction/sanitize.js';
+import { sanitizeText } from '../../conversations/text.js';
 import { CREDENTIAL_LINES, ORDINARY_LINES, PEM_LINES, PEM_SECRETS } from './corpus.js';
 
 describe('redaction by shape', () => {
