@@ -46,7 +46,8 @@ describe('the policy disposes', () => {
     // The unknown tool was refused (no generic tool exists), the evidence read.
     expect(record.tools).toEqual([expect.objectContaining({ name: 'get_evidence', outcome: 'ok' }), expect.objectContaining({ name: 'kubectl', outcome: 'refused' })]);
     // The injected line reached the model only inside the untrusted data, not as an instruction.
-    const second = w.llm.completions().at(-1)!.body.messages;
+    // The last request of this incident's analysis: the other incident's may have begun since.
+    const second = w.llm.completions().filter((r) => (r.body.messages[0]?.content ?? '').includes(`incident #${id} (`)).at(-1)!.body.messages;
     const carrying = second.filter((m) => (m.content ?? '').includes(INJECTION));
     expect(carrying.map((m) => m.role)).toEqual(['tool']);
     expect(JSON.parse(carrying[0]!.content!)).toHaveProperty('untrusted_data');
